@@ -1,0 +1,28 @@
+// purist: a policy-driven purity checker and build validator.
+
+#include "cli/exit_codes.h"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+    using namespace purist::cli;
+    CLI::App app{"purist: build in a sandbox, store content-addressed, check against policy.\n"
+                 "Run 'purist COMMAND --help' for a command's options.",
+                 "purist"};
+    app.set_version_flag("--version", "purist 0.1.0");
+    app.require_subcommand(1);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? kExitOk : kExitUsage;
+    }
+    try {
+        return kExitOk;
+    } catch (const std::exception& e) {
+        return reportError(e);
+    }
+}

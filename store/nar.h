@@ -1,0 +1,67 @@
+#pragma once
+// NAR, the Nix archive format, byte for byte as `nix-store --dump` writes it: every
+// token a little-endian u64 length, the bytes, and zero padding to 8; directory entries
+// in byte order; only regular files (executable or not), symlinks and directories.
+
+#include "store/stream.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace purist {
+
+/// The suffix Nix appends on case-insensitive file systems to names that collide.
+inline constexpr std::string_view kCaseHackSuffix = "~nix~case~hack~";
+
+/// Told, per node, where in the NAR stream the node's payload starts: the contents of a
+/// regular file, the target of a symlink, or the name token of a directory entry. The
+/// reference scanner uses it to say in which file, at which offset, a hash was found.
+class NarListener {
+public:
+    virtual ~NarListener() = default;
+    /// `relativePath` is "" for the root, else "dir/file" without a leading slash.
+    /// `narOffset` is the offset of the payload's first byte in the NAR stream.
+    virtual void onPayload(std::string_view relativePath, uint64_t narOffset) = 0;
+};
+
+enum class CaseHack {
+    Auto, ///< on when the file system holding the path is case-insensitive
+    On,
+    Off,
+};
+
+struct NarDumpOptions {
+    /// On dump, the case hack strips `~nix~case~hack~N` from names, so a tree restored
+    /// with the hack dumps to the original NAR.
+    CaseHack caseHack = CaseHack::Auto;
+    NarListener* listener = nullptr;
+};
+
+/// Writes the NAR serialisation of `path` (not following a symlink at `path` itself) to
+/// `sink`, in constant memory whatever the file sizes. Throws SysError naming the path
+/// that failed, FormatError on a file type NAR cannot hold (device, socket, fifo).
+void dumpPath(const std::string& path, Sink& sink, const NarDumpOptions& options = {});
+
+struct NarRestoreOptions {
+    /// On restore, names that collide case-insensitively within a directory get the
+    /// suffix `~nix~case~hack~N`.
+    CaseHack caseHack = CaseHack::Auto;
+};
+
+/// Reads one NAR from `source` and creates it at `path`, which must not exist (its
+/// parent must). Refuses hostile or broken archives with FormatError (bad magic, names
+/// that are empty, ".", "..", contain '/' or NUL, duplicate or unsorted entries,
+/// truncation, unknown tokens) and leaves nothing at `path` on any error. Never follows
+/// a symlink it created. Files get modes 0644 or 0755 (canonicalisation happens later).
+void restorePath(const std::string& path, Source& source, const NarRestoreOptions& options = {});
+
+/// Reads one NAR from `source`, checks it as restorePath would, and discards it.
+/// Returns the number of bytes it consumed.
+uint64_t validateNar(Source& source);
+
+/// True if names in directory `dir` are compared case-insensitively (vfat, exfat, HFS+,
+/// or a casefolded ext4 directory).
+bool isCaseInsensitive(const std::string& dir);
+
+} // namespace purist

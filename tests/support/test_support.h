@@ -1,0 +1,48 @@
+#pragma once
+// Helpers every suite shares: skipping honestly, running the purist binary, scratch trees.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace purist::testing {
+
+/// True when the suite runs under CI (CI=true), where nothing may be skipped.
+bool underCi();
+
+/// Skips the current test with `reason` outside CI; under CI=true fails it instead, so a
+/// missing capability in CI is a red build, not a silent skip. Use as
+/// `if (!haveX) { PURIST_SKIP_OUTSIDE_CI("needs X"); }`.
+#define PURIST_SKIP_OUTSIDE_CI(reason)                                                         \
+    do {                                                                                       \
+        if (::purist::testing::underCi()) {                                                    \
+            FAIL() << "required under CI=true: " << (reason);                                  \
+        } else {                                                                               \
+            GTEST_SKIP() << (reason);                                                          \
+        }                                                                                      \
+    } while (0)
+
+/// The result of running a program to completion.
+struct RunResult {
+    int exitCode = -1; ///< the exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+/// Runs `argv` (argv[0] found on PATH unless it has a slash) with `input` on stdin and
+/// optional extra environment entries `NAME=value`. Throws on fork/exec plumbing errors.
+RunResult runProgram(const std::vector<std::string>& argv, const std::string& input = "",
+                     const std::vector<std::string>& extraEnv = {});
+
+/// Runs the purist binary under test with `args`.
+RunResult runPurist(const std::vector<std::string>& args, const std::string& input = "",
+                    const std::vector<std::string>& extraEnv = {});
+
+/// True if `program` is on PATH.
+bool haveProgram(const std::string& program);
+
+/// Creates parent directories and a file with `contents` and `mode`.
+void makeFile(const std::string& path, const std::string& contents, unsigned mode = 0644);
+
+} // namespace purist::testing
