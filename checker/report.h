@@ -1,0 +1,91 @@
+#pragma once
+// The result of a check run: what every reporter renders and what the engine produces.
+// Plain data; reporters must not need the store or the rules to render it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace purist::checker {
+
+enum class Severity { Info = 0, Warning = 1, Error = 2 };
+
+/// "info", "warning", "error".
+const char* severityName(Severity severity);
+
+/// One hop of a reference chain: `from` refers to `to`, and the reference was found in
+/// `file` (inside `from`; "" for `from` itself) at byte `offset`.
+struct ChainHop {
+    std::string from;    ///< full store path
+    std::string to;      ///< full store path
+    std::string file;    ///< path inside `from`, no leading slash
+    uint64_t offset = 0; ///< byte offset in that file's contents (or symlink target)
+    std::string excerpt; ///< printable bytes around the hit, non-printables as '.'
+};
+
+/// Where, inside a checked path, a content finding was made.
+struct ContentSite {
+    std::string file;    ///< path inside the checked store path
+    uint64_t offset = 0;
+    std::string excerpt;
+};
+
+/// One violation of one rule by one checked path.
+struct Finding {
+    std::string ruleId;
+    Severity severity = Severity::Error;
+    std::string message;  ///< placeholders already filled in
+    std::string help;     ///< text or URL; may be empty
+    std::string path;     ///< the checked store path (or store dir, for permission rules)
+    std::string offender; ///< the forbidden path, pattern hit, or value; may be empty
+    std::vector<ChainHop> chain;             ///< checked path → offender, shortest first
+    std::vector<ContentSite> sites;          ///< for content and permission findings
+    std::optional<std::string> waiverReason; ///< set when a waiver covers this finding
+    bool inBaseline = false;                 ///< present in the --baseline file
+    /// Stable across runs: derived from rule id, the path's name without its hash, and
+    /// the offender's name, so SARIF alerts and baselines track a finding across rebuilds.
+    std::string fingerprint;
+};
+
+/// A rule as the report describes it (SARIF tool.driver.rules, JUnit suites).
+struct RuleInfo {
+    std::string id;
+    Severity severity = Severity::Error;
+    std::string message; ///< the message template
+    std::string help;
+    std::string sourceFile; ///< the rule file it came from
+    int sourceLine = 0;
+};
+
+/// One member of a checked path's closure, for the HTML closure picture.
+struct ClosureMember {
+    std::string path;
+    uint64_t narSize = 0;
+    std::vector<std::string> references; ///< full store paths, within the closure
+};
+
+/// A path that was checked, with its closure (for the audit report's picture).
+struct CheckedPath {
+    std::string path;
+    uint64_t narSize = 0;
+    uint64_t closureSize = 0;
+    std::vector<ClosureMember> closure;
+};
+
+/// Everything a reporter renders.
+struct Report {
+    std::string toolVersion;  ///< "0.1.0"
+    std::string startedAt;    ///< RFC 3339 UTC, e.g. "2026-11-23T10:00:00Z"
+    std::string storeDir;
+    std::vector<std::string> policyFiles;
+    std::vector<RuleInfo> rules;
+    std::vector<CheckedPath> checked;
+    std::vector<Finding> findings;
+    Severity failOn = Severity::Error; ///< findings at or above fail the run (exit 1)
+};
+
+/// True if any finding that is neither waived nor in the baseline is at or above failOn.
+bool reportFails(const Report& report);
+
+} // namespace purist::checker
