@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/temp_dir.h"
+#include "store/async_sink.h"
 
 #include <cerrno>
 #include <chrono>
@@ -153,10 +154,12 @@ StorePath LocalStore::parseUserPath(const std::string& argument) const {
     throw UsageError("'" + argument + "' is not in the store '" + layout_.storeDir + "'");
 }
 
-StorePath LocalStore::computePathForSource(const std::string& sourcePath, std::string name) const {
+StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourcePath,
+                            std::string name) {
     if (name.empty()) name = baseNameOf(sourcePath);
+    validateStorePathName(name);
     NarDigest digest = hashPath(sourcePath);
-    return storeDir().makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
+    return storeDir.makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
 }
 
 StorePath LocalStore::addSource(const std::string& sourcePath, std::string name) {
@@ -197,10 +200,15 @@ ScannedPath LocalStore::scanPath(const StorePath& path, const std::string& locat
                                  const std::vector<std::string>& candidateHashParts) const {
     RefScanner scanner(candidateHashParts);
     HashSink hash(HashAlgorithm::Sha256);
-    TeeSink tee(hash, scanner);
-    NarDumpOptions options;
-    options.listener = &scanner;
-    dumpPath(location, tee, options);
+    {
+        // Hashing is the slowest consumer; on its own core it runs beside the dump and scan.
+        AsyncSink asyncHash(hash);
+        TeeSink tee(asyncHash, scanner);
+        NarDumpOptions options;
+        options.listener = &scanner;
+        dumpPath(location, tee, options);
+        asyncHash.finish();
+    }
 
     ScannedPath scanned{ValidPathInfo{path, Hash()}, scanner.found()};
     scanned.info.narSize = hash.bytesWritten();
