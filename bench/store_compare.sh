@@ -17,11 +17,11 @@ for i in $(seq 1 "$files"); do head -c $((8 << 20)) /dev/urandom > "$work/tree/l
 cat "$work"/tree/lib/* > /dev/null
 
 median() { # hyperfine's median in seconds, from its JSON export
-    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$1"
+    python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))[\"results\"][0][\"median\"]:.3f}")' "$1"
 }
 time_cmd() { # name, command...
     local name=$1; shift
-    hyperfine --style none --warmup 1 --runs 5 --export-json "$work/$name.json" "$*" >/dev/null
+    hyperfine --style none --warmup 1 --runs 5 --export-json "$work/$name.json" "$*" >/dev/null 2>&1
     median "$work/$name.json"
 }
 gbps() { python3 -c "print(f'{$bytes/$1/1e9:.2f}')"; }
@@ -48,10 +48,8 @@ echo "| nix-store --add (same) | ${nix_add} s | $(gbps "$nix_add") GB/s | 1.00 |
 echo
 
 # Peak memory: the same command on a tree four times smaller must not use less.
-small=$((bytes / 4))
 mkdir -p "$work/small/lib"
-head -c "$small" "$work/tree/lib/f1" > /dev/null
-cp "$work"/tree/lib/f{1..4} "$work/small/lib/" 2>/dev/null || true
+for i in $(seq 1 $(( (files + 3) / 4 ))); do cp "$work/tree/lib/f$i" "$work/small/lib/"; done
 rss() { python3 -c 'import resource,subprocess,sys; subprocess.run(sys.argv[1:],stdout=subprocess.DEVNULL,check=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"; }
 echo "Peak RSS of \`purist store hash\`: $(rss "$purist" store hash "$work/small") KiB on $(du -sm "$work/small" | cut -f1) MiB, $(rss "$purist" store hash "$work/tree") KiB on $(du -sm "$work/tree" | cut -f1) MiB."
 echo
