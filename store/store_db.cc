@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <ctime>
-#include <unordered_map>
 
 namespace purist {
 
@@ -118,7 +117,8 @@ struct StoreDb::Statements {
     struct Writers {
         explicit Writers(Database& db)
             : insertPath(db, "insert into ValidPaths (path, hash, registrationTime, deriver, "
-                             "narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?)"),
+                             "narSize, ultimate, sigs, ca) values (?, ?, ?, ?, ?, ?, ?, ?) "
+                             "on conflict (path) do nothing"),
               updatePath(db, "update ValidPaths set hash = ?, registrationTime = ?, deriver = ?, "
                              "narSize = ?, ultimate = ?, sigs = ?, ca = ? where id = ?"),
               deleteRefs(db, "delete from Refs where referrer = ?"),
@@ -321,63 +321,92 @@ void StoreDb::registerValidPaths(const std::vector<ValidPathInfo>& infos) {
                          "' is open read-only; cannot register paths");
     if (!stmts_->writers) stmts_->writers = std::make_unique<Statements::Writers>(*db_);
     Statements::Writers& w = *stmts_->writers;
-    int64_t now = static_cast<int64_t>(time(nullptr));
+    const int64_t now = static_cast<int64_t>(time(nullptr));
+
+    // The batch's paths in base-name order, to find references within the batch by binary
+    // search (measured faster than a hash map of 100,000 strings) and duplicates up front.
+    std::vector<uint32_t> order(infos.size());
+    for (uint32_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](uint32_t a, uint32_t b) { return infos[a].path < infos[b].path; });
+    for (size_t i = 1; i < order.size(); ++i)
+        if (infos[order[i]].path == infos[order[i - 1]].path)
+            throw StoreError("cannot register '" + storeDir_.print(infos[order[i]].path) +
+                             "': it appears twice in the same batch");
+    auto batchIndex = [&](const StorePath& path) -> int64_t {
+        auto it =
+            std::lower_bound(order.begin(), order.end(), path,
+                             [&](uint32_t i, const StorePath& p) { return infos[i].path < p; });
+        if (it == order.end() || infos[*it].path != path) return -1;
+        return static_cast<int64_t>(*it);
+    };
+
+    // Foreign-key enforcement costs two lookups per inserted reference (half the time of a
+    // 100,000-path batch). Every id inserted below comes from this transaction's own
+    // inserts or from a lookup in it, which is the check the foreign keys make, so they
+    // are off for the batch only. The pragma cannot change inside a transaction, so it
+    // is switched around it, and back on whatever happens.
+    db_->exec("pragma foreign_keys = off");
+    struct ForeignKeysBackOn {
+        Database& db;
+        ~ForeignKeysBackOn() {
+            sqlite3_exec(db.handle(), "pragma foreign_keys = on", nullptr, nullptr, nullptr);
+        }
+    } foreignKeysBackOn{*db_};
 
     {
         Transaction txn(*db_);
-        // Ids of the batch's paths, by base name, for references within the batch.
-        std::unordered_map<std::string_view, int64_t> batchIds;
-        batchIds.reserve(infos.size());
-        std::vector<int64_t> ids;
-        ids.reserve(infos.size());
-        for (const ValidPathInfo& info : infos) {
+        std::vector<int64_t> ids(infos.size());
+        for (size_t i = 0; i < infos.size(); ++i) {
+            const ValidPathInfo& info = infos[i];
             const std::string printed = storeDir_.print(info.path);
-            int64_t id = queryId(info.path);
-            if (batchIds.count(info.path.baseName()))
-                throw StoreError("cannot register '" + printed +
-                                 "': it appears twice in the same batch");
-            int64_t registrationTime = info.registrationTime ? info.registrationTime : now;
+            const std::string hash = info.narHash.toNixString();
+            const int64_t registrationTime = info.registrationTime ? info.registrationTime : now;
             std::optional<std::string> deriver;
             if (info.deriver) deriver = storeDir_.print(*info.deriver);
             std::optional<std::string> ca;
             if (!info.ca.empty()) ca = info.ca;
             std::optional<std::string> sigs;
             if (!info.sigs.empty()) sigs = info.sigs;
-            if (id >= 0) {
-                w.updatePath.reset();
-                w.updatePath.bind(1, info.narHash.toNixString())
-                    .bind(2, registrationTime)
-                    .bind(3, deriver)
-                    .bind(4, static_cast<int64_t>(info.narSize))
-                    .bind(5, int64_t{info.ultimate ? 1 : 0})
-                    .bind(6, sigs)
-                    .bind(7, ca)
-                    .bind(8, id)
-                    .run();
-                // The info's references replace the old ones.
-                w.deleteRefs.reset();
-                w.deleteRefs.bind(1, id).run();
-            } else {
-                w.insertPath.reset();
-                w.insertPath.bind(1, printed)
-                    .bind(2, info.narHash.toNixString())
-                    .bind(3, registrationTime)
-                    .bind(4, deriver)
-                    .bind(5, static_cast<int64_t>(info.narSize))
-                    .bind(6, int64_t{info.ultimate ? 1 : 0})
-                    .bind(7, sigs)
-                    .bind(8, ca)
-                    .run();
-                id = db_->lastInsertRowId();
+            const auto narSize = static_cast<int64_t>(info.narSize);
+            const int64_t ultimate = info.ultimate ? 1 : 0;
+
+            // Insert first: a new path (the common case) then costs one index probe.
+            w.insertPath.reset();
+            w.insertPath.bind(1, printed)
+                .bind(2, hash)
+                .bind(3, registrationTime)
+                .bind(4, deriver)
+                .bind(5, narSize)
+                .bind(6, ultimate)
+                .bind(7, sigs)
+                .bind(8, ca)
+                .run();
+            if (sqlite3_changes(db_->handle()) == 1) {
+                ids[i] = db_->lastInsertRowId();
+                continue;
             }
-            batchIds.emplace(info.path.baseName(), id);
-            ids.push_back(id);
+            ids[i] = queryId(info.path);
+            w.updatePath.reset();
+            w.updatePath.bind(1, hash)
+                .bind(2, registrationTime)
+                .bind(3, deriver)
+                .bind(4, narSize)
+                .bind(5, ultimate)
+                .bind(6, sigs)
+                .bind(7, ca)
+                .bind(8, ids[i])
+                .run();
+            // The info's references replace the old ones.
+            w.deleteRefs.reset();
+            w.deleteRefs.bind(1, ids[i]).run();
         }
         for (size_t i = 0; i < infos.size(); ++i) {
             for (const StorePath& ref : infos[i].references) {
                 int64_t refId;
-                if (auto it = batchIds.find(ref.baseName()); it != batchIds.end()) {
-                    refId = it->second;
+                if (int64_t inBatch = batchIndex(ref); inBatch >= 0) {
+                    refId = ids[static_cast<size_t>(inBatch)];
                 } else {
                     refId = queryId(ref);
                     if (refId < 0)

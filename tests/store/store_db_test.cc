@@ -288,17 +288,46 @@ TEST_F(StoreDbTest, BatchWithUnknownReferenceRegistersNothing) {
 
 TEST_F(StoreDbTest, FailureMidBatchRollsBackEarlierRows) {
     StoreDb db(dbPath, kStoreDir);
-    ValidPathInfo old = infoFor("old");
+    ValidPathInfo old = infoFor("old", {"old"});
     db.registerValidPaths({old});
-    // The duplicate is found after "new" and the update of "old" were written.
-    ValidPathInfo changed = old;
+    // The bad reference is found after "new" was inserted and "old" was updated and lost
+    // its references.
+    ValidPathInfo changed = infoFor("old");
     changed.narSize = 999;
-    std::vector<ValidPathInfo> batch = {infoFor("new"), changed, infoFor("dup"), infoFor("dup")};
+    std::vector<ValidPathInfo> batch = {infoFor("new"), changed, infoFor("late", {"nowhere"})};
     EXPECT_THAT([&] { db.registerValidPaths(batch); },
-                ::testing::ThrowsMessage<StoreError>(HasSubstr("twice")));
+                ::testing::ThrowsMessage<StoreError>(HasSubstr("nowhere")));
     EXPECT_FALSE(db.isValid(pathNamed("new")));
-    EXPECT_FALSE(db.isValid(pathNamed("dup")));
-    EXPECT_EQ(db.queryInfo(old.path).narSize, old.narSize);
+    EXPECT_FALSE(db.isValid(pathNamed("late")));
+    ValidPathInfo got = db.queryInfo(old.path);
+    EXPECT_EQ(got.narSize, old.narSize);
+    EXPECT_EQ(got.references, pathsNamed({"old"}));
+}
+
+TEST_F(StoreDbTest, DuplicateInBatchIsRefused) {
+    StoreDb db(dbPath, kStoreDir);
+    EXPECT_THAT(
+        [&] {
+            db.registerValidPaths({infoFor("a"), infoFor("dup"), infoFor("dup")});
+        },
+        ::testing::ThrowsMessage<StoreError>(
+            ::testing::AllOf(HasSubstr("twice"), HasSubstr(kStoreDir.print(pathNamed("dup"))))));
+    EXPECT_EQ(countRows(db.database(), "ValidPaths"), 0);
+}
+
+TEST_F(StoreDbTest, ForeignKeysStayOnAroundRegistration) {
+    StoreDb db(dbPath, kStoreDir);
+    auto foreignKeys = [&] {
+        Statement s(db.database(), "pragma foreign_keys");
+        EXPECT_TRUE(s.step());
+        int64_t on = s.columnInt(0);
+        s.reset();
+        return on;
+    };
+    db.registerValidPaths({infoFor("a")});
+    EXPECT_EQ(foreignKeys(), 1);
+    EXPECT_THROW(db.registerValidPaths({infoFor("b", {"nowhere"})}), StoreError);
+    EXPECT_EQ(foreignKeys(), 1);
 }
 
 TEST_F(StoreDbTest, ExceptionInsideTransactionRollsBack) {
