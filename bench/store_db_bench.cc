@@ -19,7 +19,8 @@
 //
 // `store_db_bench --write-nix-dump=FILE` writes the store in the format `nix-store
 // --dump-db` prints and `nix-store --load-db` reads, for the side-by-side run with Nix
-// (bench/store_db_vs_nix.sh), and prints the biggest closure's root and glibc.
+// (bench/store_db_vs_nix.sh), and prints the biggest closure's root and glibc;
+// `--write-db=FILE` registers it into a purist DB at FILE (for the sqlite3 shell).
 
 #include "base/temp_dir.h"
 #include "store/base32.h"
@@ -128,6 +129,7 @@ struct RegisteredStore {
     std::string dbPath = dir.path() + "/db.sqlite";
     StorePath biggest = syntheticStore().front().path; // the root of the largest closure
     StorePath glibc = syntheticStore().front().path;   // the most referred-to path
+    StorePath small = syntheticStore().front().path;   // a path with a ~100-path closure
     RegisteredStore() {
         StoreDb db(dbPath, kStoreDir);
         db.registerValidPaths(syntheticStore());
@@ -137,6 +139,11 @@ struct RegisteredStore {
         for (size_t i = 0; i < sizes.size(); ++i)
             if (sizes[i].paths > sizes[best].paths) best = i;
         biggest = graph.paths[best];
+        size_t near100 = 0;
+        auto distance = [](uint64_t n) { return n > 100 ? n - 100 : 100 - n; };
+        for (size_t i = 0; i < sizes.size(); ++i)
+            if (distance(sizes[i].paths) < distance(sizes[near100].paths)) near100 = i;
+        small = graph.paths[near100];
     }
 };
 
@@ -195,8 +202,8 @@ BENCHMARK(BM_RegisterBatches)
     ->Repetitions(3);
 
 // Closure of the path with the largest closure, and referrers-closure of glibc, as
-// StoreDb answers them (a recursive CTE).
-void BM_ClosureCte(benchmark::State& state) {
+// StoreDb answers them (an indexed walk that gives up after 4096 rows, then a scan).
+void BM_QueryClosure(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
@@ -205,9 +212,9 @@ void BM_ClosureCte(benchmark::State& state) {
     state.counters["closure_paths"] = static_cast<double>(n);
     reportPeakMemory(state);
 }
-BENCHMARK(BM_ClosureCte)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly();
+BENCHMARK(BM_QueryClosure)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly();
 
-void BM_ReferrersClosureCte(benchmark::State& state) {
+void BM_QueryReferrersClosure(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
@@ -216,12 +223,80 @@ void BM_ReferrersClosureCte(benchmark::State& state) {
     state.counters["closure_paths"] = static_cast<double>(n);
     reportPeakMemory(state);
 }
+BENCHMARK(BM_QueryReferrersClosure)
+    ->Unit(benchmark::kMillisecond)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly();
+
+void BM_QueryClosureSmall(benchmark::State& state) {
+    RegisteredStore& store = registeredStore();
+    StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
+    size_t n = 0;
+    for (auto _ : state)
+        n = db.queryClosure({store.small}).size();
+    state.counters["closure_paths"] = static_cast<double>(n);
+}
+BENCHMARK(BM_QueryClosureSmall)
+    ->Unit(benchmark::kMicrosecond)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly();
+
+// Alternative 1: one recursive CTE without a limit, returning the paths.
+size_t cteWalk(Database& database, const std::string& rootPath, const char* step) {
+    Statement cte(database, std::string(R"(
+with recursive closure(id) as (
+    select id from ValidPaths where path = ?1
+    union
+    )") + step + R"()
+select ValidPaths.path from closure join ValidPaths on ValidPaths.id = closure.id)");
+    cte.bind(1, rootPath);
+    std::vector<StorePath> paths;
+    while (cte.step())
+        paths.push_back(kStoreDir.parse(cte.columnTextView(0)));
+    std::sort(paths.begin(), paths.end());
+    return StorePathSet(paths.begin(), paths.end()).size();
+}
+
+void BM_ClosureCte(benchmark::State& state) {
+    RegisteredStore& store = registeredStore();
+    StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
+    size_t n = 0;
+    for (auto _ : state)
+        n = cteWalk(db.database(), kStoreDir.print(store.biggest),
+                    "select Refs.reference from Refs join closure on Refs.referrer = closure.id");
+    state.counters["closure_paths"] = static_cast<double>(n);
+}
+BENCHMARK(BM_ClosureCte)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly();
+
+void BM_ReferrersClosureCte(benchmark::State& state) {
+    RegisteredStore& store = registeredStore();
+    StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
+    size_t n = 0;
+    for (auto _ : state)
+        n = cteWalk(db.database(), kStoreDir.print(store.glibc),
+                    "select Refs.referrer from Refs join closure on Refs.reference = closure.id");
+    state.counters["closure_paths"] = static_cast<double>(n);
+}
 BENCHMARK(BM_ReferrersClosureCte)
     ->Unit(benchmark::kMillisecond)
     ->Repetitions(5)
     ->ReportAggregatesOnly();
 
-// The alternative: a breadth-first walk in C++ with one reused prepared statement per
+void BM_ClosureCteSmall(benchmark::State& state) {
+    RegisteredStore& store = registeredStore();
+    StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
+    size_t n = 0;
+    for (auto _ : state)
+        n = cteWalk(db.database(), kStoreDir.print(store.small),
+                    "select Refs.reference from Refs join closure on Refs.referrer = closure.id");
+    state.counters["closure_paths"] = static_cast<double>(n);
+}
+BENCHMARK(BM_ClosureCteSmall)
+    ->Unit(benchmark::kMicrosecond)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly();
+
+// Alternative 2: a breadth-first walk in C++ with one reused prepared statement per
 // visited path, ids only, then the paths of the visited ids.
 size_t statementWalk(Database& database, const std::string& rootPath, const char* neighbours) {
     Statement idOf(database, "select id from ValidPaths where path = ?");
@@ -284,7 +359,7 @@ BENCHMARK(BM_ReferrersClosureStatementWalk)
     ->Repetitions(5)
     ->ReportAggregatesOnly();
 
-// The other alternative: load the whole graph, then walk it in memory.
+// Alternative 3: load the whole graph, then walk it in memory.
 void BM_ClosureLoadGraphWalk(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
@@ -391,6 +466,15 @@ int writeNixDump(const std::string& file) {
     return 0;
 }
 
+// The synthetic store registered into `file`, for side-by-side runs with the sqlite3 shell.
+int writeDb(const std::string& file) {
+    StoreDb(file, kStoreDir).registerValidPaths(syntheticStore());
+    RegisteredStore& store = registeredStore();
+    std::cout << "biggest " << kStoreDir.print(store.biggest) << "\nglibc "
+              << kStoreDir.print(store.glibc) << '\n';
+    return 0;
+}
+
 } // namespace
 } // namespace purist
 
@@ -399,6 +483,10 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i)
         if (std::strncmp(argv[i], dumpFlag.c_str(), dumpFlag.size()) == 0)
             return purist::writeNixDump(argv[i] + dumpFlag.size());
+    const std::string dbFlag = "--write-db=";
+    for (int i = 1; i < argc; ++i)
+        if (std::strncmp(argv[i], dbFlag.c_str(), dbFlag.size()) == 0)
+            return purist::writeDb(argv[i] + dbFlag.size());
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
