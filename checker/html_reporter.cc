@@ -80,6 +80,7 @@ document.querySelectorAll('input[data-hide]').forEach(function(box){
 struct Colors {
     static constexpr const char* root = "#4c78a8";
     static constexpr const char* offender = "#d62728";
+    static constexpr const char* waived = "#f2a7a7";
     static constexpr const char* chain = "#f28e2b";
     static constexpr const char* other = "#c9d6e3";
     static constexpr const char* rest = "#e8ecf0";
@@ -395,14 +396,16 @@ void HtmlWriter::writeChecked() {
 }
 
 void HtmlWriter::writeTreemap(const CheckedPath& checked) {
-    // What to highlight: offenders and the paths their chains pass through.
-    std::unordered_set<std::string_view> offenders, chainPaths;
+    // What to highlight: offenders and the paths their chains pass through; an offender
+    // only waived findings name is drawn paler, so the picture agrees with the verdict.
+    std::unordered_set<std::string_view> offenders, waivedOffenders, chainPaths;
     for (const Finding& finding : report_.findings) {
         if (finding.path != checked.path) continue;
-        if (!finding.offender.empty()) offenders.insert(finding.offender);
+        auto& named = finding.waiverReason ? waivedOffenders : offenders;
+        if (!finding.offender.empty()) named.insert(finding.offender);
         for (const ChainHop& hop : finding.chain) {
             if (&hop == &finding.chain.back())
-                offenders.insert(hop.to);
+                named.insert(hop.to);
             else
                 chainPaths.insert(hop.to);
         }
@@ -472,11 +475,12 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked) {
         bool isRest = i == members.size();
         std::string_view path = isRest ? std::string_view() : members[i]->path;
         uint64_t size = isRest ? restSize : members[i]->narSize;
-        const char* fill = isRest                   ? Colors::rest
-                           : offenders.count(path)  ? Colors::offender
-                           : chainPaths.count(path) ? Colors::chain
-                           : path == checked.path   ? Colors::root
-                                                    : Colors::other;
+        const char* fill = isRest                        ? Colors::rest
+                           : offenders.count(path)       ? Colors::offender
+                           : waivedOffenders.count(path) ? Colors::waived
+                           : chainPaths.count(path)      ? Colors::chain
+                           : path == checked.path        ? Colors::root
+                                                         : Colors::other;
         bool dark = fill == Colors::offender || fill == Colors::root;
         std::string label = isRest ? std::to_string(restCount) + " smaller paths"
                                    : std::string(storePathName(path));
@@ -512,6 +516,8 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked) {
     out_ += "</svg>\n<div class=\"legend\">";
     out_ += std::string("<span style=\"--c:") + Colors::root + "\">checked path</span>";
     out_ += std::string("<span style=\"--c:") + Colors::offender + "\">offender</span>";
+    if (!waivedOffenders.empty())
+        out_ += std::string("<span style=\"--c:") + Colors::waived + "\">waived offender</span>";
     out_ +=
         std::string("<span style=\"--c:") + Colors::chain + "\">on a chain to an offender</span>";
     out_ += std::string("<span style=\"--c:") + Colors::other + "\">other closure member</span>";
