@@ -6,6 +6,7 @@
 #include "checker/reporters.h"
 
 #include <benchmark/benchmark.h>
+#include <nlohmann/json.hpp>
 
 #include <ostream>
 #include <streambuf>
@@ -102,6 +103,48 @@ void renderFormat(benchmark::State& state, ReportFormat format) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
 }
 
+/// The alternative a C++ project would reach for first: the same findings array built as an
+/// nlohmann::ordered_json tree and dumped (what the JSON and SARIF reporters did before the
+/// streaming writer). Findings only, so it does less work than renderFormat/json.
+void nlohmannDomFindings(benchmark::State& state) {
+    static const Report report = largeReport(10000);
+    using Json = nlohmann::ordered_json;
+    size_t bytes = 0;
+    for (auto _ : state) {
+        Json findings = Json::array();
+        for (const Finding& finding : report.findings) {
+            Json chain = Json::array();
+            for (const ChainHop& hop : finding.chain)
+                chain.push_back({{"from", hop.from},
+                                 {"to", hop.to},
+                                 {"file", hop.file},
+                                 {"offset", hop.offset},
+                                 {"excerpt", hop.excerpt}});
+            Json sites = Json::array();
+            for (const ContentSite& site : finding.sites)
+                sites.push_back(
+                    {{"file", site.file}, {"offset", site.offset}, {"excerpt", site.excerpt}});
+            findings.push_back({{"ruleId", finding.ruleId},
+                                {"severity", severityName(finding.severity)},
+                                {"message", finding.message},
+                                {"help", finding.help},
+                                {"path", finding.path},
+                                {"offender", finding.offender},
+                                {"chain", std::move(chain)},
+                                {"sites", std::move(sites)},
+                                {"waived", finding.waiverReason.has_value()},
+                                {"inBaseline", finding.inBaseline},
+                                {"fingerprint", finding.fingerprint}});
+        }
+        std::string text = findings.dump(2, ' ', false, Json::error_handler_t::replace);
+        bytes = text.size();
+        benchmark::DoNotOptimize(text.data());
+    }
+    state.counters["findings"] = static_cast<double>(report.findings.size());
+    state.counters["output_MB"] = static_cast<double>(bytes) / 1e6;
+}
+
+BENCHMARK(nlohmannDomFindings)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(renderFormat, text, ReportFormat::Text)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(renderFormat, json, ReportFormat::Json)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(renderFormat, sarif, ReportFormat::Sarif)->Unit(benchmark::kMillisecond);
