@@ -30,11 +30,14 @@ public:
     /// A string. Bytes that are not well-formed UTF-8 are written as U+FFFD; control
     /// characters, '"' and '\' are escaped.
     void string(std::string_view text);
-    void number(std::integral auto value) {
+    /// An integer (bool is not one: use boolean()).
+    void number(std::integral auto value) requires(!std::same_as<decltype(value), bool>) {
         beforeValue();
         out_ += std::to_string(value);
     }
+    /// true or false.
     void boolean(bool value);
+    /// null.
     void null();
 
     /// key() then string(): the common case.

@@ -30,6 +30,7 @@ bool isActive(const Finding& finding);
 /// True if `finding` is active and at or above `report.failOn`: it makes the run fail.
 bool isFailing(const Report& report, const Finding& finding);
 
+/// The summary counts of `report`; every finding is counted exactly once.
 ReportCounts countFindings(const Report& report);
 
 /// A rule group: the rule (from report.rules, or synthesised from its first finding when

@@ -697,6 +697,35 @@ TEST(ReportersTest, HtmlTreemapTilesTheClosureBySize) {
     EXPECT_NE(svg.find("bootstrap-tools</text><text"), std::string::npos);
 }
 
+TEST(ReportersTest, HtmlStaysBoundedOnAuditSizedReports) {
+    Report report;
+    report.toolVersion = "0.1.0";
+    CheckedPath big{storePath("big-closure", 1), 1000, 0, {}};
+    for (unsigned i = 0; i < 400; ++i)
+        big.closure.push_back({storePath("member-" + std::to_string(i), i), 1000u + i, {}});
+    report.checked.push_back(big);
+    for (unsigned i = 0; i < 1200; ++i)
+        report.checked.push_back({storePath("pkg-" + std::to_string(i), i),
+                                  10,
+                                  10,
+                                  {{storePath("pkg-" + std::to_string(i), i), 10, {}}}});
+    std::string html = render(report, ReportFormat::Html);
+    size_t firstSvg = html.find("<svg"), firstEnd = html.find("</svg>");
+    std::string svg = html.substr(firstSvg, firstEnd - firstSvg);
+    size_t rects = 0;
+    for (size_t at = svg.find("<rect"); at != std::string::npos; at = svg.find("<rect", at + 1))
+        ++rects;
+    EXPECT_EQ(rects, 301u) << "300 largest members and one tile for the rest";
+    EXPECT_NE(svg.find("100 smaller paths"), std::string::npos);
+    EXPECT_NE(html.find("smaller paths, grouped</span>"), std::string::npos);
+    size_t svgs = 0;
+    for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
+        ++svgs;
+    EXPECT_EQ(svgs, 50u);
+    EXPECT_NE(html.find("Further closures not drawn (at most 50 per report)"), std::string::npos);
+    EXPECT_NE(html.find("201 more paths not listed"), std::string::npos);
+}
+
 TEST(ReportersTest, EmptyReportRendersInEveryFormat) {
     Report empty;
     empty.toolVersion = "0.1.0";
