@@ -127,7 +127,7 @@ void dieWithIntermediate(int lifeline) {
         // Dropping the build user's privileges clears PR_SET_PDEATHSIG, so it comes after.
         dropToBuildUser(config);
         limitProcesses(config.maxProcesses);
-        if (config.isolate) installSeccompFilter();
+        if (setup.seccomp) installSeccompFilter(*setup.seccomp);
         dieWithIntermediate(lifeline);
         ::umask(022);
         setSignalMask({});

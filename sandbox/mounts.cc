@@ -215,12 +215,12 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // Private propagation: the mounts below must not appear in the host's namespace, and
     // mounts made later on the host must not appear in the sandbox.
     mountOrThrow("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "making mounts private");
-    // pivot_root needs the new root to be a mount point.
-    mountOrThrow(root, root, nullptr, MS_BIND, nullptr, "bind-mounting the sandbox root");
-    if (::chmod(root.c_str(), 0755) == -1)
-        throw SysError("setting mode 0755 on the sandbox root '" + root + "'");
-
     FileDescriptor hostStoreDir = makeHostStoreDir(root, config, identity);
+    // The root itself is a tmpfs over the host directory: mount points and /etc cost no
+    // disk writes, and they vanish with the namespace, leaving the caller only the store
+    // dir. It is also the mount point pivot_root needs.
+    mountOrThrow("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
+                 "mounting a tmpfs as the sandbox root");
     // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
     // may lie below them (a store under /tmp) and are mounted on top.
     makeDirs(root, "/tmp", 0755);

@@ -6,6 +6,7 @@
 #include "sandbox/log_filter.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/seccomp_filter.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -280,6 +281,7 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     Clock::time_point start = Clock::now();
     SandboxIdentity identity = identityFor(config);
     ExecArguments exec(config);
+    const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
 
     // The build user must be able to write its build directory, and no one else may.
     if (config.buildUid) {
@@ -292,7 +294,10 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     Pipe logPipe = makePipe("log pipe");
     Pipe errorPipe = makePipe("error pipe");
     Pipe statusPipe = makePipe("status pipe");
-    ChildSetup setup{&config, identity, &exec,
+    ChildSetup setup{&config,
+                     identity,
+                     &exec,
+                     seccomp,
                      ChildPipes{logPipe.write.get(), errorPipe.write.get(), statusPipe.write.get()},
                      ::getpid()};
 

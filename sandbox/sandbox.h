@@ -32,11 +32,12 @@ struct SandboxConfig {
     std::map<std::string, std::string> env; ///< the complete environment; nothing inherited
 
     /// Host directory for the fresh root (isolate only); the caller creates it empty, on the
-    /// same file system as the real store dir, and removes it afterwards (removeTree). The
-    /// sandbox sets its mode to 0755 and fills it with mount points and /etc files. After
-    /// the run, outputs the builder created are at `sandboxRoot + storeDir + "/" + <base
-    /// name>` on the host, owned by the build user (to be moved into the store); the input
-    /// mount points there are empty directories or files. Nothing stays mounted.
+    /// same file system as the real store dir, and removes it afterwards (removeTree). Inside
+    /// the mount namespace a tmpfs covers it; on the host it only receives the store dir
+    /// path. After the run, outputs the builder created are at `sandboxRoot + storeDir + "/"
+    /// + <base name>` on the host, owned by the build user (to be moved into the store);
+    /// beside them, the input mount points are empty directories or files. Nothing stays
+    /// mounted.
     std::string sandboxRoot;
     /// Logical store dir (isolate only), the same path as the real store dir: created in the
     /// root, group `buildGid`, mode 1775, holding only the bind mounts the caller lists (the
