@@ -14,6 +14,8 @@
 #   nix-build of a single one, divided by BUILDS-1: the marginal cost of one build
 #   without Nix's start-up and evaluation.
 #
+# CPU ms is user+system time per build (hyperfine's mean; for sandbox_bench, all waited-for
+# descendants over BUILDS): less sensitive than wall time to other load on the machine.
 # Rounds alternate the tools so that load from other processes hits all of them alike;
 # the figure reported for each is the median over rounds of its per-round median.
 set -euo pipefail
@@ -28,16 +30,26 @@ command -v hyperfine >/dev/null || { echo "hyperfine is required" >&2; exit 2; }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-declare -A samples
+declare -A samples cpu_samples
 
 add() { samples[$1]+="$2 "; }
+add_cpu() { cpu_samples[$1]+="$2 "; }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
-hyperfine_median() { # NAME COMMAND...: median seconds of BUILDS runs, in ms
+hyperfine_run() { # NAME COMMAND...: records the median wall ms and mean CPU ms of BUILDS runs
     local name=$1; shift
     hyperfine -N --warmup 3 --runs "$builds" --export-json "$scratch/$name.json" "$*" >/dev/null 2>&1
-    python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$scratch/$name.json"
+    read -r wall cpu < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%.3f %.3f" % (r["median"]*1000, (r["user"]+r["system"])*1000))' "$scratch/$name.json")
+    add "$name" "$wall"
+    add_cpu "$name" "$cpu"
+}
+
+purist_run() { # MODE: records sandbox_bench's median wall ms and CPU ms per build
+    local line
+    line=$("$bench" --mode "$1" --builds "$builds")
+    add "$1" "$(sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p' <<<"$line")"
+    add_cpu "$1" "$(sed -n 's/.*cpu_ms_per_build=\([0-9.]*\).*/\1/p' <<<"$line")"
 }
 
 bwrap_cmd=(bwrap --unshare-all --die-with-parent --ro-bind /usr /usr --symlink usr/bin /bin
@@ -63,26 +75,26 @@ nix_marginal() { # SANDBOX(true|false): marginal ms of one trivial build
 }
 
 for ((round = 1; round <= rounds; round++)); do
-    add true "$(hyperfine_median true true)"
-    for mode in plain off strict; do
-        add "$mode" "$("$bench" --mode "$mode" --builds "$builds" | sed -n 's/.*median_ms=\([0-9.]*\).*/\1/p')"
-    done
-    add bwrap "$(hyperfine_median bwrap "${bwrap_cmd[@]}")"
+    hyperfine_run true true
+    for mode in plain off strict; do purist_run "$mode"; done
+    hyperfine_run bwrap "${bwrap_cmd[@]}"
     if $have_nix; then
         add nix-sandbox "$(nix_marginal true)"
         add nix-nosandbox "$(nix_marginal false)"
     fi
 done
 
-declare -A result
+declare -A result cpu
 for key in "${!samples[@]}"; do result[$key]=$(echo "${samples[$key]}" | median); done
+for key in "${!cpu_samples[@]}"; do cpu[$key]=$(echo "${cpu_samples[$key]}" | median); done
 
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); $builds builds x $rounds rounds"
-printf '%-34s %12s %10s  %s\n' "tool" "median ms" "x plain" "per-round medians"
+printf '%-36s %10s %8s %8s  %s\n' "tool" "median ms" "x plain" "CPU ms" "per-round medians"
 row() {
     [[ -n ${result[$1]:-} ]] || return 0
-    printf '%-34s %12.3f %10.2f  %s\n' "$2" "${result[$1]}" \
-        "$(awk -v a="${result[$1]}" -v b="${result[plain]}" 'BEGIN { print a / b }')" "${samples[$1]}"
+    printf '%-36s %10.3f %8.2f %8s  %s\n' "$2" "${result[$1]}" \
+        "$(awk -v a="${result[$1]}" -v b="${result[plain]}" 'BEGIN { print a / b }')" \
+        "${cpu[$1]:--}" "${samples[$1]}"
 }
 row true "true (hyperfine -N)"
 row plain "fork+exec /bin/true (sandbox_bench)"
@@ -91,6 +103,7 @@ row strict "purist strict"
 row bwrap "bwrap --unshare-all"
 row nix-nosandbox "nix-build, sandbox=false (marginal)"
 row nix-sandbox "nix-build, sandbox=true (marginal)"
-awk -v s="${result[strict]}" -v p="${result[plain]}" -v o="${result[off]}" 'BEGIN {
-    printf "purist strict set-up per build (strict - plain): %.3f ms\n", s - p
-    printf "purist off set-up per build (off - plain):       %.3f ms\n", o - p }'
+awk -v s="${result[strict]}" -v p="${result[plain]}" -v o="${result[off]}" \
+    -v cs="${cpu[strict]}" -v cp="${cpu[plain]}" -v co="${cpu[off]}" 'BEGIN {
+    printf "purist strict set-up per build (strict - plain): %.3f ms wall, %.3f ms CPU\n", s - p, cs - cp
+    printf "purist off set-up per build (off - plain):       %.3f ms wall, %.3f ms CPU\n", o - p, co - cp }'

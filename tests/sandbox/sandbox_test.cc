@@ -19,6 +19,7 @@
 #include <net/if.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -310,6 +311,37 @@ TEST_F(SandboxTest, OffModeReportsTheKillingSignal) {
     auto result = runInSandbox(config);
     EXPECT_EQ(result.signal, SIGKILL);
     EXPECT_FALSE(result.succeeded());
+}
+
+// purist killed with SIGKILL mid-build (no destructor runs): the build must die with it.
+TEST_F(SandboxTest, TheBuildDiesWithItsCaller) {
+    for (bool strict : {true, false}) {
+        SCOPED_TRACE(strict ? "strict" : "off");
+        freshRoot();
+        ::chmod(build_.c_str(), 0755);
+        std::string heartbeat = build_ + "/heartbeat";
+        std::filesystem::remove(heartbeat);
+        SandboxConfig config = shell("while :; do echo . >> heartbeat; sleep 0.05; done");
+        config.isolate = strict;
+        pid_t caller = ::fork();
+        ASSERT_NE(caller, -1);
+        if (caller == 0) {
+            try {
+                runInSandbox(config);
+            } catch (...) {
+            }
+            ::_exit(0);
+        }
+        for (int i = 0; i < 200 && !std::filesystem::exists(heartbeat); ++i)
+            std::this_thread::sleep_for(25ms);
+        ASSERT_TRUE(std::filesystem::exists(heartbeat)) << "the build never started";
+        ::kill(caller, SIGKILL);
+        ::waitpid(caller, nullptr, 0);
+        std::this_thread::sleep_for(300ms);
+        auto before = std::filesystem::file_size(heartbeat);
+        std::this_thread::sleep_for(300ms);
+        EXPECT_EQ(std::filesystem::file_size(heartbeat), before) << "the build outlived purist";
+    }
 }
 
 // Two builds from two threads: the quick one must not wait for the slow one, which it
