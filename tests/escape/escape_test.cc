@@ -50,8 +50,9 @@ bool runningAsRoot() {
 }
 
 // As root, builds run as this user and group (no /etc/passwd entry needed: the sandbox
-// writes its own).
-constexpr uid_t kBuildUid = 30001;
+// writes its own). The uid is unique to this test process, so suites running in parallel
+// (ctest -j) neither count nor kill each other's processes.
+const uid_t kBuildUid = 40000 + static_cast<uid_t>(::getpid() % 20000);
 constexpr gid_t kBuildGid = 30000;
 
 FileDescriptor listenOn(int type, uint16_t& port) {
