@@ -69,7 +69,8 @@ struct SandboxConfig {
 
     /// RLIMIT_NPROC of the builder, so a fork bomb fails instead of exhausting the host's
     /// pids. Counted per build user (as root: give each concurrent build its own), or per
-    /// user namespace uid. 0: inherit the caller's limit.
+    /// user namespace uid; with `isolate = false` and no build user, the caller's own
+    /// processes count too. 0: inherit the caller's limit.
     unsigned long maxProcesses = 4096;
 
     std::chrono::seconds timeout{0};       ///< 0: none
@@ -98,7 +99,8 @@ struct SandboxResult {
 /// config; never runs with less isolation. A builder that cannot be executed is the
 /// build's failure, not the sandbox's: exit code 127 and a `purist: cannot execute` log
 /// line. Thread-safe: several builds may run at once from different threads; `onLogLine`
-/// is called on the calling thread.
+/// is called on the calling thread. The caller must not ignore SIGCHLD (its children are
+/// waited for).
 SandboxResult runInSandbox(const SandboxConfig& config);
 
 /// Whether this process can create the namespaces `isolate = true` needs; if not, why.
