@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -170,6 +171,18 @@ int run(const std::vector<std::string>& a) {
         char buffer[64];
         if (::recv(fd, buffer, sizeof buffer, 0) <= 0) blockedBy("recv");
         verdict(true, "answer from " + a[1] + ":" + a[2]);
+    }
+    if (cmd == "resolve") { // resolve NAME: a DNS lookup through the system resolver
+        need(1);
+        addrinfo* found = nullptr;
+        int rc = ::getaddrinfo(a[1].c_str(), nullptr, nullptr, &found);
+        if (rc != 0) verdict(false, "cannot resolve " + a[1] + ": " + ::gai_strerror(rc));
+        char text[INET6_ADDRSTRLEN] = "?";
+        if (found->ai_family == AF_INET)
+            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+                        sizeof text);
+        ::freeaddrinfo(found);
+        verdict(true, "resolved " + a[1] + " to " + text);
     }
     if (cmd == "raw-socket") {
         need(0);
