@@ -115,6 +115,7 @@ public:
 
     // The intermediate answers SIGTERM by killing the builder with SIGKILL; it never dies of
     // it, because it has SIGTERM blocked from its first instruction.
+    // A failure means the intermediate is already gone, which wait() then reports.
     void requestKill() const { ::kill(pid_, SIGTERM); }
 
     int wait() {
@@ -310,9 +311,13 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     pid_t pid = ::fork();
     int forkErrno = errno;
     if (pid == 0) runIntermediate(setup);
-    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    if (pid == -1) throw sysFailure("forking the sandbox", forkErrno);
+    if (pid == -1) {
+        ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        throw sysFailure("forking the sandbox", forkErrno);
+    }
     IntermediateProcess intermediate(pid);
+    if (int rc = ::pthread_sigmask(SIG_SETMASK, &previous, nullptr); rc != 0)
+        throw sysFailure("restoring the signal mask", rc);
     logPipe.write.close();
     errorPipe.write.close();
     statusPipe.write.close();
