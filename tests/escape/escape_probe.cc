@@ -381,7 +381,9 @@ int run(const std::vector<std::string>& a) {
             }
         }
         ::waitpid(child, nullptr, 0);
-        ::usleep(200 * 1000); // let the daemon write at least once
+        // The daemon has written at least once before the build ends.
+        for (int i = 0; i < 200 && ::access(a[1].c_str(), F_OK) != 0; ++i)
+            ::usleep(25 * 1000);
         std::printf("STARTED: daemon writing to %s\n", a[1].c_str());
         return 0;
     }
