@@ -15,7 +15,7 @@ const char* severityName(Severity severity) {
 }
 
 bool reportFails(const Report& report) {
-    for (const auto& finding : report.findings)
+    for (const Finding& finding : report.findings)
         if (!finding.waiverReason && !finding.inBaseline && finding.severity >= report.failOn)
             return true;
     return false;
