@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/temp_dir.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "store/nar.h"
