@@ -477,10 +477,11 @@ struct Checker::Impl {
                 size_t r = patternRule[hit.pattern];
                 auto it = byPattern.find(hit.pattern);
                 if (it == byPattern.end()) {
-                    Finding f = makeFinding(r, node, content->source(hit.pattern),
-                                            {{"file", file},
-                                             {"offset", std::to_string(hit.offset)},
-                                             {"match", hit.match}});
+                    Finding f =
+                        makeFinding(r, node, content->source(hit.pattern),
+                                    {{"file", file.empty() ? graph.paths[node].baseName() : file},
+                                     {"offset", std::to_string(hit.offset)},
+                                     {"match", hit.match}});
                     it = byPattern.emplace(hit.pattern, std::move(f)).first;
                 }
                 if (it->second.sites.size() < maxSites)

@@ -48,8 +48,9 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
                    "baseline: error, warning or info")
         ->check(CLI::IsMember({"error", "warning", "info"}))
         ->capture_default_str();
-    cmd.add_option("--waivers", flags.waivers, "File of waivers (a policy file holding only "
-                                               "'waivers:'); repeatable");
+    cmd.add_option("--waivers", flags.waivers,
+                   "File of waivers (a policy file holding only "
+                   "'waivers:'); repeatable");
     cmd.add_option("--baseline", flags.baseline,
                    "Baseline file: findings whose fingerprint it lists do not fail the run");
     cmd.add_option("--write-baseline", flags.writeBaseline,
@@ -64,7 +65,8 @@ checker::Severity parseSeverity(const std::string& name) {
 
 rules::Policy loadFullPolicy(const CheckFlags& flags) {
     rules::Policy policy = rules::loadPolicy(flags.policies);
-    for (const auto& file : flags.waivers) rules::addWaiversFile(policy, file);
+    for (const auto& file : flags.waivers)
+        rules::addWaiversFile(policy, file);
     return policy;
 }
 
@@ -103,7 +105,8 @@ int emit(const checker::Report& report, const CheckFlags& flags) {
 bool isSpecFile(const std::string& argument) {
     auto endsWith = [&](const char* suffix) {
         std::string s(suffix);
-        return argument.size() > s.size() && argument.compare(argument.size() - s.size(), s.size(), s) == 0;
+        return argument.size() > s.size() &&
+               argument.compare(argument.size() - s.size(), s.size(), s) == 0;
     };
     struct stat st;
     return (endsWith(".yaml") || endsWith(".yml")) && ::stat(argument.c_str(), &st) == 0 &&
@@ -133,7 +136,8 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
                  "or above --fail-on, 2 on a bad policy or usage");
     auto paths = std::make_shared<std::vector<std::string>>();
     auto flags = std::make_shared<CheckFlags>();
-    cmd->add_option("paths", *paths, "Store paths, base names or result symlinks to check")->required();
+    cmd->add_option("paths", *paths, "Store paths, base names or result symlinks to check")
+        ->required();
     addCheckFlags(*cmd, *flags);
     cmd->callback([&options, paths, flags] {
         options.action = [&options, paths, flags] {
@@ -143,7 +147,8 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             std::vector<uint32_t> nodes;
-            for (const auto& argument : *paths) nodes.push_back(nodeOf(store, graph, argument));
+            for (const auto& argument : *paths)
+                nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
             return emit(checker.check(nodes, checkOpts), *flags);
         };
@@ -161,14 +166,16 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->add_option("path", *path, "The depending store path or result link")->required();
     cmd->add_option("dependency", *dependency, "The store path depended on")->required();
     cmd->add_flag("--all,-a", *all, "Show every chain, not only the shortest");
-    cmd->add_option("--limit", *limit, "With --all, stop after this many chains")->capture_default_str();
+    cmd->add_option("--limit", *limit, "With --all, stop after this many chains")
+        ->capture_default_str();
     cmd->callback([&options, path, dependency, all, limit] {
         options.action = [&options, path, dependency, all, limit] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
             uint32_t to = nodeOf(store, graph, *dependency);
-            checker::WhyResult result = checker::whyDepends(viewOf(store, graph), from, to, *all, *limit);
+            checker::WhyResult result =
+                checker::whyDepends(viewOf(store, graph), from, to, *all, *limit);
             if (result.chains.empty()) {
                 std::cerr << "purist: '" << graph.paths[from].baseName() << "' does not depend on '"
                           << graph.paths[to].baseName() << "'\n";
@@ -189,8 +196,8 @@ public:
         last_ = now;
         constexpr size_t width = 40;
         size_t filled = total ? done * width / total : width;
-        std::string bar = "\r[" + std::string(filled, '=') + std::string(width - filled, ' ') + "] " +
-                          std::to_string(done) + "/" + std::to_string(total) + " paths";
+        std::string bar = "\r[" + std::string(filled, '=') + std::string(width - filled, ' ') +
+                          "] " + std::to_string(done) + "/" + std::to_string(total) + " paths";
         std::cerr << bar << (done == total ? "\n" : "") << std::flush;
     }
 
@@ -214,7 +221,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
     auto flags = std::make_shared<CheckFlags>();
     addCheckFlags(*cmd, *flags);
     auto* history = cmd->add_subcommand("history", "List past audits and how findings changed "
-                                                    "between consecutive runs");
+                                                   "between consecutive runs");
     // `audit history` takes no policy; the flag is required only for the audit itself.
     cmd->get_option("--policy")->required(false);
     history->callback([&options] {
@@ -226,8 +233,8 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 std::cout << "no audits recorded in " << store.layout().dbPath << "\n";
                 return kExitOk;
             }
-            std::printf("%-5s %-20s %8s %7s %8s %6s %6s %6s  %s\n", "run", "time", "paths", "errors",
-                        "warnings", "infos", "new", "fixed", "policy");
+            std::printf("%-5s %-20s %8s %7s %8s %6s %6s %6s  %s\n", "run", "time", "paths",
+                        "errors", "warnings", "infos", "new", "fixed", "policy");
             for (const auto& run : runs)
                 std::printf("%-5lld %-20s %8lld %7lld %8lld %6lld %6zu %6zu  %s\n",
                             static_cast<long long>(run.id), formatTime(run.time).c_str(),
@@ -249,7 +256,8 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             bool readOnly = !options.store.empty();
             RefGraph graph = store.db().loadGraph();
             std::vector<uint32_t> nodes(graph.size());
-            for (uint32_t i = 0; i < nodes.size(); ++i) nodes[i] = i;
+            for (uint32_t i = 0; i < nodes.size(); ++i)
+                nodes[i] = i;
             ProgressBar bar;
             if (::isatty(STDERR_FILENO) == 1)
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
