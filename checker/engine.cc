@@ -11,6 +11,7 @@
 #include <re2/set.h>
 
 #include <algorithm>
+#include <array>
 #include <ctime>
 #include <deque>
 #include <fcntl.h>
@@ -439,15 +440,26 @@ struct Checker::Impl {
                                  {"limit", std::to_string(check.limit)}});
         if (check.kind != LimitCheck::Kind::Size) {
             // The largest members are where a maintainer starts cutting.
-            std::vector<uint32_t> members(closureOrder.begin(), closureOrder.end());
-            size_t shown = std::min<size_t>(members.size(), 5);
-            std::partial_sort(
-                members.begin(), members.begin() + shown, members.end(),
-                [&](uint32_t a, uint32_t b) { return graph.narSizes[a] > graph.narSizes[b]; });
+            // A linear pass keeping the five largest: no copy of the closure.
+            std::array<uint32_t, 5> top{};
+            size_t shown = 0;
+            auto larger = [&](uint32_t a, uint32_t b) {
+                return graph.narSizes[a] > graph.narSizes[b];
+            };
+            for (uint32_t m : closureOrder) {
+                if (shown < top.size()) {
+                    top[shown++] = m;
+                    std::push_heap(top.begin(), top.begin() + shown, larger);
+                } else if (larger(m, top.front())) {
+                    std::pop_heap(top.begin(), top.end(), larger);
+                    top.back() = m;
+                    std::push_heap(top.begin(), top.end(), larger);
+                }
+            }
+            std::sort_heap(top.begin(), top.begin() + shown, larger);
             for (size_t i = 0; i < shown; ++i)
-                f.sites.push_back(
-                    ContentSite{printPath(members[i]), 0,
-                                std::to_string(graph.narSizes[members[i]]) + " bytes"});
+                f.sites.push_back(ContentSite{printPath(top[i]), 0,
+                                              std::to_string(graph.narSizes[top[i]]) + " bytes"});
         }
         out.push_back(std::move(f));
     }
@@ -663,6 +675,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
 
     std::vector<Finding> findings;
     std::vector<bool> storeDirChecked(rules.size(), false);
+    report.checked.reserve(nodes.size());
     size_t done = 0;
     for (uint32_t node : nodes) {
         if (node >= im.graph.size())
@@ -729,15 +742,26 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
     for (auto& f : findings)
         f.inBaseline = options.baseline.count(f.fingerprint) > 0;
 
-    std::map<std::string, size_t> ruleOrder;
+    // Sort through an index, so each rule id is looked up once rather than per comparison.
+    std::unordered_map<std::string, size_t> ruleOrder;
     for (size_t i = 0; i < report.rules.size(); ++i)
         ruleOrder.emplace(report.rules[i].id, i);
-    std::stable_sort(findings.begin(), findings.end(), [&](const Finding& a, const Finding& b) {
-        size_t ra = ruleOrder[a.ruleId], rb = ruleOrder[b.ruleId];
-        if (ra != rb) return ra < rb;
-        if (a.path != b.path) return a.path < b.path;
-        return a.offender < b.offender;
+    std::vector<std::pair<size_t, size_t>> order; // (rule position, finding)
+    order.reserve(findings.size());
+    for (size_t i = 0; i < findings.size(); ++i)
+        order.emplace_back(ruleOrder.at(findings[i].ruleId), i);
+    std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        const Finding& fa = findings[a.second];
+        const Finding& fb = findings[b.second];
+        if (fa.path != fb.path) return fa.path < fb.path;
+        return fa.offender < fb.offender;
     });
+    std::vector<Finding> sorted;
+    sorted.reserve(findings.size());
+    for (const auto& [rule, index] : order)
+        sorted.push_back(std::move(findings[index]));
+    findings = std::move(sorted);
     report.findings = std::move(findings);
     return report;
 }
