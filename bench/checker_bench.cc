@@ -28,7 +28,8 @@ constexpr size_t kPaths = 100000;
 std::string randomHashPart(std::mt19937_64& rng) {
     static const char alphabet[] = "0123456789abcdfghijklmnpqrsvwxyz";
     std::string s(32, '0');
-    for (char& c : s) c = alphabet[rng() % 32];
+    for (char& c : s)
+        c = alphabet[rng() % 32];
     return s;
 }
 
@@ -45,11 +46,16 @@ const RefGraph& syntheticGraph() {
         auto library = [&] { return static_cast<uint32_t>(300 + rng() % 9700); };
         for (size_t i = 0; i < kPaths; ++i) {
             std::string name;
-            if (i < 5) name = "bootstrap-tools-" + std::to_string(i);
-            else if (i < 300) name = "base-" + std::to_string(i) + "-1.0";
-            else if (i < 10000) name = "lib" + std::to_string(i) + (i % 7 == 0 ? "-dev" : "-0.9");
-            else if (i % 10 == 0) name = "app-" + std::to_string(i) + "-2.3";
-            else name = "pkg" + std::to_string(i) + "-1.1";
+            if (i < 5)
+                name = "bootstrap-tools-" + std::to_string(i);
+            else if (i < 300)
+                name = "base-" + std::to_string(i) + "-1.0";
+            else if (i < 10000)
+                name = "lib" + std::to_string(i) + (i % 7 == 0 ? "-dev" : "-0.9");
+            else if (i % 10 == 0)
+                name = "app-" + std::to_string(i) + "-2.3";
+            else
+                name = "pkg" + std::to_string(i) + "-1.1";
             names[i] = randomHashPart(rng) + "-" + name;
             auto& r = refs[i];
             if (i >= 6 && i < 300) {
@@ -58,7 +64,9 @@ const RefGraph& syntheticGraph() {
             } else if (i >= 300 && i < 10000) {
                 r.push_back(base());
                 r.push_back(base());
-                if (i > 300) r.push_back(static_cast<uint32_t>(i - 1 - rng() % std::min<size_t>(i - 300, 50)));
+                if (i > 300)
+                    r.push_back(
+                        static_cast<uint32_t>(i - 1 - rng() % std::min<size_t>(i - 300, 50)));
                 if (i == 9990) r.push_back(0); // the leak
             } else if (i >= 10000) {
                 r.push_back(base());
@@ -73,9 +81,11 @@ const RefGraph& syntheticGraph() {
         // RefGraph nodes are in base-name order.
         std::vector<uint32_t> order(kPaths);
         std::iota(order.begin(), order.end(), 0);
-        std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
+        std::sort(order.begin(), order.end(),
+                  [&](uint32_t a, uint32_t b) { return names[a] < names[b]; });
         std::vector<uint32_t> nodeOf(kPaths);
-        for (uint32_t n = 0; n < kPaths; ++n) nodeOf[order[n]] = n;
+        for (uint32_t n = 0; n < kPaths; ++n)
+            nodeOf[order[n]] = n;
         RefGraph g;
         g.refStart.push_back(0);
         for (uint32_t n = 0; n < kPaths; ++n) {
@@ -83,7 +93,8 @@ const RefGraph& syntheticGraph() {
             g.paths.push_back(StorePath::fromBaseName(names[i]));
             // Mostly small paths, one in a thousand a large one (a toolchain, a data set).
             g.narSizes.push_back(i % 1000 == 999 ? (64u << 20) : 4096 + rng() % (512 << 10));
-            for (uint32_t t : refs[i]) g.refs.push_back(nodeOf[t]);
+            for (uint32_t t : refs[i])
+                g.refs.push_back(nodeOf[t]);
             g.refStart.push_back(static_cast<uint32_t>(g.refs.size()));
         }
         return g;
@@ -95,28 +106,38 @@ const RefGraph& syntheticGraph() {
 std::string fiftyRules() {
     std::string yaml = "rules:\n";
     int id = 0;
-    auto rule = [&](const std::string& body) { yaml += "  - id: r" + std::to_string(id++) + "\n" + body; };
+    auto rule = [&](const std::string& body) {
+        yaml += "  - id: r" + std::to_string(id++) + "\n" + body;
+    };
     for (int i = 0; i < 10; ++i)
-        rule("    match: { names: ['^(app|lib)" + std::to_string(i) + "'] }\n"
-             "    forbid-requisites: { names: ['bootstrap-tools', '^stage0-" + std::to_string(i) + "'] }\n");
+        rule("    match: { names: ['^(app|lib)" + std::to_string(i) +
+             "'] }\n"
+             "    forbid-requisites: { names: ['bootstrap-tools', '^stage0-" +
+             std::to_string(i) + "'] }\n");
     for (int i = 0; i < 5; ++i)
         rule("    match: { names: ['^app-'], exclude: ['-dev$'] }\n"
-             "    forbid-references: { names: ['-dev$', '^gcc-" + std::to_string(i) + "'] }\n");
+             "    forbid-references: { names: ['-dev$', '^gcc-" +
+             std::to_string(i) + "'] }\n");
     for (int i = 0; i < 5; ++i)
-        rule("    match: { names: ['^base-" + std::to_string(i) + "'] }\n"
+        rule("    match: { names: ['^base-" + std::to_string(i) +
+             "'] }\n"
              "    allow-only-requisites: { names: ['^base-', '^bootstrap-'] }\n");
     for (int i = 0; i < 5; ++i)
-        rule("    match: { names: ['^lib.*" + std::to_string(i) + "-0'] }\n"
+        rule("    match: { names: ['^lib.*" + std::to_string(i) +
+             "-0'] }\n"
              "    allow-only-references: { names: ['^(base|lib)'] }\n");
     for (int i = 0; i < 10; ++i)
-        rule("    severity: warning\n    match: { names: ['^app-[0-9]*" + std::to_string(i) + "0-'] }\n"
-             "    max-closure-size: " + std::to_string(200 + 10 * i) + "MiB\n");
+        rule("    severity: warning\n    match: { names: ['^app-[0-9]*" + std::to_string(i) +
+             "0-'] }\n"
+             "    max-closure-size: " +
+             std::to_string(200 + 10 * i) + "MiB\n");
     for (int i = 0; i < 5; ++i)
         rule("    severity: info\n    match: { names: ['^app-'] , outputs: [out] }\n"
-             "    max-closure-paths: " + std::to_string(1500 + 100 * i) + "\n");
+             "    max-closure-paths: " +
+             std::to_string(1500 + 100 * i) + "\n");
     for (int i = 0; i < 10; ++i)
-        rule("    match: { paths: ['-" + std::to_string(i) + "[0-9]*-'] }\n    max-size: " +
-             std::to_string(3 + i % 2) + "MiB\n");
+        rule("    match: { paths: ['-" + std::to_string(i) +
+             "[0-9]*-'] }\n    max-size: " + std::to_string(3 + i % 2) + "MiB\n");
     return yaml;
 }
 
@@ -144,7 +165,8 @@ void BM_FiftyRulesOverSyntheticStore(benchmark::State& state) {
                 }
         closureTotal += queue.size();
     }
-    state.counters["avg_closure"] = static_cast<double>(closureTotal) / static_cast<double>(graph.size() / 100);
+    state.counters["avg_closure"] =
+        static_cast<double>(closureTotal) / static_cast<double>(graph.size() / 100);
     for (auto _ : state) {
         Checker checker(policy, StoreView{"/s/store", "/nonexistent", &graph});
         Report report = checker.check(nodes, options);
@@ -175,7 +197,8 @@ const std::vector<std::string>& contentFiles() {
                 std::memcpy(&bytes[i], &v, 8);
             }
             // Every other 4 KiB block is text.
-            for (size_t i = 0; i + 8192 <= fileSize; i += 8192) std::memcpy(&bytes[i], text.data(), 4096);
+            for (size_t i = 0; i + 8192 <= fileSize; i += 8192)
+                std::memcpy(&bytes[i], text.data(), 4096);
             std::string file = dir.path() + "/f" + std::to_string(f);
             writeFile(file, bytes);
             result.push_back(file);
@@ -185,14 +208,17 @@ const std::vector<std::string>& contentFiles() {
     return files;
 }
 
-uint64_t totalBytes() { return uint64_t{16} * (64 << 20); }
+uint64_t totalBytes() {
+    return uint64_t{16} * (64 << 20);
+}
 
 void BM_CatThroughput(benchmark::State& state) {
     const auto& files = contentFiles();
     std::vector<std::string> args = {"cat"};
     args.insert(args.end(), files.begin(), files.end());
     std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
+    for (auto& a : args)
+        argv.push_back(a.data());
     argv.push_back(nullptr);
     for (auto _ : state) {
         posix_spawn_file_actions_t actions;

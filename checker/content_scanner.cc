@@ -3,7 +3,11 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 
+#include <algorithm>
 #include <cstring>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 namespace purist::checker {
 
@@ -37,6 +41,29 @@ ContentScanner::ContentScanner(const std::vector<std::string>& patterns) : sourc
         patterns_.push_back(std::move(re));
         alternation += (alternation.empty() ? "(?:" : "|(?:") + source + ")";
     }
+    // A literal every match begins with: the common prefix of the least and greatest
+    // strings a match can start with. Patterns with a two-byte prefix need no DFA pass.
+    bool allPrefixed = !patterns_.empty();
+    for (const auto& re : patterns_) {
+        std::string min, max, prefix;
+        if (re->PossibleMatchRange(&min, &max, 16)) {
+            size_t n = 0;
+            while (n < min.size() && n < max.size() && min[n] == max[n])
+                ++n;
+            prefix = min.substr(0, n);
+        }
+        if (prefix.size() < 2) allPrefixed = false;
+        prefixes_.push_back(prefix);
+    }
+    if (allPrefixed) {
+        for (const auto& prefix : prefixes_) {
+            std::pair<char, char> pair{prefix[0], prefix[1]};
+            if (std::find(pairs_.begin(), pairs_.end(), pair) == pairs_.end())
+                pairs_.push_back(pair);
+        }
+        // The SIMD scan tests each pair on every block; past a handful the DFA is as fast.
+        if (pairs_.size() > 8) pairs_.clear();
+    }
     if (!patterns.empty()) {
         re2::RE2::Options options = byteOptions();
         options.set_never_capture(true);
@@ -45,28 +72,116 @@ ContentScanner::ContentScanner(const std::vector<std::string>& patterns) : sourc
     }
 }
 
+namespace {
+
+/// The first position >= `from` where one of `pairs` starts, or `size` if none.
+size_t nextPairScalar(const char* data, size_t size, size_t from,
+                      const std::vector<std::pair<char, char>>& pairs) {
+    for (size_t i = from; i + 1 < size; ++i)
+        for (const auto& [a, b] : pairs)
+            if (data[i] == a && data[i + 1] == b) return i;
+    return size;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) size_t
+nextPairAvx2(const char* data, size_t size, size_t from,
+             const std::vector<std::pair<char, char>>& pairs) {
+    size_t i = from;
+    __m256i first[8], second[8];
+    size_t count = pairs.size();
+    for (size_t k = 0; k < count; ++k) {
+        first[k] = _mm256_set1_epi8(pairs[k].first);
+        second[k] = _mm256_set1_epi8(pairs[k].second);
+    }
+    // 32 candidate positions per step: byte i matches a pair's first byte and byte i+1 its
+    // second.
+    while (i + 33 <= size) {
+        __m256i v0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i));
+        __m256i v1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + i + 1));
+        __m256i hits = _mm256_setzero_si256();
+        for (size_t k = 0; k < count; ++k)
+            hits = _mm256_or_si256(hits, _mm256_and_si256(_mm256_cmpeq_epi8(v0, first[k]),
+                                                          _mm256_cmpeq_epi8(v1, second[k])));
+        uint32_t mask = static_cast<uint32_t>(_mm256_movemask_epi8(hits));
+        if (mask) return i + static_cast<size_t>(__builtin_ctz(mask));
+        i += 32;
+    }
+    return nextPairScalar(data, size, i, pairs);
+}
+#endif
+
+size_t nextPair(const char* data, size_t size, size_t from,
+                const std::vector<std::pair<char, char>>& pairs) {
+#if defined(__x86_64__)
+    static const bool avx2 = __builtin_cpu_supports("avx2");
+    if (avx2) return nextPairAvx2(data, size, from, pairs);
+#endif
+    return nextPairScalar(data, size, from, pairs);
+}
+
+} // namespace
+
+bool ContentScanner::report(size_t i, std::string_view text, uint64_t textOffset, bool atEnd,
+                            re2::StringPiece match, std::vector<bool>& pending,
+                            size_t& pendingCount,
+                            const std::function<void(const ContentHit&)>& onHit) const {
+    size_t begin = static_cast<size_t>(match.data() - text.data());
+    size_t end = begin + match.size();
+    // A match that reaches the end of the chunk may continue in the next one; the next
+    // search sees it again from the overlap, whole.
+    if (!atEnd && end == text.size() && text.size() - begin < kMaxMatchLength) return false;
+    ContentHit hit;
+    hit.pattern = i;
+    hit.offset = textOffset + begin;
+    hit.match.assign(match.data(), match.size());
+    hit.excerpt = makeExcerpt(text, begin, match.size());
+    pending[i] = false;
+    --pendingCount;
+    onHit(hit);
+    return true;
+}
+
+void ContentScanner::searchByPrefix(std::string_view text, uint64_t textOffset, bool atEnd,
+                                    std::vector<bool>& pending, size_t& pendingCount,
+                                    const std::function<void(const ContentHit&)>& onHit) const {
+    re2::StringPiece piece(text.data(), text.size());
+    // A pattern deferred to the next chunk is not looked for again in this one.
+    std::vector<bool> deferred(patterns_.size(), false);
+    size_t pos = 0;
+    while (pendingCount > 0 &&
+           (pos = nextPair(text.data(), text.size(), pos, pairs_)) < text.size()) {
+        for (size_t i = 0; i < patterns_.size(); ++i) {
+            if (!pending[i] || deferred[i]) continue;
+            const std::string& prefix = prefixes_[i];
+            if (text.size() - pos < prefix.size() ||
+                std::memcmp(text.data() + pos, prefix.data(), prefix.size()) != 0)
+                continue;
+            size_t endpos = std::min(text.size(), pos + kMaxMatchLength);
+            re2::StringPiece match;
+            if (!patterns_[i]->Match(piece, pos, endpos, re2::RE2::ANCHOR_START, &match, 1))
+                continue;
+            if (!report(i, text, textOffset, atEnd, match, pending, pendingCount, onHit))
+                deferred[i] = true;
+        }
+        ++pos;
+    }
+}
+
 bool ContentScanner::search(std::string_view text, uint64_t textOffset, bool atEnd,
                             std::vector<bool>& pending, size_t& pendingCount,
                             const std::function<void(const ContentHit&)>& onHit) const {
+    if (!pairs_.empty()) {
+        searchByPrefix(text, textOffset, atEnd, pending, pendingCount, onHit);
+        return pendingCount > 0;
+    }
     re2::StringPiece piece(text.data(), text.size());
     if (!re2::RE2::PartialMatch(piece, *any_)) return true;
     for (size_t i = 0; i < patterns_.size(); ++i) {
         if (!pending[i]) continue;
         re2::StringPiece match;
         if (!patterns_[i]->Match(piece, 0, piece.size(), re2::RE2::UNANCHORED, &match, 1)) continue;
-        size_t begin = static_cast<size_t>(match.data() - text.data());
-        size_t end = begin + match.size();
-        // A match that reaches the end of the chunk may continue in the next one; the next
-        // search sees it again from the overlap, whole.
-        if (!atEnd && end == text.size() && text.size() - begin < kMaxMatchLength) continue;
-        ContentHit hit;
-        hit.pattern = i;
-        hit.offset = textOffset + begin;
-        hit.match.assign(match.data(), match.size());
-        hit.excerpt = makeExcerpt(text, begin, match.size());
-        pending[i] = false;
-        --pendingCount;
-        onHit(hit);
+        report(i, text, textOffset, atEnd, match, pending, pendingCount, onHit);
     }
     return pendingCount > 0;
 }

@@ -55,9 +55,25 @@ private:
     bool search(std::string_view text, uint64_t textOffset, bool atEnd, std::vector<bool>& pending,
                 size_t& pendingCount, const std::function<void(const ContentHit&)>& onHit) const;
 
+    /// The literal-prefix path of search(): candidates from the two-byte pair scan, each
+    /// confirmed by an anchored match of the pattern whose prefix is there.
+    void searchByPrefix(std::string_view text, uint64_t textOffset, bool atEnd,
+                        std::vector<bool>& pending, size_t& pendingCount,
+                        const std::function<void(const ContentHit&)>& onHit) const;
+    /// Reports pattern `i`'s match `match` unless it may continue past `text`'s end;
+    /// returns true if reported.
+    bool report(size_t i, std::string_view text, uint64_t textOffset, bool atEnd,
+                re2::StringPiece match, std::vector<bool>& pending, size_t& pendingCount,
+                const std::function<void(const ContentHit&)>& onHit) const;
+
     std::vector<std::string> sources_;
     std::vector<std::unique_ptr<re2::RE2>> patterns_;
     std::unique_ptr<re2::RE2> any_; ///< every pattern in one alternation: the cheap first pass
+    /// Per pattern, a literal every match starts with (from RE2's PossibleMatchRange).
+    std::vector<std::string> prefixes_;
+    /// The distinct first two bytes of the prefixes, when every pattern has a prefix of two
+    /// bytes or more; then candidates are found by a SIMD pair scan instead of the DFA.
+    std::vector<std::pair<char, char>> pairs_;
 };
 
 /// Bytes of `text` around [`begin`, `begin`+`length`): up to `context` before and after,

@@ -81,6 +81,43 @@ TEST(ContentScanner, EmptyFileAndNoMatch) {
     EXPECT_TRUE(scanString(scanner, std::string(100000, 'n')).empty());
 }
 
+// Patterns with a literal prefix take the SIMD pair scan; adding one without one
+// forces the DFA pass ("[a-c]\\x01" has no literal prefix). Both must report the same first hits.
+TEST(ContentScanner, PrefixScanAndDfaAgree) {
+    const size_t chunk = ContentScanner::kChunkSize + ContentScanner::kMaxMatchLength;
+    std::string bytes(2 * chunk + 999, '/');
+    for (size_t i = 0; i < bytes.size(); i += 7)
+        bytes[i] = static_cast<char>('a' + i % 26);
+    bytes.replace(chunk - 3, 9, "/usr/lib/");
+    bytes.replace(chunk + 5000, 17, "/tmp/nix-build-ab");
+    bytes.replace(70, 6, "/root/");
+    std::vector<std::string> patterns = {"/usr/(bin|lib)/", "/tmp/nix-build-[a-z]+", "/root/",
+                                         "/tmp/"};
+    ContentScanner prefixed(patterns);
+    patterns.push_back("[a-c]\\x01");
+    ContentScanner dfa(patterns);
+    auto a = scanString(prefixed, bytes);
+    auto b = scanString(dfa, bytes);
+    auto byPattern = [](std::vector<ContentHit> hits) {
+        std::sort(hits.begin(), hits.end(),
+                  [](const auto& x, const auto& y) { return x.pattern < y.pattern; });
+        return hits;
+    };
+    a = byPattern(a);
+    b = byPattern(b);
+    ASSERT_EQ(a.size(), 4u);
+    ASSERT_EQ(b.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(a[i].offset, b[i].offset) << patterns[i];
+        EXPECT_EQ(a[i].match, b[i].match) << patterns[i];
+    }
+    EXPECT_EQ(a[0].offset, chunk - 3);
+    EXPECT_EQ(a[1].offset, chunk + 5000);
+    EXPECT_EQ(a[1].match, "/tmp/nix-build-ab");
+    EXPECT_EQ(a[2].offset, 70u);
+    EXPECT_EQ(a[3].offset, chunk + 5000);
+}
+
 TEST(ContentScanner, BadPatternIsAConfigError) {
     EXPECT_THROW(ContentScanner({"(x"}), ConfigError);
 }
