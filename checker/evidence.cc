@@ -13,7 +13,7 @@ namespace purist::checker {
 
 namespace {
 
-constexpr size_t kContext = 24;
+constexpr size_t kContext = kReferenceExcerptContext;
 constexpr size_t kHashLength = 32;
 
 // The bytes around `offset` in the entry `file` of `root`, read with one pread (contents)

@@ -2,12 +2,17 @@
 // Evidence for a reference: where in a store path's files the hash part of another path
 // occurs, with the bytes around it, so a maintainer can open the file and see it.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace purist::checker {
+
+/// Bytes shown on each side of a referenced hash: enough to see past a long store dir to
+/// what names the path (`compiler='`, `RPATH=`).
+inline constexpr size_t kReferenceExcerptContext = 48;
 
 /// Where a hash part was found inside a path.
 struct ReferenceEvidence {

@@ -4,6 +4,7 @@
 #include "checker/engine.h"
 
 #include "checker/content_scanner.h"
+#include "checker/evidence.h"
 #include "checker/waivers.h"
 #include "rules/spec_checks.h"
 #include "tests/checker/checker_fixture.h"
@@ -67,15 +68,16 @@ TEST_F(LeakStore, ForbidRequisitesGivesShortestChainWithFileAndOffset) {
     // The hash part starts after the store dir and its slash.
     EXPECT_EQ(f.chain[0].offset, helloPrefix.size() + s.store().layout().storeDir.size() + 1);
     std::string helloBytes = helloPrefix + s.print(libgreet) + "/lib:/usr/bin/env\n";
-    EXPECT_EQ(f.chain[0].excerpt, makeExcerpt(helloBytes, f.chain[0].offset, 32));
+    EXPECT_EQ(f.chain[0].excerpt,
+              makeExcerpt(helloBytes, f.chain[0].offset, 32, kReferenceExcerptContext));
     EXPECT_THAT(f.chain[0].excerpt,
                 HasSubstr(std::string(libgreet.hashPart()) + "-libgreet/lib:/usr/bin/e"));
     EXPECT_EQ(f.chain[1].from, s.print(libgreet));
     EXPECT_EQ(f.chain[1].to, s.print(tools));
     EXPECT_EQ(f.chain[1].file, "lib/libgreet.so");
     EXPECT_EQ(f.chain[1].offset, libPrefix.size() + s.store().layout().storeDir.size() + 1);
-    EXPECT_EQ(f.chain[1].excerpt,
-              makeExcerpt(libPrefix + s.print(tools) + "/lib\n", f.chain[1].offset, 32));
+    EXPECT_EQ(f.chain[1].excerpt, makeExcerpt(libPrefix + s.print(tools) + "/lib\n",
+                                              f.chain[1].offset, 32, kReferenceExcerptContext));
     const Finding& g =
         report.findings[1].path == s.print(hello) ? report.findings[0] : report.findings[1];
     EXPECT_EQ(g.path, s.print(libgreet));

@@ -74,6 +74,21 @@ TEST_F(CheckE2ETest, ExitCodesFollowFailOn) {
     EXPECT_EQ(clean.exitCode, 0) << clean.out << clean.err;
 }
 
+// The shipped example policy on a store shaped like the example package set.
+TEST_F(CheckE2ETest, ExamplePolicyCatchesTheLeakWithItsChain) {
+    auto r = check({s.print(hello), "--policy",
+                    std::string(PURIST_SOURCE_DIR) + "/examples/policy.yaml", "--format", "json"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    auto json = nlohmann::json::parse(r.out);
+    ASSERT_EQ(json["findings"].size(), 1u);
+    EXPECT_EQ(json["findings"][0]["ruleId"], "examples/no-bootstrap-tools");
+    EXPECT_EQ(json["findings"][0]["chain"].size(), 2u);
+    EXPECT_EQ(check({s.print(tools), "--policy",
+                     std::string(PURIST_SOURCE_DIR) + "/examples/policy.yaml"})
+                  .exitCode,
+              0);
+}
+
 TEST_F(CheckE2ETest, UsageAndConfigErrorsExitTwo) {
     writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 50MB\n");
     auto bad = check({s.print(hello), "--policy", policy("bad.yaml")});
