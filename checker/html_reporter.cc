@@ -142,7 +142,8 @@ std::string number(double value) {
 
 class HtmlWriter {
 public:
-    HtmlWriter(const Report& report, std::string& out) : report_(report), out_(out) {}
+    HtmlWriter(const Report& report, ReportBuffer& buffer)
+        : report_(report), buffer_(buffer), out_(buffer.text()) {}
     void write();
 
 private:
@@ -156,6 +157,7 @@ private:
     void writeTreemap(const CheckedPath& checked);
 
     const Report& report_;
+    ReportBuffer& buffer_;
     std::string& out_;
 };
 
@@ -390,6 +392,7 @@ void HtmlWriter::writeChecked() {
             break;
         }
         writeTreemap(*checked);
+        buffer_.drainIfFull();
         ++drawn;
     }
     if (drawn == 0) out_ += "<p>No closure information in this report.</p>\n";
@@ -529,7 +532,7 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked) {
 
 } // namespace
 
-void renderHtmlReport(const Report& report, std::string& out) {
+void renderHtmlReport(const Report& report, ReportBuffer& out) {
     HtmlWriter(report, out).write();
 }
 

@@ -10,7 +10,6 @@
 
 #include <algorithm>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace purist::checker {
 
@@ -111,74 +110,81 @@ void appendTestCase(std::string& out, const Report& report, const RuleInfo& rule
     out += "    </testcase>\n";
 }
 
+/// The test cases of one rule: every checked path, in the report's order, then any other
+/// path a finding names (the store dir for permission rules), sorted.
+std::vector<TestCase> testCasesOf(const Report& report, const RuleGroup& group) {
+    std::vector<TestCase> cases;
+    std::unordered_map<std::string_view, size_t> byPath;
+    for (const CheckedPath& checked : report.checked)
+        if (byPath.emplace(checked.path, cases.size()).second) cases.push_back({checked.path, {}});
+    size_t firstExtra = cases.size();
+    for (size_t index : group.findings) {
+        const Finding& finding = report.findings[index];
+        auto it = byPath.find(finding.path);
+        if (it == byPath.end()) {
+            it = byPath.emplace(finding.path, cases.size()).first;
+            cases.push_back({finding.path, {}});
+        }
+        cases[it->second].findings.push_back(&finding);
+    }
+    std::stable_sort(cases.begin() + static_cast<std::ptrdiff_t>(firstExtra), cases.end(),
+                     [](const TestCase& a, const TestCase& b) { return a.path < b.path; });
+    return cases;
+}
+
+void appendCounts(std::string& out, const SuiteCounts& counts) {
+    out += " tests=\"" + std::to_string(counts.tests) + "\" failures=\"" +
+           std::to_string(counts.failures) + "\" errors=\"0\" skipped=\"" +
+           std::to_string(counts.skipped) + "\" time=\"0\"";
+}
+
 } // namespace
 
-void renderJunitReport(const Report& report, std::string& out) {
+void renderJunitReport(const Report& report, ReportBuffer& buffer) {
+    std::string& out = buffer.text();
     std::vector<RuleGroup> groups = groupFindingsByRule(report);
-    std::string suites;
+    // The totals open the document, so outcomes are decided before anything is written.
+    std::vector<SuiteCounts> suiteCounts(groups.size());
     SuiteCounts total;
-    for (const RuleGroup& group : groups) {
-        // Test cases: every checked path, in the report's order, then any other path a
-        // finding names (the store dir for permission rules), sorted.
-        std::vector<TestCase> cases;
-        std::unordered_map<std::string_view, size_t> byPath;
-        for (const CheckedPath& checked : report.checked)
-            if (byPath.emplace(checked.path, cases.size()).second)
-                cases.push_back({checked.path, {}});
-        size_t firstExtra = cases.size();
-        for (size_t index : group.findings) {
-            const Finding& finding = report.findings[index];
-            auto it = byPath.find(finding.path);
-            if (it == byPath.end()) {
-                it = byPath.emplace(finding.path, cases.size()).first;
-                cases.push_back({finding.path, {}});
-            }
-            cases[it->second].findings.push_back(&finding);
-        }
-        std::stable_sort(cases.begin() + static_cast<std::ptrdiff_t>(firstExtra), cases.end(),
-                         [](const TestCase& a, const TestCase& b) { return a.path < b.path; });
-
-        SuiteCounts counts;
-        std::string body;
-        for (const TestCase& test : cases) {
+    for (size_t g = 0; g < groups.size(); ++g) {
+        for (const TestCase& test : testCasesOf(report, groups[g])) {
             Outcome outcome = outcomeOf(report, test);
-            ++counts.tests;
-            counts.failures += outcome == Outcome::Fail;
-            counts.skipped += outcome == Outcome::Skip;
-            appendTestCase(body, report, group.rule, test, outcome);
+            ++suiteCounts[g].tests;
+            suiteCounts[g].failures += outcome == Outcome::Fail;
+            suiteCounts[g].skipped += outcome == Outcome::Skip;
         }
-        total.tests += counts.tests;
-        total.failures += counts.failures;
-        total.skipped += counts.skipped;
-
-        suites += "  <testsuite";
-        appendAttribute(suites, "name", group.rule.id);
-        suites += " tests=\"" + std::to_string(counts.tests) + "\" failures=\"" +
-                  std::to_string(counts.failures) + "\" errors=\"0\" skipped=\"" +
-                  std::to_string(counts.skipped) + "\" time=\"0\"";
-        if (!report.startedAt.empty()) appendAttribute(suites, "timestamp", report.startedAt);
-        suites += ">\n    <properties>\n      <property name=\"severity\"";
-        appendAttribute(suites, "value", severityName(group.rule.severity));
-        suites += "/>\n";
-        if (!group.rule.sourceFile.empty()) {
-            std::string source = group.rule.sourceFile;
-            if (group.rule.sourceLine > 0) source += ':' + std::to_string(group.rule.sourceLine);
-            suites += "      <property name=\"source\"";
-            appendAttribute(suites, "value", source);
-            suites += "/>\n";
-        }
-        suites += "    </properties>\n";
-        suites += body;
-        suites += "  </testsuite>\n";
+        total.tests += suiteCounts[g].tests;
+        total.failures += suiteCounts[g].failures;
+        total.skipped += suiteCounts[g].skipped;
     }
 
     out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"purist\"";
-    out += " tests=\"" + std::to_string(total.tests) + "\" failures=\"" +
-           std::to_string(total.failures) + "\" errors=\"0\" skipped=\"" +
-           std::to_string(total.skipped) + "\" time=\"0\"";
+    appendCounts(out, total);
     if (!report.startedAt.empty()) appendAttribute(out, "timestamp", report.startedAt);
     out += ">\n";
-    out += suites;
+    for (size_t g = 0; g < groups.size(); ++g) {
+        const RuleGroup& group = groups[g];
+        out += "  <testsuite";
+        appendAttribute(out, "name", group.rule.id);
+        appendCounts(out, suiteCounts[g]);
+        if (!report.startedAt.empty()) appendAttribute(out, "timestamp", report.startedAt);
+        out += ">\n    <properties>\n      <property name=\"severity\"";
+        appendAttribute(out, "value", severityName(group.rule.severity));
+        out += "/>\n";
+        if (!group.rule.sourceFile.empty()) {
+            std::string source = group.rule.sourceFile;
+            if (group.rule.sourceLine > 0) source += ':' + std::to_string(group.rule.sourceLine);
+            out += "      <property name=\"source\"";
+            appendAttribute(out, "value", source);
+            out += "/>\n";
+        }
+        out += "    </properties>\n";
+        for (const TestCase& test : testCasesOf(report, group)) {
+            appendTestCase(out, report, group.rule, test, outcomeOf(report, test));
+            buffer.drainIfFull();
+        }
+        out += "  </testsuite>\n";
+    }
     out += "</testsuites>\n";
 }
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iterator>
 #include <tuple>
+#include <unordered_map>
 
 namespace purist::checker {
 

@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace purist::checker {
@@ -30,6 +29,7 @@ bool isActive(const Finding& finding);
 /// True if `finding` is active and at or above `report.failOn`: it makes the run fail.
 bool isFailing(const Report& report, const Finding& finding);
 
+/// The summary counts of `report`; every finding is counted exactly once.
 ReportCounts countFindings(const Report& report);
 
 /// A rule group: the rule (from report.rules, or synthesised from its first finding when

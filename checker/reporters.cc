@@ -41,27 +41,32 @@ const char* reportFormatName(ReportFormat format) {
     return "text";
 }
 
+void ReportBuffer::drain() {
+    stream_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+}
+
 void writeReport(const Report& report, ReportFormat format, std::ostream& out,
                  const ReportOptions& options) {
-    std::string document;
+    ReportBuffer buffer(out);
     switch (format) {
     case ReportFormat::Text:
-        renderTextReport(report, options, document);
+        renderTextReport(report, options, buffer);
         break;
     case ReportFormat::Json:
-        renderJsonReport(report, document);
+        renderJsonReport(report, buffer);
         break;
     case ReportFormat::Sarif:
-        renderSarifReport(report, document);
+        renderSarifReport(report, buffer);
         break;
     case ReportFormat::Junit:
-        renderJunitReport(report, document);
+        renderJunitReport(report, buffer);
         break;
     case ReportFormat::Html:
-        renderHtmlReport(report, document);
+        renderHtmlReport(report, buffer);
         break;
     }
-    out.write(document.data(), static_cast<std::streamsize>(document.size()));
+    buffer.drain();
     out.flush();
     if (!out)
         throw Error(std::string("writing the ") + reportFormatName(format) + " report failed");

@@ -3,19 +3,15 @@
 // code flow, waivers as external suppressions and the baseline as baselineState.
 // docs/report-formats.md says how each Report field maps.
 
+#include "checker/json_writer.h"
 #include "checker/report_summary.h"
 #include "checker/report_writers.h"
 
-#include <nlohmann/json.hpp>
-
-#include <cstdio>
-#include <unordered_map>
+#include <optional>
 
 namespace purist::checker {
 
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 constexpr const char* kSarifSchema =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
@@ -45,126 +41,183 @@ std::string fileUri(std::string_view storePath, std::string_view file) {
     }
     std::string uri = path.starts_with('/') ? "file://" : "";
     static constexpr std::string_view keep = "-._~/+=@:,!$&'()*;";
+    static constexpr char hex[] = "0123456789ABCDEF";
     for (unsigned char c : path) {
         bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
         if (alnum || keep.find(static_cast<char>(c)) != std::string_view::npos) {
             uri += static_cast<char>(c);
         } else {
-            char escaped[4];
-            std::snprintf(escaped, sizeof escaped, "%%%02X", c);
-            uri += escaped;
+            uri += '%';
+            uri += hex[c >> 4];
+            uri += hex[c & 0xf];
         }
     }
     return uri;
 }
 
-/// A physical location. GitHub requires region.startLine and does not use byteOffset;
-/// store outputs are mostly binary, so the line is 1 and byteOffset is the exact place.
-Json physicalLocation(std::string_view storePath, std::string_view file,
-                      std::optional<uint64_t> offset) {
-    Json physical = {{"artifactLocation", {{"uri", fileUri(storePath, file)}}}};
-    if (offset) physical["region"] = {{"startLine", 1}, {"byteOffset", *offset}};
-    return physical;
+/// A location object: the artifact, a region when the offset is known, a message if any.
+/// GitHub requires region.startLine and does not use byteOffset; store outputs are mostly
+/// binary, so the line is 1 and byteOffset is the exact place.
+void writeLocation(JsonWriter& json, std::string_view storePath, std::string_view file,
+                   std::optional<uint64_t> offset, std::string_view message,
+                   std::optional<size_t> id = std::nullopt) {
+    json.beginObject();
+    json.key("physicalLocation");
+    json.beginObject();
+    json.key("artifactLocation");
+    json.beginObject();
+    json.member("uri", fileUri(storePath, file));
+    json.endObject();
+    if (offset) {
+        json.key("region");
+        json.beginObject();
+        json.key("startLine");
+        json.number(1);
+        json.key("byteOffset");
+        json.number(*offset);
+        json.endObject();
+    }
+    json.endObject();
+    if (!message.empty()) {
+        json.key("message");
+        json.beginObject();
+        json.member("text", message);
+        json.endObject();
+    }
+    if (id) {
+        json.key("id");
+        json.number(*id);
+    }
+    json.endObject();
 }
 
-Json location(Json physical, std::string_view message) {
-    Json result = {{"physicalLocation", std::move(physical)}};
-    if (!message.empty()) result["message"] = {{"text", message}};
-    return result;
+void writeText(JsonWriter& json, std::string_view key, std::string_view text) {
+    json.key(key);
+    json.beginObject();
+    json.member("text", text);
+    json.endObject();
 }
 
-std::string hopMessage(const ChainHop& hop) {
-    std::string text = "refers to " + hop.to;
-    if (!hop.excerpt.empty()) text += ": \"" + hop.excerpt + "\"";
-    return text;
-}
-
-Json ruleJson(const RuleInfo& rule) {
+void writeRule(JsonWriter& json, const RuleInfo& rule) {
     std::string shortText = rule.message.empty() ? rule.id : rule.message;
     std::string fullText = shortText;
     bool helpIsUri = rule.help.starts_with("https://") || rule.help.starts_with("http://");
     if (!rule.help.empty() && !helpIsUri) fullText += "\n\n" + rule.help;
-    Json json = {
-        {"id", rule.id},
-        {"shortDescription", {{"text", shortText}}},
-        {"fullDescription", {{"text", fullText}}},
-        {"help", {{"text", rule.help.empty() ? shortText : rule.help}}},
-    };
-    if (helpIsUri) json["helpUri"] = rule.help;
-    json["defaultConfiguration"] = {{"level", sarifLevel(rule.severity)}};
-    Json properties = {{"tags", {"purity"}}};
+    json.beginObject();
+    json.member("id", rule.id);
+    writeText(json, "shortDescription", shortText);
+    writeText(json, "fullDescription", fullText);
+    writeText(json, "help", rule.help.empty() ? shortText : rule.help);
+    if (helpIsUri) json.member("helpUri", rule.help);
+    json.key("defaultConfiguration");
+    json.beginObject();
+    json.member("level", sarifLevel(rule.severity));
+    json.endObject();
+    json.key("properties");
+    json.beginObject();
+    json.key("tags");
+    json.beginArray();
+    json.string("purity");
+    json.endArray();
     if (!rule.sourceFile.empty()) {
         std::string source = rule.sourceFile;
         if (rule.sourceLine > 0) source += ':' + std::to_string(rule.sourceLine);
-        properties["source"] = source;
+        json.member("source", source);
     }
-    json["properties"] = std::move(properties);
-    return json;
+    json.endObject();
+    json.endObject();
 }
 
-Json resultJson(const Report& report, const Finding& finding, size_t ruleIndex,
-                bool baselineCompared) {
-    Json result = {
-        {"ruleId", finding.ruleId},
-        {"ruleIndex", ruleIndex},
-        {"level", sarifLevel(finding.severity)},
-        {"message", {{"text", finding.message.empty() ? finding.ruleId : finding.message}}},
-    };
+void writeResult(JsonWriter& json, const Report& report, const Finding& finding, size_t ruleIndex,
+                 bool baselineCompared) {
+    json.beginObject();
+    json.member("ruleId", finding.ruleId);
+    json.key("ruleIndex");
+    json.number(ruleIndex);
+    json.member("level", sarifLevel(finding.severity));
+    writeText(json, "message", finding.message.empty() ? finding.ruleId : finding.message);
 
     // The primary location is where a maintainer fixes it: the file in the checked path
     // that holds the first reference of the chain, or the first content hit.
-    Json primary;
+    json.key("locations");
+    json.beginArray();
     if (!finding.chain.empty()) {
         const ChainHop& first = finding.chain.front();
-        primary = location(physicalLocation(first.from, first.file, first.offset), "");
+        writeLocation(json, first.from, first.file, first.offset, "");
     } else if (!finding.sites.empty()) {
         const ContentSite& site = finding.sites.front();
-        primary = location(physicalLocation(finding.path, site.file, site.offset), "");
+        writeLocation(json, finding.path, site.file, site.offset, "");
     } else {
-        primary = location(physicalLocation(finding.path, "", std::nullopt), "");
+        writeLocation(json, finding.path, "", std::nullopt, "");
     }
-    result["locations"] = Json::array({std::move(primary)});
-    result["partialFingerprints"] = {{kFingerprintKey, findingFingerprint(finding)}};
+    json.endArray();
+    json.key("partialFingerprints");
+    json.beginObject();
+    json.member(kFingerprintKey, findingFingerprint(finding));
+    json.endObject();
 
     if (!finding.chain.empty()) {
-        Json steps = Json::array();
-        for (const ChainHop& hop : finding.chain)
-            steps.push_back({{"location", location(physicalLocation(hop.from, hop.file, hop.offset),
-                                                   hopMessage(hop))}});
         const std::string& last = finding.chain.back().to;
-        steps.push_back(
-            {{"location", location(physicalLocation(last, "", std::nullopt), "reached " + last)}});
-        result["codeFlows"] = Json::array(
-            {{{"message", {{"text", "reference chain from " + finding.path + " to " + last}}},
-              {"threadFlows", Json::array({{{"locations", std::move(steps)}}})}}});
+        json.key("codeFlows");
+        json.beginArray();
+        json.beginObject();
+        writeText(json, "message", "reference chain from " + finding.path + " to " + last);
+        json.key("threadFlows");
+        json.beginArray();
+        json.beginObject();
+        json.key("locations");
+        json.beginArray();
+        for (const ChainHop& hop : finding.chain) {
+            std::string message = "refers to " + hop.to;
+            if (!hop.excerpt.empty()) message += ": \"" + hop.excerpt + "\"";
+            json.beginObject();
+            json.key("location");
+            writeLocation(json, hop.from, hop.file, hop.offset, message);
+            json.endObject();
+        }
+        json.beginObject();
+        json.key("location");
+        writeLocation(json, last, "", std::nullopt, "reached " + last);
+        json.endObject();
+        json.endArray();
+        json.endObject();
+        json.endArray();
+        json.endObject();
+        json.endArray();
     }
     if (finding.sites.size() > 1 || (!finding.chain.empty() && !finding.sites.empty())) {
-        Json related = Json::array();
+        json.key("relatedLocations");
+        json.beginArray();
         for (size_t i = 0; i < finding.sites.size(); ++i) {
             const ContentSite& site = finding.sites[i];
-            Json where =
-                location(physicalLocation(finding.path, site.file, site.offset), site.excerpt);
-            where["id"] = i + 1;
-            related.push_back(std::move(where));
+            writeLocation(json, finding.path, site.file, site.offset, site.excerpt, i + 1);
         }
-        result["relatedLocations"] = std::move(related);
+        json.endArray();
     }
-    result["suppressions"] = Json::array();
-    if (finding.waiverReason)
-        result["suppressions"].push_back({{"kind", "external"},
-                                          {"status", "accepted"},
-                                          {"justification", *finding.waiverReason}});
-    if (baselineCompared) result["baselineState"] = finding.inBaseline ? "unchanged" : "new";
-    Json properties = {{"path", finding.path}};
-    if (!finding.offender.empty()) properties["offender"] = finding.offender;
-    properties["failing"] = isFailing(report, finding);
-    result["properties"] = std::move(properties);
-    return result;
+    json.key("suppressions");
+    json.beginArray();
+    if (finding.waiverReason) {
+        json.beginObject();
+        json.member("kind", "external");
+        json.member("status", "accepted");
+        json.member("justification", *finding.waiverReason);
+        json.endObject();
+    }
+    json.endArray();
+    if (baselineCompared) json.member("baselineState", finding.inBaseline ? "unchanged" : "new");
+    json.key("properties");
+    json.beginObject();
+    json.member("path", finding.path);
+    if (!finding.offender.empty()) json.member("offender", finding.offender);
+    json.key("failing");
+    json.boolean(isFailing(report, finding));
+    json.endObject();
+    json.endObject();
 }
 
 } // namespace
 
-void renderSarifReport(const Report& report, std::string& out) {
+void renderSarifReport(const Report& report, ReportBuffer& buffer) {
     std::vector<RuleGroup> groups = groupFindingsByRule(report);
     // A report says nothing of whether a baseline was given; one finding in it proves one
     // was, and then every result gets a baselineState (SARIF wants all or none).
@@ -172,42 +225,63 @@ void renderSarifReport(const Report& report, std::string& out) {
     for (const Finding& finding : report.findings)
         baselineCompared |= finding.inBaseline;
 
-    Json rules = Json::array();
-    Json results = Json::array();
-    for (size_t ruleIndex = 0; ruleIndex < groups.size(); ++ruleIndex) {
-        rules.push_back(ruleJson(groups[ruleIndex].rule));
-        for (size_t index : groups[ruleIndex].findings)
-            results.push_back(
-                resultJson(report, report.findings[index], ruleIndex, baselineCompared));
-    }
-
-    Json driver = {{"name", "purist"}};
+    JsonWriter json(buffer.text());
+    json.beginObject();
+    json.member("$schema", kSarifSchema);
+    json.member("version", "2.1.0");
+    json.key("runs");
+    json.beginArray();
+    json.beginObject();
+    json.key("tool");
+    json.beginObject();
+    json.key("driver");
+    json.beginObject();
+    json.member("name", "purist");
     if (!report.toolVersion.empty()) {
-        driver["version"] = report.toolVersion;
-        driver["semanticVersion"] = report.toolVersion;
+        json.member("version", report.toolVersion);
+        json.member("semanticVersion", report.toolVersion);
     }
-    driver["rules"] = std::move(rules);
+    json.key("rules");
+    json.beginArray();
+    for (const RuleGroup& group : groups)
+        writeRule(json, group.rule);
+    json.endArray();
+    json.endObject();
+    json.endObject();
 
-    Json invocation = {{"executionSuccessful", true}};
-    if (!report.startedAt.empty()) invocation["startTimeUtc"] = report.startedAt;
+    json.key("invocations");
+    json.beginArray();
+    json.beginObject();
+    json.key("executionSuccessful");
+    json.boolean(true);
+    if (!report.startedAt.empty()) json.member("startTimeUtc", report.startedAt);
+    json.endObject();
+    json.endArray();
 
-    Json run = {
-        {"tool", {{"driver", std::move(driver)}}},
-        {"invocations", Json::array({std::move(invocation)})},
-        {"results", std::move(results)},
-        {"properties",
-         {{"storeDir", report.storeDir},
-          {"policyFiles", report.policyFiles},
-          {"failOn", severityName(report.failOn)},
-          {"result", reportFails(report) ? "fail" : "pass"}}},
-    };
-    Json document = {
-        {"$schema", kSarifSchema},
-        {"version", "2.1.0"},
-        {"runs", Json::array({std::move(run)})},
-    };
-    out += document.dump(2, ' ', false, Json::error_handler_t::replace);
-    out += '\n';
+    json.key("results");
+    json.beginArray();
+    for (size_t ruleIndex = 0; ruleIndex < groups.size(); ++ruleIndex)
+        for (size_t index : groups[ruleIndex].findings) {
+            writeResult(json, report, report.findings[index], ruleIndex, baselineCompared);
+            buffer.drainIfFull();
+        }
+    json.endArray();
+
+    json.key("properties");
+    json.beginObject();
+    json.member("storeDir", report.storeDir);
+    json.key("policyFiles");
+    json.beginArray();
+    for (const std::string& file : report.policyFiles)
+        json.string(file);
+    json.endArray();
+    json.member("failOn", severityName(report.failOn));
+    json.member("result", reportFails(report) ? "fail" : "pass");
+    json.endObject();
+    json.endObject();
+    json.endArray();
+    json.endObject();
+    buffer.text() += '\n';
 }
 
 } // namespace purist::checker

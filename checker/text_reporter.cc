@@ -21,8 +21,8 @@ constexpr const char* kCyan = "\x1b[36m";
 
 class TextWriter {
 public:
-    TextWriter(const Report& report, bool color, std::string& out)
-        : report_(report), color_(color), out_(out) {}
+    TextWriter(const Report& report, bool color, ReportBuffer& buffer)
+        : report_(report), color_(color), buffer_(buffer), out_(buffer.text()) {}
 
     void write();
 
@@ -44,6 +44,7 @@ private:
 
     const Report& report_;
     bool color_;
+    ReportBuffer& buffer_;
     std::string& out_;
 };
 
@@ -243,7 +244,7 @@ void TextWriter::writeSummary() {
 
 } // namespace
 
-void renderTextReport(const Report& report, const ReportOptions& options, std::string& out) {
+void renderTextReport(const Report& report, const ReportOptions& options, ReportBuffer& out) {
     TextWriter(report, options.color, out).write();
 }
 
