@@ -155,6 +155,44 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
     });
 }
 
+/// DEPENDENCY of `purist why`: a store path, or a name (`bootstrap-tools-1.0`, or a part of
+/// one) naming exactly one member of `from`'s closure.
+uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
+                        const std::string& argument) {
+    if (argument.find('/') != std::string::npos) return nodeOf(store, graph, argument);
+    try {
+        return nodeOf(store, graph, argument);
+    } catch (const Error&) {
+        // Not a base name: look the name up in the closure.
+    }
+    std::vector<bool> seen(graph.size(), false);
+    std::vector<uint32_t> closure{from};
+    seen[from] = true;
+    for (size_t head = 0; head < closure.size(); ++head)
+        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
+            if (!seen[graph.refs[i]]) {
+                seen[graph.refs[i]] = true;
+                closure.push_back(graph.refs[i]);
+            }
+    std::vector<uint32_t> exact, partial;
+    for (uint32_t n : closure) {
+        std::string_view name = graph.paths[n].name();
+        if (name == argument)
+            exact.push_back(n);
+        else if (name.find(argument) != std::string_view::npos)
+            partial.push_back(n);
+    }
+    const std::vector<uint32_t>& found = exact.empty() ? partial : exact;
+    if (found.size() == 1) return found.front();
+    if (found.empty())
+        throw UsageError("no path named like '" + argument + "' is in the closure of " +
+                         store.storeDir().print(graph.paths[from]));
+    std::string list;
+    for (uint32_t n : found)
+        list += "\n  " + store.storeDir().print(graph.paths[n]);
+    throw UsageError("'" + argument + "' names several paths in the closure; pass one:" + list);
+}
+
 void addWhy(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(
         "why", "Show why PATH depends on DEPENDENCY: the chain of references, with the file and "
@@ -164,7 +202,10 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     auto all = std::make_shared<bool>(false);
     auto limit = std::make_shared<size_t>(1000);
     cmd->add_option("path", *path, "The depending store path or result link")->required();
-    cmd->add_option("dependency", *dependency, "The store path depended on")->required();
+    cmd->add_option("dependency", *dependency,
+                    "The store path depended on, or its name (or part of it) if exactly one "
+                    "path of PATH's closure has it")
+        ->required();
     cmd->add_flag("--all,-a", *all, "Show every chain, not only the shortest");
     cmd->add_option("--limit", *limit, "With --all, stop after this many chains")
         ->capture_default_str();
@@ -173,7 +214,7 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
-            uint32_t to = nodeOf(store, graph, *dependency);
+            uint32_t to = dependencyNode(store, graph, from, *dependency);
             checker::WhyResult result =
                 checker::whyDepends(viewOf(store, graph), from, to, *all, *limit);
             if (result.chains.empty()) {

@@ -190,6 +190,13 @@ TEST_F(CheckE2ETest, WhyShowsTheChainAsATree) {
     EXPECT_THAT(r.out, HasSubstr("→ " + s.print(libgreet)));
     EXPECT_THAT(r.out, HasSubstr("    └───lib/libgreet.so at byte"));
     EXPECT_THAT(r.out, HasSubstr("→ " + s.print(tools)));
+    auto byName =
+        runPurist({"--root", s.store().layout().root, "why", s.print(hello), "bootstrap"});
+    EXPECT_EQ(byName.exitCode, 0) << byName.err;
+    EXPECT_EQ(byName.out, r.out);
+    auto ambiguous = runPurist({"--root", s.store().layout().root, "why", s.print(hello), "o"});
+    EXPECT_EQ(ambiguous.exitCode, 2);
+    EXPECT_THAT(ambiguous.err, HasSubstr("names several paths"));
     auto all = runPurist(
         {"--root", s.store().layout().root, "why", "--all", s.print(hello), s.print(tools)});
     EXPECT_EQ(all.exitCode, 0);
