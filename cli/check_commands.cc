@@ -38,7 +38,9 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
     cmd.add_option("--policy", flags.policies,
                    "Policy file (YAML rules and waivers; see docs/rules.md); repeat to combine "
                    "several, e.g. the packs in rules/packs/")
-        ->required();
+        ->required()
+        // One file per --policy, so `--policy p.yaml result other` leaves the paths alone.
+        ->allow_extra_args(false);
     cmd.add_option("--format", flags.format, "Report format: text, json, sarif, junit or html")
         ->check(CLI::IsMember({"text", "json", "sarif", "junit", "html"}))
         ->capture_default_str();
@@ -49,8 +51,8 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
         ->check(CLI::IsMember({"error", "warning", "info"}))
         ->capture_default_str();
     cmd.add_option("--waivers", flags.waivers,
-                   "File of waivers (a policy file holding only "
-                   "'waivers:'); repeatable");
+                   "File of waivers (a policy file holding only 'waivers:'); repeatable")
+        ->allow_extra_args(false);
     cmd.add_option("--baseline", flags.baseline,
                    "Baseline file: findings whose fingerprint it lists do not fail the run");
     cmd.add_option("--write-baseline", flags.writeBaseline,

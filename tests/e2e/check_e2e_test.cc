@@ -89,6 +89,16 @@ TEST_F(CheckE2ETest, ExamplePolicyCatchesTheLeakWithItsChain) {
               0);
 }
 
+// `--policy FILE PATH PATH`: each --policy takes one file, the rest are paths.
+TEST_F(CheckE2ETest, PolicyFlagTakesOneFileEach) {
+    auto r = check({"--policy", policy("leak.yaml"), "--policy", policy("info.yaml"),
+                    s.print(hello), s.print(libgreet), "--format", "json"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    auto json = nlohmann::json::parse(r.out);
+    EXPECT_EQ(json["checked"].size(), 2u);
+    EXPECT_EQ(json["policyFiles"].size(), 2u);
+}
+
 TEST_F(CheckE2ETest, UsageAndConfigErrorsExitTwo) {
     writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 50MB\n");
     auto bad = check({s.print(hello), "--policy", policy("bad.yaml")});
