@@ -17,13 +17,13 @@ namespace purist {
 /// What the DB knows of one valid path.
 struct ValidPathInfo {
     StorePath path;
-    Hash narHash;                   ///< stored as `sha256:<base32>`, as Nix does
+    Hash narHash; ///< stored as `sha256:<base32>`, as Nix does
     uint64_t narSize = 0;
-    int64_t registrationTime = 0;   ///< seconds since the epoch; 0 means "now" on register
+    int64_t registrationTime = 0; ///< seconds since the epoch; 0 means "now" on register
     std::optional<StorePath> deriver;
-    StorePathSet references;        ///< may include the path itself
-    std::string ca;                 ///< content address (`fixed:r:sha256:...`), or empty
-    bool ultimate = false;          ///< built locally rather than substituted
+    StorePathSet references; ///< may include the path itself
+    std::string ca;          ///< content address (`fixed:r:sha256:...`), or empty
+    bool ultimate = false;   ///< built locally rather than substituted
 };
 
 /// A compact in-memory copy of the reference graph, for whole-store work (closure sizes
