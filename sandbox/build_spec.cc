@@ -24,7 +24,7 @@ using policy::yamlStringList;
 
 const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",      "TMP",
                                          "TEMP",          "HOME",    "NIX_STORE",    "PWD",
-                                         "name",          "builder", "PURIST_INPUTS"};
+                                         "name",          "builder", "outputs",  "PURIST_INPUTS"};
 
 SpecPosition positionOf(const std::string& file, const YAML::Node& node) {
     YAML::Mark mark = node.Mark();
