@@ -7,7 +7,7 @@
 #include "store/store_path.h"
 
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,13 +17,16 @@ namespace purist {
 /// What the DB knows of one valid path.
 struct ValidPathInfo {
     StorePath path;
-    Hash narHash; ///< stored as `sha256:<base32>`, as Nix does
+    /// Written as `sha256:<base32>` (Hash::toNixString); Nix 2.8 writes `sha256:<hex>`.
+    /// Both read back, and Nix reads both.
+    Hash narHash{HashAlgorithm::Sha256};
     uint64_t narSize = 0;
     int64_t registrationTime = 0; ///< seconds since the epoch; 0 means "now" on register
-    std::optional<StorePath> deriver;
-    StorePathSet references; ///< may include the path itself
-    std::string ca;          ///< content address (`fixed:r:sha256:...`), or empty
-    bool ultimate = false;   ///< built locally rather than substituted
+    std::optional<StorePath> deriver{};
+    StorePathSet references{}; ///< may include the path itself
+    std::string ca{};          ///< content address (`fixed:r:sha256:...`), or empty
+    bool ultimate = false;     ///< built locally rather than substituted
+    std::string sigs{};        ///< space-separated signatures, as Nix stores them
 };
 
 /// A compact in-memory copy of the reference graph, for whole-store work (closure sizes
@@ -41,7 +44,8 @@ struct RefGraph {
     int64_t find(const StorePath& path) const;
 };
 
-/// Owns one connection to a store DB. Not thread-safe: use one StoreDb per thread.
+/// Owns one connection to a store DB. Not thread-safe: use one StoreDb per thread (several
+/// connections, in this process or others, may use the same DB at once). Movable.
 class StoreDb {
 public:
     /// Opens the DB at `dbPath` for a store whose (logical) dir is `storeDir`. ReadWrite
@@ -49,9 +53,12 @@ public:
     /// ReadOnly opens an existing DB (a Nix store's) without writing anything.
     StoreDb(const std::string& dbPath, StoreDir storeDir,
             Database::Mode mode = Database::Mode::ReadWrite);
+    StoreDb(StoreDb&&) noexcept;
+    StoreDb& operator=(StoreDb&&) = delete;
+    ~StoreDb();
 
     const StoreDir& storeDir() const { return storeDir_; }
-    Database& database() { return db_; }
+    Database& database() { return *db_; }
 
     bool isValid(const StorePath& path);
     /// Throws StoreError naming the path if it is not valid.
@@ -64,9 +71,12 @@ public:
     /// The valid path whose hash part is `hashPart`, if any.
     std::optional<StorePath> queryPathFromHashPart(std::string_view hashPart);
 
-    /// The paths reachable from `roots` through references, roots included.
+    /// The paths reachable from `roots` through references, roots included. Throws
+    /// StoreError naming a root that is not valid. One recursive CTE over the Refs indices
+    /// (see store_db.cc for why not a walk in C++).
     StorePathSet queryClosure(const StorePathSet& roots);
-    /// The paths from which any of `roots` is reachable, roots included.
+    /// The paths from which any of `roots` is reachable, roots included. Throws StoreError
+    /// naming a root that is not valid.
     StorePathSet queryReferrersClosure(const StorePathSet& roots);
 
     /// Registers `infos` and their references in one transaction: all become valid or
@@ -75,17 +85,33 @@ public:
     /// on any failure.
     void registerValidPaths(const std::vector<ValidPathInfo>& infos);
 
-    /// Loads the whole reference graph in two scans.
+    /// Loads the whole reference graph in two scans (one of ValidPaths, one of Refs), in
+    /// one read transaction, so it is a consistent snapshot. Nodes are in base-name order.
     RefGraph loadGraph();
 
-    /// Runs a passive WAL checkpoint. Registration calls it after every batch that grew
-    /// the WAL past kCheckpointPages, so the WAL never grows with the store.
+    /// Runs a PASSIVE WAL checkpoint: copies what it can back into the DB without waiting
+    /// for readers. Registration calls it after every batch that left the WAL at or past
+    /// kCheckpointPages pages, so the WAL never grows with the store; SQLite's own
+    /// automatic checkpoint (every 1000 pages, inside whichever commit crosses it) is off.
+    /// A no-op in ReadOnly mode.
     void checkpoint();
     static constexpr int kCheckpointPages = 8192;
+    /// After a checkpoint, the next commit that restarts the WAL truncates the file to
+    /// this size (`pragma journal_size_limit`), so one huge batch does not leave a huge WAL.
+    static constexpr int64_t kJournalSizeLimit = 32 * 1024 * 1024;
+    /// Purist's own schema version, kept in table PuristMeta beside Nix's tables.
+    static constexpr int kSchemaVersion = 1;
 
 private:
-    Database db_;
+    struct Statements;
+    // Declared in this order so the statements are finalised before the connection closes.
+    std::unique_ptr<Database> db_;
     StoreDir storeDir_;
+    std::unique_ptr<Statements> stmts_;
+
+    int64_t queryId(const StorePath& path);
+    StorePathSet closureQuery(Statement& query, const StorePathSet& roots);
+    StorePath parseRow(std::string_view path) const;
 };
 
 } // namespace purist
