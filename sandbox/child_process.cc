@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -94,6 +95,15 @@ void dropToBuildUser(const SandboxConfig& config) {
         throw SandboxError("could not drop root: the builder would keep a way back to uid 0");
 }
 
+// Set after the switch to the build user, whose processes it counts; soft and hard limit
+// alike, so the builder cannot raise it again.
+void limitProcesses(unsigned long maxProcesses) {
+    if (maxProcesses == 0) return;
+    rlimit limit{maxProcesses, maxProcesses};
+    if (::setrlimit(RLIMIT_NPROC, &limit) == -1)
+        throw SysError("limiting the build to " + std::to_string(maxProcesses) + " processes");
+}
+
 // Kills the builder when the intermediate dies (the caller was killed, say). The check
 // after prctl closes the window in which the intermediate died before the call.
 void dieWithIntermediate(int lifeline) {
@@ -116,6 +126,7 @@ void dieWithIntermediate(int lifeline) {
         if (::setpgid(0, 0) == -1) throw SysError("creating the builder's process group");
         // Dropping the build user's privileges clears PR_SET_PDEATHSIG, so it comes after.
         dropToBuildUser(config);
+        limitProcesses(config.maxProcesses);
         if (config.isolate) installSeccompFilter();
         dieWithIntermediate(lifeline);
         ::umask(022);
