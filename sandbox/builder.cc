@@ -40,7 +40,8 @@ void makeDirectory(const std::string& path, mode_t mode) {
 void takeOwnership(const std::string& path) {
     uid_t uid = ::geteuid();
     gid_t gid = ::getegid();
-    if (::lchown(path.c_str(), uid, gid) == -1) throw SysError("taking ownership of '" + path + "'");
+    if (::lchown(path.c_str(), uid, gid) == -1)
+        throw SysError("taking ownership of '" + path + "'");
     struct stat st {};
     if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
     if (!S_ISDIR(st.st_mode)) return;
@@ -104,9 +105,8 @@ public:
 
     std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
         graph_ = BuildGraph::load(specFiles);
-        graph_.resolve(storeDir_, [this](const std::string& hostPath) {
-            return store_.addSource(hostPath);
-        });
+        graph_.resolve(storeDir_,
+                       [this](const std::string& hostPath) { return store_.addSource(hostPath); });
         std::vector<size_t> wanted;
         for (size_t node : graph_.topologicalOrder())
             if (graph_.nodes()[node].wanted) wanted.push_back(node);
@@ -159,9 +159,12 @@ private:
 
     bool isolates(const BuildSpec& spec) const {
         switch (options_.settings.sandbox) {
-        case SandboxMode::Strict: return true;
-        case SandboxMode::Relaxed: return !spec.noSandbox;
-        case SandboxMode::Off: return false;
+        case SandboxMode::Strict:
+            return true;
+        case SandboxMode::Relaxed:
+            return !spec.noSandbox;
+        case SandboxMode::Off:
+            return false;
         }
         return true;
     }
@@ -188,13 +191,15 @@ private:
         }
         std::string why;
         if (anyIsolated && !canIsolate(&why))
-            throw SandboxError("sandbox mode " + std::string(policy::sandboxModeName(settings.sandbox)) +
+            throw SandboxError("sandbox mode " +
+                               std::string(policy::sandboxModeName(settings.sandbox)) +
                                " needs Linux namespaces, which are not available here: " + why);
         const StoreLayout& layout = store_.layout();
         if (anyUnsandboxed && layout.storeDir != layout.realStoreDir)
             throw SandboxError("an unsandboxed build writes its outputs straight into the store, "
-                               "but the logical store dir " + layout.storeDir +
-                               " is not where the files are (" + layout.realStoreDir +
+                               "but the logical store dir " +
+                               layout.storeDir + " is not where the files are (" +
+                               layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
         if (::geteuid() == 0) {
             users_.emplace(settings.buildUsersGroup, layout.root + "/userpool");
@@ -205,7 +210,8 @@ private:
                 if (::chown(layout.realStoreDir.c_str(), 0, gid) == -1 ||
                     ::chmod(layout.realStoreDir.c_str(), 01735) == -1)
                     throw SandboxError(SysError("giving the store dir " + layout.realStoreDir +
-                                                " to the build users group").what());
+                                                " to the build users group")
+                                           .what());
             }
         }
     }
@@ -222,7 +228,8 @@ private:
         StorePathSet roots;
         std::string allInputs;
         for (size_t input : n.inputNodes)
-            for (const auto& [output, path] : graph_.nodes()[input].outputs) roots.insert(path);
+            for (const auto& [output, path] : graph_.nodes()[input].outputs)
+                roots.insert(path);
         for (const StorePath& path : n.storeInputs) {
             if (!store_.db().isValid(path))
                 throw BuildError("input " + storeDir_.print(path) + " of '" + spec.name +
@@ -231,7 +238,8 @@ private:
         }
         for (const StorePath& path : roots)
             allInputs += (allInputs.empty() ? "" : " ") + storeDir_.print(path);
-        for (const auto& [var, path] : n.sourcePaths) roots.insert(path);
+        for (const auto& [var, path] : n.sourcePaths)
+            roots.insert(path);
         job->closure = store_.db().queryClosure(roots);
 
         SandboxConfig& config = job->config;
@@ -294,25 +302,26 @@ private:
         for (const auto& [output, path] : n.outputs) {
             config.env[output] = storeDir_.print(path);
             outputNames += (outputNames.empty() ? "" : " ") + output;
-            std::string location = job->isolate
-                                       ? config.sandboxRoot + storeDir_.dir() + "/" + path.baseName()
-                                       : store_.realPath(path);
+            std::string location =
+                job->isolate ? config.sandboxRoot + storeDir_.dir() + "/" + path.baseName()
+                             : store_.realPath(path);
             if (!job->isolate && pathExists(location)) {
                 if (store_.db().isValid(path))
-                    throw BuildError("cannot rebuild '" + spec.name +
-                                     "' unsandboxed: its output " + storeDir_.print(path) +
-                                     " is valid while others are not");
+                    throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
+                                     storeDir_.print(path) + " is valid while others are not");
                 removeTree(location); // an invalid leftover of an interrupted build
             }
             NewPath newPath{path, location, std::nullopt, ""};
             if (spec.fixedOutput)
-                newPath.ca = std::string("fixed:") +
-                             (spec.fixedOutput->mode == FileIngestionMethod::Recursive ? "r:" : "") +
-                             spec.fixedOutput->hash.toNixString();
+                newPath.ca =
+                    std::string("fixed:") +
+                    (spec.fixedOutput->mode == FileIngestionMethod::Recursive ? "r:" : "") +
+                    spec.fixedOutput->hash.toNixString();
             job->newPaths.push_back(std::move(newPath));
         }
         config.env["outputs"] = outputNames;
-        for (const auto& [var, path] : n.sourcePaths) config.env[var] = storeDir_.print(path);
+        for (const auto& [var, path] : n.sourcePaths)
+            config.env[var] = storeDir_.print(path);
         size_t specInput = 0;
         for (const auto& input : spec.inputs) {
             if (!input.specFile.empty()) {
@@ -392,7 +401,8 @@ private:
                              spec.file + "):\n  declared: " + spec.fixedOutput->hash.toSri() +
                              "\n  got:      " + actual.toSri());
         std::vector<std::string> hashParts;
-        for (const StorePath& path : job.closure) hashParts.emplace_back(path.hashPart());
+        for (const StorePath& path : job.closure)
+            hashParts.emplace_back(path.hashPart());
         auto found = scanForReferences(out.location, hashParts);
         if (!found.empty()) {
             std::string which;
@@ -422,7 +432,8 @@ private:
         }
         if (!outcome.skipped.empty()) {
             message += "\nnot built because an input failed:";
-            for (size_t node : outcome.skipped) message += "\n  " + graph_.nodes()[node].spec.file;
+            for (size_t node : outcome.skipped)
+                message += "\n  " + graph_.nodes()[node].spec.file;
         }
         if (sandboxFailure) throw SandboxError(message);
         throw BuildError(message);
