@@ -4,6 +4,7 @@
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
 
+#include <array>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -22,9 +23,7 @@ void addConfigCommands(CLI::App& app, GlobalOptions& options) {
         options.action = [&options, flags] {
             policy::Settings settings = loadEffectiveSettings(*flags, options);
             StoreLayout layout = selectLayout(options);
-            size_t width = 0;
-            for (const auto& d : policy::settingDescriptors())
-                width = std::max(width, d.name.size());
+            std::vector<std::array<std::string, 3>> rows;
             for (const auto& d : policy::settingDescriptors()) {
                 std::string name(d.name);
                 std::string value = d.show(settings);
@@ -32,9 +31,17 @@ void addConfigCommands(CLI::App& app, GlobalOptions& options) {
                 if (name == "store-root" && value.empty()) value = layout.root;
                 if (name == "store-dir" && value.empty()) value = layout.storeDir;
                 if (value.empty()) value = "(empty)";
-                std::cout << std::left << std::setw(static_cast<int>(width) + 2) << name << value
-                          << "    # " << policy::describeOrigin(settings.origins.at(name)) << "\n";
+                rows.push_back({name, value, policy::describeOrigin(settings.origins.at(name))});
             }
+            size_t nameWidth = 0, valueWidth = 0;
+            for (const auto& row : rows) {
+                nameWidth = std::max(nameWidth, row[0].size());
+                valueWidth = std::max(valueWidth, row[1].size());
+            }
+            for (const auto& row : rows)
+                std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << row[0]
+                          << std::setw(static_cast<int>(valueWidth) + 2) << row[1] << "# " << row[2]
+                          << "\n";
             return kExitOk;
         };
     });

@@ -207,12 +207,34 @@ private:
             // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
             if (anyUnsandboxed) {
                 gid_t gid = users_->acquire().user().gid;
+                checkReachable(layout.realStoreDir, gid);
                 if (::chown(layout.realStoreDir.c_str(), 0, gid) == -1 ||
                     ::chmod(layout.realStoreDir.c_str(), 01735) == -1)
                     throw SandboxError(SysError("giving the store dir " + layout.realStoreDir +
                                                 " to the build users group")
                                            .what());
             }
+        }
+    }
+
+    // An unsandboxed builder runs as a build user on the host: every directory above the
+    // store dir must let it through, or it fails later with a bare "Permission denied".
+    static void checkReachable(const std::string& storeDir, gid_t buildGid) {
+        std::string dir = storeDir;
+        while (true) {
+            dir = dir.substr(0, dir.rfind('/'));
+            if (dir.empty()) dir = "/";
+            struct stat st {};
+            if (::stat(dir.c_str(), &st) == -1) throw SysError("examining '" + dir + "'");
+            bool searchable =
+                (st.st_mode & S_IXOTH) || (st.st_gid == buildGid && (st.st_mode & S_IXGRP));
+            if (!searchable)
+                throw SandboxError("an unsandboxed build runs as a build user, who cannot reach "
+                                   "the store dir " +
+                                   storeDir + ": " + dir +
+                                   " is not searchable by others (chmod o+x it, or build "
+                                   "sandboxed)");
+            if (dir == "/") return;
         }
     }
 
@@ -282,6 +304,10 @@ private:
         // file system, so outputs move into the store with rename().
         job->temp.emplace("build-" + spec.name + "-", layout.tmpDir());
         config.buildDir = job->temp->path() + "/build";
+        // Unsandboxed, the builder reaches its build directory by its host path: let the
+        // build user through (but not list) the private directory above it.
+        if (!job->isolate && ::chmod(job->temp->path().c_str(), 0711) == -1)
+            throw SysError("setting mode 0711 on '" + job->temp->path() + "'");
         makeDirectory(config.buildDir, 0700);
         if (job->isolate) {
             config.sandboxRoot = job->temp->path() + "/root";
