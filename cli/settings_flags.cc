@@ -18,7 +18,8 @@ void addSettingsFlags(CLI::App& command, SettingsFlags& flags) {
     command
         .add_option("--option", flags.options,
                     "Set any setting: --option NAME VALUE (see `purist config show`)")
-        ->type_size(2);
+        ->type_size(2)
+        ->allow_extra_args(false);
 }
 
 policy::Settings loadEffectiveSettings(const SettingsFlags& flags, GlobalOptions& options) {

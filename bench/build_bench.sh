@@ -1,0 +1,47 @@
+#!/bin/sh
+# 20 trivial builds end to end, one `purist build` each run (fresh store every run, so the
+# store's creation is counted too): strict vs off, side by side in one hyperfine run with
+# nix-build of 20 equally trivial derivations sandboxed and not, when Nix is installed.
+# Per-build figures are the medians divided by 20. Run as root (build users) or as a
+# user with unprivileged user namespaces.
+#   usage: bench/build_bench.sh [PURIST_BINARY]     (default: build/purist)
+set -eu
+
+purist=$(realpath "${1:-build/purist}")
+runs=${RUNS:-10}
+# Not under /tmp: a sandboxed build mounts a fresh /tmp over a store kept there.
+work=$(mktemp -d /var/tmp/purist-build-bench.XXXXXX)
+# Unsandboxed builds run as a build user, who must be able to reach the store.
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/specs"
+for i in $(seq 1 20); do
+    printf "name: trivial-%d\nbuilder: /bin/sh\nargs: [-c, 'echo %d > \$out']\n" "$i" "$i" \
+        > "$work/specs/t$i.yaml"
+done
+cat > "$work/bench.nix" <<'NIX'
+{ nonce }:
+map (i: builtins.derivation {
+  name = "trivial-${toString i}-${nonce}";
+  system = builtins.currentSystem;
+  builder = "/bin/sh";
+  args = [ "-c" "echo ${toString i} > $out" ];
+}) (builtins.genList (x: x) 20)
+NIX
+
+paths="/bin /usr /lib /lib64?"
+build="$purist --root $work/root build --no-out-link -j1 --option sandbox-paths '$paths'"
+set -- \
+    --command-name "purist strict (20 builds)" "$build --sandbox strict $work/specs/*.yaml" \
+    --command-name "purist off (20 builds)" "$build --sandbox off $work/specs/*.yaml"
+if command -v nix-build >/dev/null; then
+    # A fresh nonce each run: Nix, too, must build every time.
+    nix="nix-build $work/bench.nix --no-out-link --argstr nonce \$(date +%s%N)"
+    set -- "$@" \
+        --command-name "nix-build sandbox (20 builds)" \
+        "$nix --option sandbox true --option sandbox-paths '/bin /usr /lib /lib64'" \
+        --command-name "nix-build no sandbox (20 builds)" "$nix --option sandbox false"
+fi
+hyperfine --warmup 1 --runs "$runs" --prepare "rm -rf $work/root" \
+    --export-markdown "$work/result.md" "$@" >&2
+cat "$work/result.md"
