@@ -30,18 +30,31 @@ map (i: builtins.derivation {
 NIX
 
 paths="/bin /usr /lib /lib64?"
-build="$purist --root $work/root build --no-out-link -j1 --option sandbox-paths '$paths'"
+build="$purist --root $work/root build --no-out-link --option sandbox-paths '$paths'"
 set -- \
-    --command-name "purist strict (20 builds)" "$build --sandbox strict $work/specs/*.yaml" \
-    --command-name "purist off (20 builds)" "$build --sandbox off $work/specs/*.yaml"
+    --command-name "purist strict -j1" "$build --sandbox strict -j1 $work/specs/*.yaml" \
+    --command-name "purist off -j1" "$build --sandbox off -j1 $work/specs/*.yaml" \
+    --command-name "purist strict -j2" "$build --sandbox strict -j2 $work/specs/*.yaml"
 if command -v nix-build >/dev/null; then
     # A fresh nonce each run: Nix, too, must build every time.
     nix="nix-build $work/bench.nix --no-out-link --argstr nonce \$(date +%s%N)"
     set -- "$@" \
-        --command-name "nix-build sandbox (20 builds)" \
-        "$nix --option sandbox true --option sandbox-paths '/bin /usr /lib /lib64'" \
-        --command-name "nix-build no sandbox (20 builds)" "$nix --option sandbox false"
+        --command-name "nix-build sandbox -j1" \
+        "$nix -j1 --option sandbox true --option sandbox-paths '/bin /usr /lib /lib64'" \
+        --command-name "nix-build no sandbox -j1" "$nix -j1 --option sandbox false"
 fi
 hyperfine --warmup 1 --runs "$runs" --prepare "rm -rf $work/root" \
-    --export-markdown "$work/result.md" "$@" >&2
-cat "$work/result.md"
+    --export-json "$work/result.json" "$@" >&2
+# Medians, whole run and per build, with the mean CPU time (user + system) per build.
+python3 - "$work/result.json" <<'PY'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+base = statistics.median(results[0]["times"])
+print("| command | median, 20 builds | per build | CPU per build | vs purist strict |")
+print("|---|---:|---:|---:|---:|")
+for r in results:
+    median = statistics.median(r["times"])
+    cpu = (r["user"] + r["system"]) / 20
+    print(f"| {r['command']} | {median * 1000:.0f} ms | {median / 20 * 1000:.1f} ms "
+          f"| {cpu * 1000:.1f} ms | {median / base:.2f}x |")
+PY

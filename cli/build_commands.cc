@@ -58,6 +58,9 @@ void addIndirectRoot(const StoreLayout& layout, const std::string& link) {
 }
 
 int runBuild(const BuildFlags& flags, GlobalOptions& options) {
+    if (!options.store.empty())
+        throw UsageError("purist build registers its outputs in purist's own store; --store "
+                         "opens a Nix store read-only");
     sandbox::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;

@@ -50,6 +50,8 @@ public:
     /// than members: raise the member count or lower max-jobs).
     BuildUserLock acquire();
     size_t size() const { return users_.size(); }
+    /// The build users group's gid.
+    gid_t gid() const { return users_.front().gid; }
 
 private:
     std::vector<BuildUser> users_;

@@ -101,10 +101,10 @@ const std::vector<SettingDescriptor> kSettings = {
      },
      [](const Settings& s) { return joinSandboxPaths(s.sandboxPaths); }},
     {"build-users-group", "PURIST_BUILD_USERS_GROUP", "", "group name", "purist-build",
-     "When purist runs as root, sandboxed builds run as members of this group, one member "
-     "per concurrent build, never as root. purist refuses to build as root in strict or "
-     "relaxed mode when the group is missing or has no members "
-     "(scripts/create-build-users.sh creates it).",
+     "When purist runs as root, every build runs as a member of this group, one member "
+     "per concurrent build, never as root. purist refuses to build as root when the group "
+     "is missing or has no members, and prints the commands that create it "
+     "(or run scripts/create-build-users.sh).",
      [](Settings& s, const RawSettingValue& v) {
          s.buildUsersGroup = requireNonEmpty(v, "build-users-group");
      },

@@ -206,7 +206,7 @@ private:
             // Unsandboxed builds write into the store dir itself: the build users may create
             // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
             if (anyUnsandboxed) {
-                gid_t gid = users_->acquire().user().gid;
+                gid_t gid = users_->gid();
                 checkReachable(layout.realStoreDir, gid);
                 if (::chown(layout.realStoreDir.c_str(), 0, gid) == -1 ||
                     ::chmod(layout.realStoreDir.c_str(), 01735) == -1)

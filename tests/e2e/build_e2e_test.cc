@@ -247,6 +247,18 @@ TEST_F(BuildE2eTest, BadSpecIsAConfigurationErrorWithItsPosition) {
     EXPECT_TRUE(contains(r.err, file + ":3:1: unknown key 'ouptuts'")) << r.err;
 }
 
+TEST_F(BuildE2eTest, AsRootAMissingBuildUsersGroupIsRefusedWithTheCommandsThatCreateIt) {
+    if (::geteuid() != 0) {
+        PURIST_SKIP_OUTSIDE_CI("build users are used only when purist runs as root");
+    }
+    RunResult r = build({kExamples + "/hello-clean.yaml", "--no-out-link", "--option",
+                         "build-users-group", "purist-no-such-group"});
+    EXPECT_EQ(r.exitCode, 4) << r.err;
+    EXPECT_TRUE(contains(r.err, "build users group 'purist-no-such-group'")) << r.err;
+    EXPECT_TRUE(contains(r.err, "groupadd --system purist-no-such-group")) << r.err;
+    EXPECT_FALSE(storeHas("-hello-1.0"));
+}
+
 TEST(ConfigShowE2e, PrintsEveryValueWithItsOrigin) {
     TempDir dir("config-e2e-");
     std::string config = dir.path() + "/purist.yaml";
