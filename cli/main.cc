@@ -14,8 +14,11 @@ int main(int argc, char** argv) {
                  "purist"};
     app.set_version_flag("--version", "purist 0.1.0");
     app.require_subcommand(1);
+    // Global options (--root, --store-dir, --store) may follow the subcommand too.
+    app.fallthrough();
     GlobalOptions options;
     addGlobalOptions(app, options);
+    addStoreCommands(app, options);
     addBuildCommands(app, options);
     addConfigCommands(app, options);
 

@@ -2,8 +2,10 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/temp_dir.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "store/gc_roots.h"
 #include "store/nar.h"
 
 #include <nlohmann/json.hpp>
@@ -287,16 +289,36 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
     });
 }
 
+void addRoots(CLI::App& store, GlobalOptions& options) {
+    auto* cmd = store.add_subcommand(
+        "roots", "List the GC roots under <root>/gcroots (named files, symlinks, indirect "
+                 "roots) and the store paths they keep alive; stale roots are reported");
+    cmd->callback([&options] {
+        options.action = [&options] {
+            StoreLayout layout = selectLayout(options);
+            GcRootScan scan =
+                findGcRoots(layout.gcRootsDir(), StoreDir(layout.storeDir), layout.realStoreDir);
+            StoreDir storeDir(layout.storeDir);
+            for (const GcRoot& root : scan.roots)
+                std::cout << root.location << " -> " << storeDir.print(root.path) << "\n";
+            for (const std::string& stale : scan.stale)
+                std::cerr << "stale root (keeps nothing alive): " << stale << "\n";
+            return kExitOk;
+        };
+    });
+}
+
 } // namespace
 
 void addStoreCommands(CLI::App& app, GlobalOptions& options) {
     auto* store = app.add_subcommand("store", "Work with the content-addressed store: add, hash, "
-                                              "dump, restore, info, refs, closure, verify");
+                                              "dump, restore, info, refs, closure, verify, roots");
     store->require_subcommand(1);
     addAdd(*store, options);
     addHash(*store, options);
     addDumpRestore(*store, options);
     addQueries(*store, options);
+    addRoots(*store, options);
 }
 
 } // namespace purist::cli

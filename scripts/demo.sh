@@ -7,7 +7,9 @@ purist=${PURIST:-build/purist}
 
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
-src=$(step "$purist" store add examples/src/hello | tail -n 1)
+printf '\n\033[1m$ %s\033[0m\n' "$purist store add examples/src/hello"
+src=$("$purist" store add examples/src/hello)
+echo "$src"
 step "$purist" store add --dry-run --store-dir /nix/store examples/src/hello
 step "$purist" store info "$src"
 step "$purist" store refs "$src"

@@ -435,6 +435,18 @@ private:
     bool caseHack_;
 };
 
+void readMagic(NarReader& reader) {
+    std::string magic;
+    try {
+        magic = reader.readString(kMaxTokenLength, "magic");
+    } catch (const FormatError&) {
+        throw FormatError("input is not a NAR: it does not start with 'nix-archive-1'");
+    }
+    if (magic != kNarMagic)
+        throw FormatError("input is not a NAR: it starts with '" + NarReader::printable(magic) +
+                          "', not 'nix-archive-1'");
+}
+
 } // namespace
 
 void dumpPath(const std::string& path, Sink& sink, const NarDumpOptions& options) {
@@ -461,10 +473,7 @@ void restorePath(const std::string& path, Source& source, const NarRestoreOption
     NarReader reader(source);
     Restorer restorer(reader, caseHack);
     try {
-        std::string magic = reader.readString(kMaxTokenLength, "magic");
-        if (magic != kNarMagic)
-            throw FormatError("input is not a NAR: it starts with '" + NarReader::printable(magic) +
-                              "', not 'nix-archive-1'");
+        readMagic(reader);
         restorer.node(AT_FDCWD, path, path);
     } catch (...) {
         // Leave nothing behind: a half-restored tree must never be mistaken for a whole one.
@@ -478,10 +487,7 @@ void restorePath(const std::string& path, Source& source, const NarRestoreOption
 
 uint64_t validateNar(Source& source) {
     NarReader reader(source);
-    std::string magic = reader.readString(kMaxTokenLength, "magic");
-    if (magic != kNarMagic)
-        throw FormatError("input is not a NAR: it starts with '" + NarReader::printable(magic) +
-                          "', not 'nix-archive-1'");
+    readMagic(reader);
     Restorer restorer(reader, false);
     restorer.node(kValidateOnly, "", "<nar>");
     return reader.consumed();

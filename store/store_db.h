@@ -72,8 +72,9 @@ public:
     std::optional<StorePath> queryPathFromHashPart(std::string_view hashPart);
 
     /// The paths reachable from `roots` through references, roots included. Throws
-    /// StoreError naming a root that is not valid. One recursive CTE over the Refs indices
-    /// (see store_db.cc for why not a walk in C++).
+    /// StoreError naming a root that is not valid. An indexed walk for small closures, a
+    /// scan of Refs and a walk in memory for big ones (store_db.cc says why). Both run in
+    /// one read transaction, so the result is a consistent snapshot.
     StorePathSet queryClosure(const StorePathSet& roots);
     /// The paths from which any of `roots` is reachable, roots included. Throws StoreError
     /// naming a root that is not valid.
@@ -110,7 +111,7 @@ private:
     std::unique_ptr<Statements> stmts_;
 
     int64_t queryId(const StorePath& path);
-    StorePathSet closureQuery(Statement& query, const StorePathSet& roots);
+    StorePathSet closureQuery(bool referrers, const StorePathSet& roots);
     StorePath parseRow(std::string_view path) const;
 };
 

@@ -236,6 +236,40 @@ TEST_F(StoreDbTest, ClosureAndReferrersClosure) {
     }
 }
 
+TEST_F(StoreDbTest, BigClosuresMatchTheInMemoryWalk) {
+    // Closures past the CTE's limit (4096 paths) are computed from a scan of Refs: a
+    // chain of 6000 paths with a cycle at each end, a shortcut and a side branch.
+    StoreDb db(dbPath, kStoreDir);
+    const int n = 6000;
+    std::vector<ValidPathInfo> infos;
+    for (int i = 0; i < n; ++i) {
+        ValidPathInfo info = infoFor("c" + std::to_string(i));
+        if (i > 0) info.references.insert(pathNamed("c" + std::to_string(i - 1)));
+        if (i == 0) info.references.insert(pathNamed("c1"));
+        if (i == n - 2) info.references.insert(pathNamed("c" + std::to_string(n - 1)));
+        if (i % 1000 == 999) info.references.insert(pathNamed("side" + std::to_string(i)));
+        infos.push_back(info);
+    }
+    for (int i = 999; i < n; i += 1000)
+        infos.push_back(infoFor("side" + std::to_string(i)));
+    db.registerValidPaths(infos);
+    RefGraph graph = db.loadGraph();
+    ReferrerIndex referrers(graph);
+    for (const char* root : {"c0", "c1", "c3000", "c5998", "c5999", "side2999"}) {
+        SCOPED_TRACE(root);
+        uint32_t node[] = {static_cast<uint32_t>(graph.find(pathNamed(root)))};
+        StorePathSet expected, expectedReferrers;
+        for (uint32_t v : closureOf(graph, node))
+            expected.insert(graph.paths[v]);
+        for (uint32_t v : referrersClosureOf(graph, referrers, node))
+            expectedReferrers.insert(graph.paths[v]);
+        EXPECT_EQ(db.queryClosure({pathNamed(root)}), expected);
+        EXPECT_EQ(db.queryReferrersClosure({pathNamed(root)}), expectedReferrers);
+    }
+    EXPECT_EQ(db.queryClosure({pathNamed("c5999")}).size(), size_t{n + 6});
+    EXPECT_EQ(db.queryReferrersClosure({pathNamed("c0")}).size(), size_t{n});
+}
+
 TEST_F(StoreDbTest, LoadGraphMatchesQueries) {
     StoreDb db(dbPath, kStoreDir);
     registerGraph(db);
@@ -288,17 +322,46 @@ TEST_F(StoreDbTest, BatchWithUnknownReferenceRegistersNothing) {
 
 TEST_F(StoreDbTest, FailureMidBatchRollsBackEarlierRows) {
     StoreDb db(dbPath, kStoreDir);
-    ValidPathInfo old = infoFor("old");
+    ValidPathInfo old = infoFor("old", {"old"});
     db.registerValidPaths({old});
-    // The duplicate is found after "new" and the update of "old" were written.
-    ValidPathInfo changed = old;
+    // The bad reference is found after "new" was inserted and "old" was updated and lost
+    // its references.
+    ValidPathInfo changed = infoFor("old");
     changed.narSize = 999;
-    std::vector<ValidPathInfo> batch = {infoFor("new"), changed, infoFor("dup"), infoFor("dup")};
+    std::vector<ValidPathInfo> batch = {infoFor("new"), changed, infoFor("late", {"nowhere"})};
     EXPECT_THAT([&] { db.registerValidPaths(batch); },
-                ::testing::ThrowsMessage<StoreError>(HasSubstr("twice")));
+                ::testing::ThrowsMessage<StoreError>(HasSubstr("nowhere")));
     EXPECT_FALSE(db.isValid(pathNamed("new")));
-    EXPECT_FALSE(db.isValid(pathNamed("dup")));
-    EXPECT_EQ(db.queryInfo(old.path).narSize, old.narSize);
+    EXPECT_FALSE(db.isValid(pathNamed("late")));
+    ValidPathInfo got = db.queryInfo(old.path);
+    EXPECT_EQ(got.narSize, old.narSize);
+    EXPECT_EQ(got.references, pathsNamed({"old"}));
+}
+
+TEST_F(StoreDbTest, DuplicateInBatchIsRefused) {
+    StoreDb db(dbPath, kStoreDir);
+    EXPECT_THAT(
+        [&] {
+            db.registerValidPaths({infoFor("a"), infoFor("dup"), infoFor("dup")});
+        },
+        ::testing::ThrowsMessage<StoreError>(
+            ::testing::AllOf(HasSubstr("twice"), HasSubstr(kStoreDir.print(pathNamed("dup"))))));
+    EXPECT_EQ(countRows(db.database(), "ValidPaths"), 0);
+}
+
+TEST_F(StoreDbTest, ForeignKeysStayOnAroundRegistration) {
+    StoreDb db(dbPath, kStoreDir);
+    auto foreignKeys = [&] {
+        Statement s(db.database(), "pragma foreign_keys");
+        EXPECT_TRUE(s.step());
+        int64_t on = s.columnInt(0);
+        s.reset();
+        return on;
+    };
+    db.registerValidPaths({infoFor("a")});
+    EXPECT_EQ(foreignKeys(), 1);
+    EXPECT_THROW(db.registerValidPaths({infoFor("b", {"nowhere"})}), StoreError);
+    EXPECT_EQ(foreignKeys(), 1);
 }
 
 TEST_F(StoreDbTest, ExceptionInsideTransactionRollsBack) {
