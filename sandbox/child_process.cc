@@ -127,7 +127,7 @@ void dieWithIntermediate(int lifeline) {
         // Dropping the build user's privileges clears PR_SET_PDEATHSIG, so it comes after.
         dropToBuildUser(config);
         limitProcesses(config.maxProcesses);
-        if (config.isolate) installSeccompFilter();
+        if (setup.seccomp) installSeccompFilter(*setup.seccomp);
         dieWithIntermediate(lifeline);
         ::umask(022);
         setSignalMask({});
@@ -182,6 +182,7 @@ void killEveryDescendant(pid_t builder) {
         if (reaped > 0) continue;
         if (reaped == -1 && errno == ECHILD) return;
         if (reaped == -1 && errno != EINTR) throw SysError("waiting for the build's processes");
+        // ESRCH only means the child exited between the listing and the kill.
         for (pid_t child : listChildren())
             ::kill(child, SIGKILL);
         // Killed processes' own children are reparented here before they can be reaped,
@@ -206,6 +207,8 @@ int superviseBuilder(pid_t builder, bool isolate) {
             throw SysError("waiting for signals");
         }
         if (sig == SIGTERM) {
+            // The builder is not reaped yet (only this loop reaps it), so its pid cannot have
+            // been reused; a failure only means it is already dead.
             ::kill(builder, SIGKILL);
             if (!isolate) ::kill(-builder, SIGKILL);
             continue;
@@ -273,8 +276,9 @@ void runIntermediate(const ChildSetup& setup) {
         builder = ::fork();
         if (builder == -1) throw SysError("forking the builder");
         if (builder == 0) {
-            ::close(kStatusFd);
-            ::close(lifeline[1]);
+            if (::close(kStatusFd) == -1 || ::close(lifeline[1]) == -1)
+                failSetup(kErrorFd,
+                          SysError("closing the intermediate's pipes in the builder").what());
             runBuilder(setup, lifeline[0]);
         }
         // The intermediate keeps neither the log nor the error pipe, so both reach EOF

@@ -4,6 +4,7 @@
 
 #include "sandbox/namespaces.h"
 #include "sandbox/sandbox.h"
+#include "sandbox/seccomp_filter.h"
 
 #include <string>
 #include <sys/types.h>
@@ -42,6 +43,7 @@ struct ChildSetup {
     const SandboxConfig* config;
     SandboxIdentity identity;
     const ExecArguments* exec;
+    const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
     ChildPipes pipes;
     pid_t parent; ///< runInSandbox's pid, to notice a caller that died before prctl
 };

@@ -132,7 +132,12 @@ void makeDev(const std::string& root) {
     makeSymlink("/proc/self/fd/2", dev + "/stderr");
 }
 
-void makeStoreDir(const std::string& root, const SandboxConfig& config, const SandboxIdentity& id) {
+// The directory that receives the outputs: `root + storeDir` on the host's file system,
+// where the caller finds them afterwards. Held by an O_PATH descriptor because the
+// sandbox's own /tmp (or /dev) may cover that path once mounted, when the store dir lies
+// below it.
+FileDescriptor makeHostStoreDir(const std::string& root, const SandboxConfig& config,
+                                const SandboxIdentity& id) {
     std::string store = root + config.storeDir;
     makeDirs(root, config.storeDir, 0755);
     // 1775: the builder may create its outputs here, and the sticky bit stops it from
@@ -141,8 +146,17 @@ void makeStoreDir(const std::string& root, const SandboxConfig& config, const Sa
         throw SysError("giving the store dir '" + store + "' to the build group");
     if (::chmod(store.c_str(), 01775) == -1)
         throw SysError("setting mode 1775 on the store dir '" + store + "'");
-    // Its own mount, so it stays writable when the rest of the root is made read-only.
-    mountOrThrow(store, store, nullptr, MS_BIND, nullptr, "bind-mounting the store dir");
+    int fd = ::open(store.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1) throw SysError("opening the store dir '" + store + "'");
+    return FileDescriptor(fd);
+}
+
+// Binds the host store dir at its logical path: its own mount, so it stays writable when
+// the rest of the root is made read-only.
+void mountStoreDir(const std::string& root, const SandboxConfig& config, int hostStoreDir) {
+    makeDirs(root, config.storeDir, 0755);
+    mountOrThrow("/proc/self/fd/" + std::to_string(hostStoreDir), root + config.storeDir, nullptr,
+                 MS_BIND, nullptr, "bind-mounting the store dir");
 }
 
 void mountEntries(const std::string& root, const SandboxConfig& config) {
@@ -201,25 +215,29 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // Private propagation: the mounts below must not appear in the host's namespace, and
     // mounts made later on the host must not appear in the sandbox.
     mountOrThrow("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "making mounts private");
-    // pivot_root needs the new root to be a mount point.
-    mountOrThrow(root, root, nullptr, MS_BIND, nullptr, "bind-mounting the sandbox root");
-    if (::chmod(root.c_str(), 0755) == -1)
-        throw SysError("setting mode 0755 on the sandbox root '" + root + "'");
-
-    makeEtc(root, config, identity);
-    // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
-    makeStoreDir(root, config, identity);
-    makeDirs(root, "/build", 0755);
-    bindMount(config.buildDir, root + "/build", false);
+    FileDescriptor hostStoreDir = makeHostStoreDir(root, config, identity);
+    // The root itself is a tmpfs over the host directory: mount points and /etc cost no
+    // disk writes, and they vanish with the namespace, leaving the caller only the store
+    // dir. It is also the mount point pivot_root needs.
+    mountOrThrow("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
+                 "mounting a tmpfs as the sandbox root");
+    // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
+    // may lie below them (a store under /tmp) and are mounted on top.
+    makeDirs(root, "/tmp", 0755);
+    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+                 "mounting a tmpfs on /tmp");
     makeDev(root);
     // A procfs of the new PID namespace: host processes are not listed, their
     // environments and command lines cannot be read.
     makeDirs(root, "/proc", 0555);
     mountOrThrow("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
                  "mounting /proc");
-    makeDirs(root, "/tmp", 0755);
-    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-                 "mounting a tmpfs on /tmp");
+    makeEtc(root, config, identity);
+    // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
+    mountStoreDir(root, config, hostStoreDir.get());
+    hostStoreDir.close();
+    makeDirs(root, "/build", 0755);
+    bindMount(config.buildDir, root + "/build", false);
     mountEntries(root, config);
 
     pivotInto(root);

@@ -6,6 +6,7 @@
 #include "sandbox/log_filter.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
+#include "sandbox/seccomp_filter.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -114,6 +115,7 @@ public:
 
     // The intermediate answers SIGTERM by killing the builder with SIGKILL; it never dies of
     // it, because it has SIGTERM blocked from its first instruction.
+    // A failure means the intermediate is already gone, which wait() then reports.
     void requestKill() const { ::kill(pid_, SIGTERM); }
 
     int wait() {
@@ -280,6 +282,7 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     Clock::time_point start = Clock::now();
     SandboxIdentity identity = identityFor(config);
     ExecArguments exec(config);
+    const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
 
     // The build user must be able to write its build directory, and no one else may.
     if (config.buildUid) {
@@ -292,7 +295,10 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     Pipe logPipe = makePipe("log pipe");
     Pipe errorPipe = makePipe("error pipe");
     Pipe statusPipe = makePipe("status pipe");
-    ChildSetup setup{&config, identity, &exec,
+    ChildSetup setup{&config,
+                     identity,
+                     &exec,
+                     seccomp,
                      ChildPipes{logPipe.write.get(), errorPipe.write.get(), statusPipe.write.get()},
                      ::getpid()};
 
@@ -305,9 +311,13 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     pid_t pid = ::fork();
     int forkErrno = errno;
     if (pid == 0) runIntermediate(setup);
-    ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-    if (pid == -1) throw sysFailure("forking the sandbox", forkErrno);
+    if (pid == -1) {
+        ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        throw sysFailure("forking the sandbox", forkErrno);
+    }
     IntermediateProcess intermediate(pid);
+    if (int rc = ::pthread_sigmask(SIG_SETMASK, &previous, nullptr); rc != 0)
+        throw sysFailure("restoring the signal mask", rc);
     logPipe.write.close();
     errorPipe.write.close();
     statusPipe.write.close();

@@ -32,11 +32,12 @@ struct SandboxConfig {
     std::map<std::string, std::string> env; ///< the complete environment; nothing inherited
 
     /// Host directory for the fresh root (isolate only); the caller creates it empty, on the
-    /// same file system as the real store dir, and removes it afterwards (removeTree). The
-    /// sandbox sets its mode to 0755 and fills it with mount points and /etc files. After
-    /// the run, outputs the builder created are at `sandboxRoot + storeDir + "/" + <base
-    /// name>` on the host, owned by the build user (to be moved into the store); the input
-    /// mount points there are empty directories or files. Nothing stays mounted.
+    /// same file system as the real store dir, and removes it afterwards (removeTree). Inside
+    /// the mount namespace a tmpfs covers it; on the host it only receives the store dir
+    /// path. After the run, outputs the builder created are at `sandboxRoot + storeDir + "/"
+    /// + <base name>` on the host, owned by the build user (to be moved into the store);
+    /// beside them, the input mount points are empty directories or files. Nothing stays
+    /// mounted.
     std::string sandboxRoot;
     /// Logical store dir (isolate only), the same path as the real store dir: created in the
     /// root, group `buildGid`, mode 1775, holding only the bind mounts the caller lists (the
@@ -68,7 +69,8 @@ struct SandboxConfig {
 
     /// RLIMIT_NPROC of the builder, so a fork bomb fails instead of exhausting the host's
     /// pids. Counted per build user (as root: give each concurrent build its own), or per
-    /// user namespace uid. 0: inherit the caller's limit.
+    /// user namespace uid; with `isolate = false` and no build user, the caller's own
+    /// processes count too. 0: inherit the caller's limit.
     unsigned long maxProcesses = 4096;
 
     std::chrono::seconds timeout{0};       ///< 0: none
@@ -97,7 +99,8 @@ struct SandboxResult {
 /// config; never runs with less isolation. A builder that cannot be executed is the
 /// build's failure, not the sandbox's: exit code 127 and a `purist: cannot execute` log
 /// line. Thread-safe: several builds may run at once from different threads; `onLogLine`
-/// is called on the calling thread.
+/// is called on the calling thread. The caller must not ignore SIGCHLD (its children are
+/// waited for).
 SandboxResult runInSandbox(const SandboxConfig& config);
 
 /// Whether this process can create the namespaces `isolate = true` needs; if not, why.

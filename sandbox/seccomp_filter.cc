@@ -1,15 +1,19 @@
 #include "sandbox/seccomp_filter.h"
 
 #include "base/error.h"
+#include "base/file_descriptor.h"
 
 #include <cerrno>
 #include <fcntl.h>
 #include <initializer_list>
+#include <linux/seccomp.h>
 #include <memory>
 #include <seccomp.h>
 #include <string>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace purist::sandbox {
 namespace {
@@ -50,11 +54,32 @@ struct Filters {
         if (rc < 0) throw SysError(-rc, std::string("adding the seccomp rule for ") + name);
     }
 
-    void load() {
-        int rc = seccomp_load(main.get());
-        if (rc < 0) throw SysError(-rc, "loading the seccomp filter");
-        if (fallbackUsed && (rc = seccomp_load(fallback.get())) < 0)
-            throw SysError(-rc, "loading the seccomp filter for new system calls");
+    // libseccomp writes the generated BPF to a descriptor; a memfd keeps it in memory.
+    static std::vector<sock_filter> exportProgram(void* filter) {
+        int fd = ::memfd_create("purist-seccomp", MFD_CLOEXEC);
+        if (fd == -1) throw SysError("creating a memfd for the seccomp filter");
+        FileDescriptor memory(fd);
+        int rc = seccomp_export_bpf(filter, memory.get());
+        if (rc < 0) throw SysError(-rc, "exporting the seccomp filter");
+        off_t size = ::lseek(memory.get(), 0, SEEK_END);
+        if (size <= 0 || size % sizeof(sock_filter) != 0 || ::lseek(memory.get(), 0, SEEK_SET) != 0)
+            throw SysError("reading back the seccomp filter");
+        std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+        char* bytes = reinterpret_cast<char*>(program.data());
+        for (size_t have = 0; have < static_cast<size_t>(size);) {
+            size_t n = readSome(memory.get(), bytes + have, static_cast<size_t>(size) - have,
+                                "the seccomp filter");
+            if (n == 0) throw SysError(EIO, "reading back the seccomp filter");
+            have += n;
+        }
+        return program;
+    }
+
+    SeccompPrograms compile() {
+        SeccompPrograms compiled;
+        compiled.programs.push_back(exportProgram(main.get()));
+        if (fallbackUsed) compiled.programs.push_back(exportProgram(fallback.get()));
+        return compiled;
     }
 };
 
@@ -64,13 +89,7 @@ scmp_arg_cmp hasBits(unsigned arg, scmp_datum_t bits) {
 
 constexpr int kNoFallback = -1;
 
-} // namespace
-
-void installSeccompFilter() {
-    // No new privileges: a setuid binary in a sandbox path (or one the builder makes)
-    // runs without raising privileges, and loading the filter below needs no capability.
-    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) throw SysError("setting no_new_privs");
-
+SeccompPrograms buildFilter() {
     Filters filters;
 #if defined(__x86_64__)
     // 32-bit and x32 programs must meet the same rules, not a hole in the filter.
@@ -109,7 +128,32 @@ void installSeccompFilter() {
         filters.refuse(call, kNoFallback, enotsup, {});
     filters.refuse("setxattrat", 463, enotsup, {});
 
-    filters.load();
+    return filters.compile();
+}
+
+} // namespace
+
+const SeccompPrograms& compiledSeccompFilter() {
+    static const SeccompPrograms compiled = [] {
+        try {
+            return buildFilter();
+        } catch (const SysError& e) {
+            throw SandboxError(std::string("building the seccomp filter: ") + e.what());
+        }
+    }();
+    return compiled;
+}
+
+void installSeccompFilter(const SeccompPrograms& filter) {
+    // No new privileges: a setuid binary in a sandbox path (or one the builder makes)
+    // runs without raising privileges, and loading the filter below needs no capability.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) throw SysError("setting no_new_privs");
+    for (const auto& program : filter.programs) {
+        sock_fprog loadable{static_cast<unsigned short>(program.size()),
+                            const_cast<sock_filter*>(program.data())};
+        if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &loadable, 0, 0) == -1)
+            throw SysError("loading the seccomp filter");
+    }
 }
 
 } // namespace purist::sandbox

@@ -17,6 +17,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -170,6 +171,18 @@ int run(const std::vector<std::string>& a) {
         char buffer[64];
         if (::recv(fd, buffer, sizeof buffer, 0) <= 0) blockedBy("recv");
         verdict(true, "answer from " + a[1] + ":" + a[2]);
+    }
+    if (cmd == "resolve") { // resolve NAME: a DNS lookup through the system resolver
+        need(1);
+        addrinfo* found = nullptr;
+        int rc = ::getaddrinfo(a[1].c_str(), nullptr, nullptr, &found);
+        if (rc != 0) verdict(false, "cannot resolve " + a[1] + ": " + ::gai_strerror(rc));
+        char text[INET6_ADDRSTRLEN] = "?";
+        if (found->ai_family == AF_INET)
+            ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
+                        sizeof text);
+        ::freeaddrinfo(found);
+        verdict(true, "resolved " + a[1] + " to " + text);
     }
     if (cmd == "raw-socket") {
         need(0);
@@ -368,7 +381,9 @@ int run(const std::vector<std::string>& a) {
             }
         }
         ::waitpid(child, nullptr, 0);
-        ::usleep(200 * 1000); // let the daemon write at least once
+        // The daemon has written at least once before the build ends.
+        for (int i = 0; i < 200 && ::access(a[1].c_str(), F_OK) != 0; ++i)
+            ::usleep(25 * 1000);
         std::printf("STARTED: daemon writing to %s\n", a[1].c_str());
         return 0;
     }
