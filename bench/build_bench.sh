@@ -9,8 +9,7 @@ set -eu
 
 purist=$(realpath "${1:-build/purist}")
 runs=${RUNS:-10}
-# Not under /tmp: a sandboxed build mounts a fresh /tmp over a store kept there.
-work=$(mktemp -d /var/tmp/purist-build-bench.XXXXXX)
+work=$(mktemp -d)
 # Unsandboxed builds run as a build user, who must be able to reach the store.
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT

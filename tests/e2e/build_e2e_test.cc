@@ -54,10 +54,7 @@ protected:
                 "strict builds need root with the purist-build group "
                 "(scripts/create-build-users.sh) or unprivileged user namespaces");
         }
-        // Not under /tmp: the sandbox mounts a fresh /tmp, which would hide a store there.
-        std::string scratch = PURIST_E2E_SCRATCH;
-        std::filesystem::create_directories(scratch);
-        dir_.emplace("build-e2e-", scratch);
+        dir_.emplace("build-e2e-");
         // Unsandboxed builds run as a build user, who must be able to reach the store.
         std::filesystem::permissions(dir_->path(), std::filesystem::perms(0755));
         root_ = dir_->path() + "/root";
