@@ -105,15 +105,16 @@ public:
 
     std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
         graph_ = BuildGraph::load(specFiles);
-        graph_.resolve(storeDir_,
-                       [this](const std::string& hostPath) { return store_.addSource(hostPath); });
         std::vector<size_t> wanted;
         for (size_t node : graph_.topologicalOrder())
             if (graph_.nodes()[node].wanted) wanted.push_back(node);
+        refuseNoSandbox(wanted);
+        graph_.resolve(storeDir_,
+                       [this](const std::string& hostPath) { return store_.addSource(hostPath); });
         std::vector<size_t> toBuild;
         for (size_t node : wanted)
             if (!allOutputsValid(node)) toBuild.push_back(node);
-        checkPolicy(wanted, toBuild);
+        checkPolicy(toBuild);
 
         unsigned jobs = options_.settings.maxJobs;
         if (users_) jobs = std::min<unsigned>(jobs, static_cast<unsigned>(users_->size()));
@@ -169,19 +170,24 @@ private:
         return true;
     }
 
-    // Every refusal the policy demands happens here, before anything is built.
-    void checkPolicy(const std::vector<size_t>& wanted, const std::vector<size_t>& toBuild) {
-        const policy::Settings& settings = options_.settings;
+    // A spec that asks for no sandbox where the policy demands one is refused before its
+    // sources are even added to the store.
+    void refuseNoSandbox(const std::vector<size_t>& wanted) const {
+        if (options_.settings.sandbox != SandboxMode::Strict) return;
         for (size_t node : wanted) {
             const BuildSpec& spec = graph_.nodes()[node].spec;
-            if (spec.noSandbox && settings.sandbox == SandboxMode::Strict) {
-                const SpecPosition& at = spec.noSandboxPosition;
-                throw SandboxError(at.file + ":" + std::to_string(at.line) + ":" +
-                                   std::to_string(at.column) + ": '" + spec.name +
-                                   "' asks for no-sandbox: true, which sandbox mode strict " +
-                                   "refuses (use --sandbox relaxed to allow it)");
-            }
+            if (!spec.noSandbox) continue;
+            const SpecPosition& at = spec.noSandboxPosition;
+            throw SandboxError(at.file + ":" + std::to_string(at.line) + ":" +
+                               std::to_string(at.column) + ": '" + spec.name +
+                               "' asks for no-sandbox: true, which sandbox mode strict " +
+                               "refuses (use --sandbox relaxed to allow it)");
         }
+    }
+
+    // Every other refusal the policy demands happens here, before anything is built.
+    void checkPolicy(const std::vector<size_t>& toBuild) {
+        const policy::Settings& settings = options_.settings;
         if (toBuild.empty()) return;
         bool anyIsolated = false, anyUnsandboxed = false;
         for (size_t node : toBuild) {
