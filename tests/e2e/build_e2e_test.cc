@@ -115,6 +115,12 @@ TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
     EXPECT_EQ(rootTargets,
               (std::set<std::string>{link("result"), link("result-2"), link("result-3")}));
 
+    // ... which `purist store roots` reads as the roots keeping the outputs alive.
+    RunResult roots = runPurist({"--root", root_, "store", "roots"});
+    ASSERT_EQ(roots.exitCode, 0) << roots.err;
+    for (size_t i = 0; i < names.size(); ++i)
+        EXPECT_TRUE(contains(roots.out, link(names[i]) + " -> " + paths[i])) << roots.out;
+
     // The leak the checker example catches: libgreet's output names the bootstrap tools.
     std::string la;
     for (const auto& e : storeEntries())
