@@ -8,6 +8,7 @@
 #include "store/nar.h"
 #include "store/ref_scanner.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -96,7 +98,32 @@ struct Job {
     std::vector<NewPath> newPaths;
     StorePathSet closure;
     SandboxResult result;
+    /// flock(LOCK_EX) on `<root>/tmp/<output>.lock`, one per output, held until the outputs
+    /// are registered or discarded, so two purist processes never build one output at once.
+    std::vector<FileDescriptor> outputLocks;
+    /// Another process held a lock when the build was started: the worker waits for it.
+    bool mustWait = false;
+    /// The worker found the outputs valid after waiting: nothing was run.
+    bool builtElsewhere = false;
 };
+
+// Takes each output lock, blocking, in base-name order (the order every process uses, so
+// two never wait on each other). Runs on a worker thread.
+void waitForLocks(Job& job) {
+    for (FileDescriptor& lock : job.outputLocks) {
+        while (::flock(lock.get(), LOCK_EX) == -1) {
+            if (errno != EINTR) throw SysError("waiting for an output lock");
+        }
+    }
+}
+
+// Removes invalid leftovers at the real store locations an unsandboxed build writes to (a
+// build interrupted before registration). The caller holds the output locks.
+void removeLeftovers(const Job& job) {
+    if (job.isolate) return;
+    for (const NewPath& path : job.newPaths)
+        if (pathExists(path.location)) removeTree(path.location);
+}
 
 class Orchestrator {
 public:
@@ -136,7 +163,7 @@ public:
             result.checks = n.spec.checks;
             for (const auto& [written, file] : n.spec.checkSpecFiles)
                 result.checkReferences[written] = graph_.outputPathsOf(file, storeDir_);
-            result.built = built.count(node) > 0;
+            result.built = built.count(node) > 0 && !builtElsewhere_.count(node);
             results.push_back(std::move(result));
         }
         return results;
@@ -244,6 +271,26 @@ private:
         }
     }
 
+    // Opens and tries the output locks. Returns true if they were all free and the outputs
+    // turned out valid (another process built them between our check and the lock); sets
+    // job.mustWait if a lock is held elsewhere, so the worker waits for it.
+    bool lockOutputs(size_t node, Job& job) {
+        std::vector<std::string> baseNames;
+        for (const auto& [output, path] : graph_.nodes()[node].outputs)
+            baseNames.push_back(path.baseName());
+        std::sort(baseNames.begin(), baseNames.end());
+        for (const std::string& baseName : baseNames) {
+            std::string lockPath = store_.layout().tmpDir() + "/" + baseName + ".lock";
+            FileDescriptor lock = openFile(lockPath, O_RDWR | O_CREAT, 0600);
+            if (!job.mustWait && ::flock(lock.get(), LOCK_EX | LOCK_NB) == -1) {
+                if (errno != EWOULDBLOCK) throw SysError("locking " + lockPath);
+                job.mustWait = true;
+            }
+            job.outputLocks.push_back(std::move(lock));
+        }
+        return !job.mustWait && allOutputsValid(node);
+    }
+
     std::function<void()> start(size_t node) {
         if (allOutputsValid(node)) return {};
         const BuildNode& n = graph_.nodes()[node];
@@ -251,6 +298,7 @@ private:
         const StoreLayout& layout = store_.layout();
         auto job = std::make_unique<Job>();
         job->isolate = isolates(spec);
+        if (lockOutputs(node, *job)) return {}; // built by another process meanwhile
 
         // The input closure: outputs of input specs, input store paths, sources.
         StorePathSet roots;
@@ -337,12 +385,9 @@ private:
             std::string location =
                 job->isolate ? config.sandboxRoot + storeDir_.dir() + "/" + path.baseName()
                              : store_.realPath(path);
-            if (!job->isolate && pathExists(location)) {
-                if (store_.db().isValid(path))
-                    throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
-                                     storeDir_.print(path) + " is valid while others are not");
-                removeTree(location); // an invalid leftover of an interrupted build
-            }
+            if (!job->isolate && store_.db().isValid(path))
+                throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
+                                 storeDir_.print(path) + " is valid while others are not");
             NewPath newPath{path, location, std::nullopt, ""};
             if (spec.fixedOutput)
                 newPath.ca =
@@ -379,7 +424,22 @@ private:
         Job* running = job.get();
         jobs_[node] = std::move(job);
         auto run = options_.run;
-        return [running, run] { running->result = run(running->config); };
+        std::string dbPath = layout.dbPath;
+        std::string storeDirText = storeDir_.dir();
+        return [running, run, dbPath, storeDirText] {
+            if (running->mustWait) {
+                waitForLocks(*running);
+                // The other process may have registered the outputs; this thread needs its
+                // own connection to ask (StoreDb is one per thread).
+                StoreDb db(dbPath, StoreDir(storeDirText), Database::Mode::ReadOnly);
+                running->builtElsewhere = true;
+                for (const NewPath& path : running->newPaths)
+                    running->builtElsewhere = running->builtElsewhere && db.isValid(path.path);
+                if (running->builtElsewhere) return;
+            }
+            removeLeftovers(*running);
+            running->result = run(running->config);
+        };
     }
 
     // Takes a failed build's traces away: its outputs never stay in the store, and its
@@ -404,6 +464,12 @@ private:
         Job& job = *found->second;
         const BuildNode& n = graph_.nodes()[node];
         const BuildSpec& spec = n.spec;
+        if (!error && job.builtElsewhere) {
+            print("'" + spec.name + "' was built by another purist process meanwhile");
+            builtElsewhere_.insert(node);
+            jobs_.erase(node);
+            return;
+        }
         try {
             if (error) std::rethrow_exception(error);
             if (!job.result.succeeded())
@@ -478,6 +544,7 @@ private:
     std::mutex printMutex_;
     std::optional<policy::BuildUserPool> users_;
     std::map<size_t, std::unique_ptr<Job>> jobs_;
+    std::set<size_t> builtElsewhere_;
 };
 
 } // namespace

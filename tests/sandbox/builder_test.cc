@@ -11,11 +11,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <future>
 #include <grp.h>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace purist::sandbox {
@@ -211,6 +214,49 @@ TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
         EXPECT_NE(std::string(e.what()).find("cannot mount /nowhere"), std::string::npos);
     }
     EXPECT_TRUE(store_->db().queryAllValidPaths().empty());
+}
+
+TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
+    // A second store object on the same root stands in for a second purist process: its
+    // output locks are separate descriptors, which flock treats as separate owners.
+    std::string file = spec("shared.yaml", "name: shared\nbuilder: /bin/sh\n");
+    std::promise<void> firstStarted, releaseFirst;
+    std::shared_future<void> release = releaseFirst.get_future().share();
+    BuildOptions first = options_;
+    first.run = [&](const SandboxConfig& config) {
+        firstStarted.set_value();
+        release.wait();
+        return fakeRun(config);
+    };
+    std::thread firstBuild([&] { buildSpecs(*store_, {file}, first); });
+    firstStarted.get_future().wait();
+
+    LocalStore second(store_->layout());
+    BuildOptions secondOptions = options_;
+    std::string secondPrinted; // its own sink: the two builds print concurrently
+    secondOptions.print = [&](std::string_view line) { secondPrinted += std::string(line) + "\n"; };
+    std::atomic<int> secondRuns{0};
+    secondOptions.run = [&](const SandboxConfig& config) {
+        ++secondRuns;
+        return fakeRun(config);
+    };
+    std::vector<BuildResult> secondResult;
+    std::thread secondBuild([&] { secondResult = buildSpecs(second, {file}, secondOptions); });
+    // The second build is waiting for the lock; let the first finish and register.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    releaseFirst.set_value();
+    firstBuild.join();
+    secondBuild.join();
+
+    EXPECT_EQ(secondRuns.load(), 0) << "the output was built once";
+    ASSERT_EQ(secondResult.size(), 1u);
+    EXPECT_FALSE(secondResult[0].built);
+    EXPECT_TRUE(store_->db().isValid(store_->storeDir().parse(secondResult[0].outputs[0].second)));
+    // Normally the second build was waiting on the lock; on a very slow machine it may only
+    // have started after the first registered, and then found the output valid at once.
+    EXPECT_TRUE(secondPrinted.empty() ||
+                secondPrinted.ends_with("'shared' was built by another purist process meanwhile\n"))
+        << secondPrinted;
 }
 
 TEST_F(BuilderTest, UnsandboxedBuildsNeedTheRealStoreDir) {
