@@ -107,7 +107,7 @@ void limitProcesses(unsigned long maxProcesses) {
 // Kills the builder when the intermediate dies (the caller was killed, say). The check
 // after prctl closes the window in which the intermediate died before the call.
 void dieWithIntermediate(int lifeline) {
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
         throw SysError("setting PR_SET_PDEATHSIG");
     pollfd poller{lifeline, 0, 0};
     if (::poll(&poller, 1, 0) == -1) throw SysError("polling the intermediate's lifeline");
@@ -255,8 +255,11 @@ void runIntermediate(const ChildSetup& setup) {
     try {
         resetSignalDispositions();
         setSignalMask({SIGCHLD, SIGTERM});
-        // Die with the caller: a build must not run on after purist is gone.
-        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+        // End the build with the caller: a build must not run on after purist is gone. The
+        // signal is SIGTERM, which this process has blocked and takes from sigwaitinfo like
+        // runInSandbox's own request, so it still kills every process of the build (in off
+        // mode, daemons included) instead of dying first and orphaning them.
+        if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
             throw SysError("setting PR_SET_PDEATHSIG");
         if (::getppid() != setup.parent) ::_exit(kSetupFailed);
         arrangeDescriptors(setup.pipes);

@@ -313,7 +313,8 @@ TEST_F(SandboxTest, OffModeReportsTheKillingSignal) {
     EXPECT_FALSE(result.succeeded());
 }
 
-// purist killed with SIGKILL mid-build (no destructor runs): the build must die with it.
+// purist killed with SIGKILL mid-build (no destructor runs): the build, daemons included,
+// must die with it.
 TEST_F(SandboxTest, TheBuildDiesWithItsCaller) {
     for (bool strict : {true, false}) {
         SCOPED_TRACE(strict ? "strict" : "off");
@@ -321,7 +322,9 @@ TEST_F(SandboxTest, TheBuildDiesWithItsCaller) {
         ::chmod(build_.c_str(), 0755);
         std::string heartbeat = build_ + "/heartbeat";
         std::filesystem::remove(heartbeat);
-        SandboxConfig config = shell("while :; do echo . >> heartbeat; sleep 0.05; done");
+        // The heartbeat comes from a daemon (its own session), the builder just waits.
+        SandboxConfig config = shell("setsid sh -c 'while :; do echo . >> heartbeat; "
+                                     "sleep 0.05; done' & sleep 60");
         config.isolate = strict;
         pid_t caller = ::fork();
         ASSERT_NE(caller, -1);
