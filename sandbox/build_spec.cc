@@ -22,9 +22,9 @@ using policy::yamlError;
 using policy::yamlScalar;
 using policy::yamlStringList;
 
-const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",      "TMP",
-                                         "TEMP",          "HOME",    "NIX_STORE",    "PWD",
-                                         "name",          "builder", "outputs",  "PURIST_INPUTS"};
+const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",   "TMP",
+                                         "TEMP",          "HOME",    "NIX_STORE", "PWD",
+                                         "name",          "builder", "outputs",   "PURIST_INPUTS"};
 
 SpecPosition positionOf(const std::string& file, const YAML::Node& node) {
     YAML::Mark mark = node.Mark();
