@@ -29,6 +29,10 @@ LocalStore openStore(const GlobalOptions& options, Database::Mode mode = Databas
 
 /// Adds `purist store ...`.
 void addStoreCommands(CLI::App& app, GlobalOptions& options);
+/// Adds `purist build`.
+void addBuildCommands(CLI::App& app, GlobalOptions& options);
+/// Adds `purist config ...`.
+void addConfigCommands(CLI::App& app, GlobalOptions& options);
 
 /// Adds `purist check`, `purist why` and `purist audit [history]`.
 void addCheckCommands(CLI::App& app, GlobalOptions& options);

@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
     GlobalOptions options;
     addGlobalOptions(app, options);
     addStoreCommands(app, options);
+    addBuildCommands(app, options);
+    addConfigCommands(app, options);
     addCheckCommands(app, options);
 
     try {

@@ -1,0 +1,107 @@
+// `purist build`: build specs in the sandbox the policy demands, print the output paths
+// and leave `result` links that are GC roots.
+
+#include "base/error.h"
+#include "cli/exit_codes.h"
+#include "cli/global_options.h"
+#include "cli/settings_flags.h"
+#include "sandbox/builder.h"
+
+#include <cerrno>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist::cli {
+namespace {
+
+struct BuildFlags {
+    std::vector<std::string> specs;
+    SettingsFlags settings;
+    bool keepFailed = false;
+    std::string outLink = "result";
+    bool noOutLink = false;
+};
+
+std::string absolute(const std::string& path) {
+    return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+// Points `link` at `target`, replacing an earlier symlink atomically; refuses to replace
+// anything that is not a symlink.
+void replaceSymlink(const std::string& target, const std::string& link) {
+    struct stat st {};
+    if (::lstat(link.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
+        throw UsageError("cannot create the out link '" + link +
+                         "': it exists and is not a symlink");
+    std::string temporary = link + ".tmp-" + std::to_string(::getpid());
+    ::unlink(temporary.c_str());
+    if (::symlink(target.c_str(), temporary.c_str()) == -1)
+        throw SysError("creating symlink '" + temporary + "'");
+    if (::rename(temporary.c_str(), link.c_str()) == -1) {
+        int saved = errno;
+        ::unlink(temporary.c_str());
+        throw SysError(saved, "replacing '" + link + "'");
+    }
+}
+
+// An indirect GC root: gcroots/auto/<hash of the link's path> -> the link, as Nix does, so
+// the output stays alive while the link exists and the root dies with it.
+void addIndirectRoot(const StoreLayout& layout, const std::string& link) {
+    std::string autoDir = layout.gcRootsDir() + "/auto";
+    if (::mkdir(autoDir.c_str(), 0755) == -1 && errno != EEXIST)
+        throw SysError("creating '" + autoDir + "'");
+    std::string name = hashString(HashAlgorithm::Sha256, link).toBase32().substr(0, 32);
+    replaceSymlink(link, autoDir + "/" + name);
+}
+
+int runBuild(const BuildFlags& flags, GlobalOptions& options) {
+    if (!options.store.empty())
+        throw UsageError("purist build registers its outputs in purist's own store; --store "
+                         "opens a Nix store read-only");
+    sandbox::BuildOptions buildOptions;
+    buildOptions.settings = loadEffectiveSettings(flags.settings, options);
+    buildOptions.keepFailed = flags.keepFailed;
+    LocalStore store = openStore(options);
+    std::vector<sandbox::BuildResult> results =
+        sandbox::buildSpecs(store, flags.specs, buildOptions);
+
+    for (size_t i = 0; i < results.size(); ++i) {
+        for (const auto& [output, path] : results[i].outputs) {
+            std::cout << path << "\n";
+            if (flags.noOutLink) continue;
+            // nix-build's names: result, result-dev, result-2, result-2-dev, ...
+            std::string link = flags.outLink;
+            if (i > 0) link += "-" + std::to_string(i + 1);
+            if (output != "out") link += "-" + output;
+            link = absolute(link);
+            replaceSymlink(store.realPath(store.storeDir().parse(path)), link);
+            addIndirectRoot(store.layout(), link);
+        }
+    }
+    return kExitOk;
+}
+
+} // namespace
+
+void addBuildCommands(CLI::App& app, GlobalOptions& options) {
+    auto flags = std::make_shared<BuildFlags>();
+    auto* build = app.add_subcommand(
+        "build", "Build specs in the sandbox the policy demands, print their output paths and "
+                 "leave `result` links (GC roots) to them");
+    build->add_option("specs", flags->specs, "Build spec files (YAML)")->required();
+    addSettingsFlags(*build, flags->settings);
+    build->add_flag("--keep-failed,-K", flags->keepFailed,
+                    "Keep the build directory of a failed build and say where it is");
+    auto* outLink = build->add_option("--out-link,-o", flags->outLink,
+                                      "Name of the result links (default: result)");
+    build->add_flag("--no-out-link", flags->noOutLink, "Leave no result links (and no GC roots)")
+        ->excludes(outLink);
+    build->callback([&options, flags] {
+        options.action = [&options, flags] { return runBuild(*flags, options); };
+    });
+}
+
+} // namespace purist::cli

@@ -1,0 +1,50 @@
+// `purist config show`: every effective setting and where its value came from.
+
+#include "cli/exit_codes.h"
+#include "cli/global_options.h"
+#include "cli/settings_flags.h"
+
+#include <array>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+namespace purist::cli {
+
+void addConfigCommands(CLI::App& app, GlobalOptions& options) {
+    auto* config = app.add_subcommand("config", "Inspect purist's settings");
+    config->require_subcommand(1);
+    auto* show = config->add_subcommand(
+        "show", "Print each effective setting, its value and where it came from (a file and "
+                "line, an environment variable, a flag, or the default)");
+    auto flags = std::make_shared<SettingsFlags>();
+    addSettingsFlags(*show, *flags);
+    show->callback([&options, flags] {
+        options.action = [&options, flags] {
+            policy::Settings settings = loadEffectiveSettings(*flags, options);
+            StoreLayout layout = selectLayout(options);
+            std::vector<std::array<std::string, 3>> rows;
+            for (const auto& d : policy::settingDescriptors()) {
+                std::string name(d.name);
+                std::string value = d.show(settings);
+                // The store's defaults depend on the environment; show what they resolve to.
+                if (name == "store-root" && value.empty()) value = layout.root;
+                if (name == "store-dir" && value.empty()) value = layout.storeDir;
+                if (value.empty()) value = "(empty)";
+                rows.push_back({name, value, policy::describeOrigin(settings.origins.at(name))});
+            }
+            size_t nameWidth = 0, valueWidth = 0;
+            for (const auto& row : rows) {
+                nameWidth = std::max(nameWidth, row[0].size());
+                valueWidth = std::max(valueWidth, row[1].size());
+            }
+            for (const auto& row : rows)
+                std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << row[0]
+                          << std::setw(static_cast<int>(valueWidth) + 2) << row[1] << "# " << row[2]
+                          << "\n";
+            return kExitOk;
+        };
+    });
+}
+
+} // namespace purist::cli

@@ -1,0 +1,4 @@
+# libgreet: greet NAME prints a greeting.
+greet() {
+    echo "Hello, $1!"
+}

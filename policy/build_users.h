@@ -1,0 +1,61 @@
+#pragma once
+// Build users: as root, every sandboxed build runs as its own member of the build users
+// group (never as root), so concurrent builds cannot touch each other's processes/files.
+
+#include "base/file_descriptor.h"
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace purist::policy {
+
+/// One member of the build users group.
+struct BuildUser {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0; ///< the build users group's gid (not the user's primary group)
+};
+
+/// A build user held for one build: while this object lives, no other build (in this or
+/// another purist process) gets the same user. Movable, not copyable.
+class BuildUserLock {
+public:
+    BuildUserLock(BuildUser user, FileDescriptor lock)
+        : user_(std::move(user)), lock_(std::move(lock)) {}
+    const BuildUser& user() const { return user_; }
+
+private:
+    BuildUser user_;
+    FileDescriptor lock_; // flock(LOCK_EX) held; closing it releases the user
+};
+
+/// The shell commands that create `group` with `count` members, for error messages.
+std::string buildUsersCreationCommands(const std::string& group, unsigned count = 8);
+
+/// The members of the build users group `group`, looked up with getgrnam_r/getpwnam_r.
+/// Throws SandboxError, with the commands that create them, when the group is missing,
+/// has no members, or a member is missing or is root.
+std::vector<BuildUser> lookUpBuildUsers(const std::string& group);
+
+/// Hands out build users through lock files `<lockDir>/<user>` (flock), so several
+/// purist processes sharing a store never run two builds as one user. Thread-safe: each
+/// acquire opens its own descriptor, and flock locks conflict between descriptors.
+class BuildUserPool {
+public:
+    /// Looks up the group (see lookUpBuildUsers) and creates `lockDir` (0700) if missing.
+    BuildUserPool(const std::string& group, std::string lockDir);
+
+    /// A free build user, or throws SandboxError if all are busy (more concurrent builds
+    /// than members: raise the member count or lower max-jobs).
+    BuildUserLock acquire();
+    size_t size() const { return users_.size(); }
+    /// The build users group's gid.
+    gid_t gid() const { return users_.front().gid; }
+
+private:
+    std::vector<BuildUser> users_;
+    std::string lockDir_;
+};
+
+} // namespace purist::policy

@@ -1,0 +1,373 @@
+#include "policy/settings.h"
+
+#include "base/error.h"
+#include "policy/yaml_file.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace purist::policy {
+namespace {
+
+ConfigError itemError(const RawSettingItem& item, const std::string& message) {
+    if (item.file.empty()) return ConfigError(item.where, message);
+    return ConfigError(item.file, item.line, item.column, message);
+}
+
+const RawSettingItem& scalarOf(const RawSettingValue& value, std::string_view name) {
+    if (value.isList || value.items.size() != 1)
+        throw itemError(value.position, std::string(name) + " must be a single value, not a list");
+    return value.items.front();
+}
+
+uint64_t parseUnsigned(const RawSettingValue& value, std::string_view name) {
+    const RawSettingItem& item = scalarOf(value, name);
+    bool digits = !item.text.empty() && item.text.size() <= 12;
+    for (char c : item.text)
+        digits = digits && c >= '0' && c <= '9';
+    if (!digits)
+        throw itemError(item,
+                        std::string(name) + " must be a whole number, not '" + item.text + "'");
+    return std::stoull(item.text);
+}
+
+std::string requireNonEmpty(const RawSettingValue& value, std::string_view name) {
+    const RawSettingItem& item = scalarOf(value, name);
+    if (item.text.empty()) throw itemError(item, std::string(name) + " must not be empty");
+    return item.text;
+}
+
+std::string absolutePathValue(const RawSettingValue& value, std::string_view name) {
+    std::string text = requireNonEmpty(value, name);
+    if (text.front() != '/')
+        throw itemError(value.items.front(),
+                        std::string(name) + " must be an absolute path, not '" + text + "'");
+    while (text.size() > 1 && text.back() == '/')
+        text.pop_back();
+    return text;
+}
+
+std::string joinSandboxPaths(const std::vector<SandboxPath>& paths) {
+    std::string out;
+    for (const auto& p : paths) {
+        if (!out.empty()) out += ' ';
+        out += p.target == p.source ? p.source : p.target + "=" + p.source;
+        if (p.optional) out += '?';
+    }
+    return out;
+}
+
+const std::vector<SettingDescriptor> kSettings = {
+    {"sandbox", "PURIST_SANDBOX", "--sandbox", "strict | relaxed | off", "strict",
+     "How builds are isolated. `strict`: every build runs in a sandbox (fixed-output builds "
+     "too, with the host network) and a spec with `no-sandbox: true` is refused. `relaxed`: "
+     "as strict, but `no-sandbox: true` specs run unsandboxed. `off`: no namespaces; a clean "
+     "environment and a private build directory only.",
+     [](Settings& s, const RawSettingValue& v) {
+         const RawSettingItem& item = scalarOf(v, "sandbox");
+         const std::string& text = item.text;
+         if (text == "strict")
+             s.sandbox = SandboxMode::Strict;
+         else if (text == "relaxed")
+             s.sandbox = SandboxMode::Relaxed;
+         else if (text == "off")
+             s.sandbox = SandboxMode::Off;
+         else
+             throw itemError(item, "sandbox must be strict, relaxed or off, not '" + text + "'");
+     },
+     [](const Settings& s) { return std::string(sandboxModeName(s.sandbox)); }},
+    {"sandbox-paths", "PURIST_SANDBOX_PATHS", "", "list of paths", "(empty)",
+     "Host paths visible in every sandboxed build, read-only: `target=source` mounts source "
+     "at target, `path` mounts a path at itself, and a trailing `?` makes the entry optional "
+     "(skipped when the source is missing). The closure of a store path named here is "
+     "added automatically. In the environment: entries separated by spaces.",
+     [](Settings& s, const RawSettingValue& v) {
+         std::vector<SandboxPath> paths;
+         if (!v.isList) throw itemError(v.position, "sandbox-paths must be a list of paths");
+         for (const auto& item : v.items) {
+             try {
+                 paths.push_back(parseSandboxPath(item.text));
+             } catch (const ConfigError& e) {
+                 throw itemError(item, e.what());
+             }
+         }
+         s.sandboxPaths = std::move(paths);
+     },
+     [](const Settings& s) { return joinSandboxPaths(s.sandboxPaths); }},
+    {"build-users-group", "PURIST_BUILD_USERS_GROUP", "", "group name", "purist-build",
+     "When purist runs as root, every build runs as a member of this group, one member "
+     "per concurrent build, never as root. purist refuses to build as root when the group "
+     "is missing or has no members, and prints the commands that create it "
+     "(or run scripts/create-build-users.sh).",
+     [](Settings& s, const RawSettingValue& v) {
+         s.buildUsersGroup = requireNonEmpty(v, "build-users-group");
+     },
+     [](const Settings& s) { return s.buildUsersGroup; }},
+    {"timeout", "PURIST_TIMEOUT", "--timeout", "seconds", "0",
+     "A build running longer than this is killed, with every process it started, and "
+     "fails. 0: no limit.",
+     [](Settings& s, const RawSettingValue& v) { s.timeout = parseUnsigned(v, "timeout"); },
+     [](const Settings& s) { return std::to_string(s.timeout); }},
+    {"max-silent-time", "PURIST_MAX_SILENT_TIME", "--max-silent-time", "seconds", "0",
+     "A build that writes nothing to its log for this long is killed and fails. 0: no limit.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.maxSilentTime = parseUnsigned(v, "max-silent-time");
+     },
+     [](const Settings& s) { return std::to_string(s.maxSilentTime); }},
+    {"max-jobs", "PURIST_MAX_JOBS", "-j, --max-jobs", "number | auto", "1",
+     "How many independent builds run at once. `auto`: the number of CPUs.",
+     [](Settings& s, const RawSettingValue& v) {
+         const RawSettingItem& item = scalarOf(v, "max-jobs");
+         const std::string& text = item.text;
+         if (text == "auto") {
+             s.maxJobs = std::max(1u, std::thread::hardware_concurrency());
+             return;
+         }
+         uint64_t jobs = parseUnsigned(v, "max-jobs");
+         if (jobs < 1 || jobs > 1024)
+             throw itemError(item,
+                             "max-jobs must be between 1 and 1024, or auto, not '" + text + "'");
+         s.maxJobs = static_cast<unsigned>(jobs);
+     },
+     [](const Settings& s) { return std::to_string(s.maxJobs); }},
+    {"store-root", "PURIST_ROOT", "--root", "absolute path",
+     "$XDG_DATA_HOME/purist, else ~/.local/share/purist",
+     "The store root, holding store/, db/, gcroots/, logs/ and tmp/.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.storeRoot = absolutePathValue(v, "store-root");
+     },
+     [](const Settings& s) { return s.storeRoot; }},
+    {"store-dir", "PURIST_STORE_DIR", "--store-dir", "absolute path", "<store-root>/store",
+     "The logical store dir that store paths name (what builders see, and what path hashes "
+     "cover), e.g. /nix/store to compute the paths Nix would. The files stay under the "
+     "store root.",
+     [](Settings& s, const RawSettingValue& v) { s.storeDir = absolutePathValue(v, "store-dir"); },
+     [](const Settings& s) { return s.storeDir; }},
+};
+
+std::string originName(SettingOrigin::Kind kind) {
+    switch (kind) {
+    case SettingOrigin::Kind::Default:
+        return "default";
+    case SettingOrigin::Kind::SystemFile:
+        return "system file";
+    case SettingOrigin::Kind::UserFile:
+        return "user file";
+    case SettingOrigin::Kind::ConfigFile:
+        return "--config file";
+    case SettingOrigin::Kind::Environment:
+        return "environment";
+    case SettingOrigin::Kind::Flag:
+        return "flag";
+    }
+    return "default";
+}
+
+} // namespace
+
+std::string_view sandboxModeName(SandboxMode mode) {
+    switch (mode) {
+    case SandboxMode::Strict:
+        return "strict";
+    case SandboxMode::Relaxed:
+        return "relaxed";
+    case SandboxMode::Off:
+        return "off";
+    }
+    return "strict";
+}
+
+SandboxPath parseSandboxPath(std::string_view entry, const std::string& where) {
+    auto fail = [&](const std::string& message) {
+        return ConfigError(where, "sandbox-paths entry '" + std::string(entry) + "': " + message);
+    };
+    SandboxPath path;
+    std::string text(entry);
+    if (!text.empty() && text.back() == '?') {
+        path.optional = true;
+        text.pop_back();
+    }
+    auto eq = text.find('=');
+    if (eq == std::string::npos) {
+        path.target = path.source = text;
+    } else {
+        path.target = text.substr(0, eq);
+        path.source = text.substr(eq + 1);
+    }
+    if (path.target.empty() || path.target.front() != '/' || path.source.empty() ||
+        path.source.front() != '/')
+        throw fail("paths must be absolute (`target=source`, `path` or `path?`)");
+    if (path.target == "/") throw fail("cannot mount over the sandbox's root");
+    return path;
+}
+
+const std::vector<SettingDescriptor>& settingDescriptors() {
+    return kSettings;
+}
+
+const SettingDescriptor* findSetting(std::string_view name) {
+    for (const auto& d : kSettings)
+        if (d.name == name) return &d;
+    return nullptr;
+}
+
+std::string defaultUserConfigFile() {
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    if (xdg && *xdg) return std::string(xdg) + "/purist/purist.yaml";
+    const char* home = std::getenv("HOME");
+    if (home && *home) return std::string(home) + "/.config/purist/purist.yaml";
+    return "";
+}
+
+SettingsSources defaultSettingsSources() {
+    SettingsSources sources;
+    sources.userFile = defaultUserConfigFile();
+    for (char** e = environ; *e; ++e) {
+        std::string_view entry(*e);
+        if (!entry.starts_with("PURIST_")) continue;
+        auto eq = entry.find('=');
+        if (eq == std::string_view::npos) continue;
+        sources.environment.emplace(std::string(entry.substr(0, eq)),
+                                    std::string(entry.substr(eq + 1)));
+    }
+    return sources;
+}
+
+void applySettingsFile(Settings& settings, const std::string& path, SettingOrigin::Kind kind) {
+    YAML::Node root = loadYamlFile(path);
+    if (root.IsNull()) return; // an empty file sets nothing
+    if (!root.IsMap())
+        throw yamlError(path, root, "a purist config file must be a mapping of setting names");
+    for (const auto& entry : root) {
+        const YAML::Node& key = entry.first;
+        const YAML::Node& valueNode = entry.second;
+        std::string name = yamlScalar(path, key, "a setting name");
+        const SettingDescriptor* descriptor = findSetting(name);
+        if (!descriptor) {
+            std::string known;
+            for (const auto& d : kSettings)
+                known += (known.empty() ? "" : ", ") + std::string(d.name);
+            throw yamlError(path, key, "unknown setting '" + name + "' (known: " + known + ")");
+        }
+        auto itemAt = [&](const YAML::Node& node, std::string text) {
+            YAML::Mark mark = node.Mark();
+            return RawSettingItem{std::move(text), path, mark.line + 1, mark.column + 1,
+                                  yamlPosition(path, node)};
+        };
+        RawSettingValue value;
+        value.position = itemAt(valueNode, "");
+        if (valueNode.IsSequence()) {
+            value.isList = true;
+            for (const auto& item : valueNode) {
+                if (!item.IsScalar())
+                    throw yamlError(path, item, name + " must be a list of strings");
+                value.items.push_back(itemAt(item, item.Scalar()));
+            }
+        } else if (valueNode.IsScalar()) {
+            value.items = {itemAt(valueNode, valueNode.Scalar())};
+        } else if (valueNode.IsNull()) {
+            throw yamlError(path, key, name + " has no value");
+        } else {
+            throw yamlError(path, valueNode, name + " must be a string or a list, not a mapping");
+        }
+        descriptor->apply(settings, value);
+        settings.origins[std::string(descriptor->name)] = {kind, value.position.where};
+    }
+}
+
+Settings loadSettings(const SettingsSources& sources) {
+    Settings settings;
+    for (const auto& d : kSettings)
+        settings.origins[std::string(d.name)] = {};
+
+    auto readFileIfPresent = [&](const std::string& path, SettingOrigin::Kind kind) {
+        if (path.empty() || ::access(path.c_str(), F_OK) != 0) return;
+        applySettingsFile(settings, path, kind);
+    };
+    readFileIfPresent(sources.systemFile, SettingOrigin::Kind::SystemFile);
+    readFileIfPresent(sources.userFile, SettingOrigin::Kind::UserFile);
+    if (!sources.configFile.empty()) {
+        if (::access(sources.configFile.c_str(), F_OK) != 0)
+            throw ConfigError(sources.configFile, "config file does not exist");
+        applySettingsFile(settings, sources.configFile, SettingOrigin::Kind::ConfigFile);
+    }
+
+    // Environment variables and flags hold lists as words separated by spaces.
+    auto rawFromText = [](const SettingDescriptor& d, const std::string& where,
+                          const std::string& text) {
+        RawSettingValue value;
+        value.position.where = where;
+        if (d.name == "sandbox-paths") {
+            value.isList = true;
+            std::istringstream words(text);
+            for (std::string word; words >> word;)
+                value.items.push_back(RawSettingItem{word, "", 0, 0, where});
+        } else {
+            value.items = {RawSettingItem{text, "", 0, 0, where}};
+        }
+        return value;
+    };
+    for (const auto& d : kSettings) {
+        auto it = sources.environment.find(std::string(d.envVar));
+        if (it == sources.environment.end()) continue;
+        d.apply(settings, rawFromText(d, std::string(d.envVar), it->second));
+        settings.origins[std::string(d.name)] = {SettingOrigin::Kind::Environment,
+                                                 std::string(d.envVar)};
+    }
+    for (const auto& [name, flagValue] : sources.flags) {
+        const SettingDescriptor* d = findSetting(name);
+        if (!d) throw UsageError("unknown setting '" + name + "' given by " + flagValue.first);
+        d->apply(settings, rawFromText(*d, flagValue.first, flagValue.second));
+        settings.origins[std::string(d->name)] = {SettingOrigin::Kind::Flag, flagValue.first};
+    }
+    return settings;
+}
+
+std::string renderSettingsMarkdown() {
+    std::string out =
+        "# Configuration\n\n"
+        "<!-- Generated from policy/settings.cc's table; tests/policy/settings_test.cc checks\n"
+        "     that this file matches it (regenerate with PURIST_TEST_ACCEPT=1). -->\n\n"
+        "purist reads its settings from these sources, each later one overriding the earlier:\n\n"
+        "1. the built-in defaults below;\n"
+        "2. the system file `/etc/purist/purist.yaml`;\n"
+        "3. the user file `$XDG_CONFIG_HOME/purist/purist.yaml` (else "
+        "`~/.config/purist/purist.yaml`);\n"
+        "4. the file given with `--config FILE`;\n"
+        "5. `PURIST_*` environment variables;\n"
+        "6. command-line flags (the dedicated ones below, or `--option NAME VALUE`).\n\n"
+        "A config file is a YAML mapping from setting names to values:\n\n"
+        "```yaml\n"
+        "sandbox: strict\n"
+        "sandbox-paths: [/bin, /usr, /lib, /lib64?]\n"
+        "max-jobs: 2\n"
+        "timeout: 3600\n"
+        "```\n\n"
+        "An unknown setting, a value of the wrong type or a bad value is an error naming the\n"
+        "file, line and column (or the variable or flag) that holds it; purist then does\n"
+        "nothing (exit code 2). `purist config show` prints every effective value and where it\n"
+        "came from.\n\n"
+        "## Settings\n";
+    for (const auto& d : kSettings) {
+        out += "\n### `" + std::string(d.name) + "`\n\n";
+        out += std::string(d.help) + "\n\n";
+        out += "- type: " + std::string(d.type) + "\n";
+        out += "- default: `" + std::string(d.defaultText) + "`\n";
+        out += "- environment: `" + std::string(d.envVar) + "`\n";
+        if (!d.flag.empty()) out += "- flag: `" + std::string(d.flag) + "`\n";
+    }
+    return out;
+}
+
+std::string describeOrigin(const SettingOrigin& origin) {
+    if (origin.kind == SettingOrigin::Kind::Default) return "default";
+    return origin.where + " (" + originName(origin.kind) + ")";
+}
+
+} // namespace purist::policy

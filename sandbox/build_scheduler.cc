@@ -1,0 +1,104 @@
+#include "sandbox/build_scheduler.h"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace purist::sandbox {
+
+ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& nodes,
+                            unsigned maxJobs, const ScheduleHooks& hooks) {
+    ScheduleOutcome outcome;
+    std::set<size_t> wanted(nodes.begin(), nodes.end());
+    std::map<size_t, size_t> waitingOn; // node -> inputs not yet done
+    std::deque<size_t> ready;
+    // Visit in topological order so that ready jobs start in a stable order.
+    for (size_t node : graph.topologicalOrder()) {
+        if (!wanted.count(node)) continue;
+        size_t pending = 0;
+        for (size_t input : graph.nodes()[node].inputNodes)
+            pending += wanted.count(input);
+        waitingOn[node] = pending;
+        if (pending == 0) ready.push_back(node);
+    }
+
+    std::mutex mutex;
+    std::condition_variable finished;
+    std::deque<std::pair<size_t, std::exception_ptr>> completions; // guarded by mutex
+    std::vector<std::jthread> workers;
+    size_t running = 0;
+    std::set<size_t> skipped;
+
+    auto skipDependants = [&](size_t failedNode) {
+        std::vector<size_t> work = graph.nodes()[failedNode].dependants;
+        while (!work.empty()) {
+            size_t node = work.back();
+            work.pop_back();
+            if (!wanted.count(node) || !skipped.insert(node).second) continue;
+            outcome.skipped.push_back(node);
+            for (size_t d : graph.nodes()[node].dependants)
+                work.push_back(d);
+        }
+    };
+    auto complete = [&](size_t node, std::exception_ptr error) {
+        try {
+            hooks.finish(node, error);
+        } catch (...) {
+            outcome.failed[node] = std::current_exception();
+            skipDependants(node);
+            return;
+        }
+        outcome.done.push_back(node);
+        for (size_t dependant : graph.nodes()[node].dependants) {
+            if (!wanted.count(dependant) || skipped.count(dependant)) continue;
+            if (--waitingOn[dependant] == 0) ready.push_back(dependant);
+        }
+    };
+
+    for (;;) {
+        while (!ready.empty() && running < std::max(1u, maxJobs)) {
+            size_t node = ready.front();
+            ready.pop_front();
+            if (skipped.count(node)) continue;
+            std::function<void()> work;
+            try {
+                work = hooks.start(node);
+            } catch (...) {
+                outcome.failed[node] = std::current_exception();
+                skipDependants(node);
+                continue;
+            }
+            if (!work) {
+                complete(node, nullptr);
+                continue;
+            }
+            ++running;
+            workers.emplace_back([&, node, work = std::move(work)] {
+                std::exception_ptr error;
+                try {
+                    work();
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                std::lock_guard lock(mutex);
+                completions.emplace_back(node, error);
+                finished.notify_one();
+            });
+        }
+        if (running == 0 && ready.empty()) break;
+        std::pair<size_t, std::exception_ptr> done;
+        {
+            std::unique_lock lock(mutex);
+            finished.wait(lock, [&] { return !completions.empty(); });
+            done = completions.front();
+            completions.pop_front();
+        }
+        --running;
+        complete(done.first, done.second);
+    }
+    return outcome;
+}
+
+} // namespace purist::sandbox

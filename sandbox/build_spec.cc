@@ -1,0 +1,338 @@
+#include "sandbox/build_spec.h"
+
+#include "base/error.h"
+#include "policy/yaml_file.h"
+
+#include <algorithm>
+#include <set>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+
+const std::vector<std::string> kBuildCheckNames = {
+    "allowedReferences",    "allowedRequisites", "disallowedReferences",
+    "disallowedRequisites", "maxSize",           "maxClosureSize",
+};
+
+namespace {
+
+using policy::yamlBool;
+using policy::yamlError;
+using policy::yamlScalar;
+using policy::yamlStringList;
+
+const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",   "TMP",
+                                         "TEMP",          "HOME",    "NIX_STORE", "PWD",
+                                         "name",          "builder", "outputs",   "PURIST_INPUTS"};
+
+SpecPosition positionOf(const std::string& file, const YAML::Node& node) {
+    YAML::Mark mark = node.Mark();
+    if (mark.is_null()) return {file, 0, 0};
+    return {file, mark.line + 1, mark.column + 1};
+}
+
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string directoryOf(const std::string& file) {
+    auto slash = file.rfind('/');
+    return slash == 0 ? "/" : file.substr(0, slash);
+}
+
+bool isSpecFileName(const std::string& entry) {
+    return entry.ends_with(".yaml") || entry.ends_with(".yml");
+}
+
+bool isVariableName(const std::string& name) {
+    if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '_';
+    });
+}
+
+std::string variableFromStem(const std::string& specFile) {
+    std::string stem = specFile.substr(specFile.rfind('/') + 1);
+    stem = stem.substr(0, stem.rfind('.'));
+    for (char& c : stem)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
+    if (!stem.empty() && stem[0] >= '0' && stem[0] <= '9') stem = "_" + stem;
+    return stem;
+}
+
+// "50MiB", "1.5 GB" is not accepted: whole numbers with an optional binary or decimal unit.
+bool isSize(const std::string& text) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0) return false;
+    std::string unit = text.substr(digits);
+    if (!unit.empty() && unit[0] == ' ') unit = unit.substr(1);
+    static const std::set<std::string> units = {"",    "B", "K",  "KB",  "KiB", "M",  "MB",
+                                                "MiB", "G", "GB", "GiB", "T",   "TB", "TiB"};
+    return units.count(unit) > 0;
+}
+
+class SpecParser {
+public:
+    explicit SpecParser(std::string file) : file_(std::move(file)), dir_(directoryOf(file_)) {}
+
+    BuildSpec parse() {
+        if (!exists(file_)) throw ConfigError(file_, "spec file does not exist");
+        YAML::Node root = policy::loadYamlFile(file_);
+        if (!root.IsMap()) throw yamlError(file_, root, "a build spec must be a mapping");
+        BuildSpec spec;
+        spec.file = file_;
+        std::map<std::string, YAML::Node> keys;
+        for (const auto& entry : root) {
+            std::string key = yamlScalar(file_, entry.first, "a key");
+            if (keys.count(key)) throw yamlError(file_, entry.first, "duplicate key '" + key + "'");
+            keys[key] = entry.second;
+            keyNodes_[key] = entry.first;
+        }
+        static const std::vector<std::string> known = {
+            "name",    "builder", "args",   "env",          "inputs",
+            "sources", "outputs", "checks", "fixed-output", "no-sandbox"};
+        for (const auto& [key, node] : keys) {
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                std::string list;
+                for (const auto& k : known)
+                    list += (list.empty() ? "" : ", ") + k;
+                throw yamlError(file_, keyNodes_[key],
+                                "unknown key '" + key + "' (known: " + list + ")");
+            }
+        }
+        for (const char* required : {"name", "builder"})
+            if (!keys.count(required))
+                throw yamlError(file_, root,
+                                std::string("missing required key '") + required + "'");
+
+        spec.name = yamlScalar(file_, keys["name"], "name");
+        try {
+            validateStorePathName(spec.name);
+        } catch (const FormatError& e) {
+            throw yamlError(file_, keys["name"], e.what());
+        }
+        spec.builder = yamlScalar(file_, keys["builder"], "builder");
+        if (spec.builder.empty() || spec.builder[0] != '/')
+            throw yamlError(file_, keys["builder"], "builder must be an absolute path");
+        if (keys.count("args")) spec.args = yamlStringList(file_, keys["args"], "args");
+        if (keys.count("outputs"))
+            parseOutputs(spec, keys["outputs"]);
+        else
+            variables_.emplace("out", "output");
+        if (keys.count("env")) parseEnv(spec, keys["env"]);
+        if (keys.count("sources")) parseSources(spec, keys["sources"]);
+        if (keys.count("inputs")) parseInputs(spec, keys["inputs"]);
+        if (keys.count("checks")) parseChecks(spec, keys["checks"]);
+        if (keys.count("fixed-output")) parseFixedOutput(spec, keys["fixed-output"]);
+        if (keys.count("no-sandbox")) {
+            spec.noSandbox = yamlBool(file_, keys["no-sandbox"], "no-sandbox");
+            spec.noSandboxPosition = positionOf(file_, keys["no-sandbox"]);
+        }
+        return spec;
+    }
+
+private:
+    void claimVariable(const std::string& name, const YAML::Node& node, const std::string& what) {
+        if (!isVariableName(name))
+            throw yamlError(file_, node,
+                            what + " '" + name + "' is not a valid environment variable name");
+        if (kReserved.count(name))
+            throw yamlError(file_, node, what + " '" + name + "' is set by purist for every build");
+        auto [it, inserted] = variables_.emplace(name, what);
+        if (!inserted)
+            throw yamlError(file_, node,
+                            what + " '" + name + "' clashes with the " + it->second +
+                                " of that name");
+    }
+
+    void parseOutputs(BuildSpec& spec, const YAML::Node& node) {
+        spec.outputs = yamlStringList(file_, node, "outputs");
+        if (spec.outputs.empty()) throw yamlError(file_, node, "outputs must not be empty");
+        size_t i = 0;
+        for (const auto& item : node) {
+            const std::string& output = spec.outputs[i++];
+            try {
+                validateStorePathName(output);
+            } catch (const FormatError& e) {
+                throw yamlError(file_, item, "output name: " + std::string(e.what()));
+            }
+            claimVariable(output, item, "output");
+        }
+    }
+
+    void parseEnv(BuildSpec& spec, const YAML::Node& node) {
+        if (!node.IsMap()) throw yamlError(file_, node, "env must be a mapping of strings");
+        for (const auto& entry : node) {
+            std::string key = yamlScalar(file_, entry.first, "an env name");
+            claimVariable(key, entry.first, "env variable");
+            spec.env[key] = yamlScalar(file_, entry.second, "env value '" + key + "'");
+        }
+    }
+
+    void parseSources(BuildSpec& spec, const YAML::Node& node) {
+        if (!node.IsMap()) throw yamlError(file_, node, "sources must be a mapping {var: path}");
+        for (const auto& entry : node) {
+            std::string var = yamlScalar(file_, entry.first, "a source variable");
+            claimVariable(var, entry.first, "source");
+            std::string written = yamlScalar(file_, entry.second, "source '" + var + "'");
+            if (written.empty()) throw yamlError(file_, entry.second, "source path is empty");
+            std::string path = normalisePath(written, dir_);
+            if (!exists(path))
+                throw yamlError(file_, entry.second,
+                                "source '" + var + "': " + path + " does not exist");
+            spec.sources[var] = path;
+        }
+    }
+
+    SpecInput parseInput(const YAML::Node& node, std::string variable) {
+        std::string written = yamlScalar(file_, node, "an input");
+        SpecInput input;
+        input.position = positionOf(file_, node);
+        if (isSpecFileName(written)) {
+            input.specFile = normalisePath(written, dir_);
+            if (!exists(input.specFile))
+                throw yamlError(file_, node, "input spec " + input.specFile + " does not exist");
+            if (variable.empty()) variable = variableFromStem(input.specFile);
+        } else if (!written.empty() && written[0] == '/') {
+            input.storePath = written;
+        } else {
+            throw yamlError(file_, node,
+                            "input '" + written +
+                                "' is neither a spec file (*.yaml) nor an absolute store path");
+        }
+        if (!variable.empty()) claimVariable(variable, node, "input");
+        input.variable = std::move(variable);
+        return input;
+    }
+
+    void parseInputs(BuildSpec& spec, const YAML::Node& node) {
+        if (node.IsSequence()) {
+            for (const auto& item : node)
+                spec.inputs.push_back(parseInput(item, ""));
+        } else if (node.IsMap()) {
+            for (const auto& entry : node) {
+                std::string var = yamlScalar(file_, entry.first, "an input variable");
+                if (!isVariableName(var))
+                    throw yamlError(file_, entry.first,
+                                    "input '" + var + "' is not a valid environment variable name");
+                spec.inputs.push_back(parseInput(entry.second, var));
+            }
+        } else {
+            throw yamlError(file_, node, "inputs must be a list, or a mapping {var: input}");
+        }
+    }
+
+    void parseChecks(BuildSpec& spec, const YAML::Node& node) {
+        if (!node.IsMap()) throw yamlError(file_, node, "checks must be a mapping");
+        for (const auto& entry : node) {
+            std::string key = yamlScalar(file_, entry.first, "a check name");
+            if (std::find(kBuildCheckNames.begin(), kBuildCheckNames.end(), key) ==
+                kBuildCheckNames.end()) {
+                std::string list;
+                for (const auto& k : kBuildCheckNames)
+                    list += (list.empty() ? "" : ", ") + k;
+                throw yamlError(file_, entry.first,
+                                "unknown check '" + key + "' (known: " + list + ")");
+            }
+            if (key == "maxSize" || key == "maxClosureSize") {
+                std::string size = yamlScalar(file_, entry.second, key);
+                if (!isSize(size))
+                    throw yamlError(file_, entry.second,
+                                    key +
+                                        " must be a size such as 1048576, 512KiB or 50MiB, not '" +
+                                        size + "'");
+                continue;
+            }
+            std::vector<std::string> items = yamlStringList(file_, entry.second, key);
+            size_t i = 0;
+            for (const auto& item : entry.second) {
+                const std::string& written = items[i++];
+                if (!isSpecFileName(written)) continue;
+                std::string path = normalisePath(written, dir_);
+                if (!exists(path))
+                    throw yamlError(file_, item, key + ": spec " + path + " does not exist");
+                spec.checkSpecFiles[written] = path;
+            }
+        }
+        spec.checks = YAML::Clone(node);
+    }
+
+    void parseFixedOutput(BuildSpec& spec, const YAML::Node& node) {
+        if (!node.IsMap())
+            throw yamlError(file_, node, "fixed-output must be a mapping {hash, mode}");
+        FixedOutput fixed;
+        bool haveHash = false;
+        for (const auto& entry : node) {
+            std::string key = yamlScalar(file_, entry.first, "a fixed-output key");
+            if (key == "hash") {
+                std::string text = yamlScalar(file_, entry.second, "hash");
+                try {
+                    fixed.hash = Hash::parse(text);
+                } catch (const FormatError& e) {
+                    throw yamlError(file_, entry.second, e.what());
+                }
+                haveHash = true;
+            } else if (key == "mode") {
+                std::string mode = yamlScalar(file_, entry.second, "mode");
+                if (mode == "flat")
+                    fixed.mode = FileIngestionMethod::Flat;
+                else if (mode == "recursive")
+                    fixed.mode = FileIngestionMethod::Recursive;
+                else
+                    throw yamlError(file_, entry.second, "mode must be flat or recursive");
+            } else {
+                throw yamlError(file_, entry.first,
+                                "unknown fixed-output key '" + key + "' (known: hash, mode)");
+            }
+        }
+        if (!haveHash) throw yamlError(file_, node, "fixed-output needs a hash");
+        if (spec.outputs != std::vector<std::string>{"out"})
+            throw yamlError(file_, node, "a fixed-output build has exactly one output, out");
+        spec.fixedOutput = fixed;
+    }
+
+    std::string file_;
+    std::string dir_;
+    std::map<std::string, YAML::Node> keyNodes_;
+    std::map<std::string, std::string> variables_; // variable name -> what claimed it
+};
+
+} // namespace
+
+std::string normalisePath(const std::string& path, const std::string& baseDir) {
+    std::string full = !path.empty() && path[0] == '/' ? path : baseDir + "/" + path;
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start <= full.size()) {
+        size_t end = full.find('/', start);
+        if (end == std::string::npos) end = full.size();
+        std::string part = full.substr(start, end - start);
+        if (part == "..") {
+            if (!parts.empty()) parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(part);
+        }
+        start = end + 1;
+    }
+    std::string out;
+    for (const auto& p : parts)
+        out += "/" + p;
+    return out.empty() ? "/" : out;
+}
+
+bool isReservedVariable(const std::string& name) {
+    return kReserved.count(name) > 0;
+}
+
+BuildSpec parseBuildSpec(const std::string& file) {
+    char cwd[4096];
+    if (!::getcwd(cwd, sizeof cwd)) throw SysError("getcwd");
+    return SpecParser(normalisePath(file, cwd)).parse();
+}
+
+} // namespace purist::sandbox

@@ -1,0 +1,81 @@
+#pragma once
+// Build specs: the YAML that describes one build (../shared/DESIGN.md, "Build specs").
+// Parsing checks everything that can be checked without a store; every error names the
+// spec file, line and column.
+
+#include "store/hash.h"
+#include "store/store_path.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace purist::sandbox {
+
+/// Where something was written: `file:line:column`.
+struct SpecPosition {
+    std::string file;
+    int line = 0;
+    int column = 0;
+};
+
+/// One entry of `inputs`: another spec file (an entry ending in `.yaml` or `.yml`, relative
+/// to the spec's directory) or an absolute store path.
+struct SpecInput {
+    /// The environment variable holding the input's path: the key in the mapping form
+    /// (`inputs: {cc: tools.yaml}`), else the spec file's stem with every character outside
+    /// [A-Za-z0-9_] replaced by `_` (`bootstrap-tools.yaml` → `bootstrap_tools`), and empty
+    /// for a store path given in the list form.
+    std::string variable;
+    std::string specFile;  ///< absolute, normalised; empty for a store path
+    std::string storePath; ///< absolute, as written; empty for a spec file
+    SpecPosition position;
+};
+
+/// `fixed-output: {hash, mode}`: the output's content is known in advance.
+struct FixedOutput {
+    Hash hash;
+    FileIngestionMethod mode = FileIngestionMethod::Flat;
+};
+
+/// The names of the per-build checks a spec may declare (Nix's names).
+extern const std::vector<std::string> kBuildCheckNames;
+
+/// A parsed spec. Plain data; copy freely.
+struct BuildSpec {
+    std::string file; ///< absolute, normalised path of the spec file
+    std::string name;
+    std::string builder; ///< absolute path as the builder sees it
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::vector<SpecInput> inputs;
+    /// `sources: {var: path}`: host paths (absolute, normalised; relative ones are taken
+    /// from the spec's directory) that are added to the store and exposed as `$var`.
+    std::map<std::string, std::string> sources;
+    std::vector<std::string> outputs{"out"};
+    /// `checks:` as written (validated key names and value types), for the checker.
+    YAML::Node checks;
+    /// Spec files named in `checks:` lists (relative to this spec), resolved to absolute
+    /// paths, by the string as written.
+    std::map<std::string, std::string> checkSpecFiles;
+    std::optional<FixedOutput> fixedOutput;
+    bool noSandbox = false;
+    SpecPosition noSandboxPosition;
+};
+
+/// Reads and validates the spec at `file`. Throws ConfigError with file:line:column for an
+/// unknown key, a value of the wrong type, a missing required key, a bad name or hash, an
+/// environment variable that clashes with one purist sets, or a missing file (the
+/// position is the entry naming it; a missing spec file itself names just the file).
+BuildSpec parseBuildSpec(const std::string& file);
+
+/// `path` made absolute against `baseDir` with `.` and `..` removed (no symlinks resolved).
+std::string normalisePath(const std::string& path, const std::string& baseDir);
+
+/// Environment variables purist sets for every build; a spec may not set them in `env`.
+bool isReservedVariable(const std::string& name);
+
+} // namespace purist::sandbox

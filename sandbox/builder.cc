@@ -1,0 +1,557 @@
+#include "sandbox/builder.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "policy/build_users.h"
+#include "sandbox/build_scheduler.h"
+#include "store/nar.h"
+#include "store/ref_scanner.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+using policy::SandboxMode;
+
+bool pathExists(const std::string& path) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw SysError("examining '" + path + "'");
+}
+
+void makeDirectory(const std::string& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) == -1) throw SysError("creating directory '" + path + "'");
+}
+
+// A build user owns what it wrote and could make a registered path writable again: every
+// output is given to purist's own user before it is canonicalised and registered.
+void takeOwnership(const std::string& path) {
+    uid_t uid = ::geteuid();
+    gid_t gid = ::getegid();
+    if (::lchown(path.c_str(), uid, gid) == -1)
+        throw SysError("taking ownership of '" + path + "'");
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
+    if (!S_ISDIR(st.st_mode)) return;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        std::string entry = it->path().string();
+        if (::lchown(entry.c_str(), uid, gid) == -1)
+            throw SysError("taking ownership of '" + entry + "'");
+    }
+    if (ec) throw SysError(ec.value(), "walking '" + path + "'");
+}
+
+std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
+    if (result.timedOut)
+        return "timed out after " + std::to_string(settings.timeout) + " seconds (timeout)";
+    if (result.silentTooLong)
+        return "was killed after " + std::to_string(settings.maxSilentTime) +
+               " seconds without output (max-silent-time)";
+    if (result.signal != 0)
+        return "was killed by signal " + std::to_string(result.signal) + " (" +
+               ::strsignal(result.signal) + ")";
+    return "failed with exit code " + std::to_string(result.exitCode);
+}
+
+Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const std::string& name) {
+    HashSink sink(fixed.hash.algorithm());
+    if (fixed.mode == FileIngestionMethod::Recursive) {
+        dumpPath(location, sink);
+        return sink.finish();
+    }
+    struct stat st {};
+    if (::lstat(location.c_str(), &st) == -1) throw SysError("examining '" + location + "'");
+    if (!S_ISREG(st.st_mode))
+        throw BuildError("fixed-output build '" + name +
+                         "' has mode flat, so its output must be one regular file, but " +
+                         location + " is not");
+    FileDescriptor fd = openFile(location, O_RDONLY);
+    char buffer[65536];
+    while (size_t n = readSome(fd.get(), buffer, sizeof buffer, location))
+        sink.write(std::string_view(buffer, n));
+    return sink.finish();
+}
+
+/// One build between start and finish. Owned by the orchestrator on the calling thread;
+/// the worker thread only reads `config` and writes `result`.
+struct Job {
+    bool isolate = true;
+    std::optional<TempDir> temp;
+    std::optional<policy::BuildUserLock> user;
+    SandboxConfig config;
+    std::vector<NewPath> newPaths;
+    StorePathSet closure;
+    SandboxResult result;
+    /// flock(LOCK_EX) on `<root>/tmp/<output>.lock`, one per output, held until the outputs
+    /// are registered or discarded, so two purist processes never build one output at once.
+    std::vector<FileDescriptor> outputLocks;
+    /// Another process held a lock when the build was started: the worker waits for it.
+    bool mustWait = false;
+    /// The worker found the outputs valid after waiting: nothing was run.
+    bool builtElsewhere = false;
+};
+
+// Takes each output lock, blocking, in base-name order (the order every process uses, so
+// two never wait on each other). Runs on a worker thread.
+void waitForLocks(Job& job) {
+    for (FileDescriptor& lock : job.outputLocks) {
+        while (::flock(lock.get(), LOCK_EX) == -1) {
+            if (errno != EINTR) throw SysError("waiting for an output lock");
+        }
+    }
+}
+
+// Removes invalid leftovers at the real store locations an unsandboxed build writes to (a
+// build interrupted before registration). The caller holds the output locks.
+void removeLeftovers(const Job& job) {
+    if (job.isolate) return;
+    for (const NewPath& path : job.newPaths)
+        if (pathExists(path.location)) removeTree(path.location);
+}
+
+class Orchestrator {
+public:
+    Orchestrator(LocalStore& store, const BuildOptions& options)
+        : store_(store), options_(options), storeDir_(store.storeDir()) {}
+
+    std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
+        graph_ = BuildGraph::load(specFiles);
+        std::vector<size_t> wanted;
+        for (size_t node : graph_.topologicalOrder())
+            if (graph_.nodes()[node].wanted) wanted.push_back(node);
+        refuseNoSandbox(wanted);
+        graph_.resolve(storeDir_,
+                       [this](const std::string& hostPath) { return store_.addSource(hostPath); });
+        std::vector<size_t> toBuild;
+        for (size_t node : wanted)
+            if (!allOutputsValid(node)) toBuild.push_back(node);
+        checkPolicy(toBuild);
+
+        unsigned jobs = options_.settings.maxJobs;
+        if (users_) jobs = std::min<unsigned>(jobs, static_cast<unsigned>(users_->size()));
+        ScheduleHooks hooks;
+        hooks.start = [this](size_t node) { return start(node); };
+        hooks.finish = [this](size_t node, std::exception_ptr error) { finish(node, error); };
+        ScheduleOutcome outcome = runSchedule(graph_, wanted, jobs, hooks);
+        if (!outcome.failed.empty()) reportFailures(outcome);
+
+        std::set<size_t> built(toBuild.begin(), toBuild.end());
+        std::vector<BuildResult> results;
+        for (size_t node : graph_.targets()) {
+            const BuildNode& n = graph_.nodes()[node];
+            BuildResult result;
+            result.specFile = n.spec.file;
+            result.name = n.spec.name;
+            for (const auto& [output, path] : n.outputs)
+                result.outputs.emplace_back(output, storeDir_.print(path));
+            result.checks = n.spec.checks;
+            for (const auto& [written, file] : n.spec.checkSpecFiles)
+                result.checkReferences[written] = graph_.outputPathsOf(file, storeDir_);
+            result.built = built.count(node) > 0 && !builtElsewhere_.count(node);
+            results.push_back(std::move(result));
+        }
+        return results;
+    }
+
+private:
+    void print(std::string_view line) {
+        std::lock_guard lock(printMutex_);
+        if (options_.print) {
+            options_.print(line);
+        } else {
+            std::cerr << line << '\n';
+        }
+    }
+
+    bool allOutputsValid(size_t node) {
+        for (const auto& [output, path] : graph_.nodes()[node].outputs)
+            if (!store_.db().isValid(path)) return false;
+        return true;
+    }
+
+    bool isolates(const BuildSpec& spec) const {
+        switch (options_.settings.sandbox) {
+        case SandboxMode::Strict:
+            return true;
+        case SandboxMode::Relaxed:
+            return !spec.noSandbox;
+        case SandboxMode::Off:
+            return false;
+        }
+        return true;
+    }
+
+    // A spec that asks for no sandbox where the policy demands one is refused before its
+    // sources are even added to the store.
+    void refuseNoSandbox(const std::vector<size_t>& wanted) const {
+        if (options_.settings.sandbox != SandboxMode::Strict) return;
+        for (size_t node : wanted) {
+            const BuildSpec& spec = graph_.nodes()[node].spec;
+            if (!spec.noSandbox) continue;
+            const SpecPosition& at = spec.noSandboxPosition;
+            throw SandboxError(at.file + ":" + std::to_string(at.line) + ":" +
+                               std::to_string(at.column) + ": '" + spec.name +
+                               "' asks for no-sandbox: true, which sandbox mode strict " +
+                               "refuses (use --sandbox relaxed to allow it)");
+        }
+    }
+
+    // Every other refusal the policy demands happens here, before anything is built.
+    void checkPolicy(const std::vector<size_t>& toBuild) {
+        const policy::Settings& settings = options_.settings;
+        if (toBuild.empty()) return;
+        bool anyIsolated = false, anyUnsandboxed = false;
+        for (size_t node : toBuild) {
+            bool isolate = isolates(graph_.nodes()[node].spec);
+            anyIsolated = anyIsolated || isolate;
+            anyUnsandboxed = anyUnsandboxed || !isolate;
+        }
+        std::string why;
+        if (anyIsolated && !canIsolate(&why))
+            throw SandboxError("sandbox mode " +
+                               std::string(policy::sandboxModeName(settings.sandbox)) +
+                               " needs Linux namespaces, which are not available here: " + why);
+        const StoreLayout& layout = store_.layout();
+        if (anyUnsandboxed && layout.storeDir != layout.realStoreDir)
+            throw SandboxError("an unsandboxed build writes its outputs straight into the store, "
+                               "but the logical store dir " +
+                               layout.storeDir + " is not where the files are (" +
+                               layout.realStoreDir +
+                               "); build sandboxed, or use a store whose dir is its real location");
+        if (::geteuid() == 0) {
+            users_.emplace(settings.buildUsersGroup, layout.root + "/userpool");
+            // Unsandboxed builds write into the store dir itself: the build users may create
+            // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
+            if (anyUnsandboxed) {
+                gid_t gid = users_->gid();
+                checkReachable(layout.realStoreDir, gid);
+                if (::chown(layout.realStoreDir.c_str(), 0, gid) == -1 ||
+                    ::chmod(layout.realStoreDir.c_str(), 01735) == -1)
+                    throw SandboxError(SysError("giving the store dir " + layout.realStoreDir +
+                                                " to the build users group")
+                                           .what());
+            }
+        }
+    }
+
+    // An unsandboxed builder runs as a build user on the host: every directory above the
+    // store dir must let it through, or it fails later with a bare "Permission denied".
+    static void checkReachable(const std::string& storeDir, gid_t buildGid) {
+        std::string dir = storeDir;
+        while (true) {
+            dir = dir.substr(0, dir.rfind('/'));
+            if (dir.empty()) dir = "/";
+            struct stat st {};
+            if (::stat(dir.c_str(), &st) == -1) throw SysError("examining '" + dir + "'");
+            bool searchable =
+                (st.st_mode & S_IXOTH) || (st.st_gid == buildGid && (st.st_mode & S_IXGRP));
+            if (!searchable)
+                throw SandboxError("an unsandboxed build runs as a build user, who cannot reach "
+                                   "the store dir " +
+                                   storeDir + ": " + dir +
+                                   " is not searchable by others (chmod o+x it, or build "
+                                   "sandboxed)");
+            if (dir == "/") return;
+        }
+    }
+
+    // Opens and tries the output locks. Returns true if they were all free and the outputs
+    // turned out valid (another process built them between our check and the lock); sets
+    // job.mustWait if a lock is held elsewhere, so the worker waits for it.
+    bool lockOutputs(size_t node, Job& job) {
+        std::vector<std::string> baseNames;
+        for (const auto& [output, path] : graph_.nodes()[node].outputs)
+            baseNames.push_back(path.baseName());
+        std::sort(baseNames.begin(), baseNames.end());
+        for (const std::string& baseName : baseNames) {
+            std::string lockPath = store_.layout().tmpDir() + "/" + baseName + ".lock";
+            FileDescriptor lock = openFile(lockPath, O_RDWR | O_CREAT, 0600);
+            if (!job.mustWait && ::flock(lock.get(), LOCK_EX | LOCK_NB) == -1) {
+                if (errno != EWOULDBLOCK) throw SysError("locking " + lockPath);
+                job.mustWait = true;
+            }
+            job.outputLocks.push_back(std::move(lock));
+        }
+        return !job.mustWait && allOutputsValid(node);
+    }
+
+    std::function<void()> start(size_t node) {
+        if (allOutputsValid(node)) return {};
+        const BuildNode& n = graph_.nodes()[node];
+        const BuildSpec& spec = n.spec;
+        const StoreLayout& layout = store_.layout();
+        auto job = std::make_unique<Job>();
+        job->isolate = isolates(spec);
+        if (lockOutputs(node, *job)) return {}; // built by another process meanwhile
+
+        // The input closure: outputs of input specs, input store paths, sources.
+        StorePathSet roots;
+        std::string allInputs;
+        for (size_t input : n.inputNodes)
+            for (const auto& [output, path] : graph_.nodes()[input].outputs)
+                roots.insert(path);
+        for (const StorePath& path : n.storeInputs) {
+            if (!store_.db().isValid(path))
+                throw BuildError("input " + storeDir_.print(path) + " of '" + spec.name +
+                                 "' is not a valid path in the store");
+            roots.insert(path);
+        }
+        for (const StorePath& path : roots)
+            allInputs += (allInputs.empty() ? "" : " ") + storeDir_.print(path);
+        for (const auto& [var, path] : n.sourcePaths)
+            roots.insert(path);
+        job->closure = store_.db().queryClosure(roots);
+
+        SandboxConfig& config = job->config;
+        config.isolate = job->isolate;
+        config.builder = spec.builder;
+        config.args = spec.args;
+        config.storeDir = storeDir_.dir();
+        config.hostNetwork = spec.fixedOutput.has_value();
+        config.timeout = std::chrono::seconds(options_.settings.timeout);
+        config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
+
+        // sandbox-paths, with the closure of any store path among them.
+        StorePathSet mounted = job->closure;
+        for (const auto& entry : options_.settings.sandboxPaths) {
+            for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
+                StoreDir inStore(dir);
+                if (!inStore.isInStore(entry.source)) continue;
+                StorePath path = inStore.parseWithSubpath(entry.source).first;
+                if (!store_.db().isValid(path)) {
+                    if (entry.optional) break;
+                    throw BuildError("sandbox-paths entry " + entry.source +
+                                     " names a store path that is not valid");
+                }
+                StorePathSet closure = store_.db().queryClosure({path});
+                mounted.insert(closure.begin(), closure.end());
+                break;
+            }
+            config.mounts.push_back({entry.source, entry.target, true, entry.optional});
+        }
+        for (const StorePath& path : mounted)
+            config.mounts.push_back({store_.realPath(path), storeDir_.print(path), true, false});
+
+        if (::geteuid() == 0) {
+            job->user.emplace(users_->acquire());
+            config.buildUid = job->user->user().uid;
+            config.buildGid = job->user->user().gid;
+        }
+
+        // The build's private directories sit under the store root's tmp/, on the store's
+        // file system, so outputs move into the store with rename().
+        job->temp.emplace("build-" + spec.name + "-", layout.tmpDir());
+        config.buildDir = job->temp->path() + "/build";
+        // Unsandboxed, the builder reaches its build directory by its host path: let the
+        // build user through (but not list) the private directory above it.
+        if (!job->isolate && ::chmod(job->temp->path().c_str(), 0711) == -1)
+            throw SysError("setting mode 0711 on '" + job->temp->path() + "'");
+        makeDirectory(config.buildDir, 0700);
+        if (job->isolate) {
+            config.sandboxRoot = job->temp->path() + "/root";
+            makeDirectory(config.sandboxRoot, 0755);
+        }
+
+        std::string buildTop = job->isolate ? "/build" : config.buildDir;
+        config.env = spec.env;
+        if (!config.env.count("PATH")) config.env["PATH"] = "/path-not-set";
+        for (const char* var : {"NIX_BUILD_TOP", "TMPDIR", "TEMPDIR", "TMP", "TEMP", "PWD"})
+            config.env[var] = buildTop;
+        config.env["HOME"] = "/homeless-shelter";
+        config.env["NIX_STORE"] = storeDir_.dir();
+        config.env["name"] = spec.name;
+        config.env["builder"] = spec.builder;
+        config.env["PURIST_INPUTS"] = allInputs;
+        std::string outputNames;
+        for (const auto& [output, path] : n.outputs) {
+            config.env[output] = storeDir_.print(path);
+            outputNames += (outputNames.empty() ? "" : " ") + output;
+            std::string location =
+                job->isolate ? config.sandboxRoot + storeDir_.dir() + "/" + path.baseName()
+                             : store_.realPath(path);
+            if (!job->isolate && store_.db().isValid(path))
+                throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
+                                 storeDir_.print(path) + " is valid while others are not");
+            NewPath newPath{path, location, std::nullopt, ""};
+            if (spec.fixedOutput)
+                newPath.ca =
+                    std::string("fixed:") +
+                    (spec.fixedOutput->mode == FileIngestionMethod::Recursive ? "r:" : "") +
+                    spec.fixedOutput->hash.toNixString();
+            job->newPaths.push_back(std::move(newPath));
+        }
+        config.env["outputs"] = outputNames;
+        for (const auto& [var, path] : n.sourcePaths)
+            config.env[var] = storeDir_.print(path);
+        size_t specInput = 0;
+        for (const auto& input : spec.inputs) {
+            if (!input.specFile.empty()) {
+                const BuildNode& dep = graph_.nodes()[n.inputNodes.at(specInput++)];
+                for (const auto& [output, path] : dep.outputs)
+                    config.env[output == "out" ? input.variable : input.variable + "_" + output] =
+                        storeDir_.print(path);
+            } else if (!input.variable.empty()) {
+                config.env[input.variable] = input.storePath;
+            }
+        }
+
+        config.logPath = layout.logsDir() + "/" + n.outputs.front().second.baseName() + ".log";
+        std::string prefix = spec.name + "> ";
+        config.onLogLine = [this, prefix](std::string_view line) {
+            print(prefix + std::string(line));
+        };
+        print("building '" + spec.name + "' (" + spec.file + ", sandbox " +
+              (job->isolate ? std::string(policy::sandboxModeName(options_.settings.sandbox))
+                            : std::string("off")) +
+              ")");
+
+        Job* running = job.get();
+        jobs_[node] = std::move(job);
+        auto run = options_.run;
+        std::string dbPath = layout.dbPath;
+        std::string storeDirText = storeDir_.dir();
+        return [running, run, dbPath, storeDirText] {
+            if (running->mustWait) {
+                waitForLocks(*running);
+                // The other process may have registered the outputs; this thread needs its
+                // own connection to ask (StoreDb is one per thread).
+                StoreDb db(dbPath, StoreDir(storeDirText), Database::Mode::ReadOnly);
+                running->builtElsewhere = true;
+                for (const NewPath& path : running->newPaths)
+                    running->builtElsewhere = running->builtElsewhere && db.isValid(path.path);
+                if (running->builtElsewhere) return;
+            }
+            removeLeftovers(*running);
+            running->result = run(running->config);
+        };
+    }
+
+    // Takes a failed build's traces away: its outputs never stay in the store, and its
+    // directories go unless --keep-failed.
+    void discard(size_t node, Job& job) {
+        for (const NewPath& path : job.newPaths)
+            if (!job.isolate && !store_.db().isValid(path.path)) removeTree(path.location);
+        if (options_.keepFailed && job.temp) {
+            job.temp->keep();
+            print("note: keeping the build directory of '" + graph_.nodes()[node].spec.name +
+                  "': " + job.temp->path());
+        }
+        jobs_.erase(node);
+    }
+
+    void finish(size_t node, std::exception_ptr error) {
+        auto found = jobs_.find(node);
+        if (found == jobs_.end()) {
+            if (error) std::rethrow_exception(error);
+            return; // nothing was run: already valid
+        }
+        Job& job = *found->second;
+        const BuildNode& n = graph_.nodes()[node];
+        const BuildSpec& spec = n.spec;
+        if (!error && job.builtElsewhere) {
+            print("'" + spec.name + "' was built by another purist process meanwhile");
+            builtElsewhere_.insert(node);
+            jobs_.erase(node);
+            return;
+        }
+        try {
+            if (error) std::rethrow_exception(error);
+            if (!job.result.succeeded())
+                throw BuildError("builder for '" + spec.name + "' " +
+                                 describeFailure(job.result, options_.settings) +
+                                 "; log: " + job.config.logPath);
+            for (const NewPath& path : job.newPaths)
+                if (!pathExists(path.location))
+                    throw BuildError("builder for '" + spec.name + "' did not produce its output " +
+                                     storeDir_.print(path.path));
+            for (const NewPath& path : job.newPaths)
+                if (::geteuid() == 0) takeOwnership(path.location);
+            if (spec.fixedOutput) checkFixedOutput(spec, job);
+            store_.registerNewPaths(job.newPaths, job.closure);
+        } catch (...) {
+            discard(node, job);
+            throw;
+        }
+        jobs_.erase(node);
+    }
+
+    void checkFixedOutput(const BuildSpec& spec, Job& job) {
+        const NewPath& out = job.newPaths.front();
+        Hash actual = hashOfOutput(out.location, *spec.fixedOutput, spec.name);
+        if (!(actual == spec.fixedOutput->hash))
+            throw BuildError("hash mismatch in fixed-output build '" + spec.name + "' (" +
+                             spec.file + "):\n  declared: " + spec.fixedOutput->hash.toSri() +
+                             "\n  got:      " + actual.toSri());
+        std::vector<std::string> hashParts;
+        for (const StorePath& path : job.closure)
+            hashParts.emplace_back(path.hashPart());
+        auto found = scanForReferences(out.location, hashParts);
+        if (!found.empty()) {
+            std::string which;
+            for (const auto& [hashPart, site] : found)
+                which += " " + std::string(hashPart) + " (in " +
+                         (site.file.empty() ? std::string("the output itself") : site.file) + ")";
+            throw BuildError("fixed-output build '" + spec.name +
+                             "' must not refer to other store paths, but refers to" + which);
+        }
+    }
+
+    [[noreturn]] void reportFailures(const ScheduleOutcome& outcome) {
+        std::string message = std::to_string(outcome.failed.size()) + " build" +
+                              (outcome.failed.size() == 1 ? "" : "s") + " failed:";
+        bool sandboxFailure = false;
+        for (const auto& [node, error] : outcome.failed) {
+            std::string why;
+            try {
+                std::rethrow_exception(error);
+            } catch (const SandboxError& e) {
+                sandboxFailure = true;
+                why = e.what();
+            } catch (const std::exception& e) {
+                why = e.what();
+            }
+            message += "\n  " + graph_.nodes()[node].spec.file + ": " + why;
+        }
+        if (!outcome.skipped.empty()) {
+            message += "\nnot built because an input failed:";
+            for (size_t node : outcome.skipped)
+                message += "\n  " + graph_.nodes()[node].spec.file;
+        }
+        if (sandboxFailure) throw SandboxError(message);
+        throw BuildError(message);
+    }
+
+    LocalStore& store_;
+    const BuildOptions& options_;
+    StoreDir storeDir_;
+    BuildGraph graph_;
+    std::mutex printMutex_;
+    std::optional<policy::BuildUserPool> users_;
+    std::map<size_t, std::unique_ptr<Job>> jobs_;
+    std::set<size_t> builtElsewhere_;
+};
+
+} // namespace
+
+std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::string>& specFiles,
+                                    const BuildOptions& options) {
+    return Orchestrator(store, options).run(specFiles);
+}
+
+} // namespace purist::sandbox

@@ -1,0 +1,59 @@
+#pragma once
+// Building a set of specs: the graph resolved against the store, each build that is not
+// valid yet run in the sandbox the settings demand, its outputs checked and registered.
+
+#include "policy/settings.h"
+#include "sandbox/build_graph.h"
+#include "sandbox/sandbox.h"
+#include "store/local_store.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace purist::sandbox {
+
+/// What one requested spec produced, for printing, result links and the checker.
+struct BuildResult {
+    std::string specFile; ///< absolute spec path
+    std::string name;
+    /// Output name → store path (printed with the logical store dir), in the spec's order.
+    std::vector<std::pair<std::string, std::string>> outputs;
+    /// The spec's `checks:` as written (null if none), for the checker.
+    YAML::Node checks;
+    /// Spec files named in `checks:` lists, by the string as written, resolved to their
+    /// output paths (printed with the logical store dir).
+    std::map<std::string, std::vector<std::string>> checkReferences;
+    bool built = false; ///< false when every output was valid already
+};
+
+/// How to build.
+struct BuildOptions {
+    policy::Settings settings;
+    /// Keep a failed build's directory (and sandbox root) and say where it is.
+    bool keepFailed = false;
+    /// Receives every builder log line, already prefixed with `name> `, and purist's own
+    /// progress messages. Called from several threads, never concurrently. Default: stderr.
+    std::function<void(std::string_view line)> print;
+    /// Runs one builder; the seam tests use to stand in for the namespace code.
+    std::function<SandboxResult(const SandboxConfig&)> run = runInSandbox;
+};
+
+/// Builds `specFiles` (and every input they need that is not valid yet), up to
+/// `settings.maxJobs` at once, and returns one result per requested spec, in order.
+///
+/// Before anything runs, the whole graph is checked against the sandbox mode: a spec with
+/// `no-sandbox: true` in strict mode, a sandbox the kernel cannot give, missing build
+/// users as root, or (in off mode, or for an unsandboxed relaxed build) a logical store dir
+/// that differs from the real one are SandboxError (exit code 4), and nothing is built.
+/// Bad specs are ConfigError. When builds fail, the others that do not depend on them
+/// still run; then a BuildError lists each failed build with why, and each build skipped
+/// because an input failed (SandboxError instead if a sandbox could not be set up).
+/// A failed build registers nothing and leaves nothing at its output paths.
+std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::string>& specFiles,
+                                    const BuildOptions& options);
+
+} // namespace purist::sandbox

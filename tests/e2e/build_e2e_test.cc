@@ -1,0 +1,286 @@
+// `purist build` end to end: the examples in strict mode, rebuilds, out links and GC
+// roots, the sandbox modes, and every way a build can fail.
+
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <grp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+namespace purist::testing {
+namespace {
+
+const std::string kExamples = std::string(PURIST_SOURCE_DIR) + "/examples";
+
+std::vector<std::string> listDir(const std::string& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        names.push_back(entry.path().filename().string());
+    return names;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+class BuildE2eTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        bool ready = ::geteuid() == 0 ? ::getgrnam("purist-build") != nullptr
+                                      : runProgram({"unshare", "-Ur", "true"}).exitCode == 0;
+        if (!ready) {
+            PURIST_SKIP_OUTSIDE_CI(
+                "strict builds need root with the purist-build group "
+                "(scripts/create-build-users.sh) or unprivileged user namespaces");
+        }
+        dir_.emplace("build-e2e-");
+        // Unsandboxed builds run as a build user, who must be able to reach the store.
+        std::filesystem::permissions(dir_->path(), std::filesystem::perms(0755));
+        root_ = dir_->path() + "/root";
+    }
+
+    RunResult build(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+        std::vector<std::string> argv = {"--root", root_, "build", "--config",
+                                         kExamples + "/purist.yaml"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return runPurist(argv, "", env);
+    }
+    std::string spec(const std::string& name, const std::string& text) {
+        std::string path = dir_->path() + "/" + name;
+        makeFile(path, text);
+        return path;
+    }
+    std::string link(const std::string& name) { return dir_->path() + "/" + name; }
+    std::vector<std::string> storeEntries() { return listDir(root_ + "/store"); }
+    bool storeHas(const std::string& suffix) {
+        for (const auto& e : storeEntries())
+            if (e.ends_with(suffix)) return true;
+        return false;
+    }
+
+    std::optional<TempDir> dir_;
+    std::string root_;
+};
+
+TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
+    RunResult r = build({kExamples + "/hello.yaml", kExamples + "/hello-clean.yaml",
+                         kExamples + "/greeting-fixed.yaml", "--out-link", link("result")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::vector<std::string> paths = lines(r.out);
+    ASSERT_EQ(paths.size(), 3u) << r.out;
+    EXPECT_TRUE(paths[0].ends_with("-hello-1.0")) << paths[0];
+    EXPECT_TRUE(paths[1].ends_with("-hello-1.0")) << paths[1];
+    EXPECT_NE(paths[0], paths[1]) << "hello and hello-clean have different inputs";
+    EXPECT_TRUE(paths[2].ends_with("-greeting.txt")) << paths[2];
+    for (const char* name : {"bootstrap-tools-1.0", "libgreet-1.0", "hello-1.0"})
+        EXPECT_TRUE(contains(r.err, std::string("building '") + name + "'")) << r.err;
+    EXPECT_TRUE(contains(r.err, "sandbox strict")) << r.err;
+    EXPECT_TRUE(contains(r.err, "hello-1.0> Hello, sandbox!")) << r.err;
+
+    const std::vector<std::string> names = {"result", "result-2", "result-3"};
+    for (size_t i = 0; i < names.size(); ++i) {
+        std::error_code ec;
+        std::string target = std::filesystem::read_symlink(link(names[i]), ec).string();
+        EXPECT_EQ(target, paths[i]) << names[i];
+    }
+    EXPECT_EQ(readFile(link("result-3")), "hello, fixed world\n");
+    RunResult hello = runProgram({link("result") + "/bin/hello", "e2e"});
+    EXPECT_EQ(hello.out, "Hello, e2e!\n") << hello.err;
+
+    // Indirect roots: gcroots/auto/<name> -> each result link.
+    std::set<std::string> rootTargets;
+    for (const auto& name : listDir(root_ + "/gcroots/auto"))
+        rootTargets.insert(std::filesystem::read_symlink(root_ + "/gcroots/auto/" + name).string());
+    EXPECT_EQ(rootTargets,
+              (std::set<std::string>{link("result"), link("result-2"), link("result-3")}));
+
+    // ... which `purist store roots` reads as the roots keeping the outputs alive.
+    RunResult roots = runPurist({"--root", root_, "store", "roots"});
+    ASSERT_EQ(roots.exitCode, 0) << roots.err;
+    for (size_t i = 0; i < names.size(); ++i)
+        EXPECT_TRUE(contains(roots.out, link(names[i]) + " -> " + paths[i])) << roots.out;
+
+    // The leak the checker example catches: libgreet's output names the bootstrap tools.
+    std::string la;
+    for (const auto& e : storeEntries())
+        if (e.ends_with("-libgreet-1.0") &&
+            std::filesystem::exists(root_ + "/store/" + e + "/lib/libgreet.la"))
+            la = readFile(root_ + "/store/" + e + "/lib/libgreet.la");
+    EXPECT_TRUE(contains(la, "-bootstrap-tools-1.0/bin/gcc")) << la;
+
+    // Build logs are kept under logs/.
+    bool helloLog = false;
+    for (const auto& name : listDir(root_ + "/logs"))
+        helloLog = helloLog || (name.ends_with("-hello-1.0.log") &&
+                                contains(readFile(root_ + "/logs/" + name), "Hello, sandbox!"));
+    EXPECT_TRUE(helloLog);
+}
+
+TEST_F(BuildE2eTest, ASecondBuildBuildsNothing) {
+    RunResult first = build({kExamples + "/hello.yaml", "--no-out-link"});
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    size_t entries = storeEntries().size();
+    RunResult second = build({kExamples + "/hello.yaml", "--no-out-link"});
+    ASSERT_EQ(second.exitCode, 0) << second.err;
+    EXPECT_EQ(second.out, first.out);
+    EXPECT_FALSE(contains(second.err, "building")) << second.err;
+    EXPECT_EQ(storeEntries().size(), entries);
+    EXPECT_TRUE(listDir(root_ + "/gcroots/auto").empty()) << "--no-out-link adds no root";
+    EXPECT_FALSE(std::filesystem::exists(link("result")));
+}
+
+TEST_F(BuildE2eTest, NoSandboxIsRefusedInStrictModeAndHonouredInRelaxedMode) {
+    std::string file = spec("unsandboxed.yaml", "name: unsandboxed\nbuilder: /bin/sh\n"
+                                                "args: [-c, 'echo $PWD > $out']\n"
+                                                "no-sandbox: true\n");
+    RunResult strict = build({file, "--no-out-link"});
+    EXPECT_EQ(strict.exitCode, 4) << strict.err;
+    EXPECT_TRUE(contains(strict.err, file + ":4:13: 'unsandboxed' asks for no-sandbox: true, "
+                                            "which sandbox mode strict refuses"))
+        << strict.err;
+    EXPECT_FALSE(storeHas("-unsandboxed"));
+
+    RunResult relaxed = build({file, "--no-out-link", "--sandbox", "relaxed"});
+    ASSERT_EQ(relaxed.exitCode, 0) << relaxed.err;
+    EXPECT_TRUE(contains(relaxed.err, "sandbox off")) << relaxed.err;
+    // Unsandboxed, the build directory is the host path, not /build.
+    std::string out = readFile(lines(relaxed.out).at(0));
+    EXPECT_TRUE(out.starts_with(root_ + "/tmp/build-unsandboxed-")) << out;
+}
+
+TEST_F(BuildE2eTest, FixedOutputMismatchNamesBothHashesAndRegistersNothing) {
+    std::string file = spec(
+        "wrong.yaml", "name: wrong.txt\nbuilder: /bin/sh\n"
+                      "args: [-c, 'echo \"hello, other world\" > $out']\n"
+                      "fixed-output: {hash: 'sha256-syIWboH1nig9En1G+6Dp3D0gDmMv5qYxrrhSi8W8xko=', "
+                      "mode: flat}\n");
+    RunResult r = build({file, "--no-out-link"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "hash mismatch in fixed-output build 'wrong.txt'")) << r.err;
+    EXPECT_TRUE(contains(r.err, "declared: sha256-syIWboH1nig9En1G+6Dp3D0gDmMv5qYxrrhSi8W8xko="))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "got:      sha256-nre60CbDhAxn7w/AqKLD+bjLp9hhITYcPUGmP+vM3s4="))
+        << r.err;
+    EXPECT_FALSE(storeHas("-wrong.txt"));
+}
+
+TEST_F(BuildE2eTest, AFailedBuildRegistersNothingAndItsDependantsAreNamed) {
+    std::string failing =
+        spec("failing.yaml", "name: failing\nbuilder: /bin/sh\n"
+                             "args: [-c, 'echo partial > $out; echo giving up; exit 3']\n");
+    std::string dependant = spec("dependant.yaml", "name: dependant\nbuilder: /bin/sh\n"
+                                                   "args: [-c, 'echo > $out']\n"
+                                                   "inputs: [failing.yaml]\n");
+    std::string fine =
+        spec("fine.yaml", "name: fine\nbuilder: /bin/sh\nargs: [-c, 'echo > $out']\n");
+    for (std::string mode : {"strict", "off"}) {
+        RunResult r = build({dependant, fine, "--no-out-link", "--sandbox", mode, "-j", "2"});
+        EXPECT_EQ(r.exitCode, 3) << mode << r.err;
+        EXPECT_TRUE(contains(r.err, "failing> giving up")) << r.err;
+        EXPECT_TRUE(contains(r.err, failing + ": builder for 'failing' failed with exit code 3"))
+            << r.err;
+        EXPECT_TRUE(contains(r.err, "not built because an input failed:\n  " + dependant)) << r.err;
+        EXPECT_FALSE(storeHas("-failing")) << mode;
+        EXPECT_FALSE(storeHas("-dependant")) << mode;
+        EXPECT_TRUE(storeHas("-fine")) << mode << ": independent builds still run";
+    }
+    // --keep-failed keeps the build directory and says where.
+    RunResult kept = build({failing, "--no-out-link", "--keep-failed"});
+    EXPECT_EQ(kept.exitCode, 3);
+    auto at = kept.err.find("note: keeping the build directory of 'failing': ");
+    ASSERT_NE(at, std::string::npos) << kept.err;
+    std::string keptDir = lines(kept.err.substr(at)).at(0).substr(48);
+    EXPECT_TRUE(std::filesystem::is_directory(keptDir + "/build")) << keptDir;
+    EXPECT_FALSE(storeHas("-failing"));
+}
+
+TEST_F(BuildE2eTest, TimeoutKillsTheBuild) {
+    std::string file = spec("slow.yaml", "name: slow\nbuilder: /bin/sh\n"
+                                         "args: [-c, 'echo started; sleep 60; echo > $out']\n"
+                                         "env: {PATH: /bin:/usr/bin}\n");
+    auto begin = std::chrono::steady_clock::now();
+    RunResult r = build({file, "--no-out-link", "--timeout", "1"});
+    auto elapsed = std::chrono::steady_clock::now() - begin;
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "builder for 'slow' timed out after 1 seconds")) << r.err;
+    EXPECT_LT(elapsed, std::chrono::seconds(20));
+    EXPECT_FALSE(storeHas("-slow"));
+}
+
+TEST_F(BuildE2eTest, OffModeBuildsStraightIntoTheStoreAndRefusesAForeignStoreDir) {
+    RunResult r =
+        build({kExamples + "/hello-clean.yaml", "--sandbox", "off", "--out-link", link("off")});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(contains(r.err, "sandbox off")) << r.err;
+    EXPECT_EQ(runProgram({link("off") + "/bin/hello"}).out, "Hello, world!\n");
+
+    RunResult foreign = runPurist({"--root", dir_->path() + "/other", "--store-dir", "/nix/store",
+                                   "build", "--config", kExamples + "/purist.yaml", "--sandbox",
+                                   "off", "--no-out-link", kExamples + "/hello-clean.yaml"});
+    EXPECT_EQ(foreign.exitCode, 4) << foreign.err;
+    EXPECT_TRUE(contains(foreign.err, "logical store dir /nix/store is not where the files are"))
+        << foreign.err;
+}
+
+TEST_F(BuildE2eTest, BadSpecIsAConfigurationErrorWithItsPosition) {
+    std::string file = spec("typo.yaml", "name: typo\nbuilder: /bin/sh\nouptuts: [out]\n");
+    RunResult r = build({file, "--no-out-link"});
+    EXPECT_EQ(r.exitCode, 2) << r.err;
+    EXPECT_TRUE(contains(r.err, file + ":3:1: unknown key 'ouptuts'")) << r.err;
+}
+
+TEST_F(BuildE2eTest, AsRootAMissingBuildUsersGroupIsRefusedWithTheCommandsThatCreateIt) {
+    if (::geteuid() != 0) {
+        PURIST_SKIP_OUTSIDE_CI("build users are used only when purist runs as root");
+    }
+    RunResult r = build({kExamples + "/hello-clean.yaml", "--no-out-link", "--option",
+                         "build-users-group", "purist-no-such-group"});
+    EXPECT_EQ(r.exitCode, 4) << r.err;
+    EXPECT_TRUE(contains(r.err, "build users group 'purist-no-such-group'")) << r.err;
+    EXPECT_TRUE(contains(r.err, "groupadd --system purist-no-such-group")) << r.err;
+    EXPECT_FALSE(storeHas("-hello-1.0"));
+}
+
+TEST(ConfigShowE2e, PrintsEveryValueWithItsOrigin) {
+    TempDir dir("config-e2e-");
+    std::string config = dir.path() + "/purist.yaml";
+    makeFile(config, "sandbox: relaxed\nmax-jobs: 3\n");
+    RunResult r = runPurist({"config", "show", "--config", config, "--timeout", "9"}, "",
+                            {"PURIST_MAX_SILENT_TIME=4", "XDG_CONFIG_HOME=" + dir.path()});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    EXPECT_TRUE(contains(r.out, "relaxed")) << r.out;
+    EXPECT_TRUE(contains(r.out, "# " + config + ":1:10 (--config file)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "# " + config + ":2:11 (--config file)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "# PURIST_MAX_SILENT_TIME (environment)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "# --timeout (flag)")) << r.out;
+    EXPECT_TRUE(contains(r.out, "build-users-group")) << r.out;
+
+    makeFile(config, "sandbox: relaxed\nmax-jobs: many\n");
+    RunResult bad = runPurist({"config", "show", "--config", config});
+    EXPECT_EQ(bad.exitCode, 2);
+    EXPECT_TRUE(contains(bad.err, config + ":2:11: max-jobs must be a whole number")) << bad.err;
+}
+
+} // namespace
+} // namespace purist::testing

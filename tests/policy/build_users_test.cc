@@ -1,0 +1,60 @@
+#include "policy/build_users.h"
+
+#include "base/error.h"
+#include "base/temp_dir.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <grp.h>
+#include <unistd.h>
+
+namespace purist::policy {
+namespace {
+
+TEST(BuildUsers, MissingGroupIsRefusedWithTheCommandsThatCreateIt) {
+    try {
+        lookUpBuildUsers("purist-no-such-group-xyz");
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find("does not exist"), std::string::npos) << what;
+        EXPECT_NE(what.find("groupadd --system purist-no-such-group-xyz"), std::string::npos);
+        EXPECT_NE(what.find("useradd"), std::string::npos);
+    }
+}
+
+TEST(BuildUsers, GroupWithoutMembersIsRefused) {
+    // "root" exists everywhere and normally lists no supplementary members.
+    struct group* g = ::getgrnam("root");
+    if (!g || (g->gr_mem && g->gr_mem[0])) GTEST_SKIP() << "group root has members here";
+    try {
+        lookUpBuildUsers("root");
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        EXPECT_NE(std::string(e.what()).find("has no members"), std::string::npos) << e.what();
+    }
+}
+
+TEST(BuildUsers, PoolHandsOutEachUserOnce) {
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("build-users-test-");
+    BuildUserPool pool("purist-build", dir.path() + "/userpool");
+    ASSERT_GE(pool.size(), 2u);
+    std::vector<BuildUserLock> held;
+    for (size_t i = 0; i < pool.size(); ++i)
+        held.push_back(pool.acquire());
+    for (size_t i = 0; i < held.size(); ++i) {
+        EXPECT_NE(held[i].user().uid, 0u);
+        for (size_t j = i + 1; j < held.size(); ++j)
+            EXPECT_NE(held[i].user().uid, held[j].user().uid);
+    }
+    EXPECT_THROW(pool.acquire(), SandboxError);
+    held.pop_back();
+    EXPECT_NO_THROW(pool.acquire());
+}
+
+} // namespace
+} // namespace purist::policy

@@ -1,0 +1,207 @@
+#include "policy/settings.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace purist::policy {
+namespace {
+
+using purist::testing::makeFile;
+
+class SettingsTest : public ::testing::Test {
+protected:
+    TempDir dir_{"settings-test-"};
+    std::string file(const std::string& name, const std::string& text) {
+        std::string path = dir_.path() + "/" + name;
+        makeFile(path, text);
+        return path;
+    }
+    SettingsSources noSources() {
+        SettingsSources s;
+        s.systemFile = "";
+        return s;
+    }
+};
+
+TEST_F(SettingsTest, DefaultsComeFromTheTable) {
+    Settings s = loadSettings(noSources());
+    EXPECT_EQ(s.sandbox, SandboxMode::Strict);
+    EXPECT_TRUE(s.sandboxPaths.empty());
+    EXPECT_EQ(s.buildUsersGroup, "purist-build");
+    EXPECT_EQ(s.timeout, 0u);
+    EXPECT_EQ(s.maxSilentTime, 0u);
+    EXPECT_EQ(s.maxJobs, 1u);
+    ASSERT_EQ(s.origins.size(), settingDescriptors().size());
+    for (const auto& [name, origin] : s.origins) {
+        EXPECT_EQ(origin.kind, SettingOrigin::Kind::Default) << name;
+        EXPECT_EQ(describeOrigin(origin), "default");
+    }
+}
+
+TEST_F(SettingsTest, LaterSourcesWinAndEachOriginIsReported) {
+    SettingsSources sources = noSources();
+    sources.systemFile = file("system.yaml", "sandbox: relaxed\n"
+                                             "timeout: 10\n"
+                                             "max-jobs: 3\n"
+                                             "build-users-group: sysbld\n"
+                                             "max-silent-time: 7\n");
+    sources.userFile = file("user.yaml", "timeout: 20\nmax-jobs: 4\nbuild-users-group: userbld\n");
+    sources.configFile = file("config.yaml", "max-jobs: 5\n"
+                                             "sandbox-paths:\n"
+                                             "  - /bin\n"
+                                             "  - /usr/lib=/lib?\n");
+    sources.environment = {{"PURIST_BUILD_USERS_GROUP", "envbld"}, {"PURIST_SANDBOX", "off"}};
+    sources.flags = {{"sandbox", {"--sandbox", "strict"}}};
+
+    Settings s = loadSettings(sources);
+    EXPECT_EQ(s.sandbox, SandboxMode::Strict);
+    EXPECT_EQ(s.origins["sandbox"].kind, SettingOrigin::Kind::Flag);
+    EXPECT_EQ(describeOrigin(s.origins["sandbox"]), "--sandbox (flag)");
+
+    EXPECT_EQ(s.buildUsersGroup, "envbld");
+    EXPECT_EQ(describeOrigin(s.origins["build-users-group"]),
+              "PURIST_BUILD_USERS_GROUP (environment)");
+
+    EXPECT_EQ(s.maxJobs, 5u);
+    EXPECT_EQ(describeOrigin(s.origins["max-jobs"]), sources.configFile + ":1:11 (--config file)");
+    ASSERT_EQ(s.sandboxPaths.size(), 2u);
+    EXPECT_EQ(s.sandboxPaths[0], (SandboxPath{"/bin", "/bin", false}));
+    EXPECT_EQ(s.sandboxPaths[1], (SandboxPath{"/usr/lib", "/lib", true}));
+    EXPECT_EQ(s.origins["sandbox-paths"].where, sources.configFile + ":3:3");
+
+    EXPECT_EQ(s.timeout, 20u);
+    EXPECT_EQ(describeOrigin(s.origins["timeout"]), sources.userFile + ":1:10 (user file)");
+
+    EXPECT_EQ(s.maxSilentTime, 7u);
+    EXPECT_EQ(describeOrigin(s.origins["max-silent-time"]),
+              sources.systemFile + ":5:18 (system file)");
+    EXPECT_EQ(s.origins["store-root"].kind, SettingOrigin::Kind::Default);
+}
+
+TEST_F(SettingsTest, EnvironmentListsAreWords) {
+    SettingsSources sources = noSources();
+    sources.environment = {{"PURIST_SANDBOX_PATHS", " /bin  /usr /lib64? "},
+                           {"PURIST_MAX_JOBS", "auto"}};
+    Settings s = loadSettings(sources);
+    ASSERT_EQ(s.sandboxPaths.size(), 3u);
+    EXPECT_TRUE(s.sandboxPaths[2].optional);
+    EXPECT_GE(s.maxJobs, 1u);
+}
+
+TEST_F(SettingsTest, MissingSystemAndUserFilesAreFineButAMissingConfigIsNot) {
+    SettingsSources sources = noSources();
+    sources.systemFile = dir_.path() + "/absent-system.yaml";
+    sources.userFile = dir_.path() + "/absent-user.yaml";
+    EXPECT_NO_THROW(loadSettings(sources));
+    sources.configFile = dir_.path() + "/absent.yaml";
+    try {
+        loadSettings(sources);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), sources.configFile);
+    }
+}
+
+struct BadFile {
+    const char* text;
+    int line;
+    int column;
+    const char* needle;
+};
+
+class BadSettingsFileTest : public SettingsTest, public ::testing::WithParamInterface<BadFile> {};
+
+TEST_P(BadSettingsFileTest, NamesFileLineAndColumn) {
+    const BadFile& bad = GetParam();
+    SettingsSources sources = noSources();
+    sources.configFile = file("bad.yaml", bad.text);
+    try {
+        loadSettings(sources);
+        FAIL() << "expected ConfigError for:\n" << bad.text;
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.file(), sources.configFile);
+        EXPECT_EQ(e.line(), bad.line) << e.what();
+        EXPECT_EQ(e.column(), bad.column) << e.what();
+        EXPECT_NE(std::string(e.what()).find(bad.needle), std::string::npos) << e.what();
+        std::string prefix = sources.configFile + ":" + std::to_string(bad.line) + ":" +
+                             std::to_string(bad.column) + ": ";
+        EXPECT_EQ(std::string(e.what()).rfind(prefix, 0), 0u) << e.what();
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadSettingsFileTest,
+    ::testing::Values(BadFile{"sandbox: strict\nsandbx: off\n", 2, 1, "unknown setting 'sandbx'"},
+                      BadFile{"sandbox: lax\n", 1, 10, "strict, relaxed or off"},
+                      BadFile{"timeout: ten\n", 1, 10, "whole number"},
+                      BadFile{"timeout: -1\n", 1, 10, "whole number"},
+                      BadFile{"max-jobs: 0\n", 1, 11, "between 1 and 1024"},
+                      BadFile{"max-jobs: [1, 2]\n", 1, 11, "single value"},
+                      BadFile{"sandbox-paths: /bin\n", 1, 16, "list of paths"},
+                      BadFile{"sandbox-paths:\n  - /bin\n  - relative/path\n", 3, 5, "absolute"},
+                      BadFile{"sandbox-paths:\n  - [/bin]\n", 2, 5, "list of strings"},
+                      BadFile{"store-root: var/purist\n", 1, 13, "absolute path"},
+                      BadFile{"build-users-group: {a: b}\n", 1, 20, "not a mapping"},
+                      BadFile{"timeout:\n", 1, 1, "no value"},
+                      BadFile{"- sandbox\n", 1, 1, "mapping of setting names"},
+                      BadFile{"sandbox: [strict\n", 2, 1, ""}));
+
+TEST_F(SettingsTest, BadEnvironmentValueNamesTheVariable) {
+    SettingsSources sources = noSources();
+    sources.environment = {{"PURIST_TIMEOUT", "soon"}};
+    try {
+        loadSettings(sources);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("PURIST_TIMEOUT: ", 0), 0u) << e.what();
+    }
+}
+
+TEST_F(SettingsTest, BadFlagValueNamesTheFlag) {
+    SettingsSources sources = noSources();
+    sources.flags = {{"sandbox", {"--sandbox", "maybe"}}};
+    try {
+        loadSettings(sources);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(std::string(e.what()).rfind("--sandbox: ", 0), 0u) << e.what();
+    }
+    sources.flags = {{"no-such-setting", {"--option", "1"}}};
+    EXPECT_THROW(loadSettings(sources), UsageError);
+}
+
+TEST_F(SettingsTest, EveryDescriptorShowsWhatItApplied) {
+    Settings s;
+    for (const auto& d : settingDescriptors()) {
+        RawSettingValue v;
+        v.position.where = "test";
+        std::string text = d.name == "sandbox"             ? "relaxed"
+                           : d.name == "sandbox-paths"     ? "/a=/b?"
+                           : d.name == "build-users-group" ? "grp"
+                           : d.name.starts_with("store")   ? "/x/y"
+                                                           : "9";
+        v.isList = d.name == "sandbox-paths";
+        v.items = {RawSettingItem{text, "", 0, 0, "test"}};
+        d.apply(s, v);
+        EXPECT_EQ(d.show(s), text) << d.name;
+        EXPECT_FALSE(d.help.empty()) << d.name;
+        EXPECT_TRUE(d.envVar.starts_with("PURIST_")) << d.name;
+    }
+}
+
+TEST(SettingsDocs, DocsConfigMdIsGeneratedFromTheTable) {
+    std::string path = std::string(PURIST_SOURCE_DIR) + "/docs/config.md";
+    std::string expected = renderSettingsMarkdown();
+    if (std::getenv("PURIST_TEST_ACCEPT")) writeFile(path, expected);
+    EXPECT_EQ(readFile(path), expected)
+        << "docs/config.md is stale; regenerate with PURIST_TEST_ACCEPT=1";
+}
+
+} // namespace
+} // namespace purist::policy

@@ -1,0 +1,278 @@
+// The build orchestration with the namespace code replaced by a fake: what each builder is
+// given (environment, mounts, network, user), and what happens to its outputs.
+
+#include "sandbox/builder.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "tests/support/test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <grp.h>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+using purist::testing::makeFile;
+
+class BuilderTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() == 0 && !::getgrnam("purist-build")) {
+            PURIST_SKIP_OUTSIDE_CI("as root, builds need the purist-build group");
+        }
+        std::string why;
+        if (!canIsolate(&why)) {
+            PURIST_SKIP_OUTSIDE_CI("strict mode needs namespaces: " + why);
+        }
+        // The logical store dir differs from the real one, as for a store mimicking Nix's.
+        store_.emplace(StoreLayout::atRoot(dir_.path() + "/root", "/nix/store"));
+        options_.print = [this](std::string_view line) { printed_ += std::string(line) + "\n"; };
+        options_.run = [this](const SandboxConfig& config) { return fakeRun(config); };
+    }
+
+    // Stands in for runInSandbox: records the config and writes each output (naming every
+    // input it was given, so references are found) unless told to fail.
+    SandboxResult fakeRun(const SandboxConfig& config) {
+        {
+            std::lock_guard lock(mutex_);
+            configs_[config.env.at("name")] = config;
+        }
+        if (throwSandboxError_) throw SandboxError("sandbox: cannot mount /nowhere");
+        std::vector<std::string> outputs;
+        std::istringstream names(config.env.at("outputs"));
+        for (std::string name; names >> name;)
+            outputs.push_back(name);
+        for (const auto& name : outputs) {
+            std::string logical = config.env.at(name);
+            std::string host = config.isolate ? config.sandboxRoot + logical : logical;
+            makeFile(host, "inputs: " + config.env.at("PURIST_INPUTS") + "\n");
+        }
+        if (config.onLogLine) config.onLogLine("built " + config.env.at("name"));
+        SandboxResult result;
+        result.exitCode = exitCode_;
+        return result;
+    }
+
+    std::string spec(const std::string& name, const std::string& text) {
+        std::string path = dir_.path() + "/" + name;
+        makeFile(path, text);
+        return path;
+    }
+
+    TempDir dir_{"builder-test-"};
+    std::optional<LocalStore> store_;
+    BuildOptions options_;
+    std::string printed_;
+    std::mutex mutex_;
+    std::map<std::string, SandboxConfig> configs_;
+    int exitCode_ = 0;
+    bool throwSandboxError_ = false;
+};
+
+TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
+    spec("src/data.txt", "data\n");
+    spec("lib.yaml", "name: lib\nbuilder: /bin/sh\noutputs: [out, dev]\n");
+    std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\nargs: [-c, build]\n"
+                                       "env: {LANG: C}\ninputs: [lib.yaml]\nsources: {src: src}\n"
+                                       "checks: {disallowedRequisites: [lib.yaml]}\n");
+    options_.settings.sandboxPaths = {{"/bin", "/bin", false}, {"/opt/x", "/usr/x", true}};
+    std::vector<BuildResult> results = buildSpecs(*store_, {app}, options_);
+
+    ASSERT_EQ(results.size(), 1u);
+    const BuildResult& result = results[0];
+    EXPECT_TRUE(result.built);
+    ASSERT_EQ(result.outputs.size(), 1u);
+    const std::string& out = result.outputs[0].second;
+    EXPECT_TRUE(out.starts_with("/nix/store/") && out.ends_with("-app")) << out;
+
+    const SandboxConfig& lib = configs_.at("lib");
+    const SandboxConfig& config = configs_.at("app");
+    EXPECT_TRUE(config.isolate);
+    EXPECT_EQ(config.builder, "/bin/sh");
+    EXPECT_EQ(config.args, (std::vector<std::string>{"-c", "build"}));
+    EXPECT_EQ(config.storeDir, "/nix/store");
+    EXPECT_FALSE(config.hostNetwork);
+    EXPECT_EQ(config.env.at("out"), out);
+    EXPECT_EQ(config.env.at("outputs"), "out");
+    EXPECT_EQ(config.env.at("LANG"), "C");
+    EXPECT_EQ(config.env.at("PATH"), "/path-not-set");
+    EXPECT_EQ(config.env.at("HOME"), "/homeless-shelter");
+    EXPECT_EQ(config.env.at("NIX_STORE"), "/nix/store");
+    for (const char* var : {"NIX_BUILD_TOP", "TMPDIR", "TEMPDIR", "TMP", "TEMP", "PWD"})
+        EXPECT_EQ(config.env.at(var), "/build") << var;
+    EXPECT_EQ(config.env.at("lib"), lib.env.at("out"));
+    EXPECT_EQ(config.env.at("lib_dev"), lib.env.at("dev"));
+    EXPECT_TRUE(config.env.at("src").starts_with("/nix/store/"));
+    // Every input path, sorted by base name, separated by spaces; sources are not inputs.
+    std::set<std::string> inputs = {lib.env.at("out"), lib.env.at("dev")};
+    std::string expectedInputs;
+    std::vector<std::string> byBaseName(inputs.begin(), inputs.end());
+    std::sort(byBaseName.begin(), byBaseName.end(), [](const std::string& a, const std::string& b) {
+        return a.substr(11) < b.substr(11);
+    });
+    for (const auto& p : byBaseName)
+        expectedInputs += (expectedInputs.empty() ? "" : " ") + p;
+    EXPECT_EQ(config.env.at("PURIST_INPUTS"), expectedInputs);
+    EXPECT_EQ(lib.env.count("src"), 0u);
+
+    // Mounts: the sandbox-paths, then the input closure from its real location, read-only.
+    std::map<std::string, BindMount> byTarget;
+    for (const auto& m : config.mounts)
+        byTarget[m.target] = m;
+    EXPECT_EQ(byTarget.at("/bin").source, "/bin");
+    EXPECT_TRUE(byTarget.at("/opt/x").optional);
+    for (const std::string& input : {lib.env.at("out"), lib.env.at("dev"), config.env.at("src")}) {
+        ASSERT_EQ(byTarget.count(input), 1u) << input;
+        const BindMount& m = byTarget.at(input);
+        EXPECT_TRUE(m.readOnly);
+        EXPECT_EQ(m.source, dir_.path() + "/root/store/" + input.substr(11));
+    }
+    EXPECT_EQ(byTarget.count(out), 0u) << "a build does not see its own output path";
+    EXPECT_EQ(config.buildUid.has_value(), ::geteuid() == 0);
+    EXPECT_TRUE(config.logPath.ends_with("/logs/" + out.substr(11) + ".log"));
+    EXPECT_NE(printed_.find("app> built app\n"), std::string::npos) << printed_;
+
+    // Registered, with the references the scanner found in the output.
+    StorePath appPath = store_->storeDir().parse(out);
+    ASSERT_TRUE(store_->db().isValid(appPath));
+    StorePathSet refs = store_->db().queryReferences(appPath);
+    EXPECT_EQ(refs.size(), 2u) << "lib and lib-dev; the source was not named";
+    struct stat st {};
+    ASSERT_EQ(::lstat(store_->realPath(appPath).c_str(), &st), 0);
+    EXPECT_EQ(st.st_uid, ::geteuid()) << "outputs are not left owned by the build user";
+
+    // The checks, with the spec they name resolved to its output paths.
+    EXPECT_TRUE(result.checks["disallowedRequisites"].IsSequence());
+    EXPECT_EQ(result.checkReferences.at("lib.yaml"),
+              (std::vector<std::string>{lib.env.at("out"), lib.env.at("dev")}));
+
+    // A second run finds everything valid and runs nothing.
+    configs_.clear();
+    std::vector<BuildResult> again = buildSpecs(*store_, {app}, options_);
+    EXPECT_FALSE(again[0].built);
+    EXPECT_EQ(again[0].outputs, result.outputs);
+    EXPECT_TRUE(configs_.empty());
+}
+
+TEST_F(BuilderTest, FixedOutputBuildsKeepTheHostNetworkAndRecordTheirContentAddress) {
+    // The fake writes "inputs: \n" to $out.
+    Hash content = hashString(HashAlgorithm::Sha256, "inputs: \n");
+    std::string file = spec("fetch.yaml", "name: fetched\nbuilder: /bin/sh\n"
+                                          "fixed-output: {hash: '" +
+                                              content.toSri() + "'}\n");
+    std::vector<BuildResult> results = buildSpecs(*store_, {file}, options_);
+    EXPECT_TRUE(configs_.at("fetched").hostNetwork);
+    StorePath path = store_->storeDir().parse(results[0].outputs[0].second);
+    EXPECT_EQ(path, store_->storeDir().makeFixedOutputPath(FileIngestionMethod::Flat, content,
+                                                           "fetched"));
+    EXPECT_EQ(store_->db().queryInfo(path).ca, "fixed:" + content.toNixString());
+}
+
+TEST_F(BuilderTest, AFailedBuilderRegistersNothingAndLeavesNothing) {
+    exitCode_ = 2;
+    std::string file = spec("broken.yaml", "name: broken\nbuilder: /bin/sh\n");
+    try {
+        buildSpecs(*store_, {file}, options_);
+        FAIL() << "expected BuildError";
+    } catch (const BuildError& e) {
+        EXPECT_NE(
+            std::string(e.what()).find(file + ": builder for 'broken' failed with exit code 2"),
+            std::string::npos)
+            << e.what();
+    }
+    EXPECT_TRUE(store_->db().queryAllValidPaths().empty());
+    std::string out = configs_.at("broken").env.at("out");
+    EXPECT_NE(::access((dir_.path() + "/root/store/" + out.substr(11)).c_str(), F_OK), 0);
+    EXPECT_NE(::access(configs_.at("broken").buildDir.c_str(), F_OK), 0)
+        << "the build directory goes without --keep-failed";
+
+    options_.keepFailed = true;
+    EXPECT_THROW(buildSpecs(*store_, {file}, options_), BuildError);
+    EXPECT_EQ(::access(configs_.at("broken").buildDir.c_str(), F_OK), 0);
+    EXPECT_NE(printed_.find("note: keeping the build directory of 'broken'"), std::string::npos);
+}
+
+TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
+    throwSandboxError_ = true;
+    std::string file = spec("a.yaml", "name: a\nbuilder: /bin/sh\n");
+    try {
+        buildSpecs(*store_, {file}, options_);
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        EXPECT_NE(std::string(e.what()).find("cannot mount /nowhere"), std::string::npos);
+    }
+    EXPECT_TRUE(store_->db().queryAllValidPaths().empty());
+}
+
+TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
+    // A second store object on the same root stands in for a second purist process: its
+    // output locks are separate descriptors, which flock treats as separate owners.
+    std::string file = spec("shared.yaml", "name: shared\nbuilder: /bin/sh\n");
+    std::promise<void> firstStarted, releaseFirst;
+    std::shared_future<void> release = releaseFirst.get_future().share();
+    BuildOptions first = options_;
+    first.run = [&](const SandboxConfig& config) {
+        firstStarted.set_value();
+        release.wait();
+        return fakeRun(config);
+    };
+    std::thread firstBuild([&] { buildSpecs(*store_, {file}, first); });
+    firstStarted.get_future().wait();
+
+    LocalStore second(store_->layout());
+    BuildOptions secondOptions = options_;
+    std::string secondPrinted; // its own sink: the two builds print concurrently
+    secondOptions.print = [&](std::string_view line) { secondPrinted += std::string(line) + "\n"; };
+    std::atomic<int> secondRuns{0};
+    secondOptions.run = [&](const SandboxConfig& config) {
+        ++secondRuns;
+        return fakeRun(config);
+    };
+    std::vector<BuildResult> secondResult;
+    std::thread secondBuild([&] { secondResult = buildSpecs(second, {file}, secondOptions); });
+    // The second build is waiting for the lock; let the first finish and register.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    releaseFirst.set_value();
+    firstBuild.join();
+    secondBuild.join();
+
+    EXPECT_EQ(secondRuns.load(), 0) << "the output was built once";
+    ASSERT_EQ(secondResult.size(), 1u);
+    EXPECT_FALSE(secondResult[0].built);
+    EXPECT_TRUE(store_->db().isValid(store_->storeDir().parse(secondResult[0].outputs[0].second)));
+    // Normally the second build was waiting on the lock; on a very slow machine it may only
+    // have started after the first registered, and then found the output valid at once.
+    EXPECT_TRUE(secondPrinted.empty() ||
+                secondPrinted.ends_with("'shared' was built by another purist process meanwhile\n"))
+        << secondPrinted;
+}
+
+TEST_F(BuilderTest, UnsandboxedBuildsNeedTheRealStoreDir) {
+    std::string file = spec("ns.yaml", "name: ns\nbuilder: /bin/sh\nno-sandbox: true\n");
+    options_.settings.sandbox = policy::SandboxMode::Relaxed;
+    try {
+        buildSpecs(*store_, {file}, options_);
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        EXPECT_NE(std::string(e.what()).find("logical store dir /nix/store is not where the "
+                                             "files are"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_TRUE(configs_.empty()) << "refused before anything ran";
+}
+
+} // namespace
+} // namespace purist::sandbox
