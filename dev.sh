@@ -9,6 +9,14 @@ cd "$(dirname "$0")"
 mode=${1:-}
 build_dir=${PURIST_BUILD_DIR:-build}
 
+# As root, builds run as members of the purist-build group (never as root), so the group
+# and its users must exist; as another user, the sandbox maps the caller instead.
+build_users() {
+    if [ "$(id -u)" -eq 0 ]; then
+        scripts/create-build-users.sh
+    fi
+}
+
 build() {
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build_dir" -j2
@@ -17,17 +25,20 @@ build() {
 case "$mode" in
 demo)
     scripts/install-deps.sh build
+    build_users
     build
     PURIST="$build_dir/purist" scripts/demo.sh
     ;;
 test)
     scripts/install-deps.sh test
+    build_users
     build
     # -j2: the machine has two cores; the slowest suites run namespaces and real builds.
     ctest --test-dir "$build_dir" --output-on-failure -j2
     ;;
 bench)
     scripts/install-deps.sh bench
+    build_users
     build
     PURIST_BUILD_DIR="$build_dir" bench/run-all.sh
     ;;

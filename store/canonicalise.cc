@@ -51,7 +51,7 @@ void removeExtendedAttributes(const std::string& path) {
     }
 }
 
-void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options) {
+void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options, bool isRoot) {
     struct stat st;
     if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
     if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
@@ -61,7 +61,7 @@ void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options
 
     if (S_ISDIR(st.st_mode))
         for (const std::string& name : listDirectory(path))
-            canonicaliseOne(path + "/" + name, options);
+            canonicaliseOne(path + "/" + name, options, false);
 
     removeExtendedAttributes(path);
     if (options.owner || options.group) {
@@ -73,6 +73,7 @@ void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options
     if (!S_ISLNK(st.st_mode)) {
         // Setting the whole mode drops setuid, setgid, sticky and every write bit.
         mode_t mode = S_ISDIR(st.st_mode) || (st.st_mode & S_IXUSR) ? 0555 : 0444;
+        if (isRoot && S_ISDIR(st.st_mode) && options.keepRootWritable) mode = 0755;
         if (::chmod(path.c_str(), mode) == -1) throw SysError("changing mode of '" + path + "'");
     }
     struct timespec times[2];
@@ -86,7 +87,7 @@ void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options
 } // namespace
 
 void canonicalisePath(const std::string& path, const CanonicaliseOptions& options) {
-    canonicaliseOne(path, options);
+    canonicaliseOne(path, options, true);
 }
 
 void makeTreeWritable(const std::string& path) {

@@ -12,6 +12,10 @@ struct CanonicaliseOptions {
     /// When set (as root), files are chowned to this owner; otherwise ownership is kept.
     std::optional<uid_t> owner;
     std::optional<gid_t> group;
+    /// Leaves the top directory's mode at 0755 (everything else as below), so that it can
+    /// still be renamed into the store by a caller that is not root; the caller sets 0555
+    /// once it is in place. Nothing is hashed from a directory's mode, so the NAR is the same.
+    bool keepRootWritable = false;
 };
 
 /// Walks `path` without following symlinks and sets: mtime 1 (symlinks too), mode 0444

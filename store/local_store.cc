@@ -66,6 +66,23 @@ void moveIntoPlace(const std::string& from, const std::string& to) {
         throw SysError("moving '" + from + "' to '" + to + "'");
 }
 
+/// Canonicalisation of a path that is yet to be moved into the store; see sealRoot.
+const CanonicaliseOptions kBeforeMove = [] {
+    CanonicaliseOptions options;
+    options.keepRootWritable = true;
+    return options;
+}();
+
+/// Gives a path's top directory the canonical mode once it is in place. It stays writable
+/// until then because rename(2) of a directory to a new parent must update its "..", which
+/// needs write permission on the directory itself when the caller is not root.
+void sealRoot(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
+    if (S_ISDIR(st.st_mode) && ::chmod(path.c_str(), 0555) == -1)
+        throw SysError("changing mode of '" + path + "'");
+}
+
 } // namespace
 
 StoreLayout StoreLayout::atRoot(const std::string& root, const std::string& storeDir) {
@@ -174,7 +191,7 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
     std::error_code ec;
     fs::copy(sourcePath, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
     if (ec) throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
-    canonicalisePath(copy);
+    canonicalisePath(copy, kBeforeMove);
     NarDigest digest = hashPath(copy);
     StorePath path =
         storeDir().makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
@@ -188,6 +205,7 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
     std::string destination = realPath(path);
     moveIntoPlace(copy, destination);
     try {
+        sealRoot(destination);
         db_.registerValidPaths({info});
     } catch (...) {
         removeTree(destination);
@@ -231,7 +249,7 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
     std::vector<ScannedPath> scanned;
     int64_t registrationTime = now();
     for (const NewPath& p : paths) {
-        canonicalisePath(p.location);
+        canonicalisePath(p.location, kBeforeMove);
         ScannedPath s = scanPath(p.path, p.location, hashParts);
         for (const auto& [hashPart, site] : s.sites)
             s.info.references.insert(byHashPart.at(hashPart));
@@ -248,6 +266,7 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
             std::string destination = realPath(p.path);
             moveIntoPlace(p.location, destination);
             moved.push_back(destination);
+            sealRoot(destination);
         }
         std::vector<ValidPathInfo> infos;
         for (const ScannedPath& s : scanned)
