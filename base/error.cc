@@ -17,8 +17,7 @@ std::string positioned(const std::string& file, int line, int column, const std:
 ConfigError::ConfigError(const std::string& file, const std::string& message)
     : Error(positioned(file, 0, 0, message)), file_(file) {}
 
-ConfigError::ConfigError(const std::string& file, int line, int column,
-                         const std::string& message)
+ConfigError::ConfigError(const std::string& file, int line, int column, const std::string& message)
     : Error(positioned(file, line, column, message)), file_(file), line_(line), column_(column) {}
 
 SysError::SysError(const std::string& message) : SysError(errno, message) {}

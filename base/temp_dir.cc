@@ -21,7 +21,8 @@ TempDir::TempDir(const std::string& prefix, std::string parent) {
     std::string pattern = parent + "/" + prefix + "XXXXXX";
     std::vector<char> buffer(pattern.begin(), pattern.end());
     buffer.push_back('\0');
-    if (!::mkdtemp(buffer.data())) throw SysError("creating temporary directory in '" + parent + "'");
+    if (!::mkdtemp(buffer.data()))
+        throw SysError("creating temporary directory in '" + parent + "'");
     path_ = buffer.data();
 }
 
@@ -43,7 +44,8 @@ namespace {
 void removeEntries(int dirFd, const std::string& shown) {
     // Canonicalised store paths are read-only directories; entries cannot be unlinked
     // from them until the owner write bit is back.
-    if (::fchmod(dirFd, 0700) == -1 && errno != EPERM) throw SysError("making '" + shown + "' writable");
+    if (::fchmod(dirFd, 0700) == -1 && errno != EPERM)
+        throw SysError("making '" + shown + "' writable");
     int dupFd = ::dup(dirFd);
     if (dupFd == -1) throw SysError("duplicating descriptor of '" + shown + "'");
     DIR* dir = ::fdopendir(dupFd);
@@ -77,7 +79,8 @@ void removeEntries(int dirFd, const std::string& shown) {
                 continue;
             }
         }
-        if (::unlinkat(dirFd, name.c_str(), 0) == -1) throw SysError("removing '" + childShown + "'");
+        if (::unlinkat(dirFd, name.c_str(), 0) == -1)
+            throw SysError("removing '" + childShown + "'");
     }
 }
 
@@ -90,7 +93,8 @@ void removeTree(const std::string& path) {
         throw SysError("examining '" + path + "'");
     }
     if (!S_ISDIR(st.st_mode)) {
-        if (::unlink(path.c_str()) == -1 && errno != ENOENT) throw SysError("removing '" + path + "'");
+        if (::unlink(path.c_str()) == -1 && errno != ENOENT)
+            throw SysError("removing '" + path + "'");
         return;
     }
     FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);

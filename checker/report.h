@@ -26,7 +26,7 @@ struct ChainHop {
 
 /// Where, inside a checked path, a content finding was made.
 struct ContentSite {
-    std::string file;    ///< path inside the checked store path
+    std::string file; ///< path inside the checked store path
     uint64_t offset = 0;
     std::string excerpt;
 };
@@ -35,12 +35,12 @@ struct ContentSite {
 struct Finding {
     std::string ruleId;
     Severity severity = Severity::Error;
-    std::string message;  ///< placeholders already filled in
-    std::string help;     ///< text or URL; may be empty
-    std::string path;     ///< the checked store path (or store dir, for permission rules)
-    std::string offender; ///< the forbidden path, pattern hit, or value; may be empty
-    std::vector<ChainHop> chain;             ///< checked path → offender, shortest first
-    std::vector<ContentSite> sites;          ///< for content and permission findings
+    std::string message;            ///< placeholders already filled in
+    std::string help;               ///< text or URL; may be empty
+    std::string path;               ///< the checked store path (or store dir, for permission rules)
+    std::string offender;           ///< the forbidden path, pattern hit, or value; may be empty
+    std::vector<ChainHop> chain;    ///< checked path → offender, shortest first
+    std::vector<ContentSite> sites; ///< for content and permission findings
     std::optional<std::string> waiverReason; ///< set when a waiver covers this finding
     bool inBaseline = false;                 ///< present in the --baseline file
     /// Stable across runs: derived from rule id, the path's name without its hash, and
@@ -75,8 +75,8 @@ struct CheckedPath {
 
 /// Everything a reporter renders.
 struct Report {
-    std::string toolVersion;  ///< "0.1.0"
-    std::string startedAt;    ///< RFC 3339 UTC, e.g. "2026-11-23T10:00:00Z"
+    std::string toolVersion; ///< "0.1.0"
+    std::string startedAt;   ///< RFC 3339 UTC, e.g. "2026-11-23T10:00:00Z"
     std::string storeDir;
     std::vector<std::string> policyFiles;
     std::vector<RuleInfo> rules;

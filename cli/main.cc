@@ -1,6 +1,7 @@
 // purist: a policy-driven purity checker and build validator.
 
 #include "cli/exit_codes.h"
+#include "cli/global_options.h"
 
 #include <CLI/CLI.hpp>
 
@@ -13,6 +14,11 @@ int main(int argc, char** argv) {
                  "purist"};
     app.set_version_flag("--version", "purist 0.1.0");
     app.require_subcommand(1);
+    // Global options (--root, --store-dir, --store) may follow the subcommand too.
+    app.fallthrough();
+    GlobalOptions options;
+    addGlobalOptions(app, options);
+    addStoreCommands(app, options);
 
     try {
         app.parse(argc, argv);
@@ -21,7 +27,7 @@ int main(int argc, char** argv) {
         return code == 0 ? kExitOk : kExitUsage;
     }
     try {
-        return kExitOk;
+        return options.action ? options.action() : kExitOk;
     } catch (const std::exception& e) {
         return reportError(e);
     }

@@ -15,10 +15,10 @@ namespace purist::sandbox {
 
 /// A host path made visible inside the sandbox root.
 struct BindMount {
-    std::string source;      ///< host path (file or directory)
-    std::string target;      ///< absolute path inside the sandbox
+    std::string source; ///< host path (file or directory)
+    std::string target; ///< absolute path inside the sandbox
     bool readOnly = true;
-    bool optional = false;   ///< a missing source is skipped instead of an error (`path?`)
+    bool optional = false; ///< a missing source is skipped instead of an error (`path?`)
 };
 
 /// Everything runInSandbox needs; the caller resolves policy into these fields.

@@ -19,7 +19,9 @@ constexpr std::array<int8_t, 256> kDigitOf = makeDigitTable();
 
 } // namespace
 
-bool isDigit(char c) { return kDigitOf[static_cast<uint8_t>(c)] >= 0; }
+bool isDigit(char c) {
+    return kDigitOf[static_cast<uint8_t>(c)] >= 0;
+}
 
 std::string encode(std::span<const uint8_t> bytes) {
     size_t length = encodedLength(bytes.size());

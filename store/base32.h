@@ -14,7 +14,9 @@ namespace purist::base32 {
 inline constexpr std::string_view kAlphabet = "0123456789abcdfghijklmnpqrsvwxyz";
 
 /// Characters needed for `byteCount` bytes: ceil(byteCount * 8 / 5).
-constexpr size_t encodedLength(size_t byteCount) { return (byteCount * 8 + 4) / 5; }
+constexpr size_t encodedLength(size_t byteCount) {
+    return (byteCount * 8 + 4) / 5;
+}
 
 /// Encodes `bytes` as Nix does.
 std::string encode(std::span<const uint8_t> bytes);

@@ -12,9 +12,12 @@ namespace purist {
 
 std::string_view algorithmName(HashAlgorithm algorithm) {
     switch (algorithm) {
-    case HashAlgorithm::Sha1: return "sha1";
-    case HashAlgorithm::Sha256: return "sha256";
-    case HashAlgorithm::Sha512: return "sha512";
+    case HashAlgorithm::Sha1:
+        return "sha1";
+    case HashAlgorithm::Sha256:
+        return "sha256";
+    case HashAlgorithm::Sha512:
+        return "sha512";
     }
     return "unknown";
 }
@@ -29,9 +32,12 @@ HashAlgorithm parseAlgorithm(std::string_view name) {
 
 size_t digestSize(HashAlgorithm algorithm) {
     switch (algorithm) {
-    case HashAlgorithm::Sha1: return 20;
-    case HashAlgorithm::Sha256: return 32;
-    case HashAlgorithm::Sha512: return 64;
+    case HashAlgorithm::Sha1:
+        return 20;
+    case HashAlgorithm::Sha256:
+        return 32;
+    case HashAlgorithm::Sha512:
+        return 64;
     }
     return 0;
 }
@@ -56,9 +62,12 @@ int hexValue(char c) {
 
 const EVP_MD* evpOf(HashAlgorithm algorithm) {
     switch (algorithm) {
-    case HashAlgorithm::Sha1: return EVP_sha1();
-    case HashAlgorithm::Sha256: return EVP_sha256();
-    case HashAlgorithm::Sha512: return EVP_sha512();
+    case HashAlgorithm::Sha1:
+        return EVP_sha1();
+    case HashAlgorithm::Sha256:
+        return EVP_sha256();
+    case HashAlgorithm::Sha512:
+        return EVP_sha512();
     }
     return nullptr;
 }
@@ -105,7 +114,9 @@ Hash Hash::parse(std::string_view text) {
                       "' names no algorithm (expected 'sha256:...' or 'sha256-...')");
 }
 
-std::string Hash::toBase32() const { return base32::encode(bytes()); }
+std::string Hash::toBase32() const {
+    return base32::encode(bytes());
+}
 
 std::string Hash::toHex() const {
     static constexpr char kHex[] = "0123456789abcdef";
@@ -118,13 +129,17 @@ std::string Hash::toHex() const {
     return out;
 }
 
-std::string Hash::toBase64() const { return base64Encode(bytes()); }
+std::string Hash::toBase64() const {
+    return base64Encode(bytes());
+}
 
 std::string Hash::toNixString() const {
     return std::string(algorithmName(algorithm_)) + ":" + toBase32();
 }
 
-std::string Hash::toSri() const { return std::string(algorithmName(algorithm_)) + "-" + toBase64(); }
+std::string Hash::toSri() const {
+    return std::string(algorithmName(algorithm_)) + "-" + toBase64();
+}
 
 struct HashSink::Context {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -134,7 +149,8 @@ struct HashSink::Context {
 HashSink::HashSink(HashAlgorithm algorithm)
     : algorithm_(algorithm), context_(std::make_unique<Context>()) {
     if (!context_->ctx || EVP_DigestInit_ex(context_->ctx, evpOf(algorithm), nullptr) != 1)
-        throw Error("OpenSSL could not start a " + std::string(algorithmName(algorithm)) + " digest");
+        throw Error("OpenSSL could not start a " + std::string(algorithmName(algorithm)) +
+                    " digest");
 }
 
 HashSink::~HashSink() = default;
@@ -162,7 +178,8 @@ Hash hashString(HashAlgorithm algorithm, std::string_view data) {
 std::vector<uint8_t> foldHash(const Hash& hash, size_t size) {
     std::vector<uint8_t> out(size, 0);
     auto bytes = hash.bytes();
-    for (size_t i = 0; i < bytes.size(); ++i) out[i % size] ^= bytes[i];
+    for (size_t i = 0; i < bytes.size(); ++i)
+        out[i % size] ^= bytes[i];
     return out;
 }
 
@@ -177,7 +194,8 @@ std::string base64Encode(std::span<const uint8_t> bytes) {
     size_t i = 0;
     for (; i + 3 <= bytes.size(); i += 3) {
         uint32_t v = bytes[i] << 16 | bytes[i + 1] << 8 | bytes[i + 2];
-        for (int shift : {18, 12, 6, 0}) out.push_back(kBase64[(v >> shift) & 63]);
+        for (int shift : {18, 12, 6, 0})
+            out.push_back(kBase64[(v >> shift) & 63]);
     }
     if (size_t rest = bytes.size() - i) {
         uint32_t v = bytes[i] << 16 | (rest == 2 ? bytes[i + 1] << 8 : 0);

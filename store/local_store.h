@@ -59,6 +59,12 @@ struct VerifyProblem {
     std::string problem; ///< "missing from disk", "NAR hash ... expected ...", ...
 };
 
+/// The path `nix-store --add` would give `sourcePath` in a store whose dir is `storeDir`:
+/// recursive SHA-256 of its NAR, no references, named `name` or after the source's last
+/// component. Reads the source; needs no store.
+StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourcePath,
+                            std::string name = "");
+
 /// Owns the store's DB connection. Not thread-safe.
 class LocalStore {
 public:
@@ -75,9 +81,6 @@ public:
     /// a base name, or a symlink (a `result` link) to one. Throws UsageError.
     StorePath parseUserPath(const std::string& argument) const;
 
-    /// The path `nix-store --add` would give `sourcePath` (recursive SHA-256 of its NAR,
-    /// no references), named `name` or after the source's last component.
-    StorePath computePathForSource(const std::string& sourcePath, std::string name = "") const;
     /// Copies `sourcePath` into the store as a source and registers it; returns its path.
     /// Adding a path that is already valid only returns it.
     StorePath addSource(const std::string& sourcePath, std::string name = "");

@@ -3,11 +3,12 @@
 // the 32-character hash parts of candidate paths, as Nix does after every build.
 
 #include "store/nar.h"
-#include "store/stream.h"
 #include "store/store_path.h"
+#include "store/stream.h"
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -51,11 +52,17 @@ private:
     std::vector<Slot> table_; // open addressing, power-of-two size
     size_t mask_ = 0;
     std::map<std::string, ReferenceSite> found_;
-    size_t remaining_ = 0;        // candidates not found yet; 0 means nothing left to find
-    std::string tail_;            // last (kHashPartLength - 1) bytes of the previous chunk
-    uint64_t offset_ = 0;         // NAR offset of the next byte written
-    std::string payloadPath_;     // where the current payload belongs
-    uint64_t payloadStart_ = 0;
+    size_t remaining_ = 0; // candidates not found yet; 0 means nothing left to find
+    std::string tail_;     // last (kHashPartLength - 1) bytes of the previous chunk
+    uint64_t offset_ = 0;  // NAR offset of the next byte written
+    // Payload starts not yet passed by the scan: a dump announces a payload when it
+    // buffers it, which can be before the scanner sees the bytes before it.
+    struct PayloadMark {
+        uint64_t narOffset;
+        std::string relativePath;
+    };
+    std::deque<PayloadMark> marks_;
+    PayloadMark current_{0, ""};
 };
 
 /// Scans the tree at `path` for `hashParts` and says where each one found occurs.

@@ -54,14 +54,16 @@ StorePath StoreDir::parse(std::string_view path) const {
 
 std::pair<StorePath, std::string> StoreDir::parseWithSubpath(std::string_view path) const {
     if (!isInStore(path))
-        throw FormatError("path '" + std::string(path) + "' is not in the store dir '" + dir_ + "'");
+        throw FormatError("path '" + std::string(path) + "' is not in the store dir '" + dir_ +
+                          "'");
     std::string_view rest = path.substr(dir_.size() + 1);
     size_t slash = rest.find('/');
     StorePath storePath = StorePath::fromBaseName(rest.substr(0, slash));
     std::string subpath;
     if (slash != std::string_view::npos) {
         subpath = rest.substr(slash + 1);
-        while (!subpath.empty() && subpath.back() == '/') subpath.pop_back();
+        while (!subpath.empty() && subpath.back() == '/')
+            subpath.pop_back();
     }
     return {storePath, subpath};
 }
@@ -69,8 +71,9 @@ std::pair<StorePath, std::string> StoreDir::parseWithSubpath(std::string_view pa
 StorePath StoreDir::makeStorePath(std::string_view type, const Hash& hash,
                                   std::string_view name) const {
     validateStorePathName(name);
-    std::string fingerprint = std::string(type) + ":" + std::string(algorithmName(hash.algorithm())) +
-                              ":" + hash.toHex() + ":" + dir_ + ":" + std::string(name);
+    std::string fingerprint = std::string(type) + ":" +
+                              std::string(algorithmName(hash.algorithm())) + ":" + hash.toHex() +
+                              ":" + dir_ + ":" + std::string(name);
     std::vector<uint8_t> folded = foldHash(hashString(HashAlgorithm::Sha256, fingerprint), 20);
     return StorePath::fromBaseName(base32::encode(folded) + "-" + std::string(name));
 }
@@ -80,7 +83,8 @@ StorePath StoreDir::makeFixedOutputPath(FileIngestionMethod method, const Hash& 
                                         bool selfReference) const {
     if (method == FileIngestionMethod::Recursive && hash.algorithm() == HashAlgorithm::Sha256) {
         std::string type = "source";
-        for (const StorePath& ref : references) type += ":" + print(ref);
+        for (const StorePath& ref : references)
+            type += ":" + print(ref);
         if (selfReference) type += ":self";
         return makeStorePath(type, hash, name);
     }

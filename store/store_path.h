@@ -32,7 +32,9 @@ public:
     std::string_view hashPart() const {
         return std::string_view(baseName_).substr(0, kHashPartLength);
     }
-    std::string_view name() const { return std::string_view(baseName_).substr(kHashPartLength + 1); }
+    std::string_view name() const {
+        return std::string_view(baseName_).substr(kHashPartLength + 1);
+    }
 
     friend auto operator<=>(const StorePath&, const StorePath&) = default;
 

@@ -23,8 +23,12 @@ size_t StringSource::read(char* buffer, size_t size) {
     return n;
 }
 
-void FdSink::write(std::string_view data) { writeAll(fd_, data, what_); }
+void FdSink::write(std::string_view data) {
+    writeAll(fd_, data, what_);
+}
 
-size_t FdSource::read(char* buffer, size_t size) { return readSome(fd_, buffer, size, what_); }
+size_t FdSource::read(char* buffer, size_t size) {
+    return readSome(fd_, buffer, size, what_);
+}
 
 } // namespace purist

@@ -27,12 +27,16 @@ RunResult runProgram(const std::vector<std::string>& argv, const std::string& in
     if (::pipe2(inPipe, O_CLOEXEC) || ::pipe2(outPipe, O_CLOEXEC) || ::pipe2(errPipe, O_CLOEXEC))
         throw SysError("creating pipes");
     std::vector<std::string> env;
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-    for (const auto& e : extraEnv) env.push_back(e);
+    for (char** e = environ; *e; ++e)
+        env.emplace_back(*e);
+    for (const auto& e : extraEnv)
+        env.push_back(e);
     std::vector<char*> argvC, envC;
-    for (const auto& a : argv) argvC.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        argvC.push_back(const_cast<char*>(a.c_str()));
     argvC.push_back(nullptr);
-    for (const auto& e : env) envC.push_back(const_cast<char*>(e.c_str()));
+    for (const auto& e : env)
+        envC.push_back(const_cast<char*>(e.c_str()));
     envC.push_back(nullptr);
 
     pid_t pid = ::fork();

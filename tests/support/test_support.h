@@ -14,13 +14,13 @@ bool underCi();
 /// Skips the current test with `reason` outside CI; under CI=true fails it instead, so a
 /// missing capability in CI is a red build, not a silent skip. Use as
 /// `if (!haveX) { PURIST_SKIP_OUTSIDE_CI("needs X"); }`.
-#define PURIST_SKIP_OUTSIDE_CI(reason)                                                         \
-    do {                                                                                       \
-        if (::purist::testing::underCi()) {                                                    \
-            FAIL() << "required under CI=true: " << (reason);                                  \
-        } else {                                                                               \
-            GTEST_SKIP() << (reason);                                                          \
-        }                                                                                      \
+#define PURIST_SKIP_OUTSIDE_CI(reason)                                                             \
+    do {                                                                                           \
+        if (::purist::testing::underCi()) {                                                        \
+            FAIL() << "required under CI=true: " << (reason);                                      \
+        } else {                                                                                   \
+            GTEST_SKIP() << (reason);                                                              \
+        }                                                                                          \
     } while (0)
 
 /// The result of running a program to completion.

@@ -1,0 +1,75 @@
+#include "checker/reporters.h"
+
+#include "base/error.h"
+#include "checker/report_writers.h"
+
+#include <array>
+#include <string>
+
+namespace purist::checker {
+
+namespace {
+
+struct FormatName {
+    ReportFormat format;
+    const char* name;
+};
+
+constexpr std::array<FormatName, 5> formatNames = {{
+    {ReportFormat::Text, "text"},
+    {ReportFormat::Json, "json"},
+    {ReportFormat::Sarif, "sarif"},
+    {ReportFormat::Junit, "junit"},
+    {ReportFormat::Html, "html"},
+}};
+
+} // namespace
+
+ReportFormat parseReportFormat(std::string_view name) {
+    std::string valid;
+    for (const FormatName& entry : formatNames) {
+        if (name == entry.name) return entry.format;
+        if (!valid.empty()) valid += ", ";
+        valid += entry.name;
+    }
+    throw UsageError("unknown report format '" + std::string(name) + "'; valid formats: " + valid);
+}
+
+const char* reportFormatName(ReportFormat format) {
+    for (const FormatName& entry : formatNames)
+        if (entry.format == format) return entry.name;
+    return "text";
+}
+
+void ReportBuffer::drain() {
+    stream_.write(text_.data(), static_cast<std::streamsize>(text_.size()));
+    text_.clear();
+}
+
+void writeReport(const Report& report, ReportFormat format, std::ostream& out,
+                 const ReportOptions& options) {
+    ReportBuffer buffer(out);
+    switch (format) {
+    case ReportFormat::Text:
+        renderTextReport(report, options, buffer);
+        break;
+    case ReportFormat::Json:
+        renderJsonReport(report, buffer);
+        break;
+    case ReportFormat::Sarif:
+        renderSarifReport(report, buffer);
+        break;
+    case ReportFormat::Junit:
+        renderJunitReport(report, buffer);
+        break;
+    case ReportFormat::Html:
+        renderHtmlReport(report, buffer);
+        break;
+    }
+    buffer.drain();
+    out.flush();
+    if (!out)
+        throw Error(std::string("writing the ") + reportFormatName(format) + " report failed");
+}
+
+} // namespace purist::checker

@@ -1,0 +1,324 @@
+// `purist store ...`: the content-addressed store from the command line.
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "cli/exit_codes.h"
+#include "cli/global_options.h"
+#include "store/gc_roots.h"
+#include "store/nar.h"
+
+#include <nlohmann/json.hpp>
+
+#include <ctime>
+#include <fcntl.h>
+#include <iostream>
+#include <memory>
+#include <unistd.h>
+
+namespace purist::cli {
+namespace {
+
+CaseHack parseCaseHack(const std::string& value) {
+    if (value == "auto") return CaseHack::Auto;
+    if (value == "on") return CaseHack::On;
+    return CaseHack::Off;
+}
+
+std::string formatTime(int64_t seconds) {
+    std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buffer[32];
+    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buffer;
+}
+
+std::string humanSize(uint64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    return buffer;
+}
+
+void printPaths(const LocalStore& store, const StorePathSet& paths) {
+    for (const StorePath& p : paths)
+        std::cout << store.storeDir().print(p) << "\n";
+}
+
+void addAdd(CLI::App& store, GlobalOptions& options) {
+    auto* cmd = store.add_subcommand("add", "Add files or directories to the store as sources, "
+                                            "printing their store paths (as `nix-store --add`)");
+    auto paths = std::make_shared<std::vector<std::string>>();
+    auto name = std::make_shared<std::string>();
+    auto dryRun = std::make_shared<bool>(false);
+    cmd->add_option("paths", *paths, "Files or directories to add")->required();
+    cmd->add_option("--name", *name, "Store path name (default: the source's last component)");
+    cmd->add_flag("--dry-run,-n", *dryRun, "Print the paths that would be added; add nothing");
+    cmd->callback([&options, paths, name, dryRun] {
+        options.action = [&options, paths, name, dryRun] {
+            if (!name->empty() && paths->size() > 1)
+                throw UsageError("--name needs exactly one path");
+            if (*dryRun) {
+                // A dry run needs only the store dir: no store is created or opened.
+                StoreDir storeDir(selectLayout(options).storeDir);
+                for (const std::string& p : *paths)
+                    std::cout << storeDir.print(computeSourcePath(storeDir, p, *name)) << "\n";
+                return kExitOk;
+            }
+            LocalStore store = openStore(options);
+            for (const std::string& p : *paths)
+                std::cout << store.storeDir().print(store.addSource(p, *name)) << "\n";
+            return kExitOk;
+        };
+    });
+}
+
+void addHash(CLI::App& store, GlobalOptions& options) {
+    auto* cmd = store.add_subcommand(
+        "hash", "Print the hash of a path's NAR serialisation (or, with --flat, of a file's "
+                "bytes), as `nix-hash` does; useful for fixed-output specs");
+    auto path = std::make_shared<std::string>();
+    auto flat = std::make_shared<bool>(false);
+    auto type = std::make_shared<std::string>("sha256");
+    auto format = std::make_shared<std::string>("sri");
+    cmd->add_option("path", *path, "File or directory")->required();
+    cmd->add_flag("--flat", *flat, "Hash the file's bytes, not its NAR");
+    cmd->add_option("--type", *type, "sha1, sha256 or sha512")->capture_default_str();
+    cmd->add_option("--format", *format, "sri, nix32 (Nix's base32) or hex")
+        ->check(CLI::IsMember({"sri", "nix32", "hex"}))
+        ->capture_default_str();
+    cmd->callback([&options, path, flat, type, format] {
+        options.action = [path, flat, type, format] {
+            HashSink sink(parseAlgorithm(*type));
+            if (*flat) {
+                FileDescriptor fd = openFile(*path, O_RDONLY);
+                FdSource source(fd.get(), "'" + *path + "'");
+                std::vector<char> buffer(1 << 18);
+                while (size_t n = source.read(buffer.data(), buffer.size()))
+                    sink.write(std::string_view(buffer.data(), n));
+            } else {
+                dumpPath(*path, sink);
+            }
+            Hash h = sink.finish();
+            std::cout << (*format == "sri"   ? h.toSri()
+                          : *format == "hex" ? h.toHex()
+                                             : h.toBase32())
+                      << "\n";
+            return kExitOk;
+        };
+    });
+}
+
+void addDumpRestore(CLI::App& store, GlobalOptions& options) {
+    auto* dump = store.add_subcommand("dump", "Write the NAR serialisation of any path to "
+                                              "stdout, byte for byte as `nix-store --dump`");
+    auto dumpPathArg = std::make_shared<std::string>();
+    auto dumpCaseHack = std::make_shared<std::string>("auto");
+    dump->add_option("path", *dumpPathArg, "File, directory or symlink")->required();
+    dump->add_option("--case-hack", *dumpCaseHack,
+                     "Strip ~nix~case~hack~N suffixes: auto (on case-insensitive file "
+                     "systems), on, off")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
+        ->capture_default_str();
+    dump->callback([&options, dumpPathArg, dumpCaseHack] {
+        options.action = [dumpPathArg, dumpCaseHack] {
+            if (::isatty(STDOUT_FILENO))
+                throw UsageError("refusing to write a binary NAR to a terminal; redirect stdout");
+            FdSink sink(STDOUT_FILENO, "standard output");
+            NarDumpOptions dumpOptions;
+            dumpOptions.caseHack = parseCaseHack(*dumpCaseHack);
+            dumpPath(*dumpPathArg, sink, dumpOptions);
+            return kExitOk;
+        };
+    });
+
+    auto* restore = store.add_subcommand(
+        "restore", "Read a NAR from stdin and create it at DIR, which must not exist; a broken "
+                   "or hostile archive is refused and leaves nothing behind");
+    auto target = std::make_shared<std::string>();
+    auto restoreCaseHack = std::make_shared<std::string>("auto");
+    restore->add_option("dir", *target, "Where to create the archive's root")->required();
+    restore
+        ->add_option("--case-hack", *restoreCaseHack,
+                     "Rename case-colliding names: auto (on case-insensitive file "
+                     "systems), on, off")
+        ->check(CLI::IsMember({"auto", "on", "off"}))
+        ->capture_default_str();
+    restore->callback([&options, target, restoreCaseHack] {
+        options.action = [target, restoreCaseHack] {
+            FdSource source(STDIN_FILENO, "standard input");
+            NarRestoreOptions restoreOptions;
+            restoreOptions.caseHack = parseCaseHack(*restoreCaseHack);
+            restorePath(*target, source, restoreOptions);
+            char extra;
+            if (source.read(&extra, 1) != 0) {
+                removeTree(*target);
+                throw FormatError("standard input holds data after the end of the NAR; "
+                                  "nothing was restored");
+            }
+            return kExitOk;
+        };
+    });
+}
+
+void addQueries(CLI::App& store, GlobalOptions& options) {
+    auto* info = store.add_subcommand("info", "Show what the store DB records of paths");
+    auto infoPaths = std::make_shared<std::vector<std::string>>();
+    auto json = std::make_shared<bool>(false);
+    info->add_option("paths", *infoPaths, "Store paths or result links")->required();
+    info->add_flag("--json", *json, "Print a JSON array");
+    info->callback([&options, infoPaths, json] {
+        options.action = [&options, infoPaths, json] {
+            LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            nlohmann::json out = nlohmann::json::array();
+            for (const std::string& arg : *infoPaths) {
+                ValidPathInfo i = store.db().queryInfo(store.parseUserPath(arg));
+                std::vector<std::string> refs;
+                for (const StorePath& r : i.references)
+                    refs.push_back(store.storeDir().print(r));
+                if (*json) {
+                    out.push_back({{"path", store.storeDir().print(i.path)},
+                                   {"narHash", i.narHash.toNixString()},
+                                   {"narSize", i.narSize},
+                                   {"registrationTime", formatTime(i.registrationTime)},
+                                   {"deriver", i.deriver ? store.storeDir().print(*i.deriver) : ""},
+                                   {"ca", i.ca},
+                                   {"ultimate", i.ultimate},
+                                   {"references", refs}});
+                    continue;
+                }
+                std::cout << "path:         " << store.storeDir().print(i.path) << "\n"
+                          << "nar hash:     " << i.narHash.toNixString() << "\n"
+                          << "nar size:     " << i.narSize << " (" << humanSize(i.narSize) << ")\n"
+                          << "registered:   " << formatTime(i.registrationTime) << "\n";
+                if (i.deriver)
+                    std::cout << "deriver:      " << store.storeDir().print(*i.deriver) << "\n";
+                if (!i.ca.empty()) std::cout << "content addr: " << i.ca << "\n";
+                std::cout << "references:   " << refs.size() << "\n";
+                for (const std::string& r : refs)
+                    std::cout << "  " << r << "\n";
+            }
+            if (*json) std::cout << out.dump(2) << "\n";
+            return kExitOk;
+        };
+    });
+
+    struct Query {
+        const char* name;
+        const char* help;
+    };
+    for (Query q : {Query{"refs", "Print the paths a store path refers to"},
+                    Query{"referrers", "Print the paths that refer to a store path"}}) {
+        auto* cmd = store.add_subcommand(q.name, q.help);
+        auto arg = std::make_shared<std::string>();
+        cmd->add_option("path", *arg, "Store path or result link")->required();
+        std::string which = q.name;
+        cmd->callback([&options, arg, which] {
+            options.action = [&options, arg, which] {
+                LocalStore store = openStore(options, Database::Mode::ReadOnly);
+                StorePath p = store.parseUserPath(*arg);
+                store.db().queryInfo(p); // an invalid path is an error, not an empty answer
+                printPaths(store, which == "refs" ? store.db().queryReferences(p)
+                                                  : store.db().queryReferrers(p));
+                return kExitOk;
+            };
+        });
+    }
+
+    auto* closure = store.add_subcommand(
+        "closure", "Print every path reachable from the given paths through references "
+                   "(or, with --referrers, every path that reaches them)");
+    auto closurePaths = std::make_shared<std::vector<std::string>>();
+    auto referrers = std::make_shared<bool>(false);
+    auto sizes = std::make_shared<bool>(false);
+    closure->add_option("paths", *closurePaths, "Store paths or result links")->required();
+    closure->add_flag("--referrers", *referrers, "The referrers closure instead");
+    closure->add_flag("--size", *sizes, "Print each path's NAR size and the total");
+    closure->callback([&options, closurePaths, referrers, sizes] {
+        options.action = [&options, closurePaths, referrers, sizes] {
+            LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            StorePathSet roots;
+            for (const std::string& arg : *closurePaths) {
+                StorePath p = store.parseUserPath(arg);
+                store.db().queryInfo(p);
+                roots.insert(p);
+            }
+            StorePathSet result = *referrers ? store.db().queryReferrersClosure(roots)
+                                             : store.db().queryClosure(roots);
+            if (!*sizes) {
+                printPaths(store, result);
+                return kExitOk;
+            }
+            uint64_t total = 0;
+            for (const StorePath& p : result) {
+                uint64_t size = store.db().queryInfo(p).narSize;
+                total += size;
+                std::cout << store.storeDir().print(p) << "\t" << humanSize(size) << "\n";
+            }
+            std::cout << "total: " << result.size() << " paths, " << humanSize(total) << " ("
+                      << total << " bytes)\n";
+            return kExitOk;
+        };
+    });
+
+    auto* verify = store.add_subcommand(
+        "verify", "Re-hash store paths (all valid paths if none given) and compare contents, "
+                  "size and references with the DB; exit 1 if anything differs");
+    auto verifyPaths = std::make_shared<std::vector<std::string>>();
+    verify->add_option("paths", *verifyPaths, "Store paths (default: every valid path)");
+    verify->callback([&options, verifyPaths] {
+        options.action = [&options, verifyPaths] {
+            LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            std::vector<StorePath> paths;
+            for (const std::string& arg : *verifyPaths)
+                paths.push_back(store.parseUserPath(arg));
+            std::vector<VerifyProblem> problems = store.verify(paths);
+            for (const VerifyProblem& p : problems)
+                std::cout << store.storeDir().print(p.path) << ": " << p.problem << "\n";
+            size_t checked = paths.empty() ? store.db().queryAllValidPaths().size() : paths.size();
+            std::cerr << "verified " << checked << " paths: " << problems.size() << " problems\n";
+            return problems.empty() ? kExitOk : kExitViolations;
+        };
+    });
+}
+
+void addRoots(CLI::App& store, GlobalOptions& options) {
+    auto* cmd = store.add_subcommand(
+        "roots", "List the GC roots under <root>/gcroots (named files, symlinks, indirect "
+                 "roots) and the store paths they keep alive; stale roots are reported");
+    cmd->callback([&options] {
+        options.action = [&options] {
+            StoreLayout layout = selectLayout(options);
+            GcRootScan scan =
+                findGcRoots(layout.gcRootsDir(), StoreDir(layout.storeDir), layout.realStoreDir);
+            StoreDir storeDir(layout.storeDir);
+            for (const GcRoot& root : scan.roots)
+                std::cout << root.location << " -> " << storeDir.print(root.path) << "\n";
+            for (const std::string& stale : scan.stale)
+                std::cerr << "stale root (keeps nothing alive): " << stale << "\n";
+            return kExitOk;
+        };
+    });
+}
+
+} // namespace
+
+void addStoreCommands(CLI::App& app, GlobalOptions& options) {
+    auto* store = app.add_subcommand("store", "Work with the content-addressed store: add, hash, "
+                                              "dump, restore, info, refs, closure, verify, roots");
+    store->require_subcommand(1);
+    addAdd(*store, options);
+    addHash(*store, options);
+    addDumpRestore(*store, options);
+    addQueries(*store, options);
+    addRoots(*store, options);
+}
+
+} // namespace purist::cli

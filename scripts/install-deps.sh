@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, exactly what is missing for one purpose:
+#   scripts/install-deps.sh build   what building purist needs
+#   scripts/install-deps.sh test    that, plus what the test suites use
+#   scripts/install-deps.sh bench   that, plus the tools the benchmarks compare against
+# Idempotent: installs nothing (and does not touch apt) when everything is present.
+set -euo pipefail
+
+purpose=${1:-build}
+build=(g++ cmake make pkg-config libsqlite3-dev libyaml-cpp-dev libre2-dev libssl-dev
+       libseccomp-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev)
+# python3-jsonschema validates SARIF and rule files against their schemas; nix-bin and
+# bubblewrap are the tools purist is checked against byte for byte and side by side.
+test=(python3 python3-jsonschema nix-bin bubblewrap iproute2 sqlite3)
+bench=(hyperfine)
+
+case "$purpose" in
+build) wanted=("${build[@]}") ;;
+test) wanted=("${build[@]}" "${test[@]}") ;;
+bench) wanted=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
+*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+esac
+
+missing=()
+for package in "${wanted[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=()
+[ "$(id -u)" -eq 0 ] || sudo=(sudo)
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,120 @@
+#include "store/gc_roots.h"
+
+#include "base/error.h"
+
+#include <cerrno>
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist {
+namespace {
+
+// An indirect root is a link to a link; anything longer is a loop or a mistake.
+constexpr int kMaxLinkHops = 8;
+
+class RootScanner {
+public:
+    RootScanner(const StoreDir& storeDir, const std::string& realStoreDir)
+        : storeDir_(storeDir), realStoreDir_(realStoreDir) {}
+
+    void scanDirectory(const std::string& dir) {
+        DIR* handle = ::opendir(dir.c_str());
+        if (!handle) {
+            if (errno == ENOENT) return;
+            throw SysError("listing GC roots in '" + dir + "'");
+        }
+        std::vector<std::pair<std::string, unsigned char>> entries;
+        errno = 0;
+        while (struct dirent* entry = ::readdir(handle)) {
+            std::string name = entry->d_name;
+            if (name != "." && name != "..") entries.emplace_back(std::move(name), entry->d_type);
+            errno = 0;
+        }
+        int readErrno = errno;
+        ::closedir(handle);
+        if (readErrno) throw SysError(readErrno, "listing GC roots in '" + dir + "'");
+
+        for (auto& [name, type] : entries) {
+            std::string location = dir + "/" + name;
+            if (type == DT_UNKNOWN) type = typeOf(location);
+            if (type == DT_DIR) {
+                scanDirectory(location);
+            } else if (type == DT_REG) {
+                // The fast kind: the name is the root; the file's contents do not matter.
+                try {
+                    scan_.roots.push_back({location, StorePath::fromBaseName(name)});
+                } catch (const FormatError&) {
+                    scan_.stale.push_back(location);
+                }
+            } else if (type == DT_LNK) {
+                followLink(location);
+            }
+        }
+    }
+
+    GcRootScan take() { return std::move(scan_); }
+
+private:
+    static unsigned char typeOf(const std::string& path) {
+        struct stat st;
+        if (::lstat(path.c_str(), &st) == -1) throw SysError("examining GC root '" + path + "'");
+        if (S_ISDIR(st.st_mode)) return DT_DIR;
+        if (S_ISREG(st.st_mode)) return DT_REG;
+        if (S_ISLNK(st.st_mode)) return DT_LNK;
+        return DT_UNKNOWN;
+    }
+
+    static std::string readLink(const std::string& path) {
+        char buffer[PATH_MAX];
+        ssize_t n = ::readlink(path.c_str(), buffer, sizeof buffer);
+        if (n == -1) {
+            if (errno == ENOENT || errno == EINVAL) return "";
+            throw SysError("reading GC root '" + path + "'");
+        }
+        return std::string(buffer, static_cast<size_t>(n));
+    }
+
+    void followLink(const std::string& location) {
+        std::string target = readLink(location);
+        std::string shown = location;
+        for (int hop = 0; hop < kMaxLinkHops && !target.empty(); ++hop) {
+            if (target[0] != '/') {
+                // Relative to the directory holding the link.
+                target = shown.substr(0, shown.find_last_of('/') + 1) + target;
+            }
+            for (const StoreDir& dir : {storeDir_, StoreDir(realStoreDir_)}) {
+                if (dir.isInStore(target)) {
+                    try {
+                        scan_.roots.push_back({shown, dir.parseWithSubpath(target).first});
+                        return;
+                    } catch (const FormatError&) {
+                        scan_.stale.push_back(location);
+                        return;
+                    }
+                }
+            }
+            // Not in the store: an indirect root names another link.
+            shown = target;
+            target = readLink(target);
+        }
+        scan_.stale.push_back(location);
+    }
+
+    const StoreDir& storeDir_;
+    std::string realStoreDir_;
+    GcRootScan scan_;
+};
+
+} // namespace
+
+GcRootScan findGcRoots(const std::string& gcRootsDir, const StoreDir& storeDir,
+                       const std::string& realStoreDir) {
+    RootScanner scanner(storeDir, realStoreDir);
+    scanner.scanDirectory(gcRootsDir);
+    return scanner.take();
+}
+
+} // namespace purist

@@ -1,0 +1,315 @@
+#include "store/local_store.h"
+
+#include "base/error.h"
+#include "base/temp_dir.h"
+#include "store/async_sink.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist {
+namespace {
+
+namespace fs = std::filesystem;
+
+void makeDirectories(const std::string& path) {
+    std::error_code ec;
+    fs::create_directories(path, ec);
+    if (ec) throw SysError(ec.value(), "creating directory '" + path + "'");
+}
+
+bool pathExists(const std::string& path) {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw SysError("examining '" + path + "'");
+}
+
+std::string baseNameOf(std::string path) {
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+int64_t now() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// Hashes and measures a NAR stream.
+struct NarDigest {
+    Hash hash;
+    uint64_t size;
+};
+
+NarDigest hashPath(const std::string& path) {
+    HashSink sink(HashAlgorithm::Sha256);
+    dumpPath(path, sink);
+    uint64_t size = sink.bytesWritten();
+    return {sink.finish(), size};
+}
+
+/// Moves a finished path into the store, replacing an invalid leftover of an earlier crash.
+void moveIntoPlace(const std::string& from, const std::string& to) {
+    if (from == to) return;
+    if (pathExists(to)) {
+        makeTreeWritable(to);
+        removeTree(to);
+    }
+    if (::rename(from.c_str(), to.c_str()) == -1)
+        throw SysError("moving '" + from + "' to '" + to + "'");
+}
+
+} // namespace
+
+StoreLayout StoreLayout::atRoot(const std::string& root, const std::string& storeDir) {
+    if (root.empty() || root[0] != '/')
+        throw UsageError("store root '" + root + "' must be an absolute path");
+    StoreLayout layout;
+    layout.root = root;
+    layout.realStoreDir = root + "/store";
+    layout.storeDir = storeDir.empty() ? layout.realStoreDir : storeDir;
+    layout.dbPath = root + "/db/db.sqlite";
+    return layout;
+}
+
+StoreLayout StoreLayout::fromEnvironment() {
+    std::string root;
+    if (const char* env = std::getenv("PURIST_ROOT"); env && *env) {
+        root = env;
+    } else if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg) {
+        root = std::string(xdg) + "/purist";
+    } else if (const char* home = std::getenv("HOME"); home && *home) {
+        root = std::string(home) + "/.local/share/purist";
+    } else {
+        throw UsageError("cannot choose a store root: set PURIST_ROOT or HOME, or pass --root");
+    }
+    const char* storeDir = std::getenv("PURIST_STORE_DIR");
+    return atRoot(root, storeDir ? storeDir : "");
+}
+
+StoreLayout StoreLayout::nixStore(const std::string& spec) {
+    std::string prefix = spec;
+    if (prefix.rfind("nix://", 0) == 0) prefix = prefix.substr(6);
+    if (prefix.empty() || prefix[0] != '/')
+        throw UsageError("Nix store '" + spec +
+                         "' must be nix:///PREFIX or an absolute prefix "
+                         "such as /nix");
+    while (prefix.size() > 1 && prefix.back() == '/')
+        prefix.pop_back();
+    StoreLayout layout;
+    layout.root = prefix + "/var/nix";
+    layout.storeDir = "/nix/store";
+    layout.realStoreDir = prefix + "/store";
+    layout.dbPath = prefix + "/var/nix/db/db.sqlite";
+    return layout;
+}
+
+static StoreLayout prepared(StoreLayout layout, Database::Mode mode) {
+    if (mode == Database::Mode::ReadWrite) {
+        for (const std::string& dir : {layout.realStoreDir, layout.root + "/db",
+                                       layout.gcRootsDir(), layout.logsDir(), layout.tmpDir()})
+            makeDirectories(dir);
+    } else if (!pathExists(layout.dbPath)) {
+        throw StoreError("no store database at '" + layout.dbPath + "'");
+    }
+    return layout;
+}
+
+LocalStore::LocalStore(StoreLayout layout, Database::Mode mode)
+    : layout_(prepared(std::move(layout), mode)),
+      db_(layout_.dbPath, StoreDir(layout_.storeDir), mode) {}
+
+std::string LocalStore::realPath(const StorePath& path) const {
+    return layout_.realStoreDir + "/" + path.baseName();
+}
+
+StorePath LocalStore::parseUserPath(const std::string& argument) const {
+    try {
+        for (const std::string& dir : {layout_.storeDir, layout_.realStoreDir}) {
+            StoreDir storeDir(dir);
+            if (storeDir.isInStore(argument)) return storeDir.parseWithSubpath(argument).first;
+        }
+        if (argument.find('/') == std::string::npos && !pathExists(argument))
+            return StorePath::fromBaseName(argument);
+        if (pathExists(argument)) {
+            std::error_code ec;
+            fs::path resolved = fs::canonical(argument, ec);
+            if (ec) throw SysError(ec.value(), "resolving '" + argument + "'");
+            for (const std::string& dir : {layout_.storeDir, layout_.realStoreDir}) {
+                StoreDir storeDir(dir);
+                if (storeDir.isInStore(resolved.string()))
+                    return storeDir.parseWithSubpath(resolved.string()).first;
+            }
+        }
+    } catch (const FormatError& e) {
+        throw UsageError("'" + argument + "' is not a store path: " + e.what());
+    }
+    throw UsageError("'" + argument + "' is not in the store '" + layout_.storeDir + "'");
+}
+
+StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourcePath,
+                            std::string name) {
+    if (name.empty()) name = baseNameOf(sourcePath);
+    validateStorePathName(name);
+    NarDigest digest = hashPath(sourcePath);
+    return storeDir.makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
+}
+
+StorePath LocalStore::addSource(const std::string& sourcePath, std::string name) {
+    if (name.empty()) name = baseNameOf(sourcePath);
+    validateStorePathName(name);
+    if (!pathExists(sourcePath)) throw UsageError("source '" + sourcePath + "' does not exist");
+
+    // Copy first and hash the copy: what is hashed is then exactly what is stored, even if
+    // the source changes meanwhile.
+    TempDir scratch("add-", layout_.tmpDir());
+    std::string copy = scratch.path() + "/" + name;
+    std::error_code ec;
+    fs::copy(sourcePath, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+    if (ec) throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
+    canonicalisePath(copy);
+    NarDigest digest = hashPath(copy);
+    StorePath path =
+        storeDir().makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
+    if (db_.isValid(path)) return path;
+
+    ValidPathInfo info{path, digest.hash};
+    info.narSize = digest.size;
+    info.registrationTime = now();
+    info.ca = "fixed:r:" + digest.hash.toNixString();
+    info.ultimate = true;
+    std::string destination = realPath(path);
+    moveIntoPlace(copy, destination);
+    try {
+        db_.registerValidPaths({info});
+    } catch (...) {
+        removeTree(destination);
+        throw;
+    }
+    return path;
+}
+
+ScannedPath LocalStore::scanPath(const StorePath& path, const std::string& location,
+                                 const std::vector<std::string>& candidateHashParts) const {
+    RefScanner scanner(candidateHashParts);
+    HashSink hash(HashAlgorithm::Sha256);
+    {
+        // Hashing is the slowest consumer; on its own core it runs beside the dump and scan.
+        AsyncSink asyncHash(hash);
+        TeeSink tee(asyncHash, scanner);
+        NarDumpOptions options;
+        options.listener = &scanner;
+        dumpPath(location, tee, options);
+        asyncHash.finish();
+    }
+
+    ScannedPath scanned{ValidPathInfo{path, Hash()}, scanner.found()};
+    scanned.info.narSize = hash.bytesWritten();
+    scanned.info.narHash = hash.finish();
+    return scanned;
+}
+
+std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>& paths,
+                                                      const StorePathSet& referenceCandidates) {
+    std::map<std::string, StorePath> byHashPart;
+    for (const StorePath& candidate : referenceCandidates)
+        byHashPart.emplace(std::string(candidate.hashPart()), candidate);
+    for (const NewPath& p : paths)
+        byHashPart.emplace(std::string(p.path.hashPart()), p.path);
+    std::vector<std::string> hashParts;
+    hashParts.reserve(byHashPart.size());
+    for (const auto& [hashPart, _] : byHashPart)
+        hashParts.push_back(hashPart);
+
+    std::vector<ScannedPath> scanned;
+    int64_t registrationTime = now();
+    for (const NewPath& p : paths) {
+        canonicalisePath(p.location);
+        ScannedPath s = scanPath(p.path, p.location, hashParts);
+        for (const auto& [hashPart, site] : s.sites)
+            s.info.references.insert(byHashPart.at(hashPart));
+        s.info.registrationTime = registrationTime;
+        s.info.deriver = p.deriver;
+        s.info.ca = p.ca;
+        s.info.ultimate = true;
+        scanned.push_back(std::move(s));
+    }
+
+    std::vector<std::string> moved;
+    try {
+        for (const NewPath& p : paths) {
+            std::string destination = realPath(p.path);
+            moveIntoPlace(p.location, destination);
+            moved.push_back(destination);
+        }
+        std::vector<ValidPathInfo> infos;
+        for (const ScannedPath& s : scanned)
+            infos.push_back(s.info);
+        db_.registerValidPaths(infos);
+    } catch (...) {
+        // None of the batch became valid: take every moved path out of the store again.
+        for (const std::string& destination : moved) {
+            try {
+                removeTree(destination);
+            } catch (const Error&) {
+            }
+        }
+        throw;
+    }
+    return scanned;
+}
+
+std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requested) {
+    std::vector<StorePath> paths = requested.empty() ? db_.queryAllValidPaths() : requested;
+    std::vector<VerifyProblem> problems;
+    std::vector<std::string> allHashParts;
+    std::map<std::string, StorePath> byHashPart;
+    for (const StorePath& p : db_.queryAllValidPaths()) {
+        allHashParts.emplace_back(p.hashPart());
+        byHashPart.emplace(std::string(p.hashPart()), p);
+    }
+    for (const StorePath& path : paths) {
+        std::optional<ValidPathInfo> info = db_.tryQueryInfo(path);
+        if (!info) {
+            problems.push_back({path, "is not valid in the store database"});
+            continue;
+        }
+        std::string location = realPath(path);
+        if (!pathExists(location)) {
+            problems.push_back({path, "is valid in the database but missing from disk"});
+            continue;
+        }
+        ScannedPath actual = scanPath(path, location, allHashParts);
+        if (!(actual.info.narHash == info->narHash))
+            problems.push_back({path, "NAR hash is " + actual.info.narHash.toNixString() +
+                                          " but the database records " +
+                                          info->narHash.toNixString()});
+        if (info->narSize != 0 && actual.info.narSize != info->narSize)
+            problems.push_back({path, "NAR size is " + std::to_string(actual.info.narSize) +
+                                          " but the database records " +
+                                          std::to_string(info->narSize)});
+        for (const auto& [hashPart, site] : actual.sites) {
+            const StorePath& ref = byHashPart.at(hashPart);
+            if (!info->references.count(ref))
+                problems.push_back({path, "refers to " + storeDir().print(ref) + " (in '" +
+                                              site.file + "' at byte " +
+                                              std::to_string(site.offset) +
+                                              ") but the database does not record it"});
+        }
+        for (const StorePath& ref : info->references)
+            if (!actual.sites.count(std::string(ref.hashPart())))
+                problems.push_back({path, "the database records a reference to " +
+                                              storeDir().print(ref) +
+                                              " that its contents do not hold"});
+    }
+    return problems;
+}
+
+} // namespace purist

@@ -1,0 +1,129 @@
+// Tests for checker/report_summary.cc: store path names, sizes, counts, fingerprints and
+// the grouping every reporter shares.
+
+#include "checker/report_summary.h"
+
+#include <gtest/gtest.h>
+
+namespace purist::checker {
+namespace {
+
+TEST(ReportSummaryTest, StorePathName) {
+    const std::pair<std::string, std::string> table[] = {
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello-2.12", "hello-2.12"},
+        {"7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello", "hello"},
+        {"/nix/store", "/nix/store"},
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39i-short",
+         "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39i-short"},
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39ie-e-not-base32",
+         "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39ie-e-not-base32"},
+        {"/build/source", "/build/source"},
+        {"", ""},
+    };
+    for (const auto& [input, expected] : table)
+        EXPECT_EQ(storePathName(input), expected) << input;
+}
+
+TEST(ReportSummaryTest, FormatSize) {
+    const std::pair<uint64_t, std::string> table[] = {
+        {0, "0 B"},
+        {1023, "1023 B"},
+        {1024, "1.0 KiB"},
+        {1536, "1.5 KiB"},
+        {1048576, "1.0 MiB"},
+        {62914560, "60.0 MiB"},
+        {1ULL << 30, "1.0 GiB"},
+        {1ULL << 50, "1.0 PiB"},
+        {1ULL << 60, "1024.0 PiB"},
+    };
+    for (const auto& [input, expected] : table)
+        EXPECT_EQ(formatSize(input), expected) << input;
+}
+
+TEST(ReportSummaryTest, CountNoun) {
+    EXPECT_EQ(countNoun(0, "error", "errors"), "0 errors");
+    EXPECT_EQ(countNoun(1, "error", "errors"), "1 error");
+    EXPECT_EQ(countNoun(2, "info", "info"), "2 info");
+}
+
+Finding finding(std::string rule, Severity severity, std::string path, std::string offender) {
+    Finding f;
+    f.ruleId = std::move(rule);
+    f.severity = severity;
+    f.path = std::move(path);
+    f.offender = std::move(offender);
+    return f;
+}
+
+TEST(ReportSummaryTest, FallbackFingerprintIgnoresHashesButNotNames) {
+    Finding a = finding("no-bootstrap", Severity::Error,
+                        "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello-2.12",
+                        "/nix/store/wasc0nf842248fn0csawh6yqljjlqy6h-bootstrap-tools");
+    Finding rebuilt = a;
+    rebuilt.path = "/nix/store/00000000000000000000000000000000-hello-2.12";
+    rebuilt.offender = "/nix/store/11111111111111111111111111111111-bootstrap-tools";
+    EXPECT_EQ(findingFingerprint(a), findingFingerprint(rebuilt));
+    EXPECT_EQ(findingFingerprint(a).size(), 16u);
+    Finding otherRule = a;
+    otherRule.ruleId = "no-bootstrap2";
+    EXPECT_NE(findingFingerprint(a), findingFingerprint(otherRule));
+    // Moving a byte between fields changes the fingerprint.
+    Finding shifted = finding("no-bootstra", Severity::Error, "phello-2.12", "bootstrap-tools");
+    Finding unshifted = finding("no-bootstrap", Severity::Error, "hello-2.12", "bootstrap-tools");
+    EXPECT_NE(findingFingerprint(shifted), findingFingerprint(unshifted));
+    a.fingerprint = "engine-made";
+    EXPECT_EQ(findingFingerprint(a), "engine-made");
+}
+
+TEST(ReportSummaryTest, CountsAndFailing) {
+    Report report;
+    report.failOn = Severity::Warning;
+    report.findings = {
+        finding("r", Severity::Error, "p", ""), finding("r", Severity::Warning, "p", ""),
+        finding("r", Severity::Info, "p", ""), finding("r", Severity::Error, "q", ""),
+        finding("r", Severity::Error, "s", "")};
+    report.findings[3].waiverReason = "ok";
+    report.findings[3].inBaseline = true; // waived wins: counted once, as waived
+    report.findings[4].inBaseline = true;
+    ReportCounts counts = countFindings(report);
+    EXPECT_EQ(counts.errors, 1u);
+    EXPECT_EQ(counts.warnings, 1u);
+    EXPECT_EQ(counts.infos, 1u);
+    EXPECT_EQ(counts.waived, 1u);
+    EXPECT_EQ(counts.baseline, 1u);
+    EXPECT_EQ(counts.failing, 2u);
+    EXPECT_TRUE(reportFails(report));
+    EXPECT_FALSE(isFailing(report, report.findings[2]));
+    EXPECT_FALSE(isFailing(report, report.findings[4]));
+    report.failOn = Severity::Error;
+    report.findings.erase(report.findings.begin());
+    EXPECT_FALSE(reportFails(report));
+    EXPECT_EQ(countFindings(report).failing, 0u);
+}
+
+TEST(ReportSummaryTest, GroupsBySeverityThenIdAndKeepsEveryFinding) {
+    Report report;
+    report.rules = {{"b-warn", Severity::Warning, "", "", "", 0},
+                    {"z-error", Severity::Error, "", "", "", 0},
+                    {"a-error", Severity::Error, "", "", "", 0},
+                    {"unused", Severity::Info, "", "", "", 0}};
+    report.findings = {finding("b-warn", Severity::Warning, "/p2", ""),
+                       finding("undescribed", Severity::Warning, "/p1", ""),
+                       finding("z-error", Severity::Error, "/p2", "y"),
+                       finding("z-error", Severity::Error, "/p1", "x"),
+                       finding("z-error", Severity::Error, "/p1", "a")};
+    std::vector<RuleGroup> groups = groupFindingsByRule(report);
+    std::vector<std::string> ids;
+    for (const RuleGroup& group : groups)
+        ids.push_back(group.rule.id);
+    EXPECT_EQ(ids,
+              (std::vector<std::string>{"a-error", "z-error", "b-warn", "undescribed", "unused"}));
+    EXPECT_EQ(groups[1].findings, (std::vector<size_t>{4, 3, 2}));
+    EXPECT_TRUE(groups[0].findings.empty());
+    EXPECT_FALSE(groups[3].described);
+    EXPECT_EQ(groups[3].rule.severity, Severity::Warning);
+    EXPECT_TRUE(groups[4].described);
+}
+
+} // namespace
+} // namespace purist::checker

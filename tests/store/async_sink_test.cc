@@ -1,0 +1,51 @@
+#include "base/error.h"
+#include "store/async_sink.h"
+#include "store/hash.h"
+
+#include <gtest/gtest.h>
+
+namespace purist {
+namespace {
+
+TEST(AsyncSinkTest, DeliversEveryByteInOrder) {
+    std::string data(1000003, '\0');
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<char>(i * 13 + (i >> 8));
+    for (size_t piece : {1, 7, 4096, 65536, 300000}) {
+        StringSink target;
+        AsyncSink async(target, 3, 8192);
+        for (size_t i = 0; i < data.size(); i += piece)
+            async.write(std::string_view(data).substr(i, piece));
+        async.finish();
+        EXPECT_EQ(target.data(), data) << "piece " << piece;
+    }
+}
+
+TEST(AsyncSinkTest, RethrowsTheTargetsErrorAtFinish) {
+    struct Failing : Sink {
+        size_t seen = 0;
+        void write(std::string_view data) override {
+            seen += data.size();
+            if (seen > 10000) throw FormatError("disk full");
+        }
+    } target;
+    AsyncSink async(target, 2, 1024);
+    for (int i = 0; i < 100; ++i)
+        async.write(std::string(1000, 'x'));
+    EXPECT_THROW(async.finish(), FormatError);
+}
+
+TEST(AsyncSinkTest, HashOnWorkerEqualsHashInline) {
+    std::string data(5 << 20, 'q');
+    HashSink inlineHash, workerHash;
+    inlineHash.write(data);
+    {
+        AsyncSink async(workerHash);
+        async.write(data);
+        async.finish();
+    }
+    EXPECT_EQ(workerHash.finish(), inlineHash.finish());
+}
+
+} // namespace
+} // namespace purist
