@@ -140,6 +140,18 @@ Statement& Statement::bind(int index, std::string_view text) {
     return *this;
 }
 
+Statement& Statement::bindStatic(int index, std::string_view text) {
+    int rc =
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK)
+        db_.fail(rc, "binding parameter " + std::to_string(index) + " of '" + sql_ + "'");
+    return *this;
+}
+
+Statement& Statement::bindStatic(int index, const std::optional<std::string>& text) {
+    return text ? bindStatic(index, std::string_view(*text)) : bindNull(index);
+}
+
 Statement& Statement::bindNull(int index) {
     int rc = sqlite3_bind_null(stmt_, index);
     if (rc != SQLITE_OK)

@@ -163,8 +163,10 @@ struct StoreDb::Statements {
               deleteRefs(db, "delete from Refs where referrer = ?"),
               insertRef(db, "insert into Refs (referrer, reference) values (?, ?)"),
               insertRefs(db, multiRowInsert()) {}
+        // `or ignore` never fires (every pair is new) but spares SQLite the statement
+        // journal that a multi-row insert which might abort half-way needs.
         static std::string multiRowInsert() {
-            std::string sql = "insert into Refs (referrer, reference) values (?, ?)";
+            std::string sql = "insert or ignore into Refs (referrer, reference) values (?, ?)";
             for (int r = 1; r < kRefsPerInsert; ++r)
                 sql += ", (?, ?)";
             return sql;
@@ -515,16 +517,17 @@ void StoreDb::registerValidPaths(const std::vector<ValidPathInfo>& infos) {
             const auto narSize = static_cast<int64_t>(info.narSize);
             const int64_t ultimate = info.ultimate ? 1 : 0;
 
-            // Insert first: a new path (the common case) then costs one index probe.
+            // Insert first: a new path (the common case) then costs one index probe. The
+            // texts are bound without a copy; they live until after run().
             w.insertPath.reset();
-            w.insertPath.bind(1, printed)
-                .bind(2, hash)
+            w.insertPath.bindStatic(1, printed)
+                .bindStatic(2, hash)
                 .bind(3, registrationTime)
-                .bind(4, deriver)
+                .bindStatic(4, deriver)
                 .bind(5, narSize)
                 .bind(6, ultimate)
-                .bind(7, sigs)
-                .bind(8, ca)
+                .bindStatic(7, sigs)
+                .bindStatic(8, ca)
                 .run();
             if (sqlite3_changes(db_->handle()) == 1) {
                 ids[i] = db_->lastInsertRowId();
@@ -547,6 +550,7 @@ void StoreDb::registerValidPaths(const std::vector<ValidPathInfo>& infos) {
         }
         std::vector<std::pair<int64_t, int64_t>> refs;
         for (size_t i = 0; i < infos.size(); ++i) {
+            const size_t first = refs.size();
             for (const StorePath& ref : infos[i].references) {
                 int64_t refId;
                 if (int64_t inBatch = batchIndex(ref); inBatch >= 0) {
@@ -560,11 +564,12 @@ void StoreDb::registerValidPaths(const std::vector<ValidPathInfo>& infos) {
                 }
                 refs.emplace_back(ids[i], refId);
             }
+            // New paths get increasing ids, so with each path's references in id order the
+            // table and two of its three indices are appended to, not inserted into.
+            std::sort(refs.begin() + static_cast<ptrdiff_t>(first), refs.end());
         }
-        // In key order the table and two of its three indices are appended to, not
-        // inserted into at random. Every pair is new: references are a set, and an updated
-        // path's old rows were deleted above.
-        std::sort(refs.begin(), refs.end());
+        // Every pair is new: references are a set, and an updated path's old rows were
+        // deleted above.
         size_t next = 0;
         for (; next + kRefsPerInsert <= refs.size(); next += kRefsPerInsert) {
             w.insertRefs.reset();
