@@ -31,26 +31,47 @@ struct SandboxConfig {
     std::vector<std::string> args;          ///< argv[1..]
     std::map<std::string, std::string> env; ///< the complete environment; nothing inherited
 
-    /// Host directory for the fresh root; must exist, be empty, and sit on the same file
-    /// system as the real store dir. After the run, outputs the builder created are at
-    /// `sandboxRoot + storeDir + "/" + <base name>` on the host.
+    /// Host directory for the fresh root (isolate only); the caller creates it empty, on the
+    /// same file system as the real store dir, and removes it afterwards (removeTree). Inside
+    /// the mount namespace a tmpfs covers it; on the host it only receives the store dir
+    /// path. After the run, outputs the builder created are at `sandboxRoot + storeDir + "/"
+    /// + <base name>` on the host, owned by the build user (to be moved into the store);
+    /// beside them, the input mount points are empty directories or files. Nothing stays
+    /// mounted.
     std::string sandboxRoot;
-    /// Logical store dir: created in the root, group `buildGid`, mode 1775, holding only
-    /// the bind mounts the caller lists (the input closure), so it cannot be enumerated.
+    /// Logical store dir (isolate only), the same path as the real store dir: created in the
+    /// root, group `buildGid`, mode 1775, holding only the bind mounts the caller lists (the
+    /// input closure), so it cannot be enumerated. It is the only writable place in the root
+    /// besides /build, /tmp and /dev/shm. With `isolate = false` the builder writes its
+    /// outputs straight into the real store dir on the host, which the build user must be
+    /// able to write.
     std::string storeDir;
-    /// Host build directory, mounted read-write at `/build` (the working directory).
+    /// Host build directory, created by the caller; mounted read-write at `/build` (the
+    /// working directory), or the working directory itself with `isolate = false` (then the
+    /// build user must be able to reach it). With a build user, runInSandbox gives it to
+    /// buildUid:buildGid with mode 0700.
     std::string buildDir;
-    /// Input closure (read-only), sandbox-paths, anything else the build may see.
+    /// Input closure (read-only), sandbox-paths, anything else the build may see (isolate
+    /// only). Targets are clean absolute paths; parents are mounted before children. Binds
+    /// are not recursive: submounts of a source stay hidden. Read-only and read-write binds
+    /// are both nosuid and nodev.
     std::vector<BindMount> mounts;
 
     /// true only for fixed-output builds: keep the host network and add /etc/resolv.conf.
     /// false: a new network namespace holding only `lo`, up.
     bool hostNetwork = false;
 
-    /// As root: the build user to run as (never root). Unset when not root: the caller
-    /// is mapped to uid 1000 / gid 100 in a new user namespace.
+    /// As root: the build user to run as (never root; required as root, in both modes; the
+    /// builder's only group is buildGid). Unset when not root: the caller is mapped to uid
+    /// 1000 / gid 100 in a new user namespace (isolate), or the builder runs as the caller.
     std::optional<uid_t> buildUid;
     std::optional<gid_t> buildGid;
+
+    /// RLIMIT_NPROC of the builder, so a fork bomb fails instead of exhausting the host's
+    /// pids. Counted per build user (as root: give each concurrent build its own), or per
+    /// user namespace uid; with `isolate = false` and no build user, the caller's own
+    /// processes count too. 0: inherit the caller's limit.
+    unsigned long maxProcesses = 4096;
 
     std::chrono::seconds timeout{0};       ///< 0: none
     std::chrono::seconds maxSilentTime{0}; ///< 0: none
@@ -72,8 +93,14 @@ struct SandboxResult {
 };
 
 /// Runs the builder as configured and waits for it and every process it started: when it
-/// returns, none of them is left. Throws SandboxError naming the step (and path) that
-/// failed when the sandbox cannot be set up as asked; never runs with less isolation.
+/// returns, none of them is left (in a PID namespace; with `isolate = false` the sandbox is
+/// the subreaper of the build and kills what is left). Throws SandboxError naming the step
+/// (and path) that failed when the sandbox cannot be set up as asked, including an invalid
+/// config; never runs with less isolation. A builder that cannot be executed is the
+/// build's failure, not the sandbox's: exit code 127 and a `purist: cannot execute` log
+/// line. Thread-safe: several builds may run at once from different threads; `onLogLine`
+/// is called on the calling thread. The caller must not ignore SIGCHLD (its children are
+/// waited for).
 SandboxResult runInSandbox(const SandboxConfig& config);
 
 /// Whether this process can create the namespaces `isolate = true` needs; if not, why.

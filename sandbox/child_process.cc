@@ -1,0 +1,307 @@
+#include "sandbox/child_process.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "sandbox/mounts.h"
+#include "sandbox/seccomp_filter.h"
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <initializer_list>
+#include <memory>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+// Descriptor numbers in the intermediate and the builder after arrangeDescriptors().
+constexpr int kErrorFd = 3;
+constexpr int kStatusFd = 4;
+constexpr int kFirstUnusedFd = 5;
+
+// Exit codes of the forked processes when they report a failure through the error pipe.
+constexpr int kSetupFailed = 125;
+constexpr int kExecFailed = 127;
+
+// Writes `message` to the error pipe and exits. Only for the forked processes.
+[[noreturn]] void failSetup(int errorFd, const std::string& message) {
+    (void)!::write(errorFd, message.data(), message.size());
+    ::_exit(kSetupFailed);
+}
+
+// The caller may ignore or block signals (SIGPIPE, SIGINT under a shell); a builder must
+// start with the defaults, or `yes | head` would spin and timeouts could not interrupt it.
+void resetSignalDispositions() {
+    struct sigaction action {};
+    action.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        // glibc reserves a few real-time signals; sigaction refuses them with EINVAL.
+        if (::sigaction(sig, &action, nullptr) == -1 && errno != EINVAL)
+            throw SysError("resetting the handler of signal " + std::to_string(sig));
+    }
+}
+
+void setSignalMask(std::initializer_list<int> blocked) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : blocked)
+        sigaddset(&set, sig);
+    if (::sigprocmask(SIG_SETMASK, &set, nullptr) == -1) throw SysError("setting the signal mask");
+}
+
+// Leaves exactly: 0 = /dev/null, 1 and 2 = the log pipe, 3 = error pipe, 4 = status pipe.
+// Every other descriptor is closed: the caller's terminal, its files, and the pipes of
+// other builds forked by other threads at the same moment, which would otherwise keep
+// those builds' logs open (or hand this builder a terminal to inject input into).
+void arrangeDescriptors(const ChildPipes& pipes) {
+    int devNull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devNull == -1) throw SysError("opening /dev/null");
+    const int keep[] = {devNull, pipes.log, pipes.error, pipes.status};
+    int high[4];
+    // First above the target range, so the dup2s below cannot overwrite one another.
+    for (int i = 0; i < 4; ++i) {
+        high[i] = ::fcntl(keep[i], F_DUPFD_CLOEXEC, kFirstUnusedFd);
+        if (high[i] == -1) throw SysError("duplicating a pipe descriptor");
+    }
+    if (::dup2(high[0], 0) == -1 || ::dup2(high[1], 1) == -1 || ::dup2(high[1], 2) == -1 ||
+        ::dup3(high[2], kErrorFd, O_CLOEXEC) == -1 || ::dup3(high[3], kStatusFd, O_CLOEXEC) == -1)
+        throw SysError("arranging the builder's descriptors");
+    if (::close_range(kFirstUnusedFd, ~0U, 0) == -1)
+        throw SysError("closing inherited descriptors");
+}
+
+// As root, the builder runs as the build user with the build group as its only group:
+// never root, and no supplementary group of the caller that could open host files.
+void dropToBuildUser(const SandboxConfig& config) {
+    if (!config.buildUid) return;
+    uid_t uid = *config.buildUid;
+    gid_t gid = *config.buildGid;
+    if (::setgroups(1, &gid) == -1) throw SysError("setgroups(" + std::to_string(gid) + ")");
+    if (::setgid(gid) == -1) throw SysError("setgid(" + std::to_string(gid) + ")");
+    if (::setuid(uid) == -1) throw SysError("setuid(" + std::to_string(uid) + ")");
+    // A process that could switch back to root could undo every step above.
+    if (::getuid() != uid || ::geteuid() != uid || ::setuid(0) != -1)
+        throw SandboxError("could not drop root: the builder would keep a way back to uid 0");
+}
+
+// Set after the switch to the build user, whose processes it counts; soft and hard limit
+// alike, so the builder cannot raise it again.
+void limitProcesses(unsigned long maxProcesses) {
+    if (maxProcesses == 0) return;
+    rlimit limit{maxProcesses, maxProcesses};
+    if (::setrlimit(RLIMIT_NPROC, &limit) == -1)
+        throw SysError("limiting the build to " + std::to_string(maxProcesses) + " processes");
+}
+
+// Kills the builder when the intermediate dies (the caller was killed, say). The check
+// after prctl closes the window in which the intermediate died before the call.
+void dieWithIntermediate(int lifeline) {
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+        throw SysError("setting PR_SET_PDEATHSIG");
+    pollfd poller{lifeline, 0, 0};
+    if (::poll(&poller, 1, 0) == -1) throw SysError("polling the intermediate's lifeline");
+    if (poller.revents & (POLLHUP | POLLERR)) ::_exit(kSetupFailed);
+}
+
+[[noreturn]] void runBuilder(const ChildSetup& setup, int lifeline) {
+    const SandboxConfig& config = *setup.config;
+    try {
+        if (config.isolate) {
+            enterSandboxRoot(config, setup.identity);
+        } else if (::chdir(config.buildDir.c_str()) == -1) {
+            throw SysError("changing into the build directory '" + config.buildDir + "'");
+        }
+        // Its own process group, which is what `off` mode kills first when the build ends.
+        if (::setpgid(0, 0) == -1) throw SysError("creating the builder's process group");
+        // Dropping the build user's privileges clears PR_SET_PDEATHSIG, so it comes after.
+        dropToBuildUser(config);
+        limitProcesses(config.maxProcesses);
+        if (setup.seccomp) installSeccompFilter(*setup.seccomp);
+        dieWithIntermediate(lifeline);
+        ::umask(022);
+        setSignalMask({});
+    } catch (const std::exception& e) {
+        failSetup(kErrorFd, e.what());
+    }
+    ::execve(setup.exec->path(), setup.exec->argv(), setup.exec->envp());
+    // A missing or unrunnable builder is the build's failure, not the sandbox's: say so in
+    // its log, where the user looks, and exit as a shell would.
+    std::string message = std::string("purist: cannot execute builder '") + setup.exec->path() +
+                          "': " + std::strerror(errno) + "\n";
+    (void)!::write(2, message.data(), message.size());
+    ::_exit(kExecFailed);
+}
+
+// The pids of this process's children, from /proc (the kernel here has no
+// /proc/PID/task/TID/children). Only used in `off` mode, where this process is the
+// subreaper that orphans of the build are handed to.
+std::vector<pid_t> listChildren() {
+    std::vector<pid_t> children;
+    DIR* dir = ::opendir("/proc");
+    if (!dir) throw SysError("listing /proc");
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(dir, ::closedir);
+    const std::string self = std::to_string(::getpid());
+    while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        std::string stat;
+        try {
+            stat = readFile(std::string("/proc/") + entry->d_name + "/stat");
+        } catch (const SysError&) {
+            continue; // exited while we looked
+        }
+        // "pid (comm) state ppid ...": comm may contain anything, so parse after the last ')'.
+        size_t close = stat.rfind(')');
+        if (close == std::string::npos || close + 4 >= stat.size()) continue;
+        size_t ppidStart = stat.find(' ', close + 3);
+        if (ppidStart == std::string::npos) continue;
+        size_t ppidEnd = stat.find(' ', ppidStart + 1);
+        if (stat.compare(ppidStart + 1, ppidEnd - ppidStart - 1, self) == 0)
+            children.push_back(static_cast<pid_t>(std::stol(entry->d_name)));
+    }
+    return children;
+}
+
+// `off` mode has no PID namespace to end everything at once. This process is the build's
+// subreaper, so daemons that double-fork and call setsid are reparented here; kill and
+// reap until no child is left.
+void killEveryDescendant(pid_t builder) {
+    ::kill(-builder, SIGKILL); // the builder's group; ESRCH when it is already empty
+    for (;;) {
+        pid_t reaped = ::waitpid(-1, nullptr, WNOHANG);
+        if (reaped > 0) continue;
+        if (reaped == -1 && errno == ECHILD) return;
+        if (reaped == -1 && errno != EINTR) throw SysError("waiting for the build's processes");
+        // ESRCH only means the child exited between the listing and the kill.
+        for (pid_t child : listChildren())
+            ::kill(child, SIGKILL);
+        // Killed processes' own children are reparented here before they can be reaped,
+        // so every round shrinks the tree and the loop ends.
+        if (::waitpid(-1, nullptr, 0) == -1 && errno == ECHILD) return;
+    }
+}
+
+// Waits for the builder; SIGTERM (from runInSandbox: timeout, or the caller gave up)
+// kills it. With a PID namespace the builder is its PID 1, and the kernel kills and
+// reaps every other process in it before the builder's exit is reported.
+int superviseBuilder(pid_t builder, bool isolate) {
+    sigset_t waitFor;
+    sigemptyset(&waitFor);
+    sigaddset(&waitFor, SIGCHLD);
+    sigaddset(&waitFor, SIGTERM);
+    int builderStatus = 0;
+    for (;;) {
+        int sig = ::sigwaitinfo(&waitFor, nullptr);
+        if (sig == -1) {
+            if (errno == EINTR) continue;
+            throw SysError("waiting for signals");
+        }
+        if (sig == SIGTERM) {
+            // The builder is not reaped yet (only this loop reaps it), so its pid cannot have
+            // been reused; a failure only means it is already dead.
+            ::kill(builder, SIGKILL);
+            if (!isolate) ::kill(-builder, SIGKILL);
+            continue;
+        }
+        bool builderDone = false;
+        for (;;) {
+            int status = 0;
+            pid_t reaped = ::waitpid(-1, &status, WNOHANG);
+            if (reaped <= 0) break;
+            if (reaped == builder) {
+                builderStatus = status;
+                builderDone = true;
+            }
+        }
+        if (builderDone) break;
+    }
+    if (!isolate) killEveryDescendant(builder);
+    return builderStatus;
+}
+
+} // namespace
+
+ExecArguments::ExecArguments(const SandboxConfig& config) : path_(config.builder) {
+    strings_.reserve(1 + config.args.size() + config.env.size());
+    size_t slash = config.builder.rfind('/');
+    strings_.push_back(slash == std::string::npos ? config.builder
+                                                  : config.builder.substr(slash + 1));
+    for (const auto& arg : config.args)
+        strings_.push_back(arg);
+    for (const auto& [name, value] : config.env)
+        strings_.push_back(name + "=" + value);
+    // strings_ no longer grows, so pointers into it stay valid.
+    for (size_t i = 0; i < strings_.size(); ++i) {
+        (i <= config.args.size() ? argv_ : envp_).push_back(strings_[i].data());
+    }
+    argv_.push_back(nullptr);
+    envp_.push_back(nullptr);
+}
+
+void runIntermediate(const ChildSetup& setup) {
+    const SandboxConfig& config = *setup.config;
+    int errorFd = setup.pipes.error;
+    pid_t builder = -1;
+    try {
+        resetSignalDispositions();
+        setSignalMask({SIGCHLD, SIGTERM});
+        // End the build with the caller: a build must not run on after purist is gone. The
+        // signal is SIGTERM, which this process has blocked and takes from sigwaitinfo like
+        // runInSandbox's own request, so it still kills every process of the build (in off
+        // mode, daemons included) instead of dying first and orphaning them.
+        if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+            throw SysError("setting PR_SET_PDEATHSIG");
+        if (::getppid() != setup.parent) ::_exit(kSetupFailed);
+        arrangeDescriptors(setup.pipes);
+        errorFd = kErrorFd;
+        // A new session has no controlling terminal: the builder cannot open /dev/tty, and
+        // TIOCSTI cannot push keystrokes into the terminal purist was started from.
+        if (::setsid() == -1) throw SysError("setsid");
+
+        if (config.isolate) {
+            enterNamespaces(setup.identity, config.hostNetwork);
+        } else if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
+            throw SysError("becoming the build's subreaper");
+        }
+
+        int lifeline[2];
+        if (::pipe2(lifeline, O_CLOEXEC) == -1) throw SysError("creating the lifeline pipe");
+        builder = ::fork();
+        if (builder == -1) throw SysError("forking the builder");
+        if (builder == 0) {
+            if (::close(kStatusFd) == -1 || ::close(lifeline[1]) == -1)
+                failSetup(kErrorFd,
+                          SysError("closing the intermediate's pipes in the builder").what());
+            runBuilder(setup, lifeline[0]);
+        }
+        // The intermediate keeps neither the log nor the error pipe, so both reach EOF
+        // exactly when the builder (and, in a PID namespace, all it started) is gone.
+        if (::close(lifeline[0]) == -1 || ::close(kErrorFd) == -1 || ::dup2(0, 1) == -1 ||
+            ::dup2(0, 2) == -1)
+            throw SysError("closing the intermediate's copies of the pipes");
+        errorFd = -1;
+        int32_t pid = builder;
+        writeAll(kStatusFd, std::string_view(reinterpret_cast<const char*>(&pid), sizeof pid),
+                 "the builder's pid");
+        int32_t status = superviseBuilder(builder, config.isolate);
+        writeAll(kStatusFd, std::string_view(reinterpret_cast<const char*>(&status), sizeof status),
+                 "the builder's exit status");
+    } catch (const std::exception& e) {
+        if (builder > 0) ::kill(builder, SIGKILL);
+        if (errorFd >= 0) failSetup(errorFd, e.what());
+        ::_exit(kSetupFailed);
+    }
+    ::_exit(0);
+}
+
+} // namespace purist::sandbox

@@ -1,0 +1,57 @@
+#pragma once
+// The processes runInSandbox forks: the intermediate that enters the namespaces and
+// outlives nothing it started, and the builder it forks. Internal to sandbox/.
+
+#include "sandbox/namespaces.h"
+#include "sandbox/sandbox.h"
+#include "sandbox/seccomp_filter.h"
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace purist::sandbox {
+
+/// argv and envp for the builder, prepared before fork() so the child only reads them.
+class ExecArguments {
+public:
+    explicit ExecArguments(const SandboxConfig& config);
+    ExecArguments(const ExecArguments&) = delete;
+    ExecArguments& operator=(const ExecArguments&) = delete;
+
+    const char* path() const { return path_.c_str(); }
+    char* const* argv() const { return argv_.data(); }
+    char* const* envp() const { return envp_.data(); }
+
+private:
+    std::string path_;
+    std::vector<std::string> strings_;
+    std::vector<char*> argv_;
+    std::vector<char*> envp_;
+};
+
+/// The write ends of the pipes between runInSandbox and the processes it forks. Each is
+/// O_CLOEXEC, so the builder's exec closes the two it must not keep.
+struct ChildPipes {
+    int log;    ///< becomes the builder's stdout and stderr
+    int error;  ///< a set-up failure, as text; EOF without text means exec happened
+    int status; ///< the builder's pid (int32), then its wait status (int32) once it is gone
+};
+
+/// What the intermediate process needs besides the configuration.
+struct ChildSetup {
+    const SandboxConfig* config;
+    SandboxIdentity identity;
+    const ExecArguments* exec;
+    const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
+    ChildPipes pipes;
+    pid_t parent; ///< runInSandbox's pid, to notice a caller that died before prctl
+};
+
+/// Runs in the child right after runInSandbox's fork(), with every signal blocked. Enters
+/// the namespaces (when `config.isolate`), forks the builder, reports its pid, waits for
+/// it, kills on SIGTERM, makes sure nothing it started is left, then reports the wait
+/// status and exits. Never returns. Errors before the builder's exec go to `pipes.error`.
+[[noreturn]] void runIntermediate(const ChildSetup& setup);
+
+} // namespace purist::sandbox

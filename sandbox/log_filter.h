@@ -1,0 +1,54 @@
+#pragma once
+// Turning a builder's raw output into log lines a terminal shows as they are.
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace purist::sandbox {
+
+/// Splits a byte stream into lines and removes terminal control sequences from them:
+/// CSI sequences (`ESC [ ... final`, which include stdenv's log nesting markers `ESC [3s`,
+/// `ESC [p`, `ESC [q`), OSC/DCS/SOS/PM/APC strings up to their terminator, other escape
+/// sequences, C1 controls written as UTF-8, and every C0 control except tab. A carriage
+/// return is dropped, so `a\rb` becomes `ab` (the log keeps every byte a terminal would show).
+///
+/// The filter is a state machine: a sequence split across two feed() calls is removed just
+/// as one delivered whole. A newline always ends a line, even inside an unterminated
+/// sequence, so a hostile builder cannot swallow the rest of its log. Lines longer than
+/// `maxLineLength` are split. Not thread-safe.
+class LogFilter {
+public:
+    /// `onLine` receives each line without its newline; it must not call back into the filter.
+    explicit LogFilter(std::function<void(std::string_view line)> onLine,
+                       size_t maxLineLength = 64 * 1024);
+
+    /// Consumes raw bytes; calls `onLine` for every line they complete.
+    void feed(std::string_view bytes);
+    /// Emits the last line if it was not terminated by a newline.
+    void finish();
+
+private:
+    enum class State {
+        Text,            ///< ordinary bytes
+        C2Lead,          ///< saw 0xC2, which may start a UTF-8 encoded C1 control
+        Escape,          ///< saw ESC
+        EscIntermediate, ///< ESC followed by intermediate bytes (e.g. `ESC ( B`)
+        Csi,             ///< inside `ESC [` parameters
+        String,          ///< inside an OSC/DCS/SOS/PM/APC string
+        StringEscape,    ///< saw ESC inside a string: `ESC \` ends it
+        StringC2Lead,    ///< saw 0xC2 inside a string: `0xC2 0x9C` ends it
+    };
+
+    void consume(unsigned char byte);
+    void text(unsigned char byte);
+    void emitLine();
+
+    std::function<void(std::string_view)> onLine_;
+    size_t maxLineLength_;
+    State state_ = State::Text;
+    std::string line_;
+};
+
+} // namespace purist::sandbox

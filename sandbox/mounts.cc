@@ -1,0 +1,251 @@
+#include "sandbox/mounts.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+void mountOrThrow(const std::string& source, const std::string& target, const char* type,
+                  unsigned long flags, const char* data, const std::string& step) {
+    if (::mount(source.empty() ? nullptr : source.c_str(), target.c_str(), type, flags, data) == -1)
+        throw SysError(step + " ('" + target + "')");
+}
+
+// Creates `root + relative` and its missing parents below `root` (`relative` is clean and
+// absolute). Only the sandbox's own fresh root is written, so an existing entry is one an
+// earlier step created.
+void makeDirs(const std::string& root, const std::string& relative, mode_t mode) {
+    for (size_t slash = relative.find('/', 1);; slash = relative.find('/', slash + 1)) {
+        std::string prefix = root + relative.substr(0, slash);
+        if (::mkdir(prefix.c_str(), mode) == -1 && errno != EEXIST)
+            throw SysError("creating directory '" + prefix + "'");
+        if (slash == std::string::npos) return;
+    }
+}
+
+void makeEmptyFile(const std::string& root, const std::string& relative) {
+    std::string path = root + relative;
+    makeDirs(root, relative.substr(0, relative.rfind('/')), 0755);
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+    if (fd == -1) throw SysError("creating mount point '" + path + "'");
+    FileDescriptor(fd).close();
+}
+
+void makeSymlink(const std::string& target, const std::string& path) {
+    if (::symlink(target.c_str(), path.c_str()) == -1)
+        throw SysError("creating symlink '" + path + "' -> '" + target + "'");
+}
+
+// The per-mount flags a remount must keep. Inside a user namespace the kernel locks the
+// flags of mounts inherited from the host, and a remount that would clear one (noexec,
+// an atime mode) fails with EPERM; so they are read back and kept.
+unsigned long currentMountFlags(const std::string& path) {
+    struct statvfs info {};
+    if (::statvfs(path.c_str(), &info) == -1)
+        throw SysError("reading the mount flags of '" + path + "'");
+    unsigned long flags = 0;
+    if (info.f_flag & ST_RDONLY) flags |= MS_RDONLY;
+    if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+    if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
+    if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+    if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+    if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    return flags;
+}
+
+// Binds `source` on `target` (not recursively: submounts of the source, which the policy
+// did not name, stay hidden) and remounts it nosuid and nodev, read-only when asked. nosuid
+// stops a setuid binary in a sandbox path from raising privileges; nodev stops a device
+// node in a writable mount from opening a host disk.
+void bindMount(const std::string& source, const std::string& target, bool readOnly) {
+    mountOrThrow(source, target, nullptr, MS_BIND, nullptr, "bind-mounting '" + source + "'");
+    unsigned long flags = currentMountFlags(target) | MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
+    if (readOnly) flags |= MS_RDONLY;
+    mountOrThrow("", target, nullptr, flags, nullptr,
+                 readOnly ? "remounting read-only" : "remounting nosuid,nodev");
+}
+
+std::string passwdFile(const SandboxIdentity& id) {
+    std::string uid = std::to_string(id.uid), gid = std::to_string(id.gid);
+    return "root:x:0:0:root:/root:/noshell\n"
+           "nixbld:x:" +
+           uid + ":" + gid +
+           ":purist build user:/build:/noshell\n"
+           "nobody:x:65534:65534:nobody:/:/noshell\n";
+}
+
+std::string groupFile(const SandboxIdentity& id) {
+    return "root:x:0:\n"
+           "nixbld:!:" +
+           std::to_string(id.gid) +
+           ":\n"
+           "nogroup:x:65534:\n";
+}
+
+void makeEtc(const std::string& root, const SandboxConfig& config, const SandboxIdentity& id) {
+    std::string etc = root + "/etc";
+    makeDirs(root, "/etc", 0755);
+    writeFile(etc + "/passwd", passwdFile(id), 0644);
+    writeFile(etc + "/group", groupFile(id), 0644);
+    // Without a hosts file, resolving `localhost` would need DNS, which is not there.
+    writeFile(etc + "/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0644);
+    // Only fixed-output builds may resolve names; their output hash is checked afterwards.
+    if (config.hostNetwork && ::access("/etc/resolv.conf", R_OK) == 0)
+        writeFile(etc + "/resolv.conf", readFile("/etc/resolv.conf"), 0644);
+}
+
+// A /dev of its own: a builder reaches no disk, no /dev/mem, no host terminal through it.
+void makeDev(const std::string& root) {
+    std::string dev = root + "/dev";
+    makeDirs(root, "/dev", 0755);
+    mountOrThrow("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m",
+                 "mounting a tmpfs on /dev");
+    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        std::string target = dev + "/" + name;
+        makeEmptyFile(root, "/dev/" + std::string(name));
+        mountOrThrow("/dev/" + std::string(name), target, nullptr, MS_BIND, nullptr,
+                     "bind-mounting '/dev/" + std::string(name) + "'");
+    }
+    // A private devpts instance: terminals the builder opens are its own, and the host's
+    // ptys (the caller's terminal among them) are not listed.
+    makeDirs(root, "/dev/pts", 0755);
+    mountOrThrow("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                 "newinstance,ptmxmode=0666,mode=0620", "mounting devpts");
+    makeSymlink("pts/ptmx", dev + "/ptmx");
+    makeDirs(root, "/dev/shm", 0755);
+    mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+                 "mounting a tmpfs on /dev/shm");
+    makeSymlink("/proc/self/fd", dev + "/fd");
+    makeSymlink("/proc/self/fd/0", dev + "/stdin");
+    makeSymlink("/proc/self/fd/1", dev + "/stdout");
+    makeSymlink("/proc/self/fd/2", dev + "/stderr");
+}
+
+// The directory that receives the outputs: `root + storeDir` on the host's file system,
+// where the caller finds them afterwards. Held by an O_PATH descriptor because the
+// sandbox's own /tmp (or /dev) may cover that path once mounted, when the store dir lies
+// below it.
+FileDescriptor makeHostStoreDir(const std::string& root, const SandboxConfig& config,
+                                const SandboxIdentity& id) {
+    std::string store = root + config.storeDir;
+    makeDirs(root, config.storeDir, 0755);
+    // 1775: the builder may create its outputs here, and the sticky bit stops it from
+    // renaming or deleting mount points it does not own.
+    if (!id.userNamespace && ::chown(store.c_str(), 0, id.gid) == -1)
+        throw SysError("giving the store dir '" + store + "' to the build group");
+    if (::chmod(store.c_str(), 01775) == -1)
+        throw SysError("setting mode 1775 on the store dir '" + store + "'");
+    int fd = ::open(store.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1) throw SysError("opening the store dir '" + store + "'");
+    return FileDescriptor(fd);
+}
+
+// Binds the host store dir at its logical path: its own mount, so it stays writable when
+// the rest of the root is made read-only.
+void mountStoreDir(const std::string& root, const SandboxConfig& config, int hostStoreDir) {
+    makeDirs(root, config.storeDir, 0755);
+    mountOrThrow("/proc/self/fd/" + std::to_string(hostStoreDir), root + config.storeDir, nullptr,
+                 MS_BIND, nullptr, "bind-mounting the store dir");
+}
+
+void mountEntries(const std::string& root, const SandboxConfig& config) {
+    std::vector<const BindMount*> sorted;
+    for (const auto& m : config.mounts)
+        sorted.push_back(&m);
+    // Parents before children: `/usr` must be in place before `/usr/lib/x` is mounted on it.
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const BindMount* a, const BindMount* b) { return a->target < b->target; });
+    for (const BindMount* m : sorted) {
+        struct stat info {};
+        if (::stat(m->source.c_str(), &info) == -1) {
+            if (m->optional && errno == ENOENT) continue;
+            throw SysError("reading sandbox path source '" + m->source + "'");
+        }
+        std::string target = root + m->target;
+        if (S_ISDIR(info.st_mode)) {
+            makeDirs(root, m->target, 0755);
+        } else {
+            makeEmptyFile(root, m->target);
+        }
+        bindMount(m->source, target, m->readOnly);
+    }
+}
+
+// pivot_root moves the host's root out of the way and the detach below removes it from
+// this mount namespace: unlike chroot, there is no directory left above `/` that a
+// process with CAP_SYS_CHROOT (or a new user namespace) could climb back to.
+void pivotInto(const std::string& root) {
+    if (::chdir(root.c_str()) == -1)
+        throw SysError("changing into the sandbox root '" + root + "'");
+    if (::syscall(SYS_pivot_root, ".", ".") == -1) throw SysError("pivot_root into '" + root + "'");
+    if (::umount2(".", MNT_DETACH) == -1) throw SysError("detaching the host's root file system");
+    if (::chdir("/") == -1) throw SysError("changing into the new root");
+}
+
+} // namespace
+
+bool isCleanAbsolutePath(const std::string& path) {
+    if (path.empty() || path[0] != '/') return false;
+    if (path == "/") return true;
+    if (path.back() == '/') return false;
+    for (size_t start = 1; start <= path.size();) {
+        size_t end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        std::string_view part(path.data() + start, end - start);
+        if (part.empty() || part == "." || part == "..") return false;
+        start = end + 1;
+    }
+    return true;
+}
+
+void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identity) {
+    const std::string& root = config.sandboxRoot;
+
+    // Private propagation: the mounts below must not appear in the host's namespace, and
+    // mounts made later on the host must not appear in the sandbox.
+    mountOrThrow("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "making mounts private");
+    FileDescriptor hostStoreDir = makeHostStoreDir(root, config, identity);
+    // The root itself is a tmpfs over the host directory: mount points and /etc cost no
+    // disk writes, and they vanish with the namespace, leaving the caller only the store
+    // dir. It is also the mount point pivot_root needs.
+    mountOrThrow("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
+                 "mounting a tmpfs as the sandbox root");
+    // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
+    // may lie below them (a store under /tmp) and are mounted on top.
+    makeDirs(root, "/tmp", 0755);
+    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
+                 "mounting a tmpfs on /tmp");
+    makeDev(root);
+    // A procfs of the new PID namespace: host processes are not listed, their
+    // environments and command lines cannot be read.
+    makeDirs(root, "/proc", 0555);
+    mountOrThrow("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+                 "mounting /proc");
+    makeEtc(root, config, identity);
+    // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
+    mountStoreDir(root, config, hostStoreDir.get());
+    hostStoreDir.close();
+    makeDirs(root, "/build", 0755);
+    bindMount(config.buildDir, root + "/build", false);
+    mountEntries(root, config);
+
+    pivotInto(root);
+    // Everything outside the store dir, /build, /tmp and /dev/shm is read-only: a builder
+    // cannot leave files in the root that a later step (or the caller) might trust.
+    mountOrThrow("", "/", nullptr, currentMountFlags("/") | MS_BIND | MS_REMOUNT | MS_RDONLY,
+                 nullptr, "remounting the sandbox root read-only");
+    if (::chdir("/build") == -1) throw SysError("changing into /build");
+}
+
+} // namespace purist::sandbox

@@ -1,0 +1,159 @@
+#include "sandbox/seccomp_filter.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <initializer_list>
+#include <linux/seccomp.h>
+#include <memory>
+#include <seccomp.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+struct FilterRelease {
+    void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+using Filter = std::unique_ptr<void, FilterRelease>;
+
+Filter newFilter(uint32_t badArchAction) {
+    Filter filter(seccomp_init(SCMP_ACT_ALLOW));
+    if (!filter) throw SysError(ENOMEM, "creating a seccomp filter");
+    int rc = seccomp_attr_set(filter.get(), SCMP_FLTATR_ACT_BADARCH, badArchAction);
+    if (rc < 0) throw SysError(-rc, "setting the seccomp action for foreign architectures");
+    return filter;
+}
+
+// The filter is built with libseccomp's table of system calls; calls newer than the
+// installed libseccomp (fchmodat2, setxattrat) are not in it, so they go into a second,
+// native-only filter by number. Numbers from 424 on are the same on every architecture.
+struct Filters {
+    Filter main = newFilter(SCMP_ACT_KILL_PROCESS);
+    Filter fallback = newFilter(SCMP_ACT_ALLOW);
+    bool fallbackUsed = false;
+
+    void refuse(const char* name, int fallbackNumber, uint32_t action,
+                std::initializer_list<scmp_arg_cmp> args) {
+        int number = seccomp_syscall_resolve_name(name);
+        void* target = main.get();
+        if (number == __NR_SCMP_ERROR) {
+            if (fallbackNumber < 0) return; // not a system call on this architecture
+            number = fallbackNumber;
+            target = fallback.get();
+            fallbackUsed = true;
+        }
+        int rc = seccomp_rule_add_array(target, action, number, static_cast<unsigned>(args.size()),
+                                        args.size() ? args.begin() : nullptr);
+        if (rc < 0) throw SysError(-rc, std::string("adding the seccomp rule for ") + name);
+    }
+
+    // libseccomp writes the generated BPF to a descriptor; a memfd keeps it in memory.
+    static std::vector<sock_filter> exportProgram(void* filter) {
+        int fd = ::memfd_create("purist-seccomp", MFD_CLOEXEC);
+        if (fd == -1) throw SysError("creating a memfd for the seccomp filter");
+        FileDescriptor memory(fd);
+        int rc = seccomp_export_bpf(filter, memory.get());
+        if (rc < 0) throw SysError(-rc, "exporting the seccomp filter");
+        off_t size = ::lseek(memory.get(), 0, SEEK_END);
+        if (size <= 0 || size % sizeof(sock_filter) != 0 || ::lseek(memory.get(), 0, SEEK_SET) != 0)
+            throw SysError("reading back the seccomp filter");
+        std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+        char* bytes = reinterpret_cast<char*>(program.data());
+        for (size_t have = 0; have < static_cast<size_t>(size);) {
+            size_t n = readSome(memory.get(), bytes + have, static_cast<size_t>(size) - have,
+                                "the seccomp filter");
+            if (n == 0) throw SysError(EIO, "reading back the seccomp filter");
+            have += n;
+        }
+        return program;
+    }
+
+    SeccompPrograms compile() {
+        SeccompPrograms compiled;
+        compiled.programs.push_back(exportProgram(main.get()));
+        if (fallbackUsed) compiled.programs.push_back(exportProgram(fallback.get()));
+        return compiled;
+    }
+};
+
+scmp_arg_cmp hasBits(unsigned arg, scmp_datum_t bits) {
+    return scmp_arg_cmp{arg, SCMP_CMP_MASKED_EQ, bits, bits};
+}
+
+constexpr int kNoFallback = -1;
+
+SeccompPrograms buildFilter() {
+    Filters filters;
+#if defined(__x86_64__)
+    // 32-bit and x32 programs must meet the same rules, not a hole in the filter.
+    for (uint32_t arch : {SCMP_ARCH_X86, SCMP_ARCH_X32}) {
+        int rc = seccomp_arch_add(filters.main.get(), arch);
+        if (rc < 0 && rc != -EEXIST) throw SysError(-rc, "adding an architecture to the filter");
+    }
+#endif
+
+    // A setuid or setgid file left in an output or in the build dir could be run by anyone
+    // on the host who reaches it, with the build user's identity. Refusing the mode bits
+    // where files get them closes that; canonicalisation strips any that slip through.
+    const uint32_t eperm = SCMP_ACT_ERRNO(EPERM);
+    for (scmp_datum_t bit : {scmp_datum_t{S_ISUID}, scmp_datum_t{S_ISGID}}) {
+        filters.refuse("chmod", kNoFallback, eperm, {hasBits(1, bit)});
+        filters.refuse("fchmod", kNoFallback, eperm, {hasBits(1, bit)});
+        filters.refuse("fchmodat", kNoFallback, eperm, {hasBits(2, bit)});
+        filters.refuse("fchmodat2", 452, eperm, {hasBits(2, bit)});
+        filters.refuse("creat", kNoFallback, eperm, {hasBits(1, bit)});
+        filters.refuse("mknod", kNoFallback, eperm, {hasBits(1, bit)});
+        filters.refuse("mknodat", kNoFallback, eperm, {hasBits(2, bit)});
+        for (scmp_datum_t creating : {scmp_datum_t{O_CREAT}, scmp_datum_t{__O_TMPFILE}}) {
+            filters.refuse("open", kNoFallback, eperm, {hasBits(1, creating), hasBits(2, bit)});
+            filters.refuse("openat", kNoFallback, eperm, {hasBits(2, creating), hasBits(3, bit)});
+        }
+    }
+    // openat2 passes its mode inside a struct the filter cannot read. ENOSYS makes libc
+    // and programs fall back to openat, which the rules above see.
+    filters.refuse("openat2", 437, SCMP_ACT_ERRNO(ENOSYS), {});
+
+    // Extended attributes and ACLs are not part of a store path's contents (NAR has no
+    // place for them); a build that sets them would produce outputs that differ on disk
+    // from what is registered.
+    const uint32_t enotsup = SCMP_ACT_ERRNO(ENOTSUP);
+    for (const char* call : {"setxattr", "lsetxattr", "fsetxattr"})
+        filters.refuse(call, kNoFallback, enotsup, {});
+    filters.refuse("setxattrat", 463, enotsup, {});
+
+    return filters.compile();
+}
+
+} // namespace
+
+const SeccompPrograms& compiledSeccompFilter() {
+    static const SeccompPrograms compiled = [] {
+        try {
+            return buildFilter();
+        } catch (const SysError& e) {
+            throw SandboxError(std::string("building the seccomp filter: ") + e.what());
+        }
+    }();
+    return compiled;
+}
+
+void installSeccompFilter(const SeccompPrograms& filter) {
+    // No new privileges: a setuid binary in a sandbox path (or one the builder makes)
+    // runs without raising privileges, and loading the filter below needs no capability.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) throw SysError("setting no_new_privs");
+    for (const auto& program : filter.programs) {
+        sock_fprog loadable{static_cast<unsigned short>(program.size()),
+                            const_cast<sock_filter*>(program.data())};
+        if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &loadable, 0, 0) == -1)
+            throw SysError("loading the seccomp filter");
+    }
+}
+
+} // namespace purist::sandbox

@@ -1,0 +1,381 @@
+// runInSandbox end to end: real namespaces, real mounts, /bin/sh as the builder. The
+// attacks live in tests/escape; these tests check that a well-behaved build gets the
+// environment it is promised.
+
+#include "sandbox/sandbox.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+#include "tests/support/test_support.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fcntl.h>
+#include <filesystem>
+#include <net/if.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr uid_t kBuildUid = 30001;
+constexpr gid_t kBuildGid = 30000;
+const char kInputName[] = "0c6kzph7l0dcbyhjbkyw4ddh3fkaq7c6-input";
+const char kOutputName[] = "1bv2jq8c4zv3v8x6ylrgr2xlqn3wq7hw-output";
+
+bool runningAsRoot() {
+    return ::geteuid() == 0;
+}
+
+class SandboxTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        std::string why;
+        if (!canIsolate(&why)) PURIST_SKIP_OUTSIDE_CI("cannot create namespaces: " + why);
+        ::chmod(dir_.path().c_str(), 0755);
+        store_ = dir_.path() + "/store";
+        input_ = store_ + "/" + kInputName;
+        testing::makeFile(input_ + "/data", "input data\n");
+        std::filesystem::create_directory(root_);
+        std::filesystem::create_directory(build_);
+    }
+
+    // A config running `script` with /bin/sh, the input mounted, logs collected.
+    SandboxConfig shell(const std::string& script) {
+        SandboxConfig config;
+        config.builder = "/bin/sh";
+        config.args = {"-c", script};
+        config.env = {{"PATH", "/bin:/usr/bin"},
+                      {"HOME", "/homeless-shelter"},
+                      {"out", store_ + "/" + kOutputName}};
+        config.sandboxRoot = root_;
+        config.storeDir = store_;
+        config.buildDir = build_;
+        for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
+            config.mounts.push_back({path, path, true, true});
+        config.mounts.push_back({input_, input_, true, false});
+        if (runningAsRoot()) {
+            config.buildUid = kBuildUid;
+            config.buildGid = kBuildGid;
+        }
+        config.timeout = 30s;
+        config.onLogLine = [this](std::string_view line) { log_.emplace_back(line); };
+        return config;
+    }
+
+    // runInSandbox needs an empty root for every run.
+    void freshRoot() {
+        std::filesystem::remove_all(root_);
+        std::filesystem::create_directory(root_);
+    }
+
+    uid_t insideUid() const { return runningAsRoot() ? kBuildUid : 1000; }
+    gid_t insideGid() const { return runningAsRoot() ? kBuildGid : 100; }
+
+    TempDir dir_{"purist-sandbox-test-"};
+    std::string store_, input_;
+    std::string root_ = dir_.path() + "/root";
+    std::string build_ = dir_.path() + "/build";
+    std::vector<std::string> log_;
+};
+
+TEST_F(SandboxTest, CanIsolateHere) {
+    std::string why;
+    EXPECT_TRUE(canIsolate(&why)) << why;
+}
+
+TEST_F(SandboxTest, OutputsEndUpUnderTheRootsStoreDir) {
+    auto result = runInSandbox(shell("mkdir $out && echo built > $out/file && echo done"));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    std::string output = root_ + store_ + "/" + kOutputName;
+    EXPECT_EQ(readFile(output + "/file"), "built\n");
+    struct stat info {};
+    ASSERT_EQ(::stat(output.c_str(), &info), 0);
+    EXPECT_EQ(info.st_uid, runningAsRoot() ? kBuildUid : ::getuid());
+    EXPECT_THAT(log_, ElementsAre("done"));
+    // Nothing stays mounted on the host once the build is over.
+    EXPECT_THAT(readFile("/proc/self/mountinfo"), Not(HasSubstr(root_)));
+}
+
+TEST_F(SandboxTest, TheStoreDirHoldsOnlyTheInputsAndIsGroupWritableAndSticky) {
+    auto result = runInSandbox(
+        shell("ls " + store_ + "; cat " + input_ + "/data; stat -c '%a %g' " + store_));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre(kInputName, "input data", "1775 " + std::to_string(insideGid())));
+}
+
+TEST_F(SandboxTest, BuilderIsPidOneInBuildAsTheBuildUserOnLocalhost) {
+    auto result = runInSandbox(shell("echo $$; pwd; id -u; id -G; uname -n"));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre("1", "/build", std::to_string(insideUid()),
+                                  std::to_string(insideGid()), "localhost"));
+}
+
+TEST_F(SandboxTest, EnvironmentIsExactlyTheConfiguredOne) {
+    SandboxConfig config = shell("");
+    config.builder = "/usr/bin/env";
+    config.args = {};
+    config.env = {{"A", "1"}, {"B", "two words"}, {"PATH", "/path-not-set"}};
+    ASSERT_TRUE(runInSandbox(config).succeeded());
+    EXPECT_THAT(log_, ElementsAre("A=1", "B=two words", "PATH=/path-not-set"));
+}
+
+TEST_F(SandboxTest, EtcHoldsTheSyntheticFiles) {
+    auto result = runInSandbox(shell("ls /etc; grep nixbld /etc/passwd; cat /etc/hosts"));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    std::string user = "nixbld:x:" + std::to_string(insideUid()) + ":" +
+                       std::to_string(insideGid()) + ":purist build user:/build:/noshell";
+    EXPECT_THAT(log_, ElementsAre("group", "hosts", "passwd", user, "127.0.0.1 localhost",
+                                  "::1 localhost"));
+}
+
+TEST_F(SandboxTest, DevHasTheMinimalWorkingSet) {
+    auto result = runInSandbox(
+        shell("ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 3 /dev/urandom | wc -c; "
+              "touch /dev/shm/ok && echo shm; test -c /dev/pts/ptmx && echo pts"));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre("fd full null ptmx pts random shm stderr stdin stdout tty "
+                                  "urandom zero ",
+                                  "3", "shm", "pts"));
+}
+
+TEST_F(SandboxTest, OnlyTheStoreDirBuildTmpAndShmAreWritable) {
+    auto result = runInSandbox(
+        shell("for d in / /etc /dev /usr " + store_ +
+              " /build /tmp /dev/shm; do "
+              "touch $d/probe 2>/dev/null && echo \"$d yes\" || echo \"$d no\"; done"));
+    ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_,
+                ElementsAre("/ no", "/etc no", runningAsRoot() ? "/dev no" : "/dev yes", "/usr no",
+                            store_ + " yes", "/build yes", "/tmp yes", "/dev/shm yes"));
+}
+
+// The caller may block or ignore signals and hold descriptors without O_CLOEXEC; none of it
+// reaches the builder, which has no capability left and runs under seccomp.
+TEST_F(SandboxTest, BuilderStartsWithCleanProcessState) {
+    struct sigaction ignore {
+    }, previous{};
+    ignore.sa_handler = SIG_IGN;
+    ASSERT_EQ(::sigaction(SIGPIPE, &ignore, &previous), 0);
+    int leaked = ::open("/dev/null", O_RDONLY); // deliberately without O_CLOEXEC
+    ASSERT_GE(leaked, 0);
+    SandboxConfig config = shell("");
+    config.builder = "/bin/cat";
+    config.args = {"/proc/self/status"};
+    auto result = runInSandbox(config);
+    ::close(leaked);
+    ::sigaction(SIGPIPE, &previous, nullptr);
+    ASSERT_TRUE(result.succeeded());
+    EXPECT_THAT(log_, Contains("SigBlk:\t0000000000000000"));
+    EXPECT_THAT(log_, Contains("SigIgn:\t0000000000000000"));
+    EXPECT_THAT(log_, Contains("CapEff:\t0000000000000000"));
+    EXPECT_THAT(log_, Contains("NoNewPrivs:\t1"));
+    EXPECT_THAT(log_, Contains("Seccomp:\t2"));
+
+    log_.clear();
+    freshRoot();
+    config.builder = "/bin/ls";
+    config.args = {"/proc/self/fd"};
+    ASSERT_TRUE(runInSandbox(config).succeeded());
+    EXPECT_THAT(log_, ElementsAre("0", "1", "2", "3")); // 3: ls's own directory handle
+}
+
+TEST_F(SandboxTest, ExitCodeAndLogAreReported) {
+    std::string logPath = dir_.path() + "/build.log";
+    SandboxConfig config =
+        shell("printf '\\033[31mred\\033[0m\\n\\033[3sstarting\\033[q\\n' ; echo oops >&2; exit 3");
+    config.logPath = logPath;
+    auto result = runInSandbox(config);
+    EXPECT_EQ(result.exitCode, 3);
+    EXPECT_FALSE(result.succeeded());
+    EXPECT_THAT(log_, ElementsAre("red", "starting", "oops"));
+    EXPECT_EQ(readFile(logPath), "red\nstarting\noops\n");
+}
+
+TEST_F(SandboxTest, AMissingBuilderIsABuildFailureNotASandboxError) {
+    SandboxConfig config = shell("");
+    config.builder = "/no/such/builder";
+    auto result = runInSandbox(config);
+    EXPECT_EQ(result.exitCode, 127);
+    ASSERT_EQ(log_.size(), 1u);
+    EXPECT_THAT(log_[0], HasSubstr("cannot execute builder '/no/such/builder'"));
+}
+
+TEST_F(SandboxTest, SetupFailuresNameTheStepAndPath) {
+    SandboxConfig config = shell("true");
+    config.mounts.push_back({"/no/such/source", "/opt/x", true, false});
+    try {
+        runInSandbox(config);
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("'/no/such/source'"));
+        EXPECT_THAT(e.what(), HasSubstr("No such file or directory"));
+    }
+}
+
+TEST_F(SandboxTest, OptionalMissingSandboxPathsAreSkipped) {
+    SandboxConfig config = shell("test -e /opt/x || echo skipped");
+    config.mounts.push_back({"/no/such/source", "/opt/x", true, true});
+    ASSERT_TRUE(runInSandbox(config).succeeded());
+    EXPECT_THAT(log_, ElementsAre("skipped"));
+}
+
+TEST_F(SandboxTest, SandboxPathsMayBeFilesAndReadWrite) {
+    std::string file = dir_.path() + "/config.txt";
+    std::string shared = dir_.path() + "/rw";
+    testing::makeFile(file, "setting\n");
+    std::filesystem::create_directory(shared);
+    ::chmod(shared.c_str(), 0777);
+    SandboxConfig config = shell("cat /etc/extra.conf; echo hello > /rw/out && echo wrote");
+    config.mounts.push_back({file, "/etc/extra.conf", true, false});
+    config.mounts.push_back({shared, "/rw", false, false});
+    ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre("setting", "wrote"));
+    EXPECT_EQ(readFile(shared + "/out"), "hello\n");
+}
+
+TEST_F(SandboxTest, InvalidConfigurationsAreRefusedBeforeAnythingRuns) {
+    struct Case {
+        const char* name;
+        std::function<void(SandboxConfig&)> spoil;
+    };
+    const Case cases[] = {
+        {"relative builder", [](SandboxConfig& c) { c.builder = "sh"; }},
+        {"non-empty root", [&](SandboxConfig&) { testing::makeFile(root_ + "/left-over", ""); }},
+        {"target with ..",
+         [](SandboxConfig& c) {
+             c.mounts.push_back({"/usr", "/a/../b"});
+         }},
+        {"relative store dir", [](SandboxConfig& c) { c.storeDir = "store"; }},
+        {"uid without gid", [](SandboxConfig& c) { c.buildUid = 30001, c.buildGid.reset(); }},
+        {"root build user", [](SandboxConfig& c) { c.buildUid = 0, c.buildGid = 0; }},
+        {"missing build dir", [](SandboxConfig& c) { c.buildDir = "/no/such/dir"; }},
+    };
+    for (const auto& c : cases) {
+        SandboxConfig config = shell("echo ran");
+        c.spoil(config);
+        EXPECT_THROW(runInSandbox(config), SandboxError) << c.name;
+        EXPECT_TRUE(log_.empty()) << c.name;
+        std::filesystem::remove(root_ + "/left-over");
+    }
+}
+
+TEST_F(SandboxTest, HostNetworkKeepsInterfacesAndAddsResolvConf) {
+    if (::access("/etc/resolv.conf", R_OK) != 0) GTEST_SKIP() << "the host has no resolv.conf";
+    int hostInterfaces = 0;
+    if (struct if_nameindex* list = ::if_nameindex()) {
+        for (struct if_nameindex* i = list; i->if_index; ++i)
+            ++hostInterfaces;
+        ::if_freenameindex(list);
+    }
+    SandboxConfig config = shell("test -s /etc/resolv.conf && echo resolv; "
+                                 "tail -n +3 /proc/net/dev | wc -l");
+    config.hostNetwork = true;
+    ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre("resolv", std::to_string(hostInterfaces)));
+
+    log_.clear();
+    freshRoot();
+    config.hostNetwork = false;
+    ASSERT_TRUE(runInSandbox(config).succeeded());
+    EXPECT_THAT(log_, ElementsAre("1")); // only lo
+}
+
+TEST_F(SandboxTest, OffModeRunsOnTheHostInTheBuildDir) {
+    ::chmod(build_.c_str(), 0755);
+    SandboxConfig config = shell("pwd; test $$ != 1 && echo not-pid-1; id -u; echo x > made");
+    config.isolate = false;
+    ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
+    EXPECT_THAT(log_, ElementsAre(build_, "not-pid-1",
+                                  std::to_string(runningAsRoot() ? kBuildUid : ::getuid())));
+    EXPECT_EQ(readFile(build_ + "/made"), "x\n");
+}
+
+TEST_F(SandboxTest, OffModeReportsTheKillingSignal) {
+    SandboxConfig config = shell("kill -KILL $$");
+    config.isolate = false;
+    auto result = runInSandbox(config);
+    EXPECT_EQ(result.signal, SIGKILL);
+    EXPECT_FALSE(result.succeeded());
+}
+
+// purist killed with SIGKILL mid-build (no destructor runs): the build, daemons included,
+// must die with it.
+TEST_F(SandboxTest, TheBuildDiesWithItsCaller) {
+    for (bool strict : {true, false}) {
+        SCOPED_TRACE(strict ? "strict" : "off");
+        freshRoot();
+        ::chmod(build_.c_str(), 0755);
+        std::string heartbeat = build_ + "/heartbeat";
+        std::filesystem::remove(heartbeat);
+        // The heartbeat comes from a daemon (its own session), the builder just waits.
+        SandboxConfig config = shell("setsid sh -c 'while :; do echo . >> heartbeat; "
+                                     "sleep 0.05; done' & sleep 60");
+        config.isolate = strict;
+        pid_t caller = ::fork();
+        ASSERT_NE(caller, -1);
+        if (caller == 0) {
+            try {
+                runInSandbox(config);
+            } catch (...) {
+            }
+            ::_exit(0);
+        }
+        for (int i = 0; i < 200 && !std::filesystem::exists(heartbeat); ++i)
+            std::this_thread::sleep_for(25ms);
+        ASSERT_TRUE(std::filesystem::exists(heartbeat)) << "the build never started";
+        ::kill(caller, SIGKILL);
+        ::waitpid(caller, nullptr, 0);
+        std::this_thread::sleep_for(500ms);
+        auto before = std::filesystem::file_size(heartbeat);
+        std::this_thread::sleep_for(500ms);
+        EXPECT_EQ(std::filesystem::file_size(heartbeat), before) << "the build outlived purist";
+    }
+}
+
+// Two builds from two threads: the quick one must not wait for the slow one, which it
+// would if the slow build's processes held the quick one's log pipe open.
+TEST_F(SandboxTest, ConcurrentBuildsKeepTheirLogsApart) {
+    TempDir other("purist-sandbox-test-");
+    ::chmod(other.path().c_str(), 0755);
+    std::string otherRoot = other.path() + "/root", otherBuild = other.path() + "/build";
+    std::filesystem::create_directory(otherRoot);
+    std::filesystem::create_directory(otherBuild);
+
+    std::vector<std::string> slowLog;
+    SandboxConfig slow = shell("echo slow; sleep 3");
+    slow.onLogLine = [&](std::string_view line) { slowLog.emplace_back(line); };
+    SandboxResult slowResult;
+    std::thread slowThread([&] { slowResult = runInSandbox(slow); });
+    std::this_thread::sleep_for(200ms);
+
+    SandboxConfig quick = shell("echo quick");
+    quick.sandboxRoot = otherRoot;
+    quick.buildDir = otherBuild;
+    if (runningAsRoot()) quick.buildUid = kBuildUid + 1;
+    auto quickResult = runInSandbox(quick);
+    slowThread.join();
+
+    EXPECT_TRUE(quickResult.succeeded());
+    EXPECT_LT(quickResult.elapsed, 2500ms); // waiting for the slow build would take 2.8 s
+    EXPECT_TRUE(slowResult.succeeded());
+    EXPECT_THAT(log_, ElementsAre("quick"));
+    EXPECT_THAT(slowLog, ElementsAre("slow"));
+}
+
+} // namespace
+} // namespace purist::sandbox
