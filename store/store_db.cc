@@ -73,7 +73,7 @@ create table if not exists PuristMeta (
 // big one the price of the scans. A recursive CTE was measured as the first way too: it
 // is no faster per path, and it cannot stop part-way through one node's rows, so even
 // with LIMIT the referrers-closure of glibc (60,000 referrers) cost 90 ms before the
-// limit applied. Without a limit it took 6 times the hybrid's time for a 73,000-path
+// limit applied. Without a limit it took 4 to 6 times the hybrid's time for a 73,000-path
 // closure.
 constexpr int64_t kSqlWalkLimit = 4096;
 
