@@ -30,4 +30,7 @@ LocalStore openStore(const GlobalOptions& options, Database::Mode mode = Databas
 /// Adds `purist store ...`.
 void addStoreCommands(CLI::App& app, GlobalOptions& options);
 
+/// Adds `purist check`, `purist why` and `purist audit [history]`.
+void addCheckCommands(CLI::App& app, GlobalOptions& options);
+
 } // namespace purist::cli

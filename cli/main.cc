@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
     GlobalOptions options;
     addGlobalOptions(app, options);
     addStoreCommands(app, options);
+    addCheckCommands(app, options);
 
     try {
         app.parse(argc, argv);

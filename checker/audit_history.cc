@@ -1,0 +1,111 @@
+#include "checker/audit_history.h"
+
+#include "base/error.h"
+
+namespace purist::checker {
+
+void AuditHistory::createTables() {
+    db_.exec(R"(
+create table if not exists PuristAudits (
+    id       integer primary key autoincrement not null,
+    time     integer not null,
+    policy   text not null,
+    paths    integer not null,
+    errors   integer not null,
+    warnings integer not null,
+    infos    integer not null
+);
+create table if not exists PuristAuditFindings (
+    audit       integer not null references PuristAudits(id) on delete cascade,
+    fingerprint text not null,
+    rule        text not null,
+    severity    integer not null,
+    path        text not null,
+    offender    text not null,
+    accepted    integer not null
+);
+create index if not exists IndexPuristAuditFindings on PuristAuditFindings(audit);
+)");
+}
+
+bool AuditHistory::exists() {
+    Statement query(
+        db_, "select count(*) from sqlite_master where type = 'table' and name = 'PuristAudits'");
+    return query.step() && query.columnInt(0) > 0;
+}
+
+int64_t AuditHistory::record(const Report& report, int64_t time, int64_t paths) {
+    int64_t counts[3] = {0, 0, 0};
+    for (const auto& f : report.findings)
+        if (!f.waiverReason && !f.inBaseline) ++counts[static_cast<int>(f.severity)];
+    std::string policy;
+    for (const auto& file : report.policyFiles)
+        policy += (policy.empty() ? "" : " ") + file;
+    Transaction transaction(db_);
+    Statement insertRun(db_,
+                        "insert into PuristAudits (time, policy, paths, errors, warnings, infos) "
+                        "values (?, ?, ?, ?, ?, ?)");
+    insertRun.bind(1, time)
+        .bind(2, std::string_view(policy))
+        .bind(3, paths)
+        .bind(4, counts[2])
+        .bind(5, counts[1])
+        .bind(6, counts[0]);
+    insertRun.run();
+    int64_t id = db_.lastInsertRowId();
+    Statement insertFinding(db_, "insert into PuristAuditFindings "
+                                 "(audit, fingerprint, rule, severity, path, offender, accepted) "
+                                 "values (?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& f : report.findings) {
+        insertFinding.bind(1, id)
+            .bind(2, std::string_view(f.fingerprint))
+            .bind(3, std::string_view(f.ruleId))
+            .bind(4, static_cast<int64_t>(f.severity))
+            .bind(5, std::string_view(f.path))
+            .bind(6, std::string_view(f.offender))
+            .bind(7, static_cast<int64_t>(f.waiverReason || f.inBaseline));
+        insertFinding.run();
+    }
+    transaction.commit();
+    return id;
+}
+
+std::set<std::string> AuditHistory::fingerprints(int64_t id) {
+    std::set<std::string> result;
+    Statement query(db_, "select fingerprint from PuristAuditFindings where audit = ?");
+    query.bind(1, id);
+    while (query.step())
+        result.insert(query.columnText(0));
+    return result;
+}
+
+std::vector<AuditRun> AuditHistory::runs() {
+    std::vector<AuditRun> result;
+    if (!exists()) return result;
+    Statement query(
+        db_,
+        "select id, time, policy, paths, errors, warnings, infos from PuristAudits order by id");
+    while (query.step()) {
+        AuditRun run;
+        run.id = query.columnInt(0);
+        run.time = query.columnInt(1);
+        run.policy = query.columnText(2);
+        run.paths = query.columnInt(3);
+        run.errors = query.columnInt(4);
+        run.warnings = query.columnInt(5);
+        run.infos = query.columnInt(6);
+        result.push_back(std::move(run));
+    }
+    std::set<std::string> previous;
+    for (size_t i = 0; i < result.size(); ++i) {
+        std::set<std::string> current = fingerprints(result[i].id);
+        for (const auto& fp : current)
+            result[i].added += previous.count(fp) ? 0 : 1;
+        for (const auto& fp : previous)
+            result[i].fixed += current.count(fp) ? 0 : 1;
+        previous = std::move(current);
+    }
+    return result;
+}
+
+} // namespace purist::checker

@@ -1,0 +1,46 @@
+#pragma once
+// The audit history: every `purist audit` run and its findings, in purist's own tables of
+// the store DB (PuristAudits, PuristAuditFindings), so `purist audit history` can show
+// how findings changed between runs.
+
+#include "checker/report.h"
+#include "store/sqlite.h"
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace purist::checker {
+
+struct AuditRun {
+    int64_t id = 0;
+    int64_t time = 0;   ///< seconds since the epoch
+    std::string policy; ///< the policy files, space-separated
+    int64_t paths = 0;
+    int64_t errors = 0, warnings = 0, infos = 0; ///< findings neither waived nor in the baseline
+    size_t added = 0;                            ///< fingerprints not in the previous run
+    size_t fixed = 0;                            ///< fingerprints of the previous run that are gone
+};
+
+/// Reads and writes the history tables of one DB connection. Not thread-safe.
+class AuditHistory {
+public:
+    explicit AuditHistory(Database& db) : db_(db) {}
+
+    /// Creates the tables if missing (needs a writable DB). Throws StoreError.
+    void createTables();
+    /// True if the tables exist (a Nix store's DB never has them).
+    bool exists();
+    /// Records `report` as one run in one transaction; returns its id.
+    int64_t record(const Report& report, int64_t time, int64_t paths);
+    /// Every run, oldest first, with what changed since the run before.
+    std::vector<AuditRun> runs();
+    /// The fingerprints recorded for run `id`.
+    std::set<std::string> fingerprints(int64_t id);
+
+private:
+    Database& db_;
+};
+
+} // namespace purist::checker

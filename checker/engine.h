@@ -1,0 +1,86 @@
+#pragma once
+// The checker engine: evaluates a policy's rules over store paths and produces a Report
+// whose every finding carries its evidence (reference chains with file and offset, the
+// file and offset of a content hit, the entries with wrong metadata).
+
+#include "checker/report.h"
+#include "rules/rule.h"
+#include "store/store_db.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace purist::checker {
+
+/// What the engine reads of a store. The graph must outlive the Checker.
+struct StoreView {
+    std::string storeDir;     ///< the logical store dir that paths are printed with
+    std::string realStoreDir; ///< where the paths' files are on this machine
+    const RefGraph* graph = nullptr;
+};
+
+struct CheckOptions {
+    Severity failOn = Severity::Error;
+    /// The day waivers are compared with (YYYY-MM-DD, UTC); empty means today.
+    std::string today;
+    /// Fingerprints of accepted findings (--baseline): marked, and they do not fail the run.
+    std::set<std::string> baseline;
+    /// Scan referrers' files for the file and offset of every chain hop.
+    bool evidence = true;
+    /// Record each checked path's closure in the report (for the HTML picture). Off for
+    /// whole-store audits, where it would repeat the store once per path.
+    bool closures = true;
+    /// At most this many sites (files, entries) per finding; the message says how many more.
+    size_t maxSites = 20;
+    /// Called after each checked path with (done, total); for progress bars.
+    std::function<void(size_t, size_t)> progress;
+};
+
+/// Compiles a policy against a store graph once (RE2 sets for every selector and name
+/// list, a content scanner for every forbid-content pattern) and checks paths with it.
+/// `policy` and the graph must outlive the Checker. Not thread-safe.
+class Checker {
+public:
+    Checker(const rules::Policy& policy, StoreView store);
+    ~Checker();
+    Checker(const Checker&) = delete;
+    Checker& operator=(const Checker&) = delete;
+
+    /// Checks the graph nodes `nodes` against every rule that selects them, then applies
+    /// waivers (an expired one is itself a `purist/expired-waiver` finding) and the
+    /// baseline. Findings are ordered by rule (policy order), path and offender. Throws
+    /// SysError if a path's files cannot be read for a content or permission rule.
+    Report check(const std::vector<uint32_t>& nodes, const CheckOptions& options);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// The rule id of findings about expired waivers.
+inline constexpr const char* kExpiredWaiverRule = "purist/expired-waiver";
+
+/// A store path's name without its hash part (`/s/<hash>-hello` → `hello`); other strings
+/// unchanged.
+std::string nameWithoutHash(const std::string& path);
+
+/// Stable across rebuilds: a SHA-256 over the rule id, the checked path's name and the
+/// offender's name (hash parts removed), first 32 hex digits.
+std::string fingerprintOf(const std::string& ruleId, const std::string& path,
+                          const std::string& offender);
+
+/// Fills `{placeholder}`s of `templ` from `values`; unknown ones are left as written.
+std::string formatMessage(const std::string& templ,
+                          const std::vector<std::pair<std::string, std::string>>& values);
+
+/// The report's severity for a rule's.
+Severity reportSeverity(rules::Severity severity);
+
+/// Today's date, UTC, YYYY-MM-DD.
+std::string todayUtc();
+
+} // namespace purist::checker

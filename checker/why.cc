@@ -1,0 +1,179 @@
+#include "checker/why.h"
+
+#include "checker/evidence.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <set>
+
+namespace purist::checker {
+
+namespace {
+
+std::string baseNameOf(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+struct Walker {
+    const RefGraph& graph;
+    const StoreView& store;
+    uint32_t to;
+    size_t limit;
+    std::vector<bool> canReach, onStack;
+    std::vector<uint32_t> stack;
+    WhyResult& result;
+
+    std::string print(uint32_t n) const { return store.storeDir + "/" + graph.paths[n].baseName(); }
+
+    // Depth-first over nodes that can reach `to`, so no branch is explored in vain.
+    void visit(uint32_t n) {
+        if (result.truncated) return;
+        if (n == to) {
+            if (result.chains.size() >= limit) {
+                result.truncated = true;
+                return;
+            }
+            std::vector<ChainHop> chain;
+            for (size_t i = 0; i + 1 < stack.size(); ++i)
+                chain.push_back(ChainHop{print(stack[i]), print(stack[i + 1]), "", 0, ""});
+            result.chains.push_back(std::move(chain));
+            return;
+        }
+        for (uint32_t i = graph.refStart[n]; i < graph.refStart[n + 1]; ++i) {
+            uint32_t m = graph.refs[i];
+            if (m == n || !canReach[m] || onStack[m]) continue;
+            onStack[m] = true;
+            stack.push_back(m);
+            visit(m);
+            stack.pop_back();
+            onStack[m] = false;
+        }
+    }
+};
+
+} // namespace
+
+WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool all, size_t limit,
+                     bool evidence) {
+    const RefGraph& graph = *store.graph;
+    WhyResult result;
+    if (from == to) return result;
+    if (!all) {
+        std::vector<int64_t> parent(graph.size(), -1);
+        std::vector<uint32_t> queue{from};
+        parent[from] = from;
+        for (size_t head = 0; head < queue.size() && parent[to] < 0; ++head) {
+            uint32_t x = queue[head];
+            for (uint32_t i = graph.refStart[x]; i < graph.refStart[x + 1]; ++i) {
+                uint32_t y = graph.refs[i];
+                if (parent[y] >= 0) continue;
+                parent[y] = x;
+                queue.push_back(y);
+            }
+        }
+        if (parent[to] < 0) return result;
+        std::vector<ChainHop> chain;
+        for (uint32_t n = to; n != from; n = static_cast<uint32_t>(parent[n]))
+            chain.push_back(ChainHop{store.storeDir + "/" + graph.paths[parent[n]].baseName(),
+                                     store.storeDir + "/" + graph.paths[n].baseName(), "", 0, ""});
+        std::reverse(chain.begin(), chain.end());
+        result.chains.push_back(std::move(chain));
+    } else {
+        // Nodes from which `to` is reachable: a backward pass over the edges.
+        std::vector<std::vector<uint32_t>> referrers(graph.size());
+        for (uint32_t n = 0; n < graph.size(); ++n)
+            for (uint32_t i = graph.refStart[n]; i < graph.refStart[n + 1]; ++i)
+                if (graph.refs[i] != n) referrers[graph.refs[i]].push_back(n);
+        std::vector<bool> canReach(graph.size(), false);
+        std::vector<uint32_t> queue{to};
+        canReach[to] = true;
+        for (size_t head = 0; head < queue.size(); ++head)
+            for (uint32_t y : referrers[queue[head]])
+                if (!canReach[y]) {
+                    canReach[y] = true;
+                    queue.push_back(y);
+                }
+        if (!canReach[from]) return result;
+        Walker walker{
+            graph,  store, to, limit, std::move(canReach), std::vector<bool>(graph.size(), false),
+            {from}, result};
+        walker.onStack[from] = true;
+        walker.visit(from);
+        std::stable_sort(result.chains.begin(), result.chains.end(),
+                         [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    }
+    if (evidence) {
+        std::map<std::string, std::set<std::string>> wanted;
+        for (const auto& chain : result.chains)
+            for (const auto& hop : chain)
+                wanted[hop.from].insert(baseNameOf(hop.to).substr(0, 32));
+        std::map<std::string, std::map<std::string, ReferenceEvidence>> found;
+        for (const auto& [referrer, parts] : wanted)
+            found[referrer] =
+                locateReferences(store.realStoreDir + "/" + baseNameOf(referrer),
+                                 std::vector<std::string>(parts.begin(), parts.end()));
+        for (auto& chain : result.chains)
+            for (auto& hop : chain) {
+                auto& sites = found[hop.from];
+                auto it = sites.find(baseNameOf(hop.to).substr(0, 32));
+                if (it == sites.end()) continue;
+                hop.file = it->second.file;
+                hop.offset = it->second.offset;
+                hop.excerpt = it->second.excerpt;
+            }
+    }
+    return result;
+}
+
+namespace {
+
+struct TreeNode {
+    const ChainHop* hop = nullptr; // the hop that leads here
+    std::vector<std::pair<std::string, std::unique_ptr<TreeNode>>> children; // by target path
+};
+
+void draw(const TreeNode& node, const std::string& indent, std::string& out) {
+    for (size_t i = 0; i < node.children.size(); ++i) {
+        bool last = i + 1 == node.children.size();
+        const TreeNode& child = *node.children[i].second;
+        const ChainHop& hop = *child.hop;
+        out += indent + (last ? "└───" : "├───");
+        if (hop.file.empty() && hop.excerpt.empty())
+            out += "(reference recorded in the store DB; not found in the files)";
+        else
+            out += (hop.file.empty() ? std::string(".") : hop.file) + " at byte " +
+                   std::to_string(hop.offset) + ": …" + hop.excerpt + "…";
+        out += "\n";
+        std::string next = indent + (last ? "    " : "│   ");
+        out += next + "→ " + hop.to + "\n";
+        draw(child, next, out);
+    }
+}
+
+} // namespace
+
+std::string renderWhyTree(const WhyResult& result) {
+    if (result.chains.empty()) return "";
+    TreeNode root;
+    for (const auto& chain : result.chains) {
+        TreeNode* node = &root;
+        for (const auto& hop : chain) {
+            auto it = std::find_if(node->children.begin(), node->children.end(),
+                                   [&](const auto& c) { return c.first == hop.to; });
+            if (it == node->children.end()) {
+                auto child = std::make_unique<TreeNode>();
+                child->hop = &hop;
+                node->children.emplace_back(hop.to, std::move(child));
+                it = node->children.end() - 1;
+            }
+            node = it->second.get();
+        }
+    }
+    std::string out = result.chains.front().front().from + "\n";
+    draw(root, "", out);
+    if (result.truncated) out += "(more chains exist; the list stops here)\n";
+    return out;
+}
+
+} // namespace purist::checker

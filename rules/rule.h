@@ -1,0 +1,128 @@
+#pragma once
+// A rule of the policy language, parsed and compiled: what it selects, what it checks,
+// and how a finding is worded. See docs/rules.md for the YAML it comes from.
+
+#include <re2/re2.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace purist::rules {
+
+/// How serious a rule's findings are. Ordered: a run fails on findings at or above a level.
+enum class Severity { Info = 0, Warning = 1, Error = 2 };
+
+/// Where something was written: a file and a 1-based line and column (0 when unknown).
+struct SourceLocation {
+    std::string file;
+    int line = 0;
+    int column = 0;
+    /// `file:line:column`, or `file` when the position is unknown.
+    std::string describe() const;
+};
+
+/// An RE2 pattern with the text it was written as. Compiled once, then shared read-only;
+/// RE2 matching is thread-safe.
+struct Pattern {
+    std::string source;
+    std::shared_ptr<const re2::RE2> re;
+};
+
+/// Which store paths a rule applies to. Empty `names` and `paths` select every path.
+struct Selector {
+    std::vector<Pattern> names;   ///< RE2, searched in the name (the base name minus its hash)
+    std::vector<Pattern> paths;   ///< RE2, searched in the full store path
+    std::vector<Pattern> exclude; ///< RE2, searched in the name and in the full path
+    /// Output names (`out`, `dev`, `lib`, ...), read from the store path's name; empty: all.
+    std::vector<std::string> outputs;
+};
+
+/// A set of store paths named by name patterns or exactly by store path.
+struct PathSet {
+    std::vector<Pattern> names;     ///< RE2, searched in the name of the candidate
+    std::vector<std::string> paths; ///< full store paths or base names, compared exactly
+};
+
+/// forbid-requisites / forbid-references: no requisite (or direct reference) may be in the set.
+struct ForbidCheck {
+    bool transitive = true; ///< requisites (the closure) rather than direct references
+    PathSet forbidden;
+};
+
+/// allow-only-requisites / allow-only-references: every requisite (or reference) must be in
+/// the set; the checked path itself is always allowed.
+struct AllowOnlyCheck {
+    bool transitive = true;
+    PathSet allowed;
+};
+
+/// max-closure-size, max-closure-paths, max-size.
+struct LimitCheck {
+    enum class Kind { ClosureSize, ClosurePaths, Size };
+    Kind kind = Kind::ClosureSize;
+    uint64_t limit = 0; ///< bytes (sizes are NAR sizes) or a path count
+};
+
+/// forbid-content: no pattern may occur in the bytes of any file (or symlink target) of the
+/// checked path.
+struct ContentCheck {
+    std::vector<Pattern> patterns;
+    /// RE2 patterns over the file's path inside the store path; files matching one are
+    /// skipped (e.g. documentation that may mention /usr/bin).
+    std::vector<Pattern> skipFiles;
+};
+
+/// store-permissions: the store dir's mode and ownership, and the metadata of every entry
+/// of the checked paths, as canonicalisation leaves it.
+struct PermissionsCheck {
+    std::optional<unsigned> storeDirMode; ///< e.g. 01735
+    std::optional<std::string> storeDirOwner;
+    std::optional<std::string> storeDirGroup;
+    bool noWorldWritable = true;
+    bool noSetuid = true;             ///< neither setuid nor setgid nor sticky on entries
+    bool canonicalMtime = true;       ///< every entry's mtime is 1
+    bool canonicalModes = true;       ///< files 0444 / 0555, directories 0555
+    std::optional<std::string> owner; ///< user that must own every entry
+    std::optional<std::string> group; ///< group that must own every entry
+};
+
+using Check = std::variant<ForbidCheck, AllowOnlyCheck, LimitCheck, ContentCheck, PermissionsCheck>;
+
+/// The YAML key naming `check`'s kind, e.g. "forbid-requisites".
+std::string checkKindName(const Check& check);
+
+/// One compiled rule. Immutable after loading; safe to share between threads.
+struct Rule {
+    std::string id;
+    Severity severity = Severity::Error;
+    /// The message template; placeholders: {rule}, {path}, {name}, {offender},
+    /// {offender_name}, {size}, {limit}, {count}, {file}, {offset}, {match}.
+    std::string message;
+    std::string help;
+    Selector match;
+    Check check;
+    SourceLocation location; ///< where `id` was written
+};
+
+/// A waiver: findings of rule `ruleId` on paths matching `path` are accepted, with `reason`,
+/// until the end of day `expires` (UTC, YYYY-MM-DD).
+struct Waiver {
+    std::string ruleId;
+    Pattern path;
+    std::string reason;
+    std::string expires; ///< YYYY-MM-DD
+    SourceLocation location;
+};
+
+/// Everything loaded from one or more policy files. Immutable after loading.
+struct Policy {
+    std::vector<Rule> rules;
+    std::vector<Waiver> waivers;
+    std::vector<std::string> files; ///< the files it was loaded from, in order
+};
+
+} // namespace purist::rules

@@ -1,0 +1,635 @@
+#include "rules/rule_loader.h"
+
+#include "base/error.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace purist::rules {
+
+std::string SourceLocation::describe() const {
+    if (line <= 0) return file;
+    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+std::string checkKindName(const Check& check) {
+    struct Namer {
+        std::string operator()(const ForbidCheck& c) const {
+            return c.transitive ? "forbid-requisites" : "forbid-references";
+        }
+        std::string operator()(const AllowOnlyCheck& c) const {
+            return c.transitive ? "allow-only-requisites" : "allow-only-references";
+        }
+        std::string operator()(const LimitCheck& c) const {
+            switch (c.kind) {
+            case LimitCheck::Kind::ClosureSize:
+                return "max-closure-size";
+            case LimitCheck::Kind::ClosurePaths:
+                return "max-closure-paths";
+            case LimitCheck::Kind::Size:
+                return "max-size";
+            }
+            return "max-size";
+        }
+        std::string operator()(const ContentCheck&) const { return "forbid-content"; }
+        std::string operator()(const PermissionsCheck&) const { return "store-permissions"; }
+    };
+    return std::visit(Namer{}, check);
+}
+
+const std::vector<std::string>& messagePlaceholders() {
+    static const std::vector<std::string> names = {"rule",          "path",   "name",  "offender",
+                                                   "offender_name", "size",   "limit", "count",
+                                                   "file",          "offset", "match"};
+    return names;
+}
+
+std::optional<uint64_t> parseSize(std::string_view text, std::string& error) {
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0) {
+        error = "size '" + std::string(text) +
+                "' must be a byte count or a count with a unit: B, KiB, MiB, GiB, TiB";
+        return std::nullopt;
+    }
+    uint64_t value = 0;
+    for (size_t i = 0; i < digits; ++i) {
+        uint64_t digit = static_cast<uint64_t>(text[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10) {
+            error = "size '" + std::string(text) + "' is too large";
+            return std::nullopt;
+        }
+        value = value * 10 + digit;
+    }
+    std::string_view unit = text.substr(digits);
+    if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+    static const std::map<std::string_view, unsigned> shifts = {
+        {"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}};
+    auto it = shifts.find(unit);
+    if (it == shifts.end()) {
+        static const std::set<std::string_view> decimal = {"kB", "KB", "MB", "GB", "TB",
+                                                           "k",  "K",  "M",  "G",  "T"};
+        if (decimal.count(unit))
+            error = "size '" + std::string(text) + "': unit '" + std::string(unit) +
+                    "' is ambiguous (powers of 1000 or 1024?); use KiB, MiB, GiB or TiB "
+                    "(powers of 1024) or a plain byte count";
+        else
+            error = "size '" + std::string(text) + "': unknown unit '" + std::string(unit) +
+                    "'; use B, KiB, MiB, GiB or TiB";
+        return std::nullopt;
+    }
+    if (it->second > 0 && value > (UINT64_MAX >> it->second)) {
+        error = "size '" + std::string(text) + "' is too large";
+        return std::nullopt;
+    }
+    return value << it->second;
+}
+
+ScalarType resolveScalarType(const YAML::Node& scalar) {
+    // Quoted scalars carry the non-specific tag "!"; plain ones "?". An explicit tag such as
+    // !!str is honoured too.
+    const std::string& tag = scalar.Tag();
+    if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::String;
+    const std::string& v = scalar.Scalar();
+    static const std::regex nullRe("^(~|null|Null|NULL|)$");
+    static const std::regex boolRe("^(true|True|TRUE|false|False|FALSE)$");
+    static const std::regex intRe("^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$");
+    static const std::regex floatRe("^([-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
+                                    "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$");
+    if (std::regex_match(v, nullRe)) return ScalarType::Null;
+    if (std::regex_match(v, boolRe)) return ScalarType::Bool;
+    if (std::regex_match(v, intRe)) return ScalarType::Int;
+    if (std::regex_match(v, floatRe)) return ScalarType::Float;
+    return ScalarType::String;
+}
+
+namespace {
+
+SourceLocation locationOf(const std::string& file, const YAML::Node& node) {
+    const YAML::Mark mark = node.Mark();
+    if (mark.line < 0) return {file, 0, 0};
+    return {file, mark.line + 1, mark.column + 1};
+}
+
+[[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& message) {
+    SourceLocation loc = locationOf(file, at);
+    throw ConfigError(file, loc.line, loc.column, message);
+}
+
+std::string describeType(const YAML::Node& node) {
+    switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Null:
+        return "nothing";
+    case YAML::NodeType::Undefined:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        break;
+    }
+    switch (resolveScalarType(node)) {
+    case ScalarType::Null:
+        return "null";
+    case ScalarType::Bool:
+        return "a boolean";
+    case ScalarType::Int:
+        return "an integer";
+    case ScalarType::Float:
+        return "a number";
+    case ScalarType::String:
+        return "a string";
+    }
+    return "a scalar";
+}
+
+std::string expectString(const std::string& file, const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
+        fail(file, node, what + " must be a string, not " + describeType(node));
+    return node.Scalar();
+}
+
+bool expectBool(const std::string& file, const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool)
+        fail(file, node, what + " must be true or false, not " + describeType(node));
+    const std::string& v = node.Scalar();
+    return v == "true" || v == "True" || v == "TRUE";
+}
+
+uint64_t expectCount(const std::string& file, const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Int)
+        fail(file, node, what + " must be a non-negative integer, not " + describeType(node));
+    const std::string& v = node.Scalar();
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+        fail(file, node, what + " must be a non-negative decimal integer, not '" + v + "'");
+    std::string error;
+    auto value = parseSize(v, error);
+    if (!value) fail(file, node, what + ": " + error);
+    return *value;
+}
+
+uint64_t expectSize(const std::string& file, const YAML::Node& node, const std::string& what) {
+    if (!node.IsScalar())
+        fail(file, node,
+             what + " must be a size such as 50MiB or a byte count, not " + describeType(node));
+    ScalarType type = resolveScalarType(node);
+    if (type != ScalarType::Int && type != ScalarType::String)
+        fail(file, node,
+             what + " must be a size such as 50MiB or a byte count, not " + describeType(node));
+    std::string error;
+    auto value = parseSize(node.Scalar(), error);
+    if (!value) fail(file, node, what + ": " + error);
+    return *value;
+}
+
+std::vector<YAML::Node> expectList(const std::string& file, const YAML::Node& node,
+                                   const std::string& what, bool nonEmpty) {
+    if (!node.IsSequence()) fail(file, node, what + " must be a list, not " + describeType(node));
+    std::vector<YAML::Node> items(node.begin(), node.end());
+    if (nonEmpty && items.empty()) fail(file, node, what + " must not be empty");
+    return items;
+}
+
+/// The entries of a mapping, in order, refusing keys not in `allowed` and duplicates.
+std::vector<std::pair<std::string, YAML::Node>> expectMap(const std::string& file,
+                                                          const YAML::Node& node,
+                                                          const std::string& what,
+                                                          const std::vector<std::string>& allowed) {
+    if (!node.IsMap()) fail(file, node, what + " must be a mapping, not " + describeType(node));
+    std::vector<std::pair<std::string, YAML::Node>> entries;
+    std::map<std::string, YAML::Node> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+        const YAML::Node key = it->first;
+        if (!key.IsScalar()) fail(file, key, "keys in " + what + " must be strings");
+        const std::string& name = key.Scalar();
+        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+            std::string list;
+            for (const auto& a : allowed)
+                list += (list.empty() ? "" : ", ") + a;
+            fail(file, key, "unknown key '" + name + "' in " + what + "; expected one of: " + list);
+        }
+        if (auto prev = seen.find(name); prev != seen.end())
+            fail(file, key,
+                 "duplicate key '" + name + "' in " + what + " (first at " +
+                     locationOf(file, prev->second).describe() + ")");
+        seen.emplace(name, key);
+        entries.emplace_back(name, it->second);
+    }
+    return entries;
+}
+
+Pattern patternFrom(const std::string& file, const YAML::Node& node, const std::string& what) {
+    return compilePattern(expectString(file, node, what), locationOf(file, node));
+}
+
+std::vector<Pattern> patternList(const std::string& file, const YAML::Node& node,
+                                 const std::string& what, bool nonEmpty) {
+    std::vector<Pattern> patterns;
+    for (const auto& item : expectList(file, node, what, nonEmpty))
+        patterns.push_back(patternFrom(file, item, what + " entry"));
+    return patterns;
+}
+
+std::vector<std::string> stringList(const std::string& file, const YAML::Node& node,
+                                    const std::string& what, bool nonEmpty) {
+    std::vector<std::string> values;
+    for (const auto& item : expectList(file, node, what, nonEmpty))
+        values.push_back(expectString(file, item, what + " entry"));
+    return values;
+}
+
+Severity parseSeverity(const std::string& file, const YAML::Node& node) {
+    std::string value = expectString(file, node, "severity");
+    if (value == "error") return Severity::Error;
+    if (value == "warning") return Severity::Warning;
+    if (value == "info") return Severity::Info;
+    fail(file, node, "severity '" + value + "' is not one of: error, warning, info");
+}
+
+PathSet parsePathSet(const std::string& file, const YAML::Node& node, const std::string& what) {
+    PathSet set;
+    for (auto& [key, value] : expectMap(file, node, what, {"names", "paths"})) {
+        if (key == "names") set.names = patternList(file, value, what + " names", false);
+        if (key == "paths") {
+            for (const auto& item : expectList(file, value, what + " paths", false)) {
+                std::string p = expectString(file, item, what + " paths entry");
+                if (p.empty()) fail(file, item, what + " paths entry must not be empty");
+                set.paths.push_back(p);
+            }
+        }
+    }
+    if (set.names.empty() && set.paths.empty())
+        fail(file, node, what + " needs at least one entry in 'names' or 'paths'");
+    return set;
+}
+
+unsigned parseMode(const std::string& file, const YAML::Node& node) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
+        fail(file, node,
+             "mode must be a quoted octal string such as \"1735\", not " + describeType(node));
+    const std::string& v = node.Scalar();
+    if (v.size() < 3 || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
+        fail(file, node, "mode '" + v + "' must be 3 or 4 octal digits, such as \"1735\"");
+    return static_cast<unsigned>(std::stoul(v, nullptr, 8));
+}
+
+PermissionsCheck parsePermissions(const std::string& file, const YAML::Node& node) {
+    PermissionsCheck check;
+    if (node.IsNull()) return check;
+    for (auto& [key, value] : expectMap(file, node, "store-permissions",
+                                        {"store-dir", "no-world-writable", "no-setuid",
+                                         "canonical-mtime", "canonical-modes", "owner", "group"})) {
+        if (key == "store-dir") {
+            for (auto& [k, v] : expectMap(file, value, "store-dir", {"mode", "owner", "group"})) {
+                if (k == "mode") check.storeDirMode = parseMode(file, v);
+                if (k == "owner") check.storeDirOwner = expectString(file, v, "store-dir owner");
+                if (k == "group") check.storeDirGroup = expectString(file, v, "store-dir group");
+            }
+        }
+        if (key == "no-world-writable") check.noWorldWritable = expectBool(file, value, key);
+        if (key == "no-setuid") check.noSetuid = expectBool(file, value, key);
+        if (key == "canonical-mtime") check.canonicalMtime = expectBool(file, value, key);
+        if (key == "canonical-modes") check.canonicalModes = expectBool(file, value, key);
+        if (key == "owner") check.owner = expectString(file, value, key);
+        if (key == "group") check.group = expectString(file, value, key);
+    }
+    return check;
+}
+
+const std::vector<std::string>& checkKeys() {
+    static const std::vector<std::string> keys = {"forbid-requisites",
+                                                  "forbid-references",
+                                                  "allow-only-requisites",
+                                                  "allow-only-references",
+                                                  "max-closure-size",
+                                                  "max-closure-paths",
+                                                  "max-size",
+                                                  "forbid-content",
+                                                  "store-permissions"};
+    return keys;
+}
+
+Check parseCheck(const std::string& file, const std::string& key, const YAML::Node& value) {
+    if (key == "forbid-requisites") return ForbidCheck{true, parsePathSet(file, value, key)};
+    if (key == "forbid-references") return ForbidCheck{false, parsePathSet(file, value, key)};
+    if (key == "allow-only-requisites") return AllowOnlyCheck{true, parsePathSet(file, value, key)};
+    if (key == "allow-only-references")
+        return AllowOnlyCheck{false, parsePathSet(file, value, key)};
+    if (key == "max-closure-size")
+        return LimitCheck{LimitCheck::Kind::ClosureSize, expectSize(file, value, key)};
+    if (key == "max-size") return LimitCheck{LimitCheck::Kind::Size, expectSize(file, value, key)};
+    if (key == "max-closure-paths")
+        return LimitCheck{LimitCheck::Kind::ClosurePaths, expectCount(file, value, key)};
+    if (key == "forbid-content") {
+        ContentCheck check;
+        bool havePatterns = false;
+        for (auto& [k, v] : expectMap(file, value, key, {"patterns", "skip-files"})) {
+            if (k == "patterns") {
+                check.patterns = patternList(file, v, "forbid-content patterns", true);
+                havePatterns = true;
+            }
+            if (k == "skip-files") check.skipFiles = patternList(file, v, "skip-files", false);
+        }
+        if (!havePatterns) fail(file, value, "forbid-content needs 'patterns'");
+        return check;
+    }
+    return parsePermissions(file, value);
+}
+
+std::string defaultMessage(const Check& check) {
+    struct Wording {
+        std::string operator()(const ForbidCheck& c) const {
+            return c.transitive ? "{path} depends on forbidden {offender}"
+                                : "{path} refers directly to forbidden {offender}";
+        }
+        std::string operator()(const AllowOnlyCheck& c) const {
+            return c.transitive ? "{path} depends on {offender}, which is not allowed"
+                                : "{path} refers to {offender}, which is not allowed";
+        }
+        std::string operator()(const LimitCheck& c) const {
+            switch (c.kind) {
+            case LimitCheck::Kind::ClosureSize:
+                return "{path} has a closure of {size} bytes, above the limit of {limit}";
+            case LimitCheck::Kind::ClosurePaths:
+                return "{path} has {count} paths in its closure, above the limit of {limit}";
+            case LimitCheck::Kind::Size:
+                break;
+            }
+            return "{path} is {size} bytes, above the limit of {limit}";
+        }
+        std::string operator()(const ContentCheck&) const {
+            return "{path} contains '{match}' ({file} at byte {offset})";
+        }
+        std::string operator()(const PermissionsCheck&) const { return "{path}: {offender}"; }
+    };
+    return std::visit(Wording{}, check);
+}
+
+void validateMessage(const std::string& file, const YAML::Node& node, const std::string& message) {
+    static const re2::RE2 placeholder("\\{([A-Za-z0-9_]*)\\}");
+    re2::StringPiece input(message);
+    std::string name;
+    while (re2::RE2::FindAndConsume(&input, placeholder, &name)) {
+        const auto& known = messagePlaceholders();
+        if (std::find(known.begin(), known.end(), name) == known.end()) {
+            std::string list;
+            for (const auto& k : known)
+                list += (list.empty() ? "{" : ", {") + k + "}";
+            fail(file, node, "unknown placeholder {" + name + "} in message; known: " + list);
+        }
+    }
+}
+
+const std::vector<std::string>& selectorKeys() {
+    static const std::vector<std::string> keys = {"names", "paths", "exclude", "outputs"};
+    return keys;
+}
+
+Selector parseSelector(const std::string& file, const YAML::Node& node) {
+    Selector selector;
+    for (auto& [key, value] : expectMap(file, node, "match", selectorKeys())) {
+        if (key == "names") selector.names = patternList(file, value, "match names", false);
+        if (key == "paths") selector.paths = patternList(file, value, "match paths", false);
+        if (key == "exclude") selector.exclude = patternList(file, value, "match exclude", false);
+        if (key == "outputs") {
+            selector.outputs = stringList(file, value, "match outputs", false);
+            static const re2::RE2 outputName("[A-Za-z0-9_+.-]+");
+            for (size_t i = 0; i < selector.outputs.size(); ++i)
+                if (!re2::RE2::FullMatch(selector.outputs[i], outputName))
+                    fail(file, value[i], "output name '" + selector.outputs[i] + "' is not valid");
+        }
+    }
+    return selector;
+}
+
+// Dates are compared as strings, so they must be exactly YYYY-MM-DD and a real day.
+void validateDate(const std::string& file, const YAML::Node& node, const std::string& date) {
+    static const re2::RE2 dateRe("(\\d{4})-(\\d{2})-(\\d{2})");
+    int y = 0, m = 0, d = 0;
+    if (!re2::RE2::FullMatch(date, dateRe, &y, &m, &d))
+        fail(file, node, "expires '" + date + "' must be a date written YYYY-MM-DD");
+    static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (m < 1 || m > 12 || d < 1 || d > days[m - 1] || (m == 2 && d == 29 && !leap))
+        fail(file, node, "expires '" + date + "' is not a day of the calendar");
+}
+
+Waiver parseWaiver(const std::string& file, const YAML::Node& node) {
+    Waiver waiver;
+    waiver.location = locationOf(file, node);
+    bool haveRule = false, havePath = false, haveReason = false, haveExpires = false;
+    for (auto& [key, value] :
+         expectMap(file, node, "waiver", {"rule", "path", "reason", "expires"})) {
+        if (key == "rule") {
+            waiver.ruleId = expectString(file, value, "waiver rule");
+            waiver.location = locationOf(file, value);
+            haveRule = true;
+        }
+        if (key == "path") {
+            waiver.path = patternFrom(file, value, "waiver path");
+            havePath = true;
+        }
+        if (key == "reason") {
+            waiver.reason = expectString(file, value, "waiver reason");
+            if (waiver.reason.empty()) fail(file, value, "waiver reason must not be empty");
+            haveReason = true;
+        }
+        if (key == "expires") {
+            // A plain 2026-12-31 is a string under the YAML 1.2 core schema.
+            waiver.expires = expectString(file, value, "waiver expires");
+            validateDate(file, value, waiver.expires);
+            haveExpires = true;
+        }
+    }
+    if (!haveRule) fail(file, node, "waiver needs 'rule'");
+    if (!havePath) fail(file, node, "waiver needs 'path'");
+    if (!haveReason) fail(file, node, "waiver needs 'reason'");
+    if (!haveExpires) fail(file, node, "waiver needs 'expires' (YYYY-MM-DD)");
+    return waiver;
+}
+
+Policy parsePolicyDocument(const YAML::Node& root, const std::string& file) {
+    Policy policy;
+    policy.files.push_back(file);
+    if (!root.IsDefined() || root.IsNull())
+        throw ConfigError(file, "policy file is empty; it needs 'rules:' or 'waivers:'");
+    bool any = false;
+    for (auto& [key, value] :
+         expectMap(file, root, "policy file", {"version", "rules", "waivers"})) {
+        any = true;
+        if (key == "version") {
+            if (expectCount(file, value, "version") != 1)
+                fail(file, value, "version " + value.Scalar() + " is not supported; use 1");
+        }
+        if (key == "rules") {
+            std::map<std::string, SourceLocation> ids;
+            for (const auto& item : expectList(file, value, "rules", false)) {
+                Rule rule = parseRule(item, file);
+                if (auto prev = ids.find(rule.id); prev != ids.end())
+                    throw ConfigError(file, rule.location.line, rule.location.column,
+                                      "duplicate rule id '" + rule.id + "' (first defined at " +
+                                          prev->second.describe() + ")");
+                ids.emplace(rule.id, rule.location);
+                policy.rules.push_back(std::move(rule));
+            }
+        }
+        if (key == "waivers")
+            for (const auto& item : expectList(file, value, "waivers", false))
+                policy.waivers.push_back(parseWaiver(file, item));
+    }
+    if (!any) fail(file, root, "policy file needs 'rules:' or 'waivers:'");
+    return policy;
+}
+
+} // namespace
+
+Pattern compilePattern(const std::string& source, const SourceLocation& location) {
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    auto re = std::make_shared<const re2::RE2>(source, options);
+    if (!re->ok())
+        throw ConfigError(location.file, location.line, location.column,
+                          "bad RE2 pattern '" + source + "': " + re->error());
+    return Pattern{source, std::move(re)};
+}
+
+Rule parseRule(const YAML::Node& node, const std::string& file) {
+    std::vector<std::string> allowed = {"id", "severity", "message", "help", "match"};
+    allowed.insert(allowed.end(), checkKeys().begin(), checkKeys().end());
+    Rule rule;
+    bool haveId = false, haveMessage = false;
+    std::optional<std::pair<std::string, YAML::Node>> checkEntry;
+    YAML::Node messageNode;
+    for (auto& [key, value] : expectMap(file, node, "rule", allowed)) {
+        if (key == "id") {
+            rule.id = expectString(file, value, "id");
+            rule.location = locationOf(file, value);
+            static const re2::RE2 idRe("[A-Za-z0-9][A-Za-z0-9._/-]*");
+            if (!re2::RE2::FullMatch(rule.id, idRe))
+                fail(file, value,
+                     "rule id '" + rule.id +
+                         "' must start with a letter or digit and hold only "
+                         "letters, digits and . _ / -");
+            if (rule.id.rfind("purist/", 0) == 0)
+                fail(file, value, "rule ids starting with 'purist/' are reserved for purist");
+            haveId = true;
+        } else if (key == "severity") {
+            rule.severity = parseSeverity(file, value);
+        } else if (key == "message") {
+            rule.message = expectString(file, value, "message");
+            messageNode = value;
+            haveMessage = true;
+        } else if (key == "help") {
+            rule.help = expectString(file, value, "help");
+        } else if (key == "match") {
+            rule.match = parseSelector(file, value);
+        } else {
+            if (checkEntry) {
+                YAML::Node keyNode;
+                for (auto it = node.begin(); it != node.end(); ++it)
+                    if (it->first.Scalar() == key) keyNode = it->first;
+                fail(file, keyNode,
+                     "a rule has exactly one check, but this one has both '" + checkEntry->first +
+                         "' and '" + key + "'");
+            }
+            checkEntry.emplace(key, value);
+        }
+    }
+    if (!haveId) fail(file, node, "rule needs an 'id'");
+    if (!checkEntry) {
+        std::string list;
+        for (const auto& k : checkKeys())
+            list += (list.empty() ? "" : ", ") + k;
+        fail(file, node, "rule '" + rule.id + "' has no check; add one of: " + list);
+    }
+    rule.check = parseCheck(file, checkEntry->first, checkEntry->second);
+    if (haveMessage) {
+        validateMessage(file, messageNode, rule.message);
+    } else {
+        rule.message = defaultMessage(rule.check);
+    }
+    return rule;
+}
+
+Policy loadPolicyString(const std::string& text, const std::string& file) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg);
+    }
+    try {
+        return parsePolicyDocument(root, file);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg);
+    }
+}
+
+Policy loadPolicyFile(const std::string& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        throw ConfigError(file, "cannot read policy file: " + std::string(std::strerror(errno)));
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (in.bad()) throw ConfigError(file, "cannot read policy file");
+    return loadPolicyString(text.str(), file);
+}
+
+void mergePolicy(Policy& policy, Policy more) {
+    for (auto& rule : more.rules) {
+        for (const auto& existing : policy.rules)
+            if (existing.id == rule.id)
+                throw ConfigError(rule.location.file, rule.location.line, rule.location.column,
+                                  "duplicate rule id '" + rule.id + "' (first defined at " +
+                                      existing.location.describe() + ")");
+        policy.rules.push_back(std::move(rule));
+    }
+    for (auto& waiver : more.waivers)
+        policy.waivers.push_back(std::move(waiver));
+    for (auto& file : more.files)
+        policy.files.push_back(std::move(file));
+}
+
+void validateWaivers(const Policy& policy) {
+    for (const auto& waiver : policy.waivers) {
+        bool known = std::any_of(policy.rules.begin(), policy.rules.end(),
+                                 [&](const Rule& r) { return r.id == waiver.ruleId; });
+        if (!known)
+            throw ConfigError(waiver.location.file, waiver.location.line, waiver.location.column,
+                              "waiver names rule '" + waiver.ruleId +
+                                  "', which no loaded policy defines");
+    }
+}
+
+Policy loadPolicy(const std::vector<std::string>& files) {
+    Policy policy;
+    for (const auto& file : files)
+        mergePolicy(policy, loadPolicyFile(file));
+    validateWaivers(policy);
+    return policy;
+}
+
+void addWaiversFile(Policy& policy, const std::string& file) {
+    Policy waivers = loadPolicyFile(file);
+    if (!waivers.rules.empty())
+        throw ConfigError(waivers.rules.front().location.file, waivers.rules.front().location.line,
+                          waivers.rules.front().location.column,
+                          "a waivers file holds only 'waivers:'; pass rules with --policy");
+    // Validate a copy first, so a bad waivers file leaves `policy` as it was.
+    Policy merged = policy;
+    for (auto& waiver : waivers.waivers)
+        merged.waivers.push_back(std::move(waiver));
+    merged.files.push_back(file);
+    validateWaivers(merged);
+    policy = std::move(merged);
+}
+
+} // namespace purist::rules

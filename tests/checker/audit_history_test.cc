@@ -1,0 +1,56 @@
+// The audit history tables: runs recorded, and what changed between consecutive runs.
+
+#include "checker/audit_history.h"
+
+#include "base/temp_dir.h"
+
+#include <gtest/gtest.h>
+
+namespace purist::checker {
+namespace {
+
+Report reportWith(const std::vector<std::pair<std::string, Severity>>& findings) {
+    Report report;
+    report.policyFiles = {"p.yaml"};
+    for (const auto& [fp, severity] : findings) {
+        Finding f;
+        f.ruleId = "r";
+        f.severity = severity;
+        f.path = "/s/x";
+        f.fingerprint = fp;
+        report.findings.push_back(f);
+    }
+    return report;
+}
+
+TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
+    TempDir dir;
+    Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
+    AuditHistory history(db);
+    EXPECT_FALSE(history.exists());
+    EXPECT_TRUE(history.runs().empty());
+    history.createTables();
+    EXPECT_TRUE(history.exists());
+    history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Warning}}), 100, 10);
+    Report second =
+        reportWith({{"b", Severity::Warning}, {"c", Severity::Error}, {"d", Severity::Info}});
+    second.findings[1].waiverReason = "ok";
+    history.record(second, 200, 12);
+    auto runs = history.runs();
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0].time, 100);
+    EXPECT_EQ(runs[0].errors, 1);
+    EXPECT_EQ(runs[0].warnings, 1);
+    EXPECT_EQ(runs[0].added, 2u);
+    EXPECT_EQ(runs[0].fixed, 0u);
+    EXPECT_EQ(runs[1].paths, 12);
+    EXPECT_EQ(runs[1].errors, 0); // the waived one does not count
+    EXPECT_EQ(runs[1].infos, 1);
+    EXPECT_EQ(runs[1].added, 2u); // c, d
+    EXPECT_EQ(runs[1].fixed, 1u); // a
+    EXPECT_EQ(runs[1].policy, "p.yaml");
+    EXPECT_EQ(history.fingerprints(runs[1].id), (std::set<std::string>{"b", "c", "d"}));
+}
+
+} // namespace
+} // namespace purist::checker

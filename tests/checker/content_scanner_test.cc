@@ -1,0 +1,126 @@
+// Content patterns over files in chunks: hits across chunk boundaries, offsets, excerpts.
+
+#include "checker/content_scanner.h"
+
+#include "base/error.h"
+#include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+
+#include <algorithm>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+namespace purist::checker {
+namespace {
+
+std::vector<ContentHit> scanString(const ContentScanner& scanner, const std::string& bytes) {
+    TempDir dir;
+    writeFile(dir.path() + "/f", bytes);
+    FileDescriptor fd = openFile(dir.path() + "/f", O_RDONLY);
+    std::vector<ContentHit> hits;
+    scanner.scanFile(fd.get(), "f", std::vector<bool>(scanner.size(), true),
+                     [&](const ContentHit& hit) { hits.push_back(hit); });
+    return hits;
+}
+
+TEST(ContentScanner, FindsMatchesAtEveryPositionAroundChunkBoundaries) {
+    const size_t chunk = ContentScanner::kChunkSize + ContentScanner::kMaxMatchLength;
+    const std::string needle = "/homeless-shelter";
+    ContentScanner scanner({"/homeless-shelter", "/home/[a-z]+"});
+    // Straddling the first buffer's end, at its very end, at the start of the next read,
+    // and deep in the second chunk.
+    for (size_t offset : {chunk - 5, chunk - needle.size(), chunk, chunk + 1, chunk - 1,
+                          2 * ContentScanner::kChunkSize + 17, size_t{0}}) {
+        std::string bytes(3 * ContentScanner::kChunkSize, 'x');
+        bytes.replace(offset, needle.size(), needle);
+        auto hits = scanString(scanner, bytes);
+        ASSERT_EQ(hits.size(), 1u) << offset;
+        EXPECT_EQ(hits[0].pattern, 0u);
+        EXPECT_EQ(hits[0].offset, offset);
+        EXPECT_EQ(hits[0].match, needle);
+    }
+}
+
+TEST(ContentScanner, VariableLengthMatchAcrossBoundaryIsWhole) {
+    const size_t chunk = ContentScanner::kChunkSize + ContentScanner::kMaxMatchLength;
+    ContentScanner scanner({"/home/[a-z]+"});
+    std::string bytes(2 * chunk, '.');
+    bytes.replace(chunk - 8, 15, "/home/alicebob/");
+    auto hits = scanString(scanner, bytes);
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].offset, chunk - 8);
+    EXPECT_EQ(hits[0].match, "/home/alicebob");
+}
+
+TEST(ContentScanner, BinaryBytesAndFirstHitPerPattern) {
+    ContentScanner scanner({"/usr/bin/", "\\x00/tmp/"});
+    const char raw[] = "\xff\xfe\x00/tmp/a /usr/bin/b /usr/bin/c";
+    std::string bytes(raw, sizeof raw - 1);
+    auto hits = scanString(scanner, bytes);
+    std::sort(hits.begin(), hits.end(),
+              [](const auto& a, const auto& b) { return a.offset < b.offset; });
+    ASSERT_EQ(hits.size(), 2u);
+    EXPECT_EQ(hits[0].pattern, 1u);
+    EXPECT_EQ(hits[0].offset, 2u);
+    EXPECT_EQ(hits[0].excerpt, ".../tmp/a /usr/bin/b /usr/bin/c");
+    EXPECT_EQ(hits[1].pattern, 0u);
+    EXPECT_EQ(hits[1].offset, 10u);
+}
+
+TEST(ContentScanner, InactivePatternsAreNotReported) {
+    ContentScanner scanner({"a", "b"});
+    std::vector<ContentHit> hits;
+    scanner.scanBytes("ab", {false, true}, [&](const ContentHit& h) { hits.push_back(h); });
+    ASSERT_EQ(hits.size(), 1u);
+    EXPECT_EQ(hits[0].pattern, 1u);
+}
+
+TEST(ContentScanner, EmptyFileAndNoMatch) {
+    ContentScanner scanner({"needle"});
+    EXPECT_TRUE(scanString(scanner, "").empty());
+    EXPECT_TRUE(scanString(scanner, std::string(100000, 'n')).empty());
+}
+
+// Patterns with a literal prefix take the SIMD pair scan; adding one without one
+// forces the DFA pass ("[a-c]\\x01" has no literal prefix). Both must report the same first hits.
+TEST(ContentScanner, PrefixScanAndDfaAgree) {
+    const size_t chunk = ContentScanner::kChunkSize + ContentScanner::kMaxMatchLength;
+    std::string bytes(2 * chunk + 999, '/');
+    for (size_t i = 0; i < bytes.size(); i += 7)
+        bytes[i] = static_cast<char>('a' + i % 26);
+    bytes.replace(chunk - 3, 9, "/usr/lib/");
+    bytes.replace(chunk + 5000, 17, "/tmp/nix-build-ab");
+    bytes.replace(70, 6, "/root/");
+    std::vector<std::string> patterns = {"/usr/(bin|lib)/", "/tmp/nix-build-[a-z]+", "/root/",
+                                         "/tmp/"};
+    ContentScanner prefixed(patterns);
+    patterns.push_back("[a-c]\\x01");
+    ContentScanner dfa(patterns);
+    auto a = scanString(prefixed, bytes);
+    auto b = scanString(dfa, bytes);
+    auto byPattern = [](std::vector<ContentHit> hits) {
+        std::sort(hits.begin(), hits.end(),
+                  [](const auto& x, const auto& y) { return x.pattern < y.pattern; });
+        return hits;
+    };
+    a = byPattern(a);
+    b = byPattern(b);
+    ASSERT_EQ(a.size(), 4u);
+    ASSERT_EQ(b.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(a[i].offset, b[i].offset) << patterns[i];
+        EXPECT_EQ(a[i].match, b[i].match) << patterns[i];
+    }
+    EXPECT_EQ(a[0].offset, chunk - 3);
+    EXPECT_EQ(a[1].offset, chunk + 5000);
+    EXPECT_EQ(a[1].match, "/tmp/nix-build-ab");
+    EXPECT_EQ(a[2].offset, 70u);
+    EXPECT_EQ(a[3].offset, chunk + 5000);
+}
+
+TEST(ContentScanner, BadPatternIsAConfigError) {
+    EXPECT_THROW(ContentScanner({"(x"}), ConfigError);
+}
+
+} // namespace
+} // namespace purist::checker

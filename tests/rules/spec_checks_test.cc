@@ -1,0 +1,84 @@
+// Per-spec checks (Nix's names) become rules the engine runs like any other.
+
+#include "rules/spec_checks.h"
+
+#include "base/error.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace purist::rules {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(SpecChecks, EveryNixCheckBecomesARule) {
+    YAML::Node spec = YAML::Load(R"(name: hello
+checks:
+  disallowedRequisites: [bootstrap-tools.yaml, /s/store/aaaa-x]
+  disallowedReferences: [gcc-wrapper]
+  allowedRequisites: [glibc]
+  allowedReferences: []
+  maxSize: 1MiB
+  maxClosureSize: 4096
+)");
+    std::vector<std::string> asked;
+    auto resolve = [&](const std::string& entry, const SourceLocation& at) {
+        asked.push_back(entry + "@" + at.describe());
+        return std::vector<std::string>{"/s/store/bbbb-bootstrap-tools"};
+    };
+    auto rules = rulesFromSpecChecks(spec["checks"], "hello.yaml", "hello", {"/s/store/cccc-hello"},
+                                     resolve);
+    ASSERT_EQ(rules.size(), 6u);
+    EXPECT_EQ(rules[0].id, "spec/hello/disallowedRequisites");
+    const auto& forbid = std::get<ForbidCheck>(rules[0].check);
+    EXPECT_TRUE(forbid.transitive);
+    EXPECT_EQ(forbid.forbidden.paths,
+              (std::vector<std::string>{"/s/store/bbbb-bootstrap-tools", "/s/store/aaaa-x"}));
+    EXPECT_EQ(asked, (std::vector<std::string>{"bootstrap-tools.yaml@hello.yaml:3:26"}));
+    const auto& refs = std::get<ForbidCheck>(rules[1].check);
+    EXPECT_FALSE(refs.transitive);
+    ASSERT_EQ(refs.forbidden.names.size(), 1u);
+    EXPECT_TRUE(re2::RE2::PartialMatch("gcc-wrapper", *refs.forbidden.names[0].re));
+    EXPECT_FALSE(re2::RE2::PartialMatch("gcc-wrapper-2", *refs.forbidden.names[0].re));
+    EXPECT_TRUE(std::get<AllowOnlyCheck>(rules[2].check).transitive);
+    const auto& none = std::get<AllowOnlyCheck>(rules[3].check);
+    EXPECT_TRUE(none.allowed.names.empty() && none.allowed.paths.empty());
+    EXPECT_EQ(std::get<LimitCheck>(rules[4].check).limit, 1u << 20);
+    EXPECT_EQ(std::get<LimitCheck>(rules[5].check).kind, LimitCheck::Kind::ClosureSize);
+    EXPECT_EQ(std::get<LimitCheck>(rules[5].check).limit, 4096u);
+    for (const auto& rule : rules) {
+        ASSERT_EQ(rule.match.paths.size(), 1u);
+        EXPECT_TRUE(re2::RE2::PartialMatch("/s/store/cccc-hello", *rule.match.paths[0].re));
+        EXPECT_FALSE(re2::RE2::PartialMatch("/s/store/cccc-hello-dev", *rule.match.paths[0].re));
+    }
+}
+
+TEST(SpecChecks, ErrorsNamePosition) {
+    struct Case {
+        const char* yaml;
+        int line, column;
+        const char* message;
+    };
+    const Case cases[] = {
+        {"checks:\n  maxClosureSize: 50MB\n", 2, 19, "unit 'MB' is ambiguous"},
+        {"checks:\n  disallowedRequisites: x\n", 2, 25, "must be a list"},
+        {"checks:\n  maxsize: 1\n", 2, 3, "unknown check 'maxsize'"},
+        {"checks:\n  disallowedRequisites: [other.yaml]\n", 2, 26, "no build graph"},
+        {"checks: [a]\n", 1, 9, "checks must be a mapping"},
+    };
+    for (const auto& c : cases) {
+        YAML::Node spec = YAML::Load(c.yaml);
+        try {
+            rulesFromSpecChecks(spec["checks"], "s.yaml", "s", {"/s/store/cccc-s"});
+            ADD_FAILURE() << "accepted: " << c.yaml;
+        } catch (const ConfigError& e) {
+            EXPECT_EQ(e.line(), c.line) << e.what();
+            EXPECT_EQ(e.column(), c.column) << e.what();
+            EXPECT_THAT(e.what(), HasSubstr(c.message));
+        }
+    }
+}
+
+} // namespace
+} // namespace purist::rules
