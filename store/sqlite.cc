@@ -44,12 +44,15 @@ Database::Database(const std::string& path, Mode mode) : path_(path), mode_(mode
     open(fileUri(path, ""), SQLITE_OPEN_READONLY);
     // A WAL database needs its -shm file. A read-only connection can use an existing one
     // or create it, but in a directory it cannot write (another user's Nix store, with no
-    // process holding the DB open) neither works and the first read fails with CANTOPEN.
+    // process holding the DB open) neither works and the first read fails.
     // Only then is immutable=1 used: it skips locking, so it is correct only while nobody
     // writes, which is the situation that made the -shm file unavailable.
     int rc = sqlite3_exec(db_, "select count(*) from sqlite_master", nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK) return;
-    if ((rc & 0xff) != SQLITE_CANTOPEN) fail(rc, "reading the schema");
+    // SQLite reports it as CANTOPEN or, when the -shm file cannot be created, as
+    // READONLY_CANTINIT ("attempt to write a readonly database"), depending on the step.
+    if ((rc & 0xff) != SQLITE_CANTOPEN && (rc & 0xff) != SQLITE_READONLY)
+        fail(rc, "reading the schema");
     sqlite3_close_v2(db_);
     db_ = nullptr;
     open(fileUri(path, "immutable=1"), SQLITE_OPEN_READONLY);
@@ -138,6 +141,18 @@ Statement& Statement::bind(int index, std::string_view text) {
     if (rc != SQLITE_OK)
         db_.fail(rc, "binding parameter " + std::to_string(index) + " of '" + sql_ + "'");
     return *this;
+}
+
+Statement& Statement::bindStatic(int index, std::string_view text) {
+    int rc =
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+    if (rc != SQLITE_OK)
+        db_.fail(rc, "binding parameter " + std::to_string(index) + " of '" + sql_ + "'");
+    return *this;
+}
+
+Statement& Statement::bindStatic(int index, const std::optional<std::string>& text) {
+    return text ? bindStatic(index, std::string_view(*text)) : bindNull(index);
 }
 
 Statement& Statement::bindNull(int index) {

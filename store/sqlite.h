@@ -78,6 +78,14 @@ public:
         return bind(index, std::string_view(text));
     }
     Statement& bind(int index, const char* text) { return bind(index, std::string_view(text)); }
+    /// Binds `text` without copying it: it must stay alive and unchanged until the
+    /// statement is reset. For hot loops that bind and run at once.
+    Statement& bindStatic(int index, std::string_view text);
+    Statement& bindStatic(int index, const std::string& text) {
+        return bindStatic(index, std::string_view(text));
+    }
+    /// bindStatic() for a present optional, NULL for an empty one.
+    Statement& bindStatic(int index, const std::optional<std::string>& text);
     Statement& bindNull(int index);
     /// Binds NULL for an empty optional.
     Statement& bind(int index, const std::optional<std::string>& text);

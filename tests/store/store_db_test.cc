@@ -15,10 +15,13 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <grp.h>
 #include <map>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 
 namespace purist {
 namespace {
@@ -505,6 +508,46 @@ TEST_F(StoreDbTest, ReadOnlyQueriesAndRefusesWrites) {
         EXPECT_FALSE(db.isValid(pathNamed("c")));
     }
     EXPECT_EQ(readFile(dbPath), before);
+}
+
+TEST_F(StoreDbTest, ReadOnlyInAnUnwritableDirectoryFallsBackToImmutable) {
+    // A DB nobody holds open, in a directory the reader cannot write: SQLite can neither
+    // use nor create the -shm file, so the connection must fall back to immutable=1 and
+    // still leave the directory untouched. Root ignores directory modes, so as root the
+    // reader is a child that drops to nobody.
+    const std::string sub = dir.path() + "/ro";
+    ASSERT_EQ(mkdir(sub.c_str(), 0755), 0);
+    const std::string path = sub + "/db.sqlite";
+    { StoreDb(path, kStoreDir).registerValidPaths({infoFor("a")}); }
+    struct stat st;
+    ASSERT_NE(stat((path + "-shm").c_str(), &st), 0) << "closing left the -shm file";
+    ASSERT_EQ(chmod(dir.path().c_str(), 0755), 0);
+    ASSERT_EQ(chmod(sub.c_str(), 0555), 0);
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+        if (geteuid() == 0 &&
+            (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(4);
+        if (access(path.c_str(), R_OK) != 0) _exit(3);
+        try {
+            StoreDb db(path, kStoreDir, Database::Mode::ReadOnly);
+            _exit(db.database().immutable() && db.isValid(pathNamed("a")) ? 0 : 1);
+        } catch (...) {
+            _exit(2);
+        }
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_EQ(chmod(sub.c_str(), 0755), 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 3) {
+        PURIST_SKIP_OUTSIDE_CI("the temporary directory is not readable by user nobody");
+        return;
+    }
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: not immutable or path missing, 2: open failed";
+    EXPECT_NE(stat((path + "-shm").c_str(), &st), 0);
+    EXPECT_NE(stat((path + "-wal").c_str(), &st), 0);
 }
 
 TEST_F(StoreDbTest, ReadOnlyDoesNotCreateAMissingDatabase) {
