@@ -10,6 +10,8 @@
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "rules/rule_loader.h"
+#include "rules/spec_checks.h"
+#include "sandbox/build_graph.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -128,28 +130,79 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
     return static_cast<uint32_t>(node);
 }
 
+/// Spec arguments of `purist check`: their outputs (computed from the specs exactly as
+/// `purist build` computes them) are checked, and their `checks:` join the policy as rules
+/// run by the same engine. Outputs that were never built are a usage error.
+std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
+                                     rules::Policy& policy) {
+    sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
+    const StoreDir& dir = store.storeDir();
+    graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
+    std::vector<std::string> outputs;
+    for (size_t target : graph.targets()) {
+        const sandbox::BuildNode& node = graph.nodes()[target];
+        std::vector<std::string> paths;
+        for (const auto& [name, path] : node.outputs) {
+            if (!store.db().isValid(path))
+                throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
+                                 dir.print(path) + ") is not built; run purist build first");
+            paths.push_back(dir.print(path));
+        }
+        if (node.spec.checks && node.spec.checks.size() > 0) {
+            auto resolve = [&](const std::string& entry, const rules::SourceLocation& at) {
+                auto it = node.spec.checkSpecFiles.find(entry);
+                if (it == node.spec.checkSpecFiles.end())
+                    throw ConfigError(at.file, at.line, at.column,
+                                      "'" + entry + "' is not a spec file this spec names");
+                return graph.outputPathsOf(it->second, dir);
+            };
+            for (rules::Rule& rule : rules::rulesFromSpecChecks(node.spec.checks, node.spec.file,
+                                                                node.spec.name, paths, resolve))
+                policy.rules.push_back(std::move(rule));
+            policy.files.push_back(node.spec.file);
+        }
+        outputs.insert(outputs.end(), paths.begin(), paths.end());
+    }
+    return outputs;
+}
+
 checker::StoreView viewOf(LocalStore& store, const RefGraph& graph) {
     return checker::StoreView{store.layout().storeDir, store.layout().realStoreDir, &graph};
 }
 
 void addCheck(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(
-        "check", "Check store paths (or result links) against a policy; exit 1 on violations at "
-                 "or above --fail-on, 2 on a bad policy or usage");
+        "check",
+        "Check store paths, result links or built specs against a policy; exit 1 on violations at "
+        "or above --fail-on, 2 on a bad policy or usage");
     auto paths = std::make_shared<std::vector<std::string>>();
     auto flags = std::make_shared<CheckFlags>();
-    cmd->add_option("paths", *paths, "Store paths, base names or result symlinks to check")
+    cmd->add_option("paths", *paths,
+                    "Store paths, base names, result symlinks, or build specs (their built "
+                    "outputs are checked, and their checks: run as rules)")
         ->required();
     addCheckFlags(*cmd, *flags);
+    // A spec's own `checks:` are a policy too; a run with neither is refused below.
+    cmd->get_option("--policy")->required(false);
     cmd->callback([&options, paths, flags] {
         options.action = [&options, paths, flags] {
             // The whole policy loads before anything is checked: no half-loaded policy runs.
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            std::vector<std::string> specs, arguments;
+            for (const auto& argument : *paths)
+                (isSpecFile(argument) ? specs : arguments).push_back(argument);
+            if (!specs.empty()) {
+                std::vector<std::string> outputs = expandSpecs(specs, store, policy);
+                arguments.insert(arguments.end(), outputs.begin(), outputs.end());
+            }
+            if (policy.rules.empty())
+                throw UsageError("nothing to check against: give --policy FILE, or a build spec "
+                                 "that declares checks:");
             RefGraph graph = store.db().loadGraph();
             std::vector<uint32_t> nodes;
-            for (const auto& argument : *paths)
+            for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
             return emit(checker.check(nodes, checkOpts), *flags);

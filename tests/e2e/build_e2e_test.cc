@@ -137,6 +137,31 @@ TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
     EXPECT_TRUE(helloLog);
 }
 
+TEST_F(BuildE2eTest, CheckingASpecRunsItsChecksOnItsBuiltOutputs) {
+    // Not built yet (in a store that exists): the spec's outputs cannot be checked.
+    ASSERT_EQ(build({kExamples + "/greeting-fixed.yaml", "--no-out-link"}).exitCode, 0);
+    RunResult early = runPurist({"--root", root_, "check", kExamples + "/hello.yaml"});
+    EXPECT_EQ(early.exitCode, 2) << early.out << early.err;
+    EXPECT_TRUE(contains(early.err, "purist build first")) << early.err;
+
+    ASSERT_EQ(build({kExamples + "/hello.yaml", kExamples + "/hello-clean.yaml", "--no-out-link"})
+                  .exitCode,
+              0);
+    // hello's `checks: disallowedRequisites: [bootstrap-tools.yaml]` fails, with the chain
+    // through libgreet's libgreet.la; hello-clean's identical check passes.
+    RunResult leaky = runPurist({"--root", root_, "check", kExamples + "/hello.yaml"});
+    EXPECT_EQ(leaky.exitCode, 1) << leaky.out << leaky.err;
+    EXPECT_TRUE(contains(leaky.out, "spec/hello-1.0/disallowedRequisites")) << leaky.out;
+    EXPECT_TRUE(contains(leaky.out, "lib/libgreet.la @ ")) << leaky.out;
+    RunResult clean = runPurist({"--root", root_, "check", kExamples + "/hello-clean.yaml"});
+    EXPECT_EQ(clean.exitCode, 0) << clean.out << clean.err;
+    // Spec checks and a policy combine.
+    RunResult both = runPurist({"--root", root_, "check", "--policy", kExamples + "/policy.yaml",
+                                kExamples + "/hello-clean.yaml", "--format", "json"});
+    EXPECT_EQ(both.exitCode, 0) << both.out << both.err;
+    EXPECT_TRUE(contains(both.out, "spec/hello-1.0/disallowedRequisites")) << both.out;
+}
+
 TEST_F(BuildE2eTest, ASecondBuildBuildsNothing) {
     RunResult first = build({kExamples + "/hello.yaml", "--no-out-link"});
     ASSERT_EQ(first.exitCode, 0) << first.err;
