@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
 # purist's main job on the default store ($PURIST_ROOT, else ~/.local/share/purist):
-# add the example sources, then show what the store knows of them.
+# build the example package set in the strict sandbox, then check it. The app `hello`
+# picks up the bootstrap tools through `libgreet`; the checker names the chain, the file
+# and the byte offset of each hop. `hello-clean` is the same app without the leak.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-purist=${PURIST:-build/purist}
+purist=$(realpath "${PURIST:-build/purist}")
+# Result links and reports go beside the build, where they can be opened afterwards.
+out=$(dirname "$purist")/demo
+mkdir -p "$out"
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step() {
+    printf '\n\033[1m$ %s\033[0m\n' "$*"
+    "$@"
+}
+# A step whose non-zero exit is the point (a finding); shown, not fatal.
+finding() {
+    printf '\n\033[1m$ %s\033[0m\n' "$*"
+    local code=0
+    "$@" || code=$?
+    printf '(exit %d)\n' "$code"
+}
 
-printf '\n\033[1m$ %s\033[0m\n' "$purist store add examples/src/hello"
-src=$("$purist" store add examples/src/hello)
-echo "$src"
-step "$purist" store add --dry-run --store-dir /nix/store examples/src/hello
-step "$purist" store info "$src"
-step "$purist" store refs "$src"
-step "$purist" store closure --size "$src"
-step "$purist" store verify "$src"
+step "$purist" build --config examples/purist.yaml --out-link "$out/result" \
+    examples/hello.yaml examples/hello-clean.yaml
+step "$purist" store closure --size "$out/result"
+finding "$purist" check --policy examples/policy.yaml "$out/result" "$out/result-2"
+step "$purist" why "$out/result" bootstrap-tools-1.0
+finding "$purist" check examples/hello.yaml
+step "$purist" check --format sarif --output "$out/report.sarif" examples/hello-clean.yaml
+finding "$purist" check --policy examples/policy.yaml --format html --output "$out/audit.html" \
+    "$out/result" "$out/result-2"
+step "$purist" store verify
+echo
+echo "Reports: $out/audit.html (open it in a browser), $out/report.sarif."
+echo "The sandbox, the rules and the report formats: docs/. More examples: examples/README.md."
