@@ -6,11 +6,16 @@
 namespace purist {
 
 AsyncSink::AsyncSink(Sink& target, size_t bufferCount, size_t bufferSize)
-    : target_(target), bufferSize_(bufferSize),
-      buffers_(std::max<size_t>(bufferCount, 2), std::vector<char>(bufferSize)) {
-    for (size_t i = 1; i < buffers_.size(); ++i)
-        free_.push_back(i);
+    : target_(target), bufferCount_(std::max<size_t>(bufferCount, 2)), bufferSize_(bufferSize) {
+    buffers_.push_back(std::make_unique_for_overwrite<char[]>(bufferSize_));
     current_ = 0;
+}
+
+void AsyncSink::start() {
+    for (size_t i = 1; i < bufferCount_; ++i) {
+        buffers_.push_back(std::make_unique_for_overwrite<char[]>(bufferSize_));
+        free_.push_back(i);
+    }
     worker_ = std::thread([this] { run(); });
 }
 
@@ -23,26 +28,22 @@ AsyncSink::~AsyncSink() {
 }
 
 void AsyncSink::submitCurrent() {
+    if (!worker_.joinable()) start();
     std::unique_lock lock(mutex_);
     filled_.emplace_back(current_, currentUsed_);
     changed_.notify_all();
-    changed_.wait(lock, [this] { return !free_.empty() || error_; });
-    if (error_) {
-        // The worker stopped; keep accepting bytes so the writer reaches finish() and
-        // learns the error there, in order.
-        current_ = filled_.back().first;
-        filled_.pop_back();
-    } else {
-        current_ = free_.back();
-        free_.pop_back();
-    }
+    // The worker hands every buffer back, also after the target failed (it then skips the
+    // writes), so the writer never stalls and learns of the error in finish(), in order.
+    changed_.wait(lock, [this] { return !free_.empty(); });
+    current_ = free_.back();
+    free_.pop_back();
     currentUsed_ = 0;
 }
 
 void AsyncSink::write(std::string_view data) {
     while (!data.empty()) {
         size_t n = std::min(data.size(), bufferSize_ - currentUsed_);
-        std::memcpy(buffers_[current_].data() + currentUsed_, data.data(), n);
+        std::memcpy(buffers_[current_].get() + currentUsed_, data.data(), n);
         currentUsed_ += n;
         data.remove_prefix(n);
         if (currentUsed_ == bufferSize_) submitCurrent();
@@ -52,6 +53,13 @@ void AsyncSink::write(std::string_view data) {
 void AsyncSink::finish() {
     if (finished_) return;
     finished_ = true;
+    if (!worker_.joinable()) {
+        // Everything fit in one buffer: no thread was started, so write it here.
+        if (currentUsed_ > 0)
+            target_.write(std::string_view(buffers_[current_].get(), currentUsed_));
+        currentUsed_ = 0;
+        return;
+    }
     {
         std::lock_guard lock(mutex_);
         if (currentUsed_ > 0) filled_.emplace_back(current_, currentUsed_);
@@ -74,7 +82,7 @@ void AsyncSink::run() {
             filled_.pop_front();
         }
         try {
-            if (!error_) target_.write(std::string_view(buffers_[job.first].data(), job.second));
+            if (!error_) target_.write(std::string_view(buffers_[job.first].get(), job.second));
         } catch (...) {
             std::lock_guard lock(mutex_);
             error_ = std::current_exception();

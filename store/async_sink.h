@@ -7,13 +7,16 @@
 #include <condition_variable>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace purist {
 
-/// Feeds everything written to it to `target` on a worker thread, in order. write()
+/// Feeds everything written to it to `target` on a worker thread, in order. Streams that
+/// fit in one buffer never start the thread: finish() hands them to `target` inline, so
+/// small paths pay for neither a thread nor more than one buffer. write()
 /// copies the data into one of a fixed set of buffers and returns; it blocks only while
 /// every buffer is in use, so memory stays bounded. finish() waits until the target has
 /// seen every byte and rethrows anything the target threw. `target` must outlive this
@@ -32,11 +35,13 @@ public:
 
 private:
     void run();
+    void start();
     void submitCurrent();
 
     Sink& target_;
+    size_t bufferCount_;
     size_t bufferSize_;
-    std::vector<std::vector<char>> buffers_;
+    std::vector<std::unique_ptr<char[]>> buffers_; // filled lazily; never zero-initialised
     std::mutex mutex_;
     std::condition_variable changed_;
     std::deque<std::pair<size_t, size_t>> filled_; // (buffer index, bytes used), in order

@@ -35,6 +35,15 @@ TEST(AsyncSinkTest, RethrowsTheTargetsErrorAtFinish) {
     EXPECT_THROW(async.finish(), FormatError);
 }
 
+TEST(AsyncSinkTest, SmallStreamsAreWrittenInlineAtFinish) {
+    StringSink target;
+    AsyncSink async(target, 4, 1024);
+    async.write("small");
+    EXPECT_EQ(target.data(), "") << "nothing reaches the target before finish()";
+    async.finish();
+    EXPECT_EQ(target.data(), "small");
+}
+
 TEST(AsyncSinkTest, HashOnWorkerEqualsHashInline) {
     std::string data(5 << 20, 'q');
     HashSink inlineHash, workerHash;
