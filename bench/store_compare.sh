@@ -17,7 +17,7 @@ for i in $(seq 1 "$files"); do head -c $((8 << 20)) /dev/urandom > "$work/tree/l
 cat "$work"/tree/lib/* > /dev/null
 
 median() { # hyperfine's median in seconds, from its JSON export
-    python3 -c 'import json,sys; print(f"{json.load(open(sys.argv[1]))[\"results\"][0][\"median\"]:.3f}")' "$1"
+    python3 -c 'import json,sys; m = json.load(open(sys.argv[1]))["results"][0]["median"]; print(f"{m:.3f}")' "$1"
 }
 time_cmd() { # name, command...
     local name=$1; shift
