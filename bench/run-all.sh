@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every side-by-side benchmark script and prints their Markdown reports, the figures
-# that docs/PERFORMANCE.md quotes. Slow (minutes); run on a quiet machine.
+# Runs every side-by-side benchmark and prints their reports: the figures that
+# docs/PERFORMANCE.md quotes. Slow (minutes); run as root on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${PURIST_BUILD_DIR:-build}
-for script in bench/*_compare.sh; do
-    "$script" "$build"
-    echo
-done
+bench/store_compare.sh "$build"
+bench/store_db_vs_nix.sh "$build" 5
+bench/sandbox_bench.sh "$build" 20 5
+RUNS=10 bench/build_bench.sh "$build/purist"
+"$build/bench/checker_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+"$build/bench/reporters_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
