@@ -1,5 +1,6 @@
 #include "base/temp_dir.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/file_descriptor.h"
 
@@ -46,23 +47,10 @@ void removeEntries(int dirFd, const std::string& shown) {
     // from them until the owner write bit is back.
     if (::fchmod(dirFd, 0700) == -1 && errno != EPERM)
         throw SysError("making '" + shown + "' writable");
-    int dupFd = ::dup(dirFd);
-    if (dupFd == -1) throw SysError("duplicating descriptor of '" + shown + "'");
-    DIR* dir = ::fdopendir(dupFd);
-    if (!dir) {
-        ::close(dupFd);
-        throw SysError("listing '" + shown + "'");
-    }
     std::vector<std::pair<std::string, bool>> entries;
-    errno = 0;
-    while (struct dirent* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        if (name == "." || name == "..") continue;
-        entries.emplace_back(name, entry->d_type == DT_DIR || entry->d_type == DT_UNKNOWN);
-    }
-    int readErrno = errno;
-    ::closedir(dir);
-    if (readErrno) throw SysError(readErrno, "listing '" + shown + "'");
+    for (DirectoryEntry& entry : listDirectory(dirFd, shown))
+        entries.emplace_back(std::move(entry.name),
+                             entry.type == DT_DIR || entry.type == DT_UNKNOWN);
 
     for (auto& [name, maybeDir] : entries) {
         std::string childShown = shown + "/" + name;

@@ -1,9 +1,9 @@
 #include "store/canonicalise.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 
 #include <cerrno>
-#include <dirent.h>
 #include <fcntl.h>
 #include <string_view>
 #include <sys/stat.h>
@@ -14,19 +14,10 @@
 namespace purist {
 namespace {
 
-std::vector<std::string> listDirectory(const std::string& path) {
-    DIR* dir = ::opendir(path.c_str());
-    if (!dir) throw SysError("listing '" + path + "'");
+std::vector<std::string> entryNames(const std::string& path) {
     std::vector<std::string> names;
-    errno = 0;
-    while (struct dirent* entry = ::readdir(dir)) {
-        std::string_view name = entry->d_name;
-        if (name != "." && name != "..") names.emplace_back(name);
-        errno = 0;
-    }
-    int readErrno = errno;
-    ::closedir(dir);
-    if (readErrno) throw SysError(readErrno, "listing '" + path + "'");
+    for (DirectoryEntry& entry : listDirectory(path))
+        names.push_back(std::move(entry.name));
     return names;
 }
 
@@ -60,7 +51,7 @@ void canonicaliseOne(const std::string& path, const CanonicaliseOptions& options
                           "so it cannot be in the store");
 
     if (S_ISDIR(st.st_mode))
-        for (const std::string& name : listDirectory(path))
+        for (const std::string& name : entryNames(path))
             canonicaliseOne(path + "/" + name, options, false);
 
     removeExtendedAttributes(path);
@@ -95,7 +86,7 @@ void makeTreeWritable(const std::string& path) {
     if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
     if (!S_ISDIR(st.st_mode)) return;
     if (::chmod(path.c_str(), 0755) == -1) throw SysError("changing mode of '" + path + "'");
-    for (const std::string& name : listDirectory(path))
+    for (const std::string& name : entryNames(path))
         makeTreeWritable(path + "/" + name);
 }
 

@@ -1,5 +1,6 @@
 #include "store/gc_roots.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 
 #include <cerrno>
@@ -21,21 +22,9 @@ public:
         : storeDir_(storeDir), realStoreDir_(realStoreDir) {}
 
     void scanDirectory(const std::string& dir) {
-        DIR* handle = ::opendir(dir.c_str());
-        if (!handle) {
-            if (errno == ENOENT) return;
-            throw SysError("listing GC roots in '" + dir + "'");
-        }
-        std::vector<std::pair<std::string, unsigned char>> entries;
-        errno = 0;
-        while (struct dirent* entry = ::readdir(handle)) {
-            std::string name = entry->d_name;
-            if (name != "." && name != "..") entries.emplace_back(std::move(name), entry->d_type);
-            errno = 0;
-        }
-        int readErrno = errno;
-        ::closedir(handle);
-        if (readErrno) throw SysError(readErrno, "listing GC roots in '" + dir + "'");
+        struct stat st;
+        if (::stat(dir.c_str(), &st) == -1 && errno == ENOENT) return;
+        std::vector<DirectoryEntry> entries = listDirectory(dir);
 
         for (auto& [name, type] : entries) {
             std::string location = dir + "/" + name;

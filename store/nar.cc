@@ -1,5 +1,6 @@
 #include "store/nar.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
@@ -7,7 +8,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
@@ -194,29 +194,15 @@ private:
 
     /// Entries as (name in the NAR, name on disk), in the NAR's byte order.
     std::vector<std::pair<std::string, std::string>> listSorted(int fd, const std::string& shown) {
-        int dupFd = ::dup(fd);
-        if (dupFd == -1) throw SysError("duplicating descriptor of '" + shown + "'");
-        DIR* dir = ::fdopendir(dupFd);
-        if (!dir) {
-            ::close(dupFd);
-            throw SysError("listing '" + shown + "'");
-        }
         std::vector<std::pair<std::string, std::string>> entries;
-        errno = 0;
-        while (struct dirent* entry = ::readdir(dir)) {
-            std::string onDisk = entry->d_name;
-            if (onDisk == "." || onDisk == "..") continue;
-            std::string inNar = onDisk;
+        for (DirectoryEntry& entry : listDirectory(fd, shown)) {
+            std::string inNar = entry.name;
             if (caseHack_) {
                 size_t pos = inNar.find(kCaseHackSuffix);
                 if (pos != std::string::npos) inNar.erase(pos);
             }
-            entries.emplace_back(std::move(inNar), std::move(onDisk));
-            errno = 0;
+            entries.emplace_back(std::move(inNar), std::move(entry.name));
         }
-        int readErrno = errno;
-        ::closedir(dir);
-        if (readErrno) throw SysError(readErrno, "listing '" + shown + "'");
         std::sort(entries.begin(), entries.end());
         for (size_t i = 1; i < entries.size(); ++i)
             if (entries[i].first == entries[i - 1].first)
