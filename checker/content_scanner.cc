@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -195,12 +197,49 @@ void ContentScanner::scanBytes(std::string_view bytes, const std::vector<bool>& 
     search(bytes, 0, true, pending, pendingCount, onHit);
 }
 
+bool ContentScanner::scanMapped(int fd, const std::string& what, std::vector<bool>& pending,
+                                size_t& pendingCount,
+                                const std::function<void(const ContentHit&)>& onHit) const {
+    struct stat st;
+    if (::fstat(fd, &st) == -1) throw SysError("examining " + what);
+    if (!S_ISREG(st.st_mode) || st.st_size == 0) return false;
+    size_t size = static_cast<size_t>(st.st_size);
+    // Mapping a file in the page cache reads it without the copy read(2) makes, which is
+    // most of the cost once the prefilter is fast. Windows [k*W, (k+1)*W + kMaxMatchLength)
+    // overlap as the read loop's chunks below do, so a match of up to kMaxMatchLength bytes
+    // is found whole, and pages behind the window are dropped so memory stays bounded.
+    void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (mapped == MAP_FAILED) return false; // e.g. a file system without mmap: read instead
+    struct Unmap {
+        void* p;
+        size_t n;
+        ~Unmap() { ::munmap(p, n); }
+    } unmap{mapped, size};
+    ::madvise(mapped, size, MADV_SEQUENTIAL);
+    const char* data = static_cast<const char*>(mapped);
+    size_t released = 0;
+    for (size_t start = 0;; start += kMappedWindow) {
+        size_t end = std::min(size, start + kMappedWindow + kMaxMatchLength);
+        if (!search(std::string_view(data + start, end - start), start, end == size, pending,
+                    pendingCount, onHit) ||
+            end == size)
+            return true;
+        size_t behind = start / kMappedWindow * kMappedWindow;
+        if (behind > released + 2 * kMappedWindow) {
+            ::madvise(const_cast<char*>(data) + released, behind - released, MADV_DONTNEED);
+            released = behind;
+        }
+    }
+    return true;
+}
+
 void ContentScanner::scanFile(int fd, const std::string& what, const std::vector<bool>& active,
                               const std::function<void(const ContentHit&)>& onHit) const {
     if (!any_) return;
     std::vector<bool> pending = active;
     size_t pendingCount = std::count(pending.begin(), pending.end(), true);
     if (pendingCount == 0) return;
+    if (scanMapped(fd, what, pending, pendingCount, onHit)) return;
     std::vector<char> buffer(kMaxMatchLength + kChunkSize);
     size_t kept = 0;           // bytes carried over from the previous chunk
     uint64_t bufferOffset = 0; // file offset of buffer[0]

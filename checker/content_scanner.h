@@ -30,6 +30,9 @@ public:
     /// A match longer than this that crosses a chunk boundary may be reported truncated
     /// (its offset stays right); shorter matches are always found whole.
     static constexpr size_t kMaxMatchLength = 4096;
+    /// Regular files are mapped and searched in windows of this size (plus the same
+    /// kMaxMatchLength overlap); other files are read in kChunkSize chunks.
+    static constexpr size_t kMappedWindow = 16 << 20;
 
     /// Compiles `patterns` as RE2 over bytes (Latin-1, so any byte is a character). Throws
     /// ConfigError naming a pattern RE2 refuses.
@@ -52,6 +55,10 @@ private:
     /// Searches `text` (file bytes from `textOffset`) for the active patterns not yet
     /// found. A match touching the end of `text` is left for the next chunk unless
     /// `atEnd`. Returns false when every active pattern has been found.
+    /// scanFile over an mmap of a regular file; false if it cannot be mapped.
+    bool scanMapped(int fd, const std::string& what, std::vector<bool>& pending,
+                    size_t& pendingCount,
+                    const std::function<void(const ContentHit&)>& onHit) const;
     bool search(std::string_view text, uint64_t textOffset, bool atEnd, std::vector<bool>& pending,
                 size_t& pendingCount, const std::function<void(const ContentHit&)>& onHit) const;
 

@@ -9,18 +9,69 @@
 #include <algorithm>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <thread>
+#include <tuple>
+#include <unistd.h>
 
 namespace purist::checker {
 namespace {
 
+std::vector<ContentHit> scanFd(const ContentScanner& scanner, int fd) {
+    std::vector<ContentHit> hits;
+    scanner.scanFile(fd, "f", std::vector<bool>(scanner.size(), true),
+                     [&](const ContentHit& hit) { hits.push_back(hit); });
+    return hits;
+}
+
+/// Scans `bytes` twice: as a regular file (mapped, in kMappedWindow windows) and through a
+/// pipe (read in kChunkSize chunks). Both must report the same hits, which are returned.
 std::vector<ContentHit> scanString(const ContentScanner& scanner, const std::string& bytes) {
     TempDir dir;
     writeFile(dir.path() + "/f", bytes);
     FileDescriptor fd = openFile(dir.path() + "/f", O_RDONLY);
-    std::vector<ContentHit> hits;
-    scanner.scanFile(fd.get(), "f", std::vector<bool>(scanner.size(), true),
-                     [&](const ContentHit& hit) { hits.push_back(hit); });
-    return hits;
+    std::vector<ContentHit> mapped = scanFd(scanner, fd.get());
+
+    int fds[2];
+    EXPECT_EQ(::pipe(fds), 0);
+    FileDescriptor readEnd(fds[0]), writeEnd(fds[1]);
+    std::thread writer([&] {
+        writeAll(writeEnd.get(), bytes, "the pipe");
+        writeEnd.close();
+    });
+    std::vector<ContentHit> piped = scanFd(scanner, readEnd.get());
+    writer.join();
+
+    // Hits come per window, so the two window sizes may order them differently.
+    auto byPatternThenOffset = [](std::vector<ContentHit> hits) {
+        std::sort(hits.begin(), hits.end(), [](const auto& x, const auto& y) {
+            return std::tie(x.pattern, x.offset) < std::tie(y.pattern, y.offset);
+        });
+        return hits;
+    };
+    std::vector<ContentHit> sortedMapped = byPatternThenOffset(mapped);
+    piped = byPatternThenOffset(piped);
+    EXPECT_EQ(mapped.size(), piped.size());
+    for (size_t i = 0; i < std::min(mapped.size(), piped.size()); ++i) {
+        EXPECT_EQ(sortedMapped[i].pattern, piped[i].pattern);
+        EXPECT_EQ(sortedMapped[i].offset, piped[i].offset);
+        EXPECT_EQ(sortedMapped[i].match, piped[i].match);
+        EXPECT_EQ(sortedMapped[i].excerpt, piped[i].excerpt);
+    }
+    return mapped;
+}
+
+TEST(ContentScanner, FindsMatchesAroundMappedWindowBoundaries) {
+    const size_t window = ContentScanner::kMappedWindow;
+    const std::string needle = "/homeless-shelter";
+    ContentScanner scanner({"/homeless-shelter"});
+    std::string bytes(window + ContentScanner::kMaxMatchLength + 1000, 'x');
+    for (size_t offset : {window - 5, window + ContentScanner::kMaxMatchLength - 3, window}) {
+        std::string copy = bytes;
+        copy.replace(offset, needle.size(), needle);
+        auto hits = scanString(scanner, copy);
+        ASSERT_EQ(hits.size(), 1u) << offset;
+        EXPECT_EQ(hits[0].offset, offset);
+    }
 }
 
 TEST(ContentScanner, FindsMatchesAtEveryPositionAroundChunkBoundaries) {
