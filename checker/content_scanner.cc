@@ -215,6 +215,9 @@ bool ContentScanner::scanMapped(int fd, const std::string& what, std::vector<boo
         size_t n;
         ~Unmap() { ::munmap(p, n); }
     } unmap{mapped, size};
+    // madvise is advice: a refusal changes speed, never results, so it is not an error.
+    // Store paths are immutable; a file truncated under the mapping (possible only outside
+    // a store) would raise SIGBUS, which is why only regular files are mapped at all.
     ::madvise(mapped, size, MADV_SEQUENTIAL);
     const char* data = static_cast<const char*>(mapped);
     size_t released = 0;
@@ -224,13 +227,14 @@ bool ContentScanner::scanMapped(int fd, const std::string& what, std::vector<boo
                     pendingCount, onHit) ||
             end == size)
             return true;
+        // Drop what is behind the window, so a large file does not stay in this process's
+        // resident set.
         size_t behind = start / kMappedWindow * kMappedWindow;
         if (behind > released + 2 * kMappedWindow) {
             ::madvise(const_cast<char*>(data) + released, behind - released, MADV_DONTNEED);
             released = behind;
         }
     }
-    return true;
 }
 
 void ContentScanner::scanFile(int fd, const std::string& what, const std::vector<bool>& active,
