@@ -9,6 +9,7 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
 #include "sandbox/build_graph.h"
@@ -300,15 +301,6 @@ public:
 private:
     std::chrono::steady_clock::time_point last_{};
 };
-
-std::string formatTime(int64_t seconds) {
-    std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    if (!::gmtime_r(&t, &tm)) throw SysError("gmtime_r");
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 void addAudit(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(

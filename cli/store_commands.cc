@@ -5,6 +5,7 @@
 #include "base/temp_dir.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/value_format.h"
 #include "store/gc_roots.h"
 #include "store/nar.h"
 
@@ -23,28 +24,6 @@ CaseHack parseCaseHack(const std::string& value) {
     if (value == "auto") return CaseHack::Auto;
     if (value == "on") return CaseHack::On;
     return CaseHack::Off;
-}
-
-std::string formatTime(int64_t seconds) {
-    std::time_t t = static_cast<std::time_t>(seconds);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
-
-std::string humanSize(uint64_t bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double value = static_cast<double>(bytes);
-    int unit = 0;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-    return buffer;
 }
 
 void printPaths(const LocalStore& store, const StorePathSet& paths) {
