@@ -13,6 +13,7 @@
 #include "sandbox/sandbox.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -74,9 +75,12 @@ void runPlain(const std::vector<std::string>& builder) {
 }
 
 void runSandboxed(const Options& options, const std::string& scratch, int index) {
-    std::string root = scratch + "/root-" + std::to_string(index);
+    // One root mount point for every build, as purist build uses.
+    std::string root = scratch + "/root";
     std::string build = scratch + "/build-" + std::to_string(index);
-    if (::mkdir(root.c_str(), 0755) == -1 || ::mkdir(build.c_str(), 0755) == -1)
+    std::string out = scratch + "/out-" + std::to_string(index);
+    if ((::mkdir(root.c_str(), 0755) == -1 && errno != EEXIST) ||
+        ::mkdir(build.c_str(), 0755) == -1 || ::mkdir(out.c_str(), 0755) == -1)
         throw purist::SysError("creating the directories of build " + std::to_string(index));
     SandboxConfig config;
     config.isolate = options.mode == "strict";
@@ -85,6 +89,7 @@ void runSandboxed(const Options& options, const std::string& scratch, int index)
     config.env = {{"PATH", "/path-not-set"}, {"HOME", "/homeless-shelter"}};
     config.sandboxRoot = root;
     config.storeDir = scratch + "/store";
+    config.outputDir = out;
     config.buildDir = build;
     for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
         config.mounts.push_back({path, path, true, true});

@@ -364,8 +364,9 @@ private:
             throw SysError("setting mode 0711 on '" + job->temp->path() + "'");
         makeDirectory(config.buildDir, 0700);
         if (job->isolate) {
-            config.sandboxRoot = job->temp->path() + "/root";
-            makeDirectory(config.sandboxRoot, 0755);
+            config.sandboxRoot = sandboxRoot();
+            config.outputDir = job->temp->path() + "/out";
+            makeDirectory(config.outputDir, 0755);
         }
 
         std::string buildTop = job->isolate ? "/build" : config.buildDir;
@@ -383,8 +384,7 @@ private:
             config.env[output] = storeDir_.print(path);
             outputNames += (outputNames.empty() ? "" : " ") + output;
             std::string location =
-                job->isolate ? config.sandboxRoot + storeDir_.dir() + "/" + path.baseName()
-                             : store_.realPath(path);
+                job->isolate ? config.outputDir + "/" + path.baseName() : store_.realPath(path);
             if (!job->isolate && store_.db().isValid(path))
                 throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
                                  storeDir_.print(path) + " is valid while others are not");
@@ -440,6 +440,19 @@ private:
             removeLeftovers(*running);
             running->result = run(running->config);
         };
+    }
+
+    // The mount point of every strict build's root: the root is a tmpfs mounted in the
+    // build's own mount namespace, so one empty directory serves them all, and a build
+    // creates and removes no directory for it.
+    const std::string& sandboxRoot() {
+        if (sandboxRoot_.empty()) {
+            std::string dir = store_.layout().tmpDir() + "/sandbox-root";
+            if (::mkdir(dir.c_str(), 0755) == -1 && errno != EEXIST)
+                throw SysError("creating directory '" + dir + "'");
+            sandboxRoot_ = dir;
+        }
+        return sandboxRoot_;
     }
 
     // Takes a failed build's traces away: its outputs never stay in the store, and its
@@ -545,6 +558,7 @@ private:
     std::optional<policy::BuildUserPool> users_;
     std::map<size_t, std::unique_ptr<Job>> jobs_;
     std::set<size_t> builtElsewhere_;
+    std::string sandboxRoot_;
 };
 
 } // namespace

@@ -132,31 +132,28 @@ void makeDev(const std::string& root) {
     makeSymlink("/proc/self/fd/2", dev + "/stderr");
 }
 
-// The directory that receives the outputs: `root + storeDir` on the host's file system,
-// where the caller finds them afterwards. Held by an O_PATH descriptor because the
-// sandbox's own /tmp (or /dev) may cover that path once mounted, when the store dir lies
-// below it.
-FileDescriptor makeHostStoreDir(const std::string& root, const SandboxConfig& config,
-                                const SandboxIdentity& id) {
-    std::string store = root + config.storeDir;
-    makeDirs(root, config.storeDir, 0755);
+// The directory that receives the outputs, on the host's file system, where the caller
+// finds them afterwards. Held by an O_PATH descriptor because the sandbox's own /tmp (or
+// /dev) may cover its host path once mounted.
+FileDescriptor openOutputDir(const SandboxConfig& config, const SandboxIdentity& id) {
+    const std::string& dir = config.outputDir;
     // 1775: the builder may create its outputs here, and the sticky bit stops it from
     // renaming or deleting mount points it does not own.
-    if (!id.userNamespace && ::chown(store.c_str(), 0, id.gid) == -1)
-        throw SysError("giving the store dir '" + store + "' to the build group");
-    if (::chmod(store.c_str(), 01775) == -1)
-        throw SysError("setting mode 1775 on the store dir '" + store + "'");
-    int fd = ::open(store.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd == -1) throw SysError("opening the store dir '" + store + "'");
+    if (!id.userNamespace && ::chown(dir.c_str(), 0, id.gid) == -1)
+        throw SysError("giving the output directory '" + dir + "' to the build group");
+    if (::chmod(dir.c_str(), 01775) == -1)
+        throw SysError("setting mode 1775 on the output directory '" + dir + "'");
+    int fd = ::open(dir.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd == -1) throw SysError("opening the output directory '" + dir + "'");
     return FileDescriptor(fd);
 }
 
-// Binds the host store dir at its logical path: its own mount, so it stays writable when
-// the rest of the root is made read-only.
-void mountStoreDir(const std::string& root, const SandboxConfig& config, int hostStoreDir) {
+// Binds the output directory at the store dir's logical path: its own mount, so it stays
+// writable when the rest of the root is made read-only.
+void mountStoreDir(const std::string& root, const SandboxConfig& config, int outputDir) {
     makeDirs(root, config.storeDir, 0755);
-    mountOrThrow("/proc/self/fd/" + std::to_string(hostStoreDir), root + config.storeDir, nullptr,
-                 MS_BIND, nullptr, "bind-mounting the store dir");
+    mountOrThrow("/proc/self/fd/" + std::to_string(outputDir), root + config.storeDir, nullptr,
+                 MS_BIND, nullptr, "bind-mounting the output directory as the store dir");
 }
 
 void mountEntries(const std::string& root, const SandboxConfig& config) {
@@ -215,10 +212,10 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // Private propagation: the mounts below must not appear in the host's namespace, and
     // mounts made later on the host must not appear in the sandbox.
     mountOrThrow("", "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "making mounts private");
-    FileDescriptor hostStoreDir = makeHostStoreDir(root, config, identity);
+    FileDescriptor outputDir = openOutputDir(config, identity);
     // The root itself is a tmpfs over the host directory: mount points and /etc cost no
-    // disk writes, and they vanish with the namespace, leaving the caller only the store
-    // dir. It is also the mount point pivot_root needs.
+    // disk writes, and they vanish with the namespace, leaving the caller only the output
+    // directory. It is also the mount point pivot_root needs.
     mountOrThrow("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
                  "mounting a tmpfs as the sandbox root");
     // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
@@ -234,8 +231,8 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
                  "mounting /proc");
     makeEtc(root, config, identity);
     // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
-    mountStoreDir(root, config, hostStoreDir.get());
-    hostStoreDir.close();
+    mountStoreDir(root, config, outputDir.get());
+    outputDir.close();
     makeDirs(root, "/build", 0755);
     bindMount(config.buildDir, root + "/build", false);
     mountEntries(root, config);

@@ -7,11 +7,12 @@
 
 namespace purist::sandbox {
 
-/// Fills `config.sandboxRoot` with the sandbox's file system (store dir holding only the
-/// configured mounts, /build, /dev, /proc, /tmp, /etc, sandbox paths), makes it the root
-/// with pivot_root, detaches the host's root, makes the root read-only except for the
-/// store dir, and changes into /build. Must run in a fresh mount namespace, as PID 1 of the
-/// new PID namespace (for /proc). Throws SysError naming the step and path that failed.
+/// Mounts the sandbox's file system on `config.sandboxRoot`, in this mount namespace only
+/// (store dir = `config.outputDir` holding only the configured mounts, /build, /dev, /proc,
+/// /tmp, /etc, sandbox paths), makes it the root with pivot_root, detaches the host's root,
+/// makes the root read-only except for the store dir, and changes into /build. Must run in
+/// a fresh mount namespace, as PID 1 of the new PID namespace (for /proc). Throws SysError
+/// naming the step and path that failed.
 void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identity);
 
 /// Whether `path` is absolute and free of empty, `.` and `..` components, so that joining

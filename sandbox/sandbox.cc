@@ -21,6 +21,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace purist::sandbox {
 namespace {
@@ -85,6 +87,9 @@ void validate(const SandboxConfig& config) {
         fail("the store dir '" + config.storeDir + "' must be a clean absolute path");
     if (!isDirectory(config.sandboxRoot) || !isEmptyDirectory(config.sandboxRoot))
         fail("the sandbox root '" + config.sandboxRoot + "' must be an existing empty directory");
+    if (!isCleanAbsolutePath(config.outputDir) || !isDirectory(config.outputDir))
+        fail("the output directory '" + config.outputDir +
+             "' must be an existing directory, given as a clean absolute path");
     for (const auto& m : config.mounts) {
         if (!isCleanAbsolutePath(m.target) || m.target == "/")
             fail("the mount target '" + m.target + "' must be a clean absolute path below /");
@@ -127,9 +132,52 @@ public:
         return status;
     }
 
+    /// Gives up ownership without waiting; the caller reaps the process.
+    pid_t release() { return std::exchange(pid_, -1); }
+
 private:
     pid_t pid_;
 };
+
+// Intermediates that have reported their builder's end and only have to exit. Their exit
+// tears down the build's namespaces (mounts, network), which takes a while and need not
+// delay the caller: they are reaped without waiting at the next runInSandbox, and the
+// rest at the end of the process. A zombie until then, an intermediate's pid cannot be
+// reused, so waitpid on it is safe at any time.
+class LateReaper {
+public:
+    void add(pid_t pid) {
+        std::lock_guard lock(mutex_);
+        pending_.push_back(pid);
+    }
+
+    void reapExited() {
+        std::lock_guard lock(mutex_);
+        std::erase_if(pending_, [](pid_t pid) {
+            int status;
+            pid_t reaped = ::waitpid(pid, &status, WNOHANG);
+            // -1 (ECHILD) only if someone else reaped it, which sandbox.h asks not to do.
+            return reaped == pid || reaped == -1;
+        });
+    }
+
+    ~LateReaper() {
+        for (pid_t pid : pending_) {
+            int status;
+            while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+            }
+        }
+    }
+
+private:
+    std::mutex mutex_;
+    std::vector<pid_t> pending_;
+};
+
+LateReaper& lateReaper() {
+    static LateReaper reaper;
+    return reaper;
+}
 
 // Reads everything the set-up steps wrote to the error pipe, up to EOF (exec or exit).
 std::string readAll(int fd, const char* what) {
@@ -278,6 +326,7 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
 } // namespace
 
 SandboxResult runInSandbox(const SandboxConfig& config) {
+    lateReaper().reapExited();
     validate(config);
     Clock::time_point start = Clock::now();
     SandboxIdentity identity = identityFor(config);
@@ -337,7 +386,9 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     SandboxResult result;
     int status = superviseBuild(config, intermediate, logPipe.read.get(), statusPipe.read.get(),
                                 result, start);
-    intermediate.wait();
+    // The status arrives only once the builder and (in a PID namespace) every process it
+    // started are gone; the intermediate exits right after sending it.
+    lateReaper().add(intermediate.release());
     if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
     result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);

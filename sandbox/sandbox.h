@@ -31,21 +31,23 @@ struct SandboxConfig {
     std::vector<std::string> args;          ///< argv[1..]
     std::map<std::string, std::string> env; ///< the complete environment; nothing inherited
 
-    /// Host directory for the fresh root (isolate only); the caller creates it empty, on the
-    /// same file system as the real store dir, and removes it afterwards (removeTree). Inside
-    /// the mount namespace a tmpfs covers it; on the host it only receives the store dir
-    /// path. After the run, outputs the builder created are at `sandboxRoot + storeDir + "/"
-    /// + <base name>` on the host, owned by the build user (to be moved into the store);
-    /// beside them, the input mount points are empty directories or files. Nothing stays
-    /// mounted.
+    /// Host directory the sandbox's root is mounted on (isolate only): an existing empty
+    /// directory. The root is a tmpfs mounted over it in the sandbox's own mount namespace,
+    /// so nothing is ever written to it on the host and concurrent builds may share one.
     std::string sandboxRoot;
-    /// Logical store dir (isolate only), the same path as the real store dir: created in the
-    /// root, group `buildGid`, mode 1775, holding only the bind mounts the caller lists (the
-    /// input closure), so it cannot be enumerated. It is the only writable place in the root
-    /// besides /build, /tmp and /dev/shm. With `isolate = false` the builder writes its
-    /// outputs straight into the real store dir on the host, which the build user must be
-    /// able to write.
+    /// Logical store dir (isolate only), the same path as the real store dir. Inside the
+    /// sandbox it is `outputDir`, group `buildGid`, mode 1775, holding only the bind mounts
+    /// of the input closure (the caller lists them in `mounts`), so it cannot be
+    /// enumerated. It is the only writable place in the root besides /build, /tmp and
+    /// /dev/shm. With `isolate = false` the builder writes its outputs straight into the
+    /// real store dir on the host, which the build user must be able to write.
     std::string storeDir;
+    /// Host directory that the builder sees as the store dir (isolate only), created empty
+    /// by the caller on the same file system as the real store dir. After the run, outputs
+    /// the builder created are at `outputDir + "/" + <base name>`, owned by the build user,
+    /// to be moved into the store; beside them, the inputs' mount points are empty
+    /// directories or files. Nothing stays mounted.
+    std::string outputDir;
     /// Host build directory, created by the caller; mounted read-write at `/build` (the
     /// working directory), or the working directory itself with `isolate = false` (then the
     /// build user must be able to reach it). With a build user, runInSandbox gives it to
@@ -94,7 +96,9 @@ struct SandboxResult {
 
 /// Runs the builder as configured and waits for it and every process it started: when it
 /// returns, none of them is left (in a PID namespace; with `isolate = false` the sandbox is
-/// the subreaper of the build and kills what is left). Throws SandboxError naming the step
+/// the subreaper of the build and kills what is left). The one process of purist's own
+/// that supervised the build may still be exiting (tearing down the namespaces); it is
+/// reaped by a later call or when this process exits. Throws SandboxError naming the step
 /// (and path) that failed when the sandbox cannot be set up as asked, including an invalid
 /// config; never runs with less isolation. A builder that cannot be executed is the
 /// build's failure, not the sandbox's: exit code 127 and a `purist: cannot execute` log

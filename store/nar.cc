@@ -12,6 +12,7 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <map>
+#include <memory>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -46,7 +47,8 @@ bool resolveCaseHack(CaseHack mode, const std::string& path) {
 class NarWriter {
 public:
     NarWriter(Sink& sink, NarListener* listener)
-        : sink_(sink), listener_(listener), buffer_(kBufferSize) {}
+        : sink_(sink), listener_(listener),
+          buffer_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {}
 
     void writeU64(uint64_t value) {
         char bytes[8];
@@ -80,9 +82,9 @@ public:
         mark(relativePath);
         uint64_t left = size;
         while (left > 0) {
-            if (used_ == buffer_.size()) flush();
-            size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer_.size() - used_));
-            size_t got = readSome(fd, buffer_.data() + used_, want, "'" + shownPath + "'");
+            if (used_ == kBufferSize) flush();
+            size_t want = static_cast<size_t>(std::min<uint64_t>(left, kBufferSize - used_));
+            size_t got = readSome(fd, buffer_.get() + used_, want, "'" + shownPath + "'");
             if (got == 0)
                 throw FormatError("file '" + shownPath + "' shrank while it was archived");
             used_ += got;
@@ -96,7 +98,7 @@ public:
 
     void flush() {
         if (used_ == 0) return;
-        sink_.write(std::string_view(buffer_.data(), used_));
+        sink_.write(std::string_view(buffer_.get(), used_));
         offset_ += used_;
         used_ = 0;
     }
@@ -104,9 +106,9 @@ public:
 private:
     void append(std::string_view s) {
         while (!s.empty()) {
-            if (used_ == buffer_.size()) flush();
-            size_t n = std::min(s.size(), buffer_.size() - used_);
-            std::memcpy(buffer_.data() + used_, s.data(), n);
+            if (used_ == kBufferSize) flush();
+            size_t n = std::min(s.size(), kBufferSize - used_);
+            std::memcpy(buffer_.get() + used_, s.data(), n);
             used_ += n;
             s.remove_prefix(n);
         }
@@ -119,7 +121,8 @@ private:
 
     Sink& sink_;
     NarListener* listener_;
-    std::vector<char> buffer_;
+    // Not zero-initialised: a small path touches only the pages it fills.
+    std::unique_ptr<char[]> buffer_;
     size_t used_ = 0;
     uint64_t offset_ = 0;
 };
@@ -219,7 +222,8 @@ private:
 /// Reads NAR tokens from a source through a buffer, checking every length and padding.
 class NarReader {
 public:
-    explicit NarReader(Source& source) : source_(source), buffer_(kBufferSize) {}
+    explicit NarReader(Source& source)
+        : source_(source), buffer_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {}
 
     uint64_t readU64() {
         char bytes[8];
@@ -254,7 +258,7 @@ public:
         while (length > 0) {
             if (pos_ == end_) fill();
             size_t n = static_cast<size_t>(std::min<uint64_t>(length, end_ - pos_));
-            consume(std::string_view(buffer_.data() + pos_, n));
+            consume(std::string_view(buffer_.get() + pos_, n));
             pos_ += n;
             consumed_ += n;
             length -= n;
@@ -283,7 +287,7 @@ public:
 private:
     void fill() {
         pos_ = 0;
-        end_ = source_.read(buffer_.data(), buffer_.size());
+        end_ = source_.read(buffer_.get(), kBufferSize);
         if (end_ == 0)
             throw FormatError("NAR is truncated: the stream ends after " +
                               std::to_string(consumed_) + " bytes");
@@ -293,7 +297,7 @@ private:
         while (size > 0) {
             if (pos_ == end_) fill();
             size_t n = std::min(size, end_ - pos_);
-            std::memcpy(out, buffer_.data() + pos_, n);
+            std::memcpy(out, buffer_.get() + pos_, n);
             pos_ += n;
             consumed_ += n;
             out += n;
@@ -302,7 +306,8 @@ private:
     }
 
     Source& source_;
-    std::vector<char> buffer_;
+    // Not zero-initialised: a small path touches only the pages it fills.
+    std::unique_ptr<char[]> buffer_;
     size_t pos_ = 0;
     size_t end_ = 0;
     uint64_t consumed_ = 0;

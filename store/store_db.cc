@@ -12,6 +12,9 @@ namespace purist {
 
 namespace {
 
+// registerValidPaths switches foreign keys off from this many paths on (see there).
+constexpr size_t kForeignKeysOffBatch = 256;
+
 // Nix's schema.sql, verbatim, so the DB is one Nix can open and `.schema` shows no
 // difference. The Refs table keeps its redundant IndexReferrer for the same reason.
 constexpr std::string_view kNixSchema = R"(
@@ -490,15 +493,21 @@ void StoreDb::registerValidPaths(const std::vector<ValidPathInfo>& infos) {
     // Foreign-key enforcement costs two lookups per inserted reference (half the time of a
     // 100,000-path batch). Every id inserted below comes from this transaction's own
     // inserts or from a lookup in it, which is the check the foreign keys make, so they
-    // are off for the batch only. The pragma cannot change inside a transaction, so it
-    // is switched around it, and back on whatever happens.
-    db_->exec("pragma foreign_keys = off");
+    // are off for a large batch only. The pragma cannot change inside a transaction, so it
+    // is switched around it, and back on whatever happens. Switching it expires every
+    // prepared statement, which a small batch (one build's outputs) would then prepare
+    // again: more than the lookups it saves, so small batches keep the checks.
     struct ForeignKeysBackOn {
-        Database& db;
+        Database* db = nullptr;
         ~ForeignKeysBackOn() {
-            sqlite3_exec(db.handle(), "pragma foreign_keys = on", nullptr, nullptr, nullptr);
+            if (db)
+                sqlite3_exec(db->handle(), "pragma foreign_keys = on", nullptr, nullptr, nullptr);
         }
-    } foreignKeysBackOn{*db_};
+    } foreignKeysBackOn;
+    if (infos.size() >= kForeignKeysOffBatch) {
+        db_->exec("pragma foreign_keys = off");
+        foreignKeysBackOn.db = db_.get();
+    }
 
     {
         Transaction txn(*db_);

@@ -295,7 +295,9 @@ protected:
         int n = h.runs++;
         std::string root = h.dir.path() + "/root-" + std::to_string(n);
         std::string build = h.dir.path() + "/build-" + std::to_string(n);
+        std::string out = h.dir.path() + "/out-" + std::to_string(n);
         std::filesystem::create_directory(root);
+        std::filesystem::create_directory(out);
         std::filesystem::create_directory(build);
         ::chmod(build.c_str(), 0755);
 
@@ -307,6 +309,7 @@ protected:
         config.env = {{"PATH", "/path-not-set"}, {"HOME", "/homeless-shelter"}};
         config.sandboxRoot = root;
         config.storeDir = h.store;
+        config.outputDir = out;
         config.buildDir = build;
         for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
             config.mounts.push_back({path, path, true, true});
@@ -324,6 +327,7 @@ protected:
         run.result = runInSandbox(config);
         run.buildDir = build;
         removeTree(root);
+        removeTree(out);
         return run;
     }
 

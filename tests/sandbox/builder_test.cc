@@ -56,7 +56,8 @@ protected:
             outputs.push_back(name);
         for (const auto& name : outputs) {
             std::string logical = config.env.at(name);
-            std::string host = config.isolate ? config.sandboxRoot + logical : logical;
+            std::string host =
+                config.isolate ? config.outputDir + logical.substr(logical.rfind('/')) : logical;
             makeFile(host, "inputs: " + config.env.at("PURIST_INPUTS") + "\n");
         }
         if (config.onLogLine) config.onLogLine("built " + config.env.at("name"));

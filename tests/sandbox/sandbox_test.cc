@@ -51,6 +51,7 @@ protected:
         input_ = store_ + "/" + kInputName;
         testing::makeFile(input_ + "/data", "input data\n");
         std::filesystem::create_directory(root_);
+        std::filesystem::create_directory(out_);
         std::filesystem::create_directory(build_);
     }
 
@@ -64,6 +65,7 @@ protected:
                       {"out", store_ + "/" + kOutputName}};
         config.sandboxRoot = root_;
         config.storeDir = store_;
+        config.outputDir = out_;
         config.buildDir = build_;
         for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
             config.mounts.push_back({path, path, true, true});
@@ -77,10 +79,10 @@ protected:
         return config;
     }
 
-    // runInSandbox needs an empty root for every run.
+    // An empty output directory for the next run (the root stays empty by itself).
     void freshRoot() {
-        std::filesystem::remove_all(root_);
-        std::filesystem::create_directory(root_);
+        std::filesystem::remove_all(out_);
+        std::filesystem::create_directory(out_);
     }
 
     uid_t insideUid() const { return runningAsRoot() ? kBuildUid : 1000; }
@@ -89,6 +91,7 @@ protected:
     TempDir dir_{"purist-sandbox-test-"};
     std::string store_, input_;
     std::string root_ = dir_.path() + "/root";
+    std::string out_ = dir_.path() + "/out";
     std::string build_ = dir_.path() + "/build";
     std::vector<std::string> log_;
 };
@@ -98,10 +101,10 @@ TEST_F(SandboxTest, CanIsolateHere) {
     EXPECT_TRUE(canIsolate(&why)) << why;
 }
 
-TEST_F(SandboxTest, OutputsEndUpUnderTheRootsStoreDir) {
+TEST_F(SandboxTest, OutputsEndUpInTheOutputDirectory) {
     auto result = runInSandbox(shell("mkdir $out && echo built > $out/file && echo done"));
     ASSERT_TRUE(result.succeeded()) << ::testing::PrintToString(log_);
-    std::string output = root_ + store_ + "/" + kOutputName;
+    std::string output = out_ + "/" + kOutputName;
     EXPECT_EQ(readFile(output + "/file"), "built\n");
     struct stat info {};
     ASSERT_EQ(::stat(output.c_str(), &info), 0);
@@ -109,6 +112,8 @@ TEST_F(SandboxTest, OutputsEndUpUnderTheRootsStoreDir) {
     EXPECT_THAT(log_, ElementsAre("done"));
     // Nothing stays mounted on the host once the build is over.
     EXPECT_THAT(readFile("/proc/self/mountinfo"), Not(HasSubstr(root_)));
+    // The root's mount point is left as it was: empty, ready for the next build.
+    EXPECT_TRUE(std::filesystem::is_empty(root_));
 }
 
 TEST_F(SandboxTest, TheStoreDirHoldsOnlyTheInputsAndIsGroupWritableAndSticky) {
@@ -261,6 +266,8 @@ TEST_F(SandboxTest, InvalidConfigurationsAreRefusedBeforeAnythingRuns) {
              c.mounts.push_back({"/usr", "/a/../b"});
          }},
         {"relative store dir", [](SandboxConfig& c) { c.storeDir = "store"; }},
+        {"missing output dir", [](SandboxConfig& c) { c.outputDir = "/no/such/dir"; }},
+        {"relative output dir", [](SandboxConfig& c) { c.outputDir = "out"; }},
         {"uid without gid", [](SandboxConfig& c) { c.buildUid = 30001, c.buildGid.reset(); }},
         {"root build user", [](SandboxConfig& c) { c.buildUid = 0, c.buildGid = 0; }},
         {"missing build dir", [](SandboxConfig& c) { c.buildDir = "/no/such/dir"; }},
