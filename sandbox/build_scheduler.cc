@@ -24,12 +24,51 @@ ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& 
         if (pending == 0) ready.push_back(node);
     }
 
+    // A pool of at most maxJobs workers, started as needed and kept for the whole run:
+    // starting a thread per build costs a clone and fresh stack pages every time.
     std::mutex mutex;
-    std::condition_variable finished;
+    std::condition_variable workReady, finished;
+    std::deque<std::pair<size_t, std::function<void()>>> queue;    // guarded by mutex
     std::deque<std::pair<size_t, std::exception_ptr>> completions; // guarded by mutex
+    bool closing = false;                                          // guarded by mutex
     std::vector<std::jthread> workers;
     size_t running = 0;
     std::set<size_t> skipped;
+
+    auto workerLoop = [&] {
+        for (;;) {
+            std::pair<size_t, std::function<void()>> job;
+            {
+                std::unique_lock lock(mutex);
+                workReady.wait(lock, [&] { return closing || !queue.empty(); });
+                if (queue.empty()) return;
+                job = std::move(queue.front());
+                queue.pop_front();
+            }
+            std::exception_ptr error;
+            try {
+                job.second();
+            } catch (...) {
+                error = std::current_exception();
+            }
+            std::lock_guard lock(mutex);
+            completions.emplace_back(job.first, error);
+            finished.notify_one();
+        }
+    };
+    // Whatever happens below, the workers are told to stop before they are joined.
+    struct StopWorkers {
+        std::mutex& mutex;
+        bool& closing;
+        std::condition_variable& workReady;
+        ~StopWorkers() {
+            {
+                std::lock_guard lock(mutex);
+                closing = true;
+            }
+            workReady.notify_all();
+        }
+    };
 
     auto skipDependants = [&](size_t failedNode) {
         std::vector<size_t> work = graph.nodes()[failedNode].dependants;
@@ -57,6 +96,7 @@ ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& 
         }
     };
 
+    StopWorkers stopWorkers{mutex, closing, workReady};
     for (;;) {
         while (!ready.empty() && running < std::max(1u, maxJobs)) {
             size_t node = ready.front();
@@ -75,17 +115,12 @@ ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& 
                 continue;
             }
             ++running;
-            workers.emplace_back([&, node, work = std::move(work)] {
-                std::exception_ptr error;
-                try {
-                    work();
-                } catch (...) {
-                    error = std::current_exception();
-                }
+            {
                 std::lock_guard lock(mutex);
-                completions.emplace_back(node, error);
-                finished.notify_one();
-            });
+                queue.emplace_back(node, std::move(work));
+            }
+            if (workers.size() < running) workers.emplace_back(workerLoop);
+            workReady.notify_one();
         }
         if (running == 0 && ready.empty()) break;
         std::pair<size_t, std::exception_ptr> done;

@@ -6,15 +6,12 @@
 namespace purist {
 
 AsyncSink::AsyncSink(Sink& target, size_t bufferCount, size_t bufferSize)
-    : target_(target), bufferCount_(std::max<size_t>(bufferCount, 2)), bufferSize_(bufferSize) {
-    buffers_.push_back(std::make_unique_for_overwrite<char[]>(bufferSize_));
-    current_ = 0;
-}
+    : target_(target), bufferCount_(std::max<size_t>(bufferCount, 2)), bufferSize_(bufferSize) {}
 
 void AsyncSink::start() {
-    for (size_t i = 1; i < bufferCount_; ++i) {
+    for (size_t i = 0; i < bufferCount_; ++i) {
         buffers_.push_back(std::make_unique_for_overwrite<char[]>(bufferSize_));
-        free_.push_back(i);
+        if (i > 0) free_.push_back(i);
     }
     worker_ = std::thread([this] { run(); });
 }
@@ -28,7 +25,6 @@ AsyncSink::~AsyncSink() {
 }
 
 void AsyncSink::submitCurrent() {
-    if (!worker_.joinable()) start();
     std::unique_lock lock(mutex_);
     filled_.emplace_back(current_, currentUsed_);
     changed_.notify_all();
@@ -41,6 +37,14 @@ void AsyncSink::submitCurrent() {
 }
 
 void AsyncSink::write(std::string_view data) {
+    if (!worker_.joinable()) {
+        if (written_ + data.size() <= bufferSize_) {
+            target_.write(data);
+            written_ += data.size();
+            return;
+        }
+        start();
+    }
     while (!data.empty()) {
         size_t n = std::min(data.size(), bufferSize_ - currentUsed_);
         std::memcpy(buffers_[current_].get() + currentUsed_, data.data(), n);
@@ -53,13 +57,7 @@ void AsyncSink::write(std::string_view data) {
 void AsyncSink::finish() {
     if (finished_) return;
     finished_ = true;
-    if (!worker_.joinable()) {
-        // Everything fit in one buffer: no thread was started, so write it here.
-        if (currentUsed_ > 0)
-            target_.write(std::string_view(buffers_[current_].get(), currentUsed_));
-        currentUsed_ = 0;
-        return;
-    }
+    if (!worker_.joinable()) return; // small: every byte went to the target directly
     {
         std::lock_guard lock(mutex_);
         if (currentUsed_ > 0) filled_.emplace_back(current_, currentUsed_);

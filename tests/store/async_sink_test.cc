@@ -3,6 +3,8 @@
 #include "store/hash.h"
 
 #include <gtest/gtest.h>
+#include <set>
+#include <thread>
 
 namespace purist {
 namespace {
@@ -35,13 +37,39 @@ TEST(AsyncSinkTest, RethrowsTheTargetsErrorAtFinish) {
     EXPECT_THROW(async.finish(), FormatError);
 }
 
-TEST(AsyncSinkTest, SmallStreamsAreWrittenInlineAtFinish) {
-    StringSink target;
+TEST(AsyncSinkTest, SmallStreamsGoStraightToTheTarget) {
+    struct Recording : Sink {
+        std::string data;
+        std::set<std::thread::id> threads;
+        void write(std::string_view bytes) override {
+            data.append(bytes);
+            threads.insert(std::this_thread::get_id());
+        }
+    } target;
     AsyncSink async(target, 4, 1024);
     async.write("small");
-    EXPECT_EQ(target.data(), "") << "nothing reaches the target before finish()";
+    EXPECT_EQ(target.data, "small") << "no buffering while the stream fits in one buffer";
+    async.write(std::string(1019, 's'));
     async.finish();
-    EXPECT_EQ(target.data(), "small");
+    EXPECT_EQ(target.data, "small" + std::string(1019, 's'));
+    EXPECT_EQ(target.threads, std::set{std::this_thread::get_id()}) << "no worker thread";
+}
+
+TEST(AsyncSinkTest, AStreamOutgrowingOneBufferMovesToTheWorker) {
+    struct Recording : Sink {
+        std::string data;
+        std::set<std::thread::id> threads;
+        void write(std::string_view bytes) override {
+            data.append(bytes);
+            threads.insert(std::this_thread::get_id());
+        }
+    } target;
+    AsyncSink async(target, 2, 1024);
+    async.write(std::string(1000, 'a'));
+    async.write(std::string(3000, 'b')); // past one buffer: buffered from here on
+    async.finish();
+    EXPECT_EQ(target.data, std::string(1000, 'a') + std::string(3000, 'b'));
+    EXPECT_EQ(target.threads.size(), 2u) << "the first write inline, the rest on the worker";
 }
 
 TEST(AsyncSinkTest, HashOnWorkerEqualsHashInline) {
