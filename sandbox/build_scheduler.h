@@ -22,8 +22,8 @@ struct ScheduleOutcome {
 /// objects that are not thread-safe (the store).
 struct ScheduleHooks {
     /// Called when all of a node's inputs are done. Returns the work to run on a worker
-    /// thread, or an empty function if there is nothing to do (outputs already valid).
-    /// Throwing fails the node.
+    /// thread (on the calling thread when maxJobs is 1), or an empty function if there is
+    /// nothing to do (outputs already valid). Throwing fails the node.
     std::function<std::function<void()>(size_t node)> start;
     /// Called on the calling thread after the work ran, with the exception it threw (or
     /// null). Throwing (or rethrowing `error`) fails the node.
