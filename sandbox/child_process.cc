@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,7 +30,8 @@ namespace {
 // Descriptor numbers in the intermediate and the builder after arrangeDescriptors().
 constexpr int kErrorFd = 3;
 constexpr int kStatusFd = 4;
-constexpr int kFirstUnusedFd = 5;
+constexpr int kControlFd = 5;
+constexpr int kFirstUnusedFd = 6;
 
 // Exit codes of the forked processes when they report a failure through the error pipe.
 constexpr int kSetupFailed = 125;
@@ -62,22 +64,24 @@ void setSignalMask(std::initializer_list<int> blocked) {
     if (::sigprocmask(SIG_SETMASK, &set, nullptr) == -1) throw SysError("setting the signal mask");
 }
 
-// Leaves exactly: 0 = /dev/null, 1 and 2 = the log pipe, 3 = error pipe, 4 = status pipe.
-// Every other descriptor is closed: the caller's terminal, its files, and the pipes of
-// other builds forked by other threads at the same moment, which would otherwise keep
+// Leaves exactly: 0 = /dev/null, 1 and 2 = the log pipe, 3 = error pipe, 4 = status pipe,
+// 5 = control socket. Every other descriptor is closed: the caller's terminal, its files,
+// and the pipes of other builds started at the same moment, which would otherwise keep
 // those builds' logs open (or hand this builder a terminal to inject input into).
 void arrangeDescriptors(const ChildPipes& pipes) {
     int devNull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devNull == -1) throw SysError("opening /dev/null");
-    const int keep[] = {devNull, pipes.log, pipes.error, pipes.status};
-    int high[4];
+    const int keep[] = {devNull, pipes.log, pipes.error, pipes.status, pipes.control};
+    constexpr size_t kKept = sizeof keep / sizeof keep[0];
+    int high[kKept];
     // First above the target range, so the dup2s below cannot overwrite one another.
-    for (int i = 0; i < 4; ++i) {
+    for (size_t i = 0; i < kKept; ++i) {
         high[i] = ::fcntl(keep[i], F_DUPFD_CLOEXEC, kFirstUnusedFd);
         if (high[i] == -1) throw SysError("duplicating a pipe descriptor");
     }
     if (::dup2(high[0], 0) == -1 || ::dup2(high[1], 1) == -1 || ::dup2(high[1], 2) == -1 ||
-        ::dup3(high[2], kErrorFd, O_CLOEXEC) == -1 || ::dup3(high[3], kStatusFd, O_CLOEXEC) == -1)
+        ::dup3(high[2], kErrorFd, O_CLOEXEC) == -1 || ::dup3(high[3], kStatusFd, O_CLOEXEC) == -1 ||
+        ::dup3(high[4], kControlFd, O_CLOEXEC) == -1)
         throw SysError("arranging the builder's descriptors");
     if (::close_range(kFirstUnusedFd, ~0U, 0) == -1)
         throw SysError("closing inherited descriptors");
@@ -153,7 +157,7 @@ struct BuilderStart {
 
 int builderMain(void* arg) {
     const BuilderStart& start = *static_cast<const BuilderStart*>(arg);
-    if (::close(kStatusFd) == -1 || ::close(start.lifelineWrite) == -1)
+    if (::close(kStatusFd) == -1 || ::close(kControlFd) == -1 || ::close(start.lifelineWrite) == -1)
         failSetup(kErrorFd, SysError("closing the intermediate's pipes in the builder").what());
     runBuilder(*start.setup, start.lifelineRead);
 }
@@ -229,26 +233,48 @@ void killEveryDescendant(pid_t builder) {
     }
 }
 
-// Waits for the builder; SIGTERM (from runInSandbox: timeout, or the caller gave up)
-// kills it. With a PID namespace the builder is its PID 1, and the kernel kills and
-// reaps every other process in it before the builder's exit is reported.
+// Waits for the builder and kills it when asked: by a byte on the control socket (a
+// timeout, or the caller gave up), by the end of that socket (the caller is gone, however
+// it went), or by SIGTERM (the launcher is gone: PR_SET_PDEATHSIG). With a PID namespace
+// the builder is its PID 1, and the kernel kills and reaps every other process in it
+// before the builder's exit is reported.
 int superviseBuilder(pid_t builder, bool isolate) {
-    sigset_t waitFor;
-    sigemptyset(&waitFor);
-    sigaddset(&waitFor, SIGCHLD);
-    sigaddset(&waitFor, SIGTERM);
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGCHLD);
+    sigaddset(&signals, SIGTERM);
+    FileDescriptor signalFd(::signalfd(-1, &signals, SFD_CLOEXEC));
+    if (!signalFd) throw SysError("creating a signalfd");
+    auto killBuilder = [&] {
+        // The builder is not reaped yet (only this loop reaps it), so its pid cannot have
+        // been reused; a failure only means it is already dead.
+        ::kill(builder, SIGKILL);
+        if (!isolate) ::kill(-builder, SIGKILL);
+    };
+    bool controlOpen = true;
     int builderStatus = 0;
     for (;;) {
-        int sig = ::sigwaitinfo(&waitFor, nullptr);
-        if (sig == -1) {
+        pollfd fds[2] = {{signalFd.get(), POLLIN, 0}, {kControlFd, POLLIN, 0}};
+        if (::poll(fds, controlOpen ? 2 : 1, -1) == -1) {
             if (errno == EINTR) continue;
-            throw SysError("waiting for signals");
+            throw SysError("waiting for the builder");
         }
-        if (sig == SIGTERM) {
-            // The builder is not reaped yet (only this loop reaps it), so its pid cannot have
-            // been reused; a failure only means it is already dead.
-            ::kill(builder, SIGKILL);
-            if (!isolate) ::kill(-builder, SIGKILL);
+        if (controlOpen && fds[1].revents) {
+            char request[64];
+            ssize_t n = ::read(kControlFd, request, sizeof request);
+            if (n == -1 && errno != EINTR && errno != EAGAIN)
+                throw SysError("reading the control socket");
+            if (n == 0) controlOpen = false; // the caller is gone: end the build
+            if (n != -1) killBuilder();
+        }
+        if (!(fds[0].revents & POLLIN)) continue;
+        signalfd_siginfo info;
+        if (::read(signalFd.get(), &info, sizeof info) != sizeof info) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            throw SysError("reading the signalfd");
+        }
+        if (info.ssi_signo == SIGTERM) {
+            killBuilder();
             continue;
         }
         bool builderDone = false;
@@ -268,6 +294,11 @@ int superviseBuilder(pid_t builder, bool isolate) {
 }
 
 } // namespace
+
+SandboxIdentity identityFor(const SandboxConfig& config) {
+    if (config.buildUid) return {*config.buildUid, *config.buildGid, false};
+    return {1000, 100, true};
+}
 
 ExecArguments::ExecArguments(const SandboxConfig& config) : path_(config.builder) {
     strings_.reserve(1 + config.args.size() + config.env.size());
@@ -293,10 +324,11 @@ void runIntermediate(const ChildSetup& setup) {
     try {
         resetSignalDispositions();
         setSignalMask({SIGCHLD, SIGTERM});
-        // End the build with the caller: a build must not run on after purist is gone. The
-        // signal is SIGTERM, which this process has blocked and takes from sigwaitinfo like
-        // runInSandbox's own request, so it still kills every process of the build (in off
-        // mode, daemons included) instead of dying first and orphaning them.
+        // End the build with the launcher (which ends with the caller; the end of the
+        // control socket says so too): a build must not run on after purist is gone. The
+        // signal is SIGTERM, which this process has blocked and reads from a signalfd, so it
+        // still kills every process of the build (in off mode, daemons included) instead of
+        // dying first and orphaning them.
         if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
             throw SysError("setting PR_SET_PDEATHSIG");
         if (::getppid() != setup.parent) ::_exit(kSetupFailed);

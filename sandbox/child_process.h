@@ -12,6 +12,10 @@
 
 namespace purist::sandbox {
 
+/// Who the builder is inside the sandbox: the build user as root, else uid 1000 / gid 100
+/// in a user namespace.
+SandboxIdentity identityFor(const SandboxConfig& config);
+
 /// argv and envp for the builder, prepared before fork() so the child only reads them.
 class ExecArguments {
 public:
@@ -33,9 +37,10 @@ private:
 /// The write ends of the pipes between runInSandbox and the processes it forks. Each is
 /// O_CLOEXEC, so the builder's exec closes the two it must not keep.
 struct ChildPipes {
-    int log;    ///< becomes the builder's stdout and stderr
-    int error;  ///< a set-up failure, as text; EOF without text means exec happened
-    int status; ///< the builder's pid (int32), then its wait status (int32) once it is gone
+    int log;     ///< becomes the builder's stdout and stderr
+    int error;   ///< a set-up failure, as text; EOF without text means exec happened
+    int status;  ///< the builder's pid (int32), then its wait status (int32) once it is gone
+    int control; ///< the intermediate's end of a socket: a byte, or its end, kills the build
 };
 
 /// What the intermediate process needs besides the configuration.
@@ -45,10 +50,10 @@ struct ChildSetup {
     const ExecArguments* exec;
     const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
     ChildPipes pipes;
-    pid_t parent; ///< runInSandbox's pid, to notice a caller that died before prctl
+    pid_t parent; ///< the launcher's pid, to notice a parent that died before prctl
 };
 
-/// Runs in the child right after runInSandbox's fork(), with every signal blocked. Enters
+/// Runs in the child right after the launcher's fork(), with every signal blocked. Enters
 /// the namespaces (when `config.isolate`), forks the builder, reports its pid, waits for
 /// it, kills on SIGTERM, makes sure nothing it started is left, then reports the wait
 /// status and exits. Never returns. Errors before the builder's exec go to `pipes.error`.

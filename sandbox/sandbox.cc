@@ -3,6 +3,7 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "sandbox/child_process.h"
+#include "sandbox/launcher.h"
 #include "sandbox/log_filter.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
@@ -18,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,86 +100,47 @@ void validate(const SandboxConfig& config) {
     }
 }
 
-SandboxIdentity identityFor(const SandboxConfig& config) {
-    if (config.buildUid) return {*config.buildUid, *config.buildGid, false};
-    return {1000, 100, true};
-}
-
-// The forked intermediate process, killed (with everything it started) and reaped when
-// this owner goes away, whatever the reason.
+// The intermediate process of one build, as the caller reaches it: the caller's end of
+// its control socket, and its status pipe. It is the launcher's child (the launcher reaps
+// it); until it exits, it holds the status pipe open. When this owner goes away early,
+// whatever the reason, the build is killed and the intermediate's exit awaited.
 class IntermediateProcess {
 public:
-    explicit IntermediateProcess(pid_t pid) : pid_(pid) {}
+    IntermediateProcess(FileDescriptor control, int statusFd)
+        : control_(std::move(control)), statusFd_(statusFd) {}
     IntermediateProcess(const IntermediateProcess&) = delete;
     IntermediateProcess& operator=(const IntermediateProcess&) = delete;
     ~IntermediateProcess() {
-        if (pid_ <= 0) return;
+        if (done_) return;
         requestKill();
-        int status;
-        while (::waitpid(pid_, &status, 0) == -1 && errno == EINTR) {
+        try {
+            wait();
+        } catch (const Error&) {
+            // A destructor cannot throw; closing the control socket below ends the build.
         }
     }
 
-    // The intermediate answers SIGTERM by killing the builder with SIGKILL; it never dies of
-    // it, because it has SIGTERM blocked from its first instruction.
-    // A failure means the intermediate is already gone, which wait() then reports.
-    void requestKill() const { ::kill(pid_, SIGTERM); }
+    // The intermediate answers by killing the builder with SIGKILL. A failure means it is
+    // gone already (EPIPE) or has a request pending (EAGAIN): nothing left to ask.
+    void requestKill() const { (void)::send(control_.get(), "k", 1, MSG_NOSIGNAL | MSG_DONTWAIT); }
 
-    int wait() {
-        int status = 0;
-        while (::waitpid(pid_, &status, 0) == -1) {
-            if (errno != EINTR) throw sysFailure("waiting for the sandbox");
+    // Waits until the intermediate has exited: the end of its status pipe.
+    void wait() {
+        char buffer[64];
+        while (readSome(statusFd_, buffer, sizeof buffer, "the sandbox status pipe") > 0) {
         }
-        pid_ = -1;
-        return status;
+        done_ = true;
     }
 
-    /// Gives up ownership without waiting; the caller reaps the process.
-    pid_t release() { return std::exchange(pid_, -1); }
+    // The builder is gone and the intermediate only exits (tearing down the build's
+    // namespaces, which takes a while): the caller need not wait for that.
+    void forget() { done_ = true; }
 
 private:
-    pid_t pid_;
+    FileDescriptor control_;
+    int statusFd_;
+    bool done_ = false;
 };
-
-// Intermediates that have reported their builder's end and only have to exit. Their exit
-// tears down the build's namespaces (mounts, network), which takes a while and need not
-// delay the caller: they are reaped without waiting at the next runInSandbox, and the
-// rest at the end of the process. A zombie until then, an intermediate's pid cannot be
-// reused, so waitpid on it is safe at any time.
-class LateReaper {
-public:
-    void add(pid_t pid) {
-        std::lock_guard lock(mutex_);
-        pending_.push_back(pid);
-    }
-
-    void reapExited() {
-        std::lock_guard lock(mutex_);
-        std::erase_if(pending_, [](pid_t pid) {
-            int status;
-            pid_t reaped = ::waitpid(pid, &status, WNOHANG);
-            // -1 (ECHILD) only if someone else reaped it, which sandbox.h asks not to do.
-            return reaped == pid || reaped == -1;
-        });
-    }
-
-    ~LateReaper() {
-        for (pid_t pid : pending_) {
-            int status;
-            while (::waitpid(pid, &status, 0) == -1 && errno == EINTR) {
-            }
-        }
-    }
-
-private:
-    std::mutex mutex_;
-    std::vector<pid_t> pending_;
-};
-
-LateReaper& lateReaper() {
-    static LateReaper reaper;
-    return reaper;
-}
 
 // Reads everything the set-up steps wrote to the error pipe, up to EOF (exec or exit).
 std::string readAll(int fd, const char* what) {
@@ -326,12 +289,11 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
 } // namespace
 
 SandboxResult runInSandbox(const SandboxConfig& config) {
-    lateReaper().reapExited();
     validate(config);
     Clock::time_point start = Clock::now();
-    SandboxIdentity identity = identityFor(config);
-    ExecArguments exec(config);
-    const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
+    // Compiled here first, so that a libseccomp failure is this call's error (and the
+    // launcher, forked after it, inherits the compiled filter).
+    if (config.isolate) compiledSeccompFilter();
 
     // The build user must be able to write its build directory, and no one else may.
     if (config.buildUid) {
@@ -344,32 +306,17 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     Pipe logPipe = makePipe("log pipe");
     Pipe errorPipe = makePipe("error pipe");
     Pipe statusPipe = makePipe("status pipe");
-    ChildSetup setup{&config,
-                     identity,
-                     &exec,
-                     seccomp,
-                     ChildPipes{logPipe.write.get(), errorPipe.write.get(), statusPipe.write.get()},
-                     ::getpid()};
-
-    // Every signal is blocked across fork(): the child must not run a handler of the
-    // caller's before it has reset them, and SIGTERM must stay blocked in the intermediate.
-    sigset_t all, previous;
-    sigfillset(&all);
-    if (int rc = ::pthread_sigmask(SIG_SETMASK, &all, &previous); rc != 0)
-        throw sysFailure("blocking signals", rc);
-    pid_t pid = ::fork();
-    int forkErrno = errno;
-    if (pid == 0) runIntermediate(setup);
-    if (pid == -1) {
-        ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-        throw sysFailure("forking the sandbox", forkErrno);
-    }
-    IntermediateProcess intermediate(pid);
-    if (int rc = ::pthread_sigmask(SIG_SETMASK, &previous, nullptr); rc != 0)
-        throw sysFailure("restoring the signal mask", rc);
+    int control[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) == -1)
+        throw sysFailure("creating the control socket");
+    FileDescriptor controlOurs(control[0]), controlTheirs(control[1]);
+    launchIntermediate(config, ChildPipes{logPipe.write.get(), errorPipe.write.get(),
+                                          statusPipe.write.get(), controlTheirs.get()});
+    IntermediateProcess intermediate(std::move(controlOurs), statusPipe.read.get());
     logPipe.write.close();
     errorPipe.write.close();
     statusPipe.write.close();
+    controlTheirs.close();
 
     std::string setupError = readAll(errorPipe.read.get(), "the sandbox error pipe");
     if (!setupError.empty()) {
@@ -377,10 +324,9 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
         throw SandboxError("setting up the sandbox for '" + config.builder + "': " + setupError);
     }
     if (!readInt(statusPipe.read.get())) {
-        int status = intermediate.wait();
+        intermediate.wait();
         throw SandboxError("setting up the sandbox for '" + config.builder +
-                           "': the supervising process exited with status " +
-                           std::to_string(status));
+                           "': the supervising process exited without starting the builder");
     }
 
     SandboxResult result;
@@ -388,7 +334,7 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
                                 result, start);
     // The status arrives only once the builder and (in a PID namespace) every process it
     // started are gone; the intermediate exits right after sending it.
-    lateReaper().add(intermediate.release());
+    intermediate.forget();
     if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
     result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
