@@ -20,6 +20,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 namespace purist::sandbox {
 namespace {
@@ -88,6 +89,60 @@ Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const s
     return sink.finish();
 }
 
+/// A write lock on one byte of `<root>/tmp/output-locks` standing for one output path: an
+/// open-file-description lock (F_OFD_SETLK), so it excludes other purist processes and
+/// other descriptions in this one, and it goes with the job that holds it. One shared file
+/// instead of a lock file per output: nothing to create per build, nothing left behind.
+/// Two outputs share a byte only if 62 bits of their names' hashes collide, and then one
+/// merely waits for the other.
+class OutputLock {
+public:
+    OutputLock(int fd, const std::string& baseName) : fd_(fd), offset_(offsetOf(baseName)) {}
+    OutputLock(OutputLock&& other) noexcept
+        : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_), held_(other.held_) {}
+    OutputLock(const OutputLock&) = delete;
+    OutputLock& operator=(const OutputLock&) = delete;
+    ~OutputLock() {
+        if (held_) set(F_OFD_SETLK, F_UNLCK); // closing nothing: the file stays open
+    }
+
+    /// Takes the lock if it is free; false if another holder has it.
+    bool tryLock() {
+        if (set(F_OFD_SETLK, F_WRLCK)) return held_ = true;
+        if (errno == EAGAIN || errno == EACCES) return false;
+        throw SysError("locking an output path");
+    }
+
+    /// Waits for the lock.
+    void lock() {
+        while (!set(F_OFD_SETLKW, F_WRLCK)) {
+            if (errno != EINTR) throw SysError("waiting for an output lock");
+        }
+        held_ = true;
+    }
+
+private:
+    static off_t offsetOf(const std::string& baseName) {
+        uint64_t h = 1469598103934665603ull; // FNV-1a
+        for (char c : baseName)
+            h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+        return static_cast<off_t>(h >> 2);
+    }
+
+    bool set(int command, short type) {
+        struct flock range {};
+        range.l_type = type;
+        range.l_whence = SEEK_SET;
+        range.l_start = offset_;
+        range.l_len = 1;
+        return ::fcntl(fd_, command, &range) == 0;
+    }
+
+    int fd_;
+    off_t offset_;
+    bool held_ = false;
+};
+
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
 /// the worker thread only reads `config` and writes `result`.
 struct Job {
@@ -98,9 +153,9 @@ struct Job {
     std::vector<NewPath> newPaths;
     StorePathSet closure;
     SandboxResult result;
-    /// flock(LOCK_EX) on `<root>/tmp/<output>.lock`, one per output, held until the outputs
-    /// are registered or discarded, so two purist processes never build one output at once.
-    std::vector<FileDescriptor> outputLocks;
+    /// One per output, held until the outputs are registered or discarded, so two purist
+    /// processes never build one output at once.
+    std::vector<OutputLock> outputLocks;
     /// Another process held a lock when the build was started: the worker waits for it.
     bool mustWait = false;
     /// The worker found the outputs valid after waiting: nothing was run.
@@ -110,11 +165,8 @@ struct Job {
 // Takes each output lock, blocking, in base-name order (the order every process uses, so
 // two never wait on each other). Runs on a worker thread.
 void waitForLocks(Job& job) {
-    for (FileDescriptor& lock : job.outputLocks) {
-        while (::flock(lock.get(), LOCK_EX) == -1) {
-            if (errno != EINTR) throw SysError("waiting for an output lock");
-        }
-    }
+    for (OutputLock& lock : job.outputLocks)
+        lock.lock();
 }
 
 // Removes invalid leftovers at the real store locations an unsandboxed build writes to (a
@@ -280,15 +332,19 @@ private:
             baseNames.push_back(path.baseName());
         std::sort(baseNames.begin(), baseNames.end());
         for (const std::string& baseName : baseNames) {
-            std::string lockPath = store_.layout().tmpDir() + "/" + baseName + ".lock";
-            FileDescriptor lock = openFile(lockPath, O_RDWR | O_CREAT, 0600);
-            if (!job.mustWait && ::flock(lock.get(), LOCK_EX | LOCK_NB) == -1) {
-                if (errno != EWOULDBLOCK) throw SysError("locking " + lockPath);
-                job.mustWait = true;
-            }
+            OutputLock lock(outputLockFile(), baseName);
+            if (!job.mustWait && !lock.tryLock()) job.mustWait = true;
             job.outputLocks.push_back(std::move(lock));
         }
         return !job.mustWait && allOutputsValid(node);
+    }
+
+    // The file whose bytes stand for output paths (OutputLock), opened once per run.
+    int outputLockFile() {
+        if (!outputLockFile_)
+            outputLockFile_ =
+                openFile(store_.layout().tmpDir() + "/output-locks", O_RDWR | O_CREAT, 0600);
+        return outputLockFile_.get();
     }
 
     std::function<void()> start(size_t node) {
@@ -556,6 +612,8 @@ private:
     BuildGraph graph_;
     std::mutex printMutex_;
     std::optional<policy::BuildUserPool> users_;
+    // Before jobs_, so that it is closed after the jobs have released their OutputLocks.
+    FileDescriptor outputLockFile_;
     std::map<size_t, std::unique_ptr<Job>> jobs_;
     std::set<size_t> builtElsewhere_;
     std::string sandboxRoot_;

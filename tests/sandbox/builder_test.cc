@@ -8,10 +8,12 @@
 #include "base/temp_dir.h"
 #include "tests/support/test_support.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <future>
 #include <grp.h>
 #include <mutex>
@@ -219,7 +221,8 @@ TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
 
 TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     // A second store object on the same root stands in for a second purist process: its
-    // output locks are separate descriptors, which flock treats as separate owners.
+    // output locks are on its own open file description, which OFD locks treat as a
+    // separate owner.
     std::string file = spec("shared.yaml", "name: shared\nbuilder: /bin/sh\n");
     std::promise<void> firstStarted, releaseFirst;
     std::shared_future<void> release = releaseFirst.get_future().share();
@@ -258,6 +261,11 @@ TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     EXPECT_TRUE(secondPrinted.empty() ||
                 secondPrinted.ends_with("'shared' was built by another purist process meanwhile\n"))
         << secondPrinted;
+    // The locks are bytes of one file, not a file per output left behind in tmp/.
+    std::vector<std::string> left;
+    for (const auto& entry : std::filesystem::directory_iterator(store_->layout().tmpDir()))
+        left.push_back(entry.path().filename().string());
+    EXPECT_THAT(left, ::testing::IsSubsetOf({"output-locks", "sandbox-root"}));
 }
 
 TEST_F(BuilderTest, UnsandboxedBuildsNeedTheRealStoreDir) {
