@@ -75,10 +75,28 @@ struct Filters {
         return program;
     }
 
+    // One program, so that a build loads one filter: the fallback first, its "allow"
+    // returns turned into jumps to the main program after it (seccomp's answer is the most
+    // restrictive of all filters, and the fallback only ever allows or refuses, so this
+    // is the same filter as loading both).
     SeccompPrograms compile() {
+        std::vector<sock_filter> program;
+        if (fallbackUsed) {
+            program = exportProgram(fallback.get());
+            for (size_t i = 0; i < program.size(); ++i) {
+                sock_filter& op = program[i];
+                if (op.code == (BPF_RET | BPF_K) && op.k == SECCOMP_RET_ALLOW)
+                    op = BPF_JUMP(BPF_JMP | BPF_JA, static_cast<uint32_t>(program.size() - i - 1),
+                                  0, 0);
+            }
+        }
+        std::vector<sock_filter> mainProgram = exportProgram(main.get());
+        program.insert(program.end(), mainProgram.begin(), mainProgram.end());
+        if (program.size() > BPF_MAXINSNS)
+            throw SysError(E2BIG, "joining the seccomp filters (" + std::to_string(program.size()) +
+                                      " instructions)");
         SeccompPrograms compiled;
-        compiled.programs.push_back(exportProgram(main.get()));
-        if (fallbackUsed) compiled.programs.push_back(exportProgram(fallback.get()));
+        compiled.programs.push_back(std::move(program));
         return compiled;
     }
 };

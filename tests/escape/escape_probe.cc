@@ -266,6 +266,19 @@ int run(const std::vector<std::string>& a) {
             blockedBy("chmod " + a[2]);
         verdict(hasSpecialBits(a[1]), "chmod " + a[2] + " " + a[1]);
     }
+    if (cmd == "chmod2-special") { // chmod2-special PATH MODE: through fchmodat2 (Linux 6.6)
+        need(2);
+        int fd = ::open(a[1].c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0755);
+        if (fd == -1) blockedBy("open " + a[1]);
+        ::close(fd);
+        mode_t mode = static_cast<mode_t>(std::stoul(a[2], nullptr, 8));
+        constexpr long kFchmodat2 = 452; // the same number on every architecture
+        if (::syscall(kFchmodat2, AT_FDCWD, a[1].c_str(), mode, 0) == -1) {
+            if (errno == ENOSYS) verdict(false, "fchmodat2 does not exist on this kernel");
+            blockedBy("fchmodat2 " + a[2]);
+        }
+        verdict(hasSpecialBits(a[1]), "fchmodat2 " + a[2] + " " + a[1]);
+    }
     if (cmd == "create-special") { // create-special PATH MODE: the bits given at creation
         need(2);
         mode_t mode = static_cast<mode_t>(std::stoul(a[2], nullptr, 8));
