@@ -7,7 +7,6 @@
 #include "sandbox/log_filter.h"
 #include "sandbox/mounts.h"
 #include "sandbox/namespaces.h"
-#include "sandbox/seccomp_filter.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -291,9 +290,6 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
 SandboxResult runInSandbox(const SandboxConfig& config) {
     validate(config);
     Clock::time_point start = Clock::now();
-    // Compiled here first, so that a libseccomp failure is this call's error (and the
-    // launcher, forked after it, inherits the compiled filter).
-    if (config.isolate) compiledSeccompFilter();
 
     // The build user must be able to write its build directory, and no one else may.
     if (config.buildUid) {

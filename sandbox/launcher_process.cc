@@ -1,0 +1,94 @@
+// The sandbox helper's side of sandbox/launcher.h: the loop of the purist-sandbox process.
+
+#include "sandbox/child_process.h"
+#include "sandbox/launcher_protocol.h"
+#include "sandbox/seccomp_filter.h"
+
+#include <cerrno>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace purist::sandbox {
+namespace {
+
+// Reaps every intermediate that has exited, without waiting for the others.
+void reapExited() {
+    while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+}
+
+// Serves one request: forks the intermediate. A failure before the fork is reported
+// where the caller looks for set-up failures, the error pipe.
+void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
+    if (pipes.size() != kPipeCount) return; // the caller then reads EOF on every pipe
+    try {
+        SandboxConfig config = decodeConfig(request);
+        ExecArguments exec(config);
+        const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
+        ChildSetup setup{&config,
+                         identityFor(config),
+                         &exec,
+                         seccomp,
+                         ChildPipes{pipes[0].get(), pipes[1].get(), pipes[2].get(), pipes[3].get()},
+                         ::getpid()};
+        // runIntermediate expects every signal blocked from its first instruction.
+        sigset_t all, previous;
+        sigfillset(&all);
+        if (::sigprocmask(SIG_SETMASK, &all, &previous) == -1)
+            throw launcherFailure("blocking signals");
+        pid_t pid = ::fork();
+        int forkErrno = errno;
+        if (pid == 0) {
+            ::close(socket);
+            runIntermediate(setup);
+        }
+        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+        if (pid == -1) throw launcherFailure("forking the sandbox", forkErrno);
+    } catch (const std::exception& e) {
+        std::string_view message = e.what();
+        // Best effort: if even this fails, the caller reads EOF and says so.
+        (void)!::write(pipes[1].get(), message.data(), message.size());
+    }
+    pipes.clear(); // the intermediate has its copies; the caller keeps its own
+}
+
+} // namespace
+
+void runLauncher(int socket) {
+    try {
+        // Only the socket stays open: the caller's other descriptors (another build's
+        // pipes above all) must not be kept open by this long-lived process.
+        if (::dup2(socket, kLauncherSocketFd) == -1) ::_exit(1);
+        socket = kLauncherSocketFd;
+        int devNull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devNull == -1 || ::dup2(devNull, 0) == -1 || ::dup2(devNull, 1) == -1 ||
+            ::dup2(devNull, 2) == -1 || ::close_range(kLauncherSocketFd + 1, ~0U, 0) == -1)
+            ::_exit(1);
+        // A terminal's ^C reaches the caller, which then goes, and this process with it
+        // (end of file on the socket); on its own it ignores ^C and a closed socket.
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        if (::sigaction(SIGINT, &ignore, nullptr) == -1 ||
+            ::sigaction(SIGPIPE, &ignore, nullptr) == -1)
+            ::_exit(1);
+        sigset_t none;
+        sigemptyset(&none);
+        if (::sigprocmask(SIG_SETMASK, &none, nullptr) == -1) ::_exit(1);
+        for (;;) {
+            reapExited();
+            std::vector<FileDescriptor> pipes;
+            std::optional<std::string> request = receiveMessage(socket, pipes, kPipeCount);
+            if (!request) break; // the caller is gone, or done
+            serve(socket, *request, pipes);
+        }
+    } catch (...) {
+        // A broken socket or a bad message: there is no one left to tell. The
+        // intermediates get SIGTERM when this process exits.
+        ::_exit(1);
+    }
+    ::_exit(0);
+}
+
+} // namespace purist::sandbox
