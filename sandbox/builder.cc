@@ -183,6 +183,7 @@ public:
         : store_(store), options_(options), storeDir_(store.storeDir()) {}
 
     std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
+        if (options_.prepare) options_.prepare();
         graph_ = BuildGraph::load(specFiles);
         std::vector<size_t> wanted;
         for (size_t node : graph_.topologicalOrder())

@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace purist::sandbox {
 namespace {
@@ -20,8 +22,9 @@ namespace {
 struct LauncherState {
     std::mutex mutex;
     FileDescriptor socket;
-    pid_t pid = -1;   // the launcher
-    pid_t owner = -1; // the process that started it
+    pid_t pid = -1;          // the launcher
+    pid_t owner = -1;        // the process that started it
+    bool probeAsked = false; // a probe request sent, its answer not read yet
 };
 
 // Set once, never destroyed: forked children use it too.
@@ -98,16 +101,51 @@ void startLauncher(LauncherState& st) {
     st.socket = std::move(ours);
     st.pid = pid;
     st.owner = ::getpid();
+    st.probeAsked = false;
+}
+
+// Sends a probe request, once per launcher. Called with the state's mutex held.
+void askProbe(LauncherState& st) {
+    if (st.probeAsked) return;
+    sendMessage(st.socket.get(), std::string(1, kProbeRequest), nullptr, 0);
+    st.probeAsked = true;
+}
+
+// The launcher, started if needed. Called with the state's mutex held.
+LauncherState& ensureLauncher(LauncherState& st) {
+    if (st.owner != ::getpid() || !st.socket) startLauncher(st);
+    return st;
 }
 
 } // namespace
 
+void startLauncherEarly() {
+    LauncherState& st = state();
+    std::lock_guard lock(st.mutex);
+    askProbe(ensureLauncher(st));
+}
+
+bool probeIsolation(std::string* why) {
+    LauncherState& st = state();
+    std::lock_guard lock(st.mutex);
+    askProbe(ensureLauncher(st));
+    std::vector<FileDescriptor> none;
+    std::optional<std::string> answer = receiveMessage(st.socket.get(), none, 0);
+    st.probeAsked = false;
+    if (!answer || answer->empty()) {
+        st.socket = FileDescriptor(); // started anew on the next request
+        throw SandboxError("sandbox launcher: it exited before answering the namespace probe");
+    }
+    if (why) *why = answer->substr(1);
+    return (*answer)[0] == '\1';
+}
+
 void launchIntermediate(const SandboxConfig& config, const ChildPipes& pipes) {
-    const std::string request = encodeConfig(config);
+    const std::string request = kLaunchRequest + encodeConfig(config);
     const int fds[kPipeCount] = {pipes.log, pipes.error, pipes.status, pipes.control};
     LauncherState& st = state();
     std::lock_guard lock(st.mutex);
-    if (st.owner != ::getpid() || !st.socket) startLauncher(st);
+    ensureLauncher(st);
     try {
         sendMessage(st.socket.get(), request, fds, kPipeCount);
     } catch (const SysError&) {

@@ -29,4 +29,14 @@ namespace purist::sandbox {
 /// Thread-safe. Throws SandboxError if the launcher cannot be started or reached.
 void launchIntermediate(const SandboxConfig& config, const ChildPipes& pipes);
 
+/// Starts the launcher, if this process has none, and has it probe whether namespaces can
+/// be created; returns without waiting for either. Thread-safe. Throws SandboxError if
+/// the launcher cannot be started.
+void startLauncherEarly();
+
+/// Whether the launcher could create the namespaces of a strict build, and if not why
+/// (waits for the probe startLauncherEarly asked for, or asks now). Thread-safe. Throws
+/// SandboxError if the launcher cannot be started or reached.
+bool probeIsolation(std::string* why);
+
 } // namespace purist::sandbox

@@ -2,6 +2,7 @@
 
 #include "sandbox/child_process.h"
 #include "sandbox/launcher_protocol.h"
+#include "sandbox/namespaces.h"
 #include "sandbox/seccomp_filter.h"
 
 #include <cerrno>
@@ -19,12 +20,19 @@ void reapExited() {
     }
 }
 
-// Serves one request: forks the intermediate. A failure before the fork is reported
-// where the caller looks for set-up failures, the error pipe.
+// Serves one request: forks the intermediate, or probes the namespaces. A failure before
+// the fork is reported where the caller looks for set-up failures, the error pipe.
 void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
-    if (pipes.size() != kPipeCount) return; // the caller then reads EOF on every pipe
+    if (request == std::string(1, kProbeRequest)) {
+        std::string why;
+        bool possible = probeNamespaces(&why);
+        sendMessage(socket, std::string(1, possible ? '\1' : '\0') + why, nullptr, 0);
+        return;
+    }
+    if (pipes.size() != kPipeCount || request.empty() || request[0] != kLaunchRequest)
+        return; // the caller then reads EOF on every pipe
     try {
-        SandboxConfig config = decodeConfig(request);
+        SandboxConfig config = decodeConfig(std::string_view(request).substr(1));
         ExecArguments exec(config);
         const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
         ChildSetup setup{&config,

@@ -23,6 +23,12 @@ constexpr int kLauncherSocketFd = 3;
 /// A failed step of the launcher, as the SandboxError that names it.
 SandboxError launcherFailure(const std::string& step, int errorNumber = errno);
 
+/// The first byte of a request: start a build's intermediate (the config follows, and the
+/// four descriptors), or probe whether namespaces can be created (answered with one
+/// message: a byte, 1 or 0, then why not, as text).
+constexpr char kLaunchRequest = 'L';
+constexpr char kProbeRequest = 'P';
+
 /// The fields of SandboxConfig the intermediate and the builder use, as bytes and back.
 std::string encodeConfig(const SandboxConfig& config);
 /// Throws SandboxError for bytes encodeConfig did not make.

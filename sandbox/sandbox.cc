@@ -337,11 +337,28 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     return result;
 }
 
+void prepareSandbox() {
+    try {
+        startLauncherEarly();
+    } catch (const SandboxError&) {
+        // Only a head start: the build that needs the launcher reports why it is missing.
+    }
+}
+
 bool canIsolate(std::string* why) {
     static std::once_flag once;
     static bool possible = false;
     static std::string reason;
-    std::call_once(once, [] { possible = probeNamespaces(&reason); });
+    // The probe runs in the launcher, whose fork is cheap, and may already be done
+    // (prepareSandbox); a launcher that cannot be started means no sandbox either.
+    std::call_once(once, [] {
+        try {
+            possible = probeIsolation(&reason);
+        } catch (const SandboxError& e) {
+            possible = false;
+            reason = e.what();
+        }
+    });
     if (!possible && why) *why = reason;
     return possible;
 }
