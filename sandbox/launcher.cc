@@ -5,6 +5,7 @@
 #include "sandbox/launcher_protocol.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -41,11 +42,23 @@ void forgetLauncherInChild() {
     new (&g_state->mutex) std::mutex;
 }
 
+// At exit: closes the socket, which ends the launcher, and waits for it, so that it does
+// not outlive purist and its CPU time (with that of the builds it reaped) counts as
+// purist's. Nothing to do in a forked child whose parent started the launcher.
+void stopLauncherAtExit() {
+    if (!g_state || g_state->owner != ::getpid() || g_state->pid <= 0) return;
+    g_state->socket = FileDescriptor();
+    while (::waitpid(g_state->pid, nullptr, 0) == -1 && errno == EINTR) {
+    }
+}
+
 LauncherState& state() {
     static LauncherState* s = [] {
         g_state = new LauncherState;
         if (int rc = ::pthread_atfork(nullptr, nullptr, forgetLauncherInChild); rc != 0)
             throw launcherFailure("registering its fork handler", rc);
+        if (std::atexit(stopLauncherAtExit) != 0)
+            throw SandboxError("sandbox launcher: cannot register its exit handler");
         return g_state;
     }();
     return *s;
