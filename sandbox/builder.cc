@@ -183,7 +183,6 @@ public:
         : store_(store), options_(options), storeDir_(store.storeDir()) {}
 
     std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
-        if (options_.prepare) options_.prepare();
         graph_ = BuildGraph::load(specFiles);
         std::vector<size_t> wanted;
         for (size_t node : graph_.topologicalOrder())
@@ -194,6 +193,9 @@ public:
         std::vector<size_t> toBuild;
         for (size_t node : wanted)
             if (!allOutputsValid(node)) toBuild.push_back(node);
+        // The sandbox's helper starts (and probes) while the policy is checked; not before
+        // it is known that something will be built, since starting it costs a few ms.
+        if (!toBuild.empty() && options_.prepare) options_.prepare();
         checkPolicy(toBuild);
 
         unsigned jobs = options_.settings.maxJobs;

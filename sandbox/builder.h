@@ -40,8 +40,8 @@ struct BuildOptions {
     std::function<void(std::string_view line)> print;
     /// Runs one builder; the seam tests use to stand in for the namespace code.
     std::function<SandboxResult(const SandboxConfig&)> run = runInSandbox;
-    /// Gives the sandbox a head start while the specs are read (prepareSandbox); may be
-    /// empty.
+    /// Gives the sandbox a head start once something is to be built (prepareSandbox); may
+    /// be empty.
     std::function<void()> prepare = prepareSandbox;
 };
 
