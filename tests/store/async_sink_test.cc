@@ -37,15 +37,18 @@ TEST(AsyncSinkTest, RethrowsTheTargetsErrorAtFinish) {
     EXPECT_THROW(async.finish(), FormatError);
 }
 
+// Keeps what it is given and which threads gave it.
+struct RecordingSink : Sink {
+    std::string data;
+    std::set<std::thread::id> threads;
+    void write(std::string_view bytes) override {
+        data.append(bytes);
+        threads.insert(std::this_thread::get_id());
+    }
+};
+
 TEST(AsyncSinkTest, SmallStreamsGoStraightToTheTarget) {
-    struct Recording : Sink {
-        std::string data;
-        std::set<std::thread::id> threads;
-        void write(std::string_view bytes) override {
-            data.append(bytes);
-            threads.insert(std::this_thread::get_id());
-        }
-    } target;
+    RecordingSink target;
     AsyncSink async(target, 4, 1024);
     async.write("small");
     EXPECT_EQ(target.data, "small") << "no buffering while the stream fits in one buffer";
@@ -56,14 +59,7 @@ TEST(AsyncSinkTest, SmallStreamsGoStraightToTheTarget) {
 }
 
 TEST(AsyncSinkTest, AStreamOutgrowingOneBufferMovesToTheWorker) {
-    struct Recording : Sink {
-        std::string data;
-        std::set<std::thread::id> threads;
-        void write(std::string_view bytes) override {
-            data.append(bytes);
-            threads.insert(std::this_thread::get_id());
-        }
-    } target;
+    RecordingSink target;
     AsyncSink async(target, 2, 1024);
     async.write(std::string(1000, 'a'));
     async.write(std::string(3000, 'b')); // past one buffer: buffered from here on
