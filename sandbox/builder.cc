@@ -99,7 +99,8 @@ class OutputLock {
 public:
     OutputLock(int fd, const std::string& baseName) : fd_(fd), offset_(offsetOf(baseName)) {}
     OutputLock(OutputLock&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_), held_(other.held_) {}
+        : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_),
+          held_(std::exchange(other.held_, false)) {}
     OutputLock(const OutputLock&) = delete;
     OutputLock& operator=(const OutputLock&) = delete;
     ~OutputLock() {

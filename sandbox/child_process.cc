@@ -170,7 +170,10 @@ int builderMain(void* arg) {
 // exited: no lock can be held and no memory changes under the builder. The builder gets
 // its own descriptor table, file system context and signal handlers (no CLONE_FILES,
 // CLONE_FS or CLONE_SIGHAND), and, being the first process created after unshare()
-// (CLONE_NEWPID), it is PID 1 of the new namespace, as with fork().
+// (CLONE_NEWPID), it is PID 1 of the new namespace, as with fork(). It shares the
+// intermediate's thread-local storage too: an exception it throws and catches (then
+// _exit) leaves the intermediate's C++ exception globals as it found them only because
+// the intermediate never rethrows outside a catch block; keep it that way.
 pid_t spawnBuilder(BuilderStart& start) {
     // The builder's stack while it sets up the root; pages it never touches cost nothing.
     constexpr size_t kStackSize = 1 << 20;
@@ -235,9 +238,8 @@ void killEveryDescendant(pid_t builder) {
 
 // Waits for the builder and kills it when asked: by a byte on the control socket (a
 // timeout, or the caller gave up), by the end of that socket (the caller is gone, however
-// it went), or by SIGTERM (the launcher is gone: PR_SET_PDEATHSIG). With a PID namespace
-// the builder is its PID 1, and the kernel kills and reaps every other process in it
-// before the builder's exit is reported.
+// it went), or by SIGTERM. With a PID namespace the builder is its PID 1, and the kernel
+// kills and reaps every other process in it before the builder's exit is reported.
 int superviseBuilder(pid_t builder, bool isolate) {
     sigset_t signals;
     sigemptyset(&signals);
@@ -324,13 +326,11 @@ void runIntermediate(const ChildSetup& setup) {
     try {
         resetSignalDispositions();
         setSignalMask({SIGCHLD, SIGTERM});
-        // End the build with the launcher (which ends with the caller; the end of the
-        // control socket says so too): a build must not run on after purist is gone. The
-        // signal is SIGTERM, which this process has blocked and reads from a signalfd, so it
-        // still kills every process of the build (in off mode, daemons included) instead of
-        // dying first and orphaning them.
-        if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
-            throw SysError("setting PR_SET_PDEATHSIG");
+        // A build must not run on after purist is gone: purist holds the only other end
+        // of the control socket, which the kernel closes however purist ends, and its end
+        // makes superviseBuilder kill the build (in off mode, daemons included). The
+        // launcher's end is not the build's: if it dies (killed, out of memory), builds
+        // already started finish and report to purist as usual.
         if (::getppid() != setup.parent) ::_exit(kSetupFailed);
         arrangeDescriptors(setup.pipes);
         errorFd = kErrorFd;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
 #include <mutex>
 #include <new>
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -47,6 +49,10 @@ void forgetLauncherInChild() {
 // purist's. Nothing to do in a forked child whose parent started the launcher.
 void stopLauncherAtExit() {
     if (!g_state || g_state->owner != ::getpid() || g_state->pid <= 0) return;
+    // Another thread still talking to the launcher (exit() called mid-build) keeps it:
+    // the kernel closes the socket when the process is gone.
+    std::unique_lock lock(g_state->mutex, std::try_to_lock);
+    if (!lock) return;
     g_state->socket = FileDescriptor();
     while (::waitpid(g_state->pid, nullptr, 0) == -1 && errno == EINTR) {
     }
@@ -72,17 +78,27 @@ std::string helperPath() {
     std::error_code error;
     std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
     std::string beside = error ? std::string() : (self.parent_path() / "purist-sandbox").string();
-    for (const std::string& candidate : {beside, std::string(PURIST_SANDBOX_HELPER)})
-        if (!candidate.empty() && ::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (!beside.empty() && ::access(beside.c_str(), X_OK) == 0) return beside;
+    // The build tree's copy is trusted only as a file no one but its owner, root or this
+    // user, can change: purist may run as root.
+    struct stat info {};
+    const std::string built = PURIST_SANDBOX_HELPER;
+    if (::stat(built.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+        (info.st_uid == 0 || info.st_uid == ::geteuid()) && !(info.st_mode & (S_IWGRP | S_IWOTH)) &&
+        ::access(built.c_str(), X_OK) == 0)
+        return built;
     throw SandboxError("the sandbox helper purist-sandbox is missing: looked for " +
-                       (beside.empty() ? std::string() : beside + " and ") + PURIST_SANDBOX_HELPER);
+                       (beside.empty() ? std::string() : beside + " and ") + built +
+                       " (which must be owned by root or by this user, and writable by no one "
+                       "else)");
 }
 
 void startLauncher(LauncherState& st) {
     const std::string helper = helperPath();
     if (st.pid > 0) {
-        // The previous one is gone (its socket broke): reap it.
-        ::waitpid(st.pid, nullptr, WNOHANG);
+        // The previous one is gone, or going (its socket broke): reap it.
+        while (::waitpid(st.pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
         st.pid = -1;
     }
     st.socket = FileDescriptor();
@@ -90,6 +106,10 @@ void startLauncher(LauncherState& st) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) == -1)
         throw launcherFailure("creating its socket");
     FileDescriptor ours(fds[0]), theirs(fds[1]);
+    // Reports a failed exec: closed by a successful one.
+    int execFds[2];
+    if (::pipe2(execFds, O_CLOEXEC) == -1) throw launcherFailure("creating a pipe");
+    FileDescriptor execRead(execFds[0]), execWrite(execFds[1]);
     char* const argv[] = {const_cast<char*>("purist-sandbox"), nullptr};
     char* const envp[] = {nullptr};
     // No handler of the caller may run in the child before the exec resets them.
@@ -103,14 +123,32 @@ void startLauncher(LauncherState& st) {
         // Only the socket crosses the exec, at the descriptor the helper expects. The
         // caller's other descriptors (another build's pipes above all) are closed: this
         // process lives as long as the caller.
-        if (::dup2(theirs.get(), kLauncherSocketFd) == -1 ||
-            ::close_range(kLauncherSocketFd + 1, ~0U, 0) == -1)
-            ::_exit(126);
-        ::execve(helper.c_str(), argv, envp);
+        // The pipe's write end goes just above the socket; the socket to its place (if it
+        // is there already, as when purist started with a standard descriptor closed,
+        // dup2 would leave it close-on-exec: the flag is cleared instead).
+        int report = ::fcntl(execWrite.get(), F_DUPFD_CLOEXEC, kLauncherSocketFd + 1);
+        bool placed = report != -1 &&
+                      (theirs.get() == kLauncherSocketFd
+                           ? ::fcntl(kLauncherSocketFd, F_SETFD, 0) == 0
+                           : ::dup2(theirs.get(), kLauncherSocketFd) == kLauncherSocketFd) &&
+                      ::close_range(report + 1, ~0U, 0) == 0;
+        if (placed) ::execve(helper.c_str(), argv, envp);
+        int failure = errno;
+        if (report != -1) (void)!::write(report, &failure, sizeof failure);
         ::_exit(127);
     }
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (pid == -1) throw launcherFailure("forking it", forkErrno);
+    execWrite.close();
+    int execErrno = 0;
+    ssize_t got;
+    while ((got = ::read(execRead.get(), &execErrno, sizeof execErrno)) == -1 && errno == EINTR) {
+    }
+    if (got > 0) {
+        while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
+        throw launcherFailure("starting " + helper, execErrno);
+    }
     st.socket = std::move(ours);
     st.pid = pid;
     st.owner = ::getpid();
@@ -161,10 +199,11 @@ void launchIntermediate(const SandboxConfig& config, const ChildPipes& pipes) {
     ensureLauncher(st);
     try {
         sendMessage(st.socket.get(), request, fds, kPipeCount);
-    } catch (const SysError&) {
-        // The launcher died since the last build (killed, or out of memory). The request
+    } catch (const SysError& e) {
+        // Only a launcher that is gone (killed, or out of memory) is replaced: the request
         // cannot have been served in part (the descriptors go with its first byte), so a
-        // new launcher takes it.
+        // new launcher takes it. Any other failure is this build's.
+        if (e.errorNumber() != EPIPE && e.errorNumber() != ECONNRESET) throw;
         startLauncher(st);
         sendMessage(st.socket.get(), request, fds, kPipeCount);
     }

@@ -7,13 +7,14 @@
 // build graph, several threads) and keeps writing while the build runs; one fork per
 // build cost it about 60 such faults per build, a third of all the page faults of a
 // trivial build, and on a virtual machine a fault costs over 10 µs. The launcher is
-// forked once, does nothing but wait for requests, and so barely pays the fault tax.
+// started once, does nothing but wait for requests, and so barely pays the fault tax.
 //
-// The launcher is a fork() of the caller (the rule: fork, then unshare in the
-// child; it never uses clone or vfork itself). It is single-threaded. It ends when the
-// caller closes its end of the socket, which the kernel does when the caller dies, however
-// it dies; the intermediates it started then get SIGTERM (PR_SET_PDEATHSIG, set in
-// runIntermediate) and end their builds.
+// The launcher is purist-sandbox, started once by the caller with fork and exec; it is
+// single-threaded and forks the intermediates (the rule: fork, then unshare in the child;
+// never clone or vfork from a process that may have threads). It ends when the caller
+// closes its end of the socket, which the kernel does when the caller dies, however it
+// dies. Each build ends the same way through its own control socket, whose other end only
+// the caller holds; a launcher that dies on its own leaves running builds alone.
 
 #include "sandbox/child_process.h"
 #include "sandbox/sandbox.h"

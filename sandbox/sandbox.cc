@@ -340,7 +340,7 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
 void prepareSandbox() {
     try {
         startLauncherEarly();
-    } catch (const SandboxError&) {
+    } catch (const Error&) {
         // Only a head start: the build that needs the launcher reports why it is missing.
     }
 }
@@ -354,7 +354,7 @@ bool canIsolate(std::string* why) {
     std::call_once(once, [] {
         try {
             possible = probeIsolation(&reason);
-        } catch (const SandboxError& e) {
+        } catch (const Error& e) {
             possible = false;
             reason = e.what();
         }

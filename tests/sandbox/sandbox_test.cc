@@ -2,6 +2,7 @@
 // attacks live in tests/escape; these tests check that a well-behaved build gets the
 // environment it is promised.
 
+#include "sandbox/launcher.h"
 #include "sandbox/sandbox.h"
 
 #include "base/error.h"
@@ -114,6 +115,30 @@ TEST_F(SandboxTest, OutputsEndUpInTheOutputDirectory) {
     EXPECT_THAT(readFile("/proc/self/mountinfo"), Not(HasSubstr(root_)));
     // The root's mount point is left as it was: empty, ready for the next build.
     EXPECT_TRUE(std::filesystem::is_empty(root_));
+}
+
+// Started with a standard descriptor closed (from cron, or `2>&-`), purist's socket to its
+// helper can get descriptor 3, the one the helper expects it on: it must cross the exec
+// there too, although dup2 onto itself would leave it close-on-exec. A forked child starts
+// a launcher of its own (this process's is not shared), with 2 and 3 free.
+TEST_F(SandboxTest, TheHelperStartsWhenItsSocketIsAlreadyDescriptor3) {
+    pid_t child = ::fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+        ::close(2);
+        ::close(3);
+        std::string why;
+        bool answered = false;
+        try {
+            answered = probeIsolation(&why); // starts the helper: socketpair() gives 2 and 3
+        } catch (...) {
+        }
+        ::_exit(answered ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "the helper did not answer its probe";
 }
 
 TEST_F(SandboxTest, TheStoreDirHoldsOnlyTheInputsAndIsGroupWritableAndSticky) {
