@@ -90,4 +90,9 @@ void removeTree(const std::string& path) {
     if (::rmdir(path.c_str()) == -1 && errno != ENOENT) throw SysError("removing '" + path + "'");
 }
 
+void removeContents(const std::string& path) {
+    FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    removeEntries(fd.get(), path);
+}
+
 } // namespace purist

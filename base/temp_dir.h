@@ -30,4 +30,8 @@ private:
 /// A missing path is not an error. Does not follow symlinks. Throws SysError.
 void removeTree(const std::string& path);
 
+/// Removes everything inside the directory `path`, which stays, empty and with mode 0700.
+/// Does not follow symlinks. Throws SysError.
+void removeContents(const std::string& path);
+
 } // namespace purist

@@ -144,11 +144,21 @@ private:
     bool held_ = false;
 };
 
+/// A build's private directories under the store root's tmp/, on the store's file system
+/// so that outputs move into the store with rename(): `build` (its /build) and `out` (the
+/// store dir it writes its outputs to, when sandboxed). A finished build's are emptied and
+/// given to the next: creating and removing three directories per build cost 0.3 ms here.
+struct BuildDirs {
+    TempDir top;
+    std::string build() const { return top.path() + "/build"; }
+    std::string out() const { return top.path() + "/out"; }
+};
+
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
 /// the worker thread only reads `config` and writes `result`.
 struct Job {
     bool isolate = true;
-    std::optional<TempDir> temp;
+    std::unique_ptr<BuildDirs> dirs;
     std::optional<policy::BuildUserLock> user;
     SandboxConfig config;
     std::vector<NewPath> newPaths;
@@ -416,17 +426,16 @@ private:
 
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().
-        job->temp.emplace("build-" + spec.name + "-", layout.tmpDir());
-        config.buildDir = job->temp->path() + "/build";
+        job->dirs = takeBuildDirs();
+        config.buildDir = job->dirs->build();
         // Unsandboxed, the builder reaches its build directory by its host path: let the
         // build user through (but not list) the private directory above it.
-        if (!job->isolate && ::chmod(job->temp->path().c_str(), 0711) == -1)
-            throw SysError("setting mode 0711 on '" + job->temp->path() + "'");
-        makeDirectory(config.buildDir, 0700);
+        const std::string& top = job->dirs->top.path();
+        if (::chmod(top.c_str(), job->isolate ? 0700 : 0711) == -1)
+            throw SysError("setting the mode of '" + top + "'");
         if (job->isolate) {
             config.sandboxRoot = sandboxRoot();
-            config.outputDir = job->temp->path() + "/out";
-            makeDirectory(config.outputDir, 0755);
+            config.outputDir = job->dirs->out();
         }
 
         std::string buildTop = job->isolate ? "/build" : config.buildDir;
@@ -502,6 +511,37 @@ private:
         };
     }
 
+    // Build directories for a new build: a finished build's, or new ones.
+    std::unique_ptr<BuildDirs> takeBuildDirs() {
+        if (!spareDirs_.empty()) {
+            std::unique_ptr<BuildDirs> dirs = std::move(spareDirs_.back());
+            spareDirs_.pop_back();
+            return dirs;
+        }
+        auto dirs =
+            std::make_unique<BuildDirs>(BuildDirs{TempDir("build-", store_.layout().tmpDir())});
+        makeDirectory(dirs->build(), 0700);
+        makeDirectory(dirs->out(), 0755);
+        return dirs;
+    }
+
+    // Ends a job: its build directories, emptied, go to the next build (if emptying fails,
+    // they are removed instead, as far as possible), and its locks are released.
+    void releaseJob(size_t node) {
+        auto found = jobs_.find(node);
+        if (found == jobs_.end()) return;
+        if (std::unique_ptr<BuildDirs> dirs = std::move(found->second->dirs)) {
+            try {
+                removeContents(dirs->build());
+                removeContents(dirs->out());
+                spareDirs_.push_back(std::move(dirs));
+            } catch (const Error&) {
+                // Not reused; ~TempDir removes what it can.
+            }
+        }
+        jobs_.erase(found);
+    }
+
     // The mount point of every strict build's root: the root is a tmpfs mounted in the
     // build's own mount namespace, so one empty directory serves them all, and a build
     // creates and removes no directory for it.
@@ -520,12 +560,13 @@ private:
     void discard(size_t node, Job& job) {
         for (const NewPath& path : job.newPaths)
             if (!job.isolate && !store_.db().isValid(path.path)) removeTree(path.location);
-        if (options_.keepFailed && job.temp) {
-            job.temp->keep();
+        if (options_.keepFailed && job.dirs) {
+            job.dirs->top.keep();
             print("note: keeping the build directory of '" + graph_.nodes()[node].spec.name +
-                  "': " + job.temp->path());
+                  "': " + job.dirs->top.path());
+            job.dirs.reset();
         }
-        jobs_.erase(node);
+        releaseJob(node);
     }
 
     void finish(size_t node, std::exception_ptr error) {
@@ -540,7 +581,7 @@ private:
         if (!error && job.builtElsewhere) {
             print("'" + spec.name + "' was built by another purist process meanwhile");
             builtElsewhere_.insert(node);
-            jobs_.erase(node);
+            releaseJob(node);
             return;
         }
         try {
@@ -561,7 +602,7 @@ private:
             discard(node, job);
             throw;
         }
-        jobs_.erase(node);
+        releaseJob(node);
     }
 
     void checkFixedOutput(const BuildSpec& spec, Job& job) {
@@ -619,6 +660,7 @@ private:
     // Before jobs_, so that it is closed after the jobs have released their OutputLocks.
     FileDescriptor outputLockFile_;
     std::map<size_t, std::unique_ptr<Job>> jobs_;
+    std::vector<std::unique_ptr<BuildDirs>> spareDirs_;
     std::set<size_t> builtElsewhere_;
     std::string sandboxRoot_;
 };

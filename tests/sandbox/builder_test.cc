@@ -220,6 +220,27 @@ TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
     EXPECT_TRUE(store_->db().queryAllValidPaths().empty());
 }
 
+TEST_F(BuilderTest, ABuildGetsEmptyDirectoriesEvenWhenTheyAreReused) {
+    std::string first = spec("first.yaml", "name: first\nbuilder: /bin/sh\n");
+    std::string second = spec("second.yaml", "name: second\nbuilder: /bin/sh\n");
+    std::vector<std::string> seenBuildDirs, leftovers;
+    options_.settings.maxJobs = 1;
+    options_.run = [&](const SandboxConfig& config) {
+        for (const std::string& dir : {config.buildDir, config.outputDir})
+            for (const auto& entry : std::filesystem::directory_iterator(dir))
+                leftovers.push_back(entry.path().string());
+        seenBuildDirs.push_back(config.buildDir);
+        makeFile(config.buildDir + "/scratch", "left by " + config.env.at("name"));
+        makeFile(config.outputDir + "/stray", "not an output");
+        return fakeRun(config);
+    };
+    buildSpecs(*store_, {first, second}, options_);
+    ASSERT_EQ(seenBuildDirs.size(), 2u);
+    EXPECT_EQ(seenBuildDirs[0], seenBuildDirs[1]) << "the second build reuses the first's";
+    EXPECT_THAT(leftovers, ::testing::IsEmpty()) << "but finds nothing of it there";
+    EXPECT_FALSE(std::filesystem::exists(seenBuildDirs[0])) << "removed at the end of the run";
+}
+
 TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     // A second store object on the same root stands in for a second purist process: its
     // output locks are on its own open file description, which OFD locks treat as a
