@@ -74,6 +74,11 @@ void removeEntries(int dirFd, const std::string& shown) {
 
 } // namespace
 
+void removeContents(const std::string& path) {
+    FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    removeEntries(fd.get(), path);
+}
+
 void removeTree(const std::string& path) {
     struct stat st;
     if (::lstat(path.c_str(), &st) == -1) {
@@ -85,14 +90,8 @@ void removeTree(const std::string& path) {
             throw SysError("removing '" + path + "'");
         return;
     }
-    FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    removeEntries(fd.get(), path);
+    removeContents(path);
     if (::rmdir(path.c_str()) == -1 && errno != ENOENT) throw SysError("removing '" + path + "'");
-}
-
-void removeContents(const std::string& path) {
-    FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    removeEntries(fd.get(), path);
 }
 
 } // namespace purist

@@ -70,7 +70,6 @@ LauncherState& state() {
     return *s;
 }
 
-// Starts a launcher for this process. Called with the state's mutex held.
 // The helper's path: next to the running executable (the build puts purist and
 // purist-sandbox in one directory), else where this build of the library put it (tests
 // and benchmarks run from elsewhere).
@@ -93,6 +92,7 @@ std::string helperPath() {
                        "else)");
 }
 
+// Starts a launcher for this process. Called with the state's mutex held.
 void startLauncher(LauncherState& st) {
     const std::string helper = helperPath();
     if (st.pid > 0) {

@@ -92,8 +92,8 @@ void runLauncher(int socket) {
             serve(socket, *request, pipes);
         }
     } catch (...) {
-        // A broken socket or a bad message: there is no one left to tell. The
-        // intermediates get SIGTERM when this process exits.
+        // A broken socket or a bad message: there is no one left to tell. Builds already
+        // started go on; purist still ends them through their control sockets.
         ::_exit(1);
     }
     ::_exit(0);
