@@ -204,9 +204,6 @@ public:
         std::vector<size_t> toBuild;
         for (size_t node : wanted)
             if (!allOutputsValid(node)) toBuild.push_back(node);
-        // The sandbox's helper starts (and probes) while the policy is checked; not before
-        // it is known that something will be built, since starting it costs a few ms.
-        if (!toBuild.empty() && options_.prepare) options_.prepare();
         checkPolicy(toBuild);
 
         unsigned jobs = options_.settings.maxJobs;

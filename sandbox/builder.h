@@ -40,9 +40,6 @@ struct BuildOptions {
     std::function<void(std::string_view line)> print;
     /// Runs one builder; the seam tests use to stand in for the namespace code.
     std::function<SandboxResult(const SandboxConfig&)> run = runInSandbox;
-    /// Gives the sandbox a head start once something is to be built (prepareSandbox); may
-    /// be empty.
-    std::function<void()> prepare = prepareSandbox;
 };
 
 /// Builds `specFiles` (and every input they need that is not valid yet), up to

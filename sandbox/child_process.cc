@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,19 +42,6 @@ constexpr int kExecFailed = 127;
 [[noreturn]] void failSetup(int errorFd, const std::string& message) {
     (void)!::write(errorFd, message.data(), message.size());
     ::_exit(kSetupFailed);
-}
-
-// The caller may ignore or block signals (SIGPIPE, SIGINT under a shell); a builder must
-// start with the defaults, or `yes | head` would spin and timeouts could not interrupt it.
-void resetSignalDispositions() {
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; ++sig) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
-        // glibc reserves a few real-time signals; sigaction refuses them with EINVAL.
-        if (::sigaction(sig, &action, nullptr) == -1 && errno != EINVAL)
-            throw SysError("resetting the handler of signal " + std::to_string(sig));
-    }
 }
 
 void setSignalMask(std::initializer_list<int> blocked) {
@@ -297,6 +285,22 @@ int superviseBuilder(pid_t builder, bool isolate) {
 
 } // namespace
 
+void resetSignalDispositions() {
+    // The system call itself, as glibc's sigaction refuses its two internal real-time
+    // signals (32 and 33), which posix_spawn leaves ignored in the program it starts.
+    struct KernelSigaction {
+        void (*handler)(int);
+        unsigned long flags;
+        void (*restorer)();
+        uint64_t mask;
+    } byDefault{SIG_DFL, 0, nullptr, 0};
+    for (int sig = 1; sig < NSIG; ++sig) {
+        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (::syscall(SYS_rt_sigaction, sig, &byDefault, nullptr, sizeof byDefault.mask) == -1)
+            throw SysError("resetting the handler of signal " + std::to_string(sig));
+    }
+}
+
 SandboxIdentity identityFor(const SandboxConfig& config) {
     if (config.buildUid) return {*config.buildUid, *config.buildGid, false};
     return {1000, 100, true};
@@ -324,7 +328,14 @@ void runIntermediate(const ChildSetup& setup) {
     int errorFd = setup.pipes.error;
     pid_t builder = -1;
     try {
-        resetSignalDispositions();
+        // A builder must start with the default dispositions, or `yes | head` would spin
+        // and timeouts could not interrupt it.
+        struct sigaction byDefault {};
+        byDefault.sa_handler = SIG_DFL;
+        for (int sig : kLauncherIgnoredSignals) {
+            if (::sigaction(sig, &byDefault, nullptr) == -1)
+                throw SysError("resetting the handler of signal " + std::to_string(sig));
+        }
         setSignalMask({SIGCHLD, SIGTERM});
         // A build must not run on after purist is gone: purist holds the only other end
         // of the control socket, which the kernel closes however purist ends, and its end
@@ -332,6 +343,13 @@ void runIntermediate(const ChildSetup& setup) {
         // launcher's end is not the build's: if it dies (killed, out of memory), builds
         // already started finish and report to purist as usual.
         if (::getppid() != setup.parent) ::_exit(kSetupFailed);
+        Network network = config.hostNetwork ? Network::Host : Network::Fresh;
+        if (config.isolate && network == Network::Fresh && setup.readyNetwork >= 0) {
+            if (::setns(setup.readyNetwork, CLONE_NEWNET) == -1)
+                throw SysError("entering the build's network namespace");
+            network = Network::Ready;
+        }
+        // Closes the spare's descriptor too: the namespace lives on in this process.
         arrangeDescriptors(setup.pipes);
         errorFd = kErrorFd;
         // A new session has no controlling terminal: the builder cannot open /dev/tty, and
@@ -339,7 +357,7 @@ void runIntermediate(const ChildSetup& setup) {
         if (::setsid() == -1) throw SysError("setsid");
 
         if (config.isolate) {
-            enterNamespaces(setup.identity, config.hostNetwork);
+            enterNamespaces(setup.identity, network);
         } else if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
             throw SysError("becoming the build's subreaper");
         }

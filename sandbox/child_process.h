@@ -6,6 +6,7 @@
 #include "sandbox/sandbox.h"
 #include "sandbox/seccomp_filter.h"
 
+#include <csignal>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -51,7 +52,19 @@ struct ChildSetup {
     const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
     ChildPipes pipes;
     pid_t parent; ///< the launcher's pid, to notice a parent that died before prctl
+    /// A spare network namespace (makeSpareNetwork) for a build with a private network,
+    /// or -1: the intermediate then makes its own.
+    int readyNetwork = -1;
 };
+
+/// The signals the launcher ignores. Every other signal of the launcher has its default
+/// disposition (resetSignalDispositions when it starts), so an intermediate it forks
+/// restores only these before the builder inherits them: two system calls, not 64.
+inline constexpr int kLauncherIgnoredSignals[] = {SIGINT, SIGPIPE};
+
+/// Gives every signal its default disposition. A process started by a shell may inherit
+/// ignored ones (SIGINT and SIGQUIT under `&`, SIGPIPE); a builder must not.
+void resetSignalDispositions();
 
 /// Runs in the child right after the launcher's fork(), with every signal blocked. Enters
 /// the namespaces (when `config.isolate`), forks the builder, reports its pid, waits for

@@ -42,7 +42,6 @@ protected:
         store_.emplace(StoreLayout::atRoot(dir_.path() + "/root", "/nix/store"));
         options_.print = [this](std::string_view line) { printed_ += std::string(line) + "\n"; };
         options_.run = [this](const SandboxConfig& config) { return fakeRun(config); };
-        options_.prepare = nullptr;
     }
 
     // Stands in for runInSandbox: records the config and writes each output (naming every

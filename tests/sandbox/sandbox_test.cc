@@ -224,6 +224,35 @@ TEST_F(SandboxTest, BuilderStartsWithCleanProcessState) {
     EXPECT_THAT(log_, ElementsAre("0", "1", "2", "3")); // 3: ls's own directory handle
 }
 
+// The helper is started by purist with purist's ignored signals (a shell's `&` ignores
+// SIGINT and SIGQUIT), and an intermediate restores only the two the helper itself ignores:
+// the helper must reset the others when it starts. A forked child starts a helper of its
+// own (this process's is not shared) with three signals ignored.
+TEST_F(SandboxTest, SignalsIgnoredWhenTheHelperStartsAreNotTheBuildersEither) {
+    pid_t child = ::fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+        struct sigaction ignore {};
+        ignore.sa_handler = SIG_IGN;
+        for (int sig : {SIGHUP, SIGQUIT, SIGTERM})
+            ::sigaction(sig, &ignore, nullptr);
+        bool clean = false;
+        try {
+            SandboxConfig config = shell("");
+            config.builder = "/bin/cat";
+            config.args = {"/proc/self/status"};
+            clean = runInSandbox(config).succeeded() &&
+                    std::find(log_.begin(), log_.end(), "SigIgn:\t0000000000000000") != log_.end();
+        } catch (...) {
+        }
+        ::_exit(clean ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "the builder inherited an ignored signal, or did not run";
+}
+
 TEST_F(SandboxTest, ExitCodeAndLogAreReported) {
     std::string logPath = dir_.path() + "/build.log";
     SandboxConfig config =
@@ -325,6 +354,32 @@ TEST_F(SandboxTest, HostNetworkKeepsInterfacesAndAddsResolvConf) {
     config.hostNetwork = false;
     ASSERT_TRUE(runInSandbox(config).succeeded());
     EXPECT_THAT(log_, ElementsAre("1")); // only lo
+}
+
+// As root the helper makes each build's network namespace ahead of it (a spare) and
+// returns to its own: every private build still gets one of its own, with lo up, and a
+// host-network build between them gets the host's.
+TEST_F(SandboxTest, EveryBuildHasANetworkNamespaceOfItsOwn) {
+    const std::string host = std::filesystem::read_symlink("/proc/self/ns/net").string();
+    std::vector<std::string> seen;
+    for (bool hostNetwork : {false, false, true, false, false}) {
+        log_.clear();
+        freshRoot();
+        SandboxConfig config = shell("readlink /proc/self/ns/net; "
+                                     "/bin/bash -c ': </dev/tcp/127.0.0.1/9' 2>&1 | "
+                                     "grep -o -m1 -e 'Connection refused' -e 'unreachable'");
+        config.hostNetwork = hostNetwork;
+        ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
+        ASSERT_EQ(log_.size(), 2u) << ::testing::PrintToString(log_);
+        if (hostNetwork) {
+            EXPECT_EQ(log_[0], host);
+            continue;
+        }
+        EXPECT_NE(log_[0], host);
+        EXPECT_THAT(seen, Not(Contains(log_[0])));
+        EXPECT_EQ(log_[1], "Connection refused"); // lo is up: unreachable if it were down
+        seen.push_back(log_[0]);
+    }
 }
 
 TEST_F(SandboxTest, OffModeRunsOnTheHostInTheBuildDir) {
