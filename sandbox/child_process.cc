@@ -343,13 +343,6 @@ void runIntermediate(const ChildSetup& setup) {
         // launcher's end is not the build's: if it dies (killed, out of memory), builds
         // already started finish and report to purist as usual.
         if (::getppid() != setup.parent) ::_exit(kSetupFailed);
-        Network network = config.hostNetwork ? Network::Host : Network::Fresh;
-        if (config.isolate && network == Network::Fresh && setup.readyNetwork >= 0) {
-            if (::setns(setup.readyNetwork, CLONE_NEWNET) == -1)
-                throw SysError("entering the build's network namespace");
-            network = Network::Ready;
-        }
-        // Closes the spare's descriptor too: the namespace lives on in this process.
         arrangeDescriptors(setup.pipes);
         errorFd = kErrorFd;
         // A new session has no controlling terminal: the builder cannot open /dev/tty, and
@@ -357,7 +350,7 @@ void runIntermediate(const ChildSetup& setup) {
         if (::setsid() == -1) throw SysError("setsid");
 
         if (config.isolate) {
-            enterNamespaces(setup.identity, network);
+            enterNamespaces(setup.identity, config.hostNetwork);
         } else if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
             throw SysError("becoming the build's subreaper");
         }

@@ -52,9 +52,6 @@ struct ChildSetup {
     const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
     ChildPipes pipes;
     pid_t parent; ///< the launcher's pid, to notice a parent that died before prctl
-    /// A spare network namespace (makeSpareNetwork) for a build with a private network,
-    /// or -1: the intermediate then makes its own.
-    int readyNetwork = -1;
 };
 
 /// The signals the launcher ignores. Every other signal of the launcher has its default

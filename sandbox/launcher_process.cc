@@ -20,49 +20,9 @@ void reapExited() {
     }
 }
 
-// The network namespace for the next build with a private network, made while the
-// current one sets up (on the other core, or while the caller waits for the build): its
-// creation is most of what unshare() costs. Only root can make one outside a user
-// namespace; without root, and after a failure, each intermediate makes its own, the
-// same namespace made later. A spare is entered by exactly one build.
-class SpareNetwork {
-public:
-    SpareNetwork() {
-        if (::geteuid() != 0) return;
-        try {
-            home_ = openFile("/proc/self/ns/net", O_RDONLY);
-        } catch (const SysError&) {
-            // No way back from a spare: make none.
-        }
-    }
-
-    // The spare for a build with a private network, or an empty descriptor.
-    FileDescriptor take(const SandboxConfig& config) {
-        if (!config.isolate || config.hostNetwork) return {};
-        wanted_ = true;
-        return std::move(spare_);
-    }
-
-    // Makes the next spare once a build has wanted one.
-    void refill() {
-        if (!home_ || spare_ || !wanted_) return;
-        try {
-            spare_ = makeSpareNetwork(home_.get());
-        } catch (const SysError&) {
-            home_.close(); // builds make their own from now on, and report why they cannot
-        }
-    }
-
-private:
-    FileDescriptor home_;
-    FileDescriptor spare_;
-    bool wanted_ = false;
-};
-
 // Serves one request: forks the intermediate, or probes the namespaces. A failure before
 // the fork is reported where the caller looks for set-up failures, the error pipe.
-void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes,
-           SpareNetwork& spareNetwork) {
+void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
     if (request == std::string(1, kProbeRequest)) {
         std::string why;
         bool possible = probeNamespaces(&why);
@@ -75,15 +35,12 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
         SandboxConfig config = decodeConfig(std::string_view(request).substr(1));
         ExecArguments exec(config);
         const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
-        // The intermediate gets the spare; this process's copy closes after the fork.
-        FileDescriptor network = spareNetwork.take(config);
         ChildSetup setup{&config,
                          identityFor(config),
                          &exec,
                          seccomp,
                          ChildPipes{pipes[0].get(), pipes[1].get(), pipes[2].get(), pipes[3].get()},
-                         ::getpid(),
-                         network ? network.get() : -1};
+                         ::getpid()};
         // runIntermediate expects every signal blocked from its first instruction.
         sigset_t all, previous;
         sigfillset(&all);
@@ -103,7 +60,6 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
         (void)!::write(pipes[1].get(), message.data(), message.size());
     }
     pipes.clear(); // the intermediate has its copies; the caller keeps its own
-    spareNetwork.refill();
 }
 
 } // namespace
@@ -131,13 +87,12 @@ void runLauncher(int socket) {
         sigset_t none;
         sigemptyset(&none);
         if (::sigprocmask(SIG_SETMASK, &none, nullptr) == -1) ::_exit(1);
-        SpareNetwork spareNetwork;
         for (;;) {
             reapExited();
             std::vector<FileDescriptor> pipes;
             std::optional<std::string> request = receiveMessage(socket, pipes, kPipeCount);
             if (!request) break; // the caller is gone, or done
-            serve(socket, *request, pipes, spareNetwork);
+            serve(socket, *request, pipes);
         }
     } catch (...) {
         // A broken socket or a bad message: there is no one left to tell. Builds already

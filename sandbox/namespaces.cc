@@ -7,7 +7,6 @@
 #include <cstring>
 #include <fcntl.h>
 #include <net/if.h>
-#include <optional>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -59,7 +58,7 @@ void bringUpLoopback() {
 
 } // namespace
 
-void enterNamespaces(const SandboxIdentity& identity, Network network) {
+void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork) {
     uid_t outerUid = ::geteuid();
     gid_t outerGid = ::getegid();
 
@@ -73,9 +72,8 @@ void enterNamespaces(const SandboxIdentity& identity, Network network) {
     // is mapped to an ordinary uid, so the builder holds no capabilities once it runs.
     if (identity.userNamespace) flags |= CLONE_NEWUSER;
     // Network: no host interfaces, so no exfiltration and no downloads that the output
-    // hash does not pin. Fixed-output builds keep the host network by design; a Ready one
-    // is private already.
-    if (network == Network::Fresh) flags |= CLONE_NEWNET;
+    // hash does not pin. Fixed-output builds keep the host network by design.
+    if (!hostNetwork) flags |= CLONE_NEWNET;
     if (haveCgroupNamespaces()) flags |= CLONE_NEWCGROUP;
     if (::unshare(flags) == -1) throw SysError("unshare(" + describeFlags(flags) + ")");
 
@@ -93,26 +91,7 @@ void enterNamespaces(const SandboxIdentity& identity, Network network) {
     static constexpr char kHostName[] = "localhost";
     if (::sethostname(kHostName, sizeof kHostName - 1) == -1)
         throw SysError("setting the host name to 'localhost'");
-    if (network == Network::Fresh) bringUpLoopback();
-}
-
-FileDescriptor makeSpareNetwork(int home) {
-    if (::unshare(CLONE_NEWNET) == -1) throw SysError("unshare(CLONE_NEWNET)");
-    FileDescriptor spare;
-    std::optional<SysError> failure;
-    try {
-        bringUpLoopback();
-        spare = openFile("/proc/self/ns/net", O_RDONLY);
-    } catch (const SysError& e) {
-        failure = e;
-    }
-    if (::setns(home, CLONE_NEWNET) == -1) {
-        std::string message = SysError("returning to the host's network namespace").what();
-        (void)!::write(2, message.data(), message.size());
-        ::_exit(1);
-    }
-    if (failure) throw *failure;
-    return spare;
+    if (!hostNetwork) bringUpLoopback();
 }
 
 bool probeNamespaces(std::string* why) {
@@ -130,7 +109,7 @@ bool probeNamespaces(std::string* why) {
     }
     if (pid == 0) {
         try {
-            enterNamespaces(identity, Network::Fresh);
+            enterNamespaces(identity, false);
             ::_exit(0);
         } catch (const std::exception& e) {
             std::string message = e.what();

@@ -356,13 +356,12 @@ TEST_F(SandboxTest, HostNetworkKeepsInterfacesAndAddsResolvConf) {
     EXPECT_THAT(log_, ElementsAre("1")); // only lo
 }
 
-// As root the helper makes each build's network namespace ahead of it (a spare) and
-// returns to its own: every private build still gets one of its own, with lo up, and a
-// host-network build between them gets the host's.
-TEST_F(SandboxTest, EveryBuildHasANetworkNamespaceOfItsOwn) {
+// A build with a private network is not in the host's network namespace and has lo up;
+// a host-network build between two of them is in the host's. (Namespace inode numbers are
+// reused once a namespace is gone, so successive builds may show the same one.)
+TEST_F(SandboxTest, PrivateAndHostNetworksAlternate) {
     const std::string host = std::filesystem::read_symlink("/proc/self/ns/net").string();
-    std::vector<std::string> seen;
-    for (bool hostNetwork : {false, false, true, false, false}) {
+    for (bool hostNetwork : {false, true, false}) {
         log_.clear();
         freshRoot();
         SandboxConfig config = shell("readlink /proc/self/ns/net; "
@@ -373,12 +372,10 @@ TEST_F(SandboxTest, EveryBuildHasANetworkNamespaceOfItsOwn) {
         ASSERT_EQ(log_.size(), 2u) << ::testing::PrintToString(log_);
         if (hostNetwork) {
             EXPECT_EQ(log_[0], host);
-            continue;
+        } else {
+            EXPECT_NE(log_[0], host);
+            EXPECT_EQ(log_[1], "Connection refused"); // lo is up: unreachable if it were down
         }
-        EXPECT_NE(log_[0], host);
-        EXPECT_THAT(seen, Not(Contains(log_[0])));
-        EXPECT_EQ(log_[1], "Connection refused"); // lo is up: unreachable if it were down
-        seen.push_back(log_[0]);
     }
 }
 
