@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 namespace purist::sandbox {
@@ -46,6 +47,11 @@ void makeSymlink(const std::string& target, const std::string& path) {
         throw SysError("creating symlink '" + path + "' -> '" + target + "'");
 }
 
+// Creates one directory whose parent exists.
+void makeDir(const std::string& path, mode_t mode) {
+    if (::mkdir(path.c_str(), mode) == -1) throw SysError("creating directory '" + path + "'");
+}
+
 // The per-mount flags a remount must keep. Inside a user namespace the kernel locks the
 // flags of mounts inherited from the host, and a remount that would clear one (noexec,
 // an atime mode) fails with EPERM; so they are read back and kept.
@@ -68,12 +74,22 @@ unsigned long currentMountFlags(const std::string& path) {
 // did not name, stay hidden) and remounts it nosuid and nodev, read-only when asked. nosuid
 // stops a setuid binary in a sandbox path from raising privileges; nodev stops a device
 // node in a writable mount from opening a host disk.
-void bindMount(const std::string& source, const std::string& target, bool readOnly) {
-    mountOrThrow(source, target, nullptr, MS_BIND, nullptr, "bind-mounting '" + source + "'");
+// Adds nosuid and nodev, and read-only when asked, to the mount at `target`, keeping its
+// other flags. mount_setattr (Linux 5.12) only adds them: one system call. An older kernel
+// gets a remount with the flags read back (currentMountFlags).
+void restrictMount(const std::string& target, bool readOnly, const char* step) {
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readOnly ? MOUNT_ATTR_RDONLY : 0);
+    if (::mount_setattr(AT_FDCWD, target.c_str(), 0, &attr, sizeof attr) == 0) return;
+    if (errno != ENOSYS) throw SysError(std::string(step) + " ('" + target + "')");
     unsigned long flags = currentMountFlags(target) | MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
     if (readOnly) flags |= MS_RDONLY;
-    mountOrThrow("", target, nullptr, flags, nullptr,
-                 readOnly ? "remounting read-only" : "remounting nosuid,nodev");
+    mountOrThrow("", target, nullptr, flags, nullptr, step);
+}
+
+void bindMount(const std::string& source, const std::string& target, bool readOnly) {
+    mountOrThrow(source, target, nullptr, MS_BIND, nullptr, "bind-mounting '" + source + "'");
+    restrictMount(target, readOnly, readOnly ? "remounting read-only" : "remounting nosuid,nodev");
 }
 
 std::string passwdFile(const SandboxIdentity& id) {
@@ -108,34 +124,35 @@ void makeEtc(const std::string& root, const SandboxConfig& config, const Sandbox
 // A /dev of its own: a builder reaches no disk, no /dev/mem, no host terminal through it.
 void makeDev(const std::string& root, const SandboxIdentity& identity) {
     std::string dev = root + "/dev";
-    makeDirs(root, "/dev", 0755);
+    makeDir(dev, 0755);
     mountOrThrow("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m",
                  "mounting a tmpfs on /dev");
-    for (const char* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
-        std::string host = "/dev/" + std::string(name);
-        std::string target = dev + "/" + name;
+    // The numbers are the kernel's fixed ones (Documentation/admin-guide/devices.txt).
+    static constexpr struct {
+        const char* name;
+        unsigned major, minor;
+    } kDevices[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                    {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+    for (const auto& device : kDevices) {
+        std::string target = dev + "/" + device.name;
         if (!identity.userNamespace) {
-            // As root, the same device made here (the tmpfs allows devices): cheaper than a
-            // bind mount to set up and to tear down. In a user namespace mknod is refused.
-            struct stat info {};
-            if (::stat(host.c_str(), &info) == -1) throw SysError("examining '" + host + "'");
-            if (!S_ISCHR(info.st_mode))
-                throw SandboxError("'" + host + "' on the host is not a character device");
-            if (::mknod(target.c_str(), S_IFCHR | 0666, info.st_rdev) == -1 ||
-                ::chmod(target.c_str(), 0666) == -1) // mknod's mode is subject to the umask
+            // As root, the device made here (the tmpfs allows devices): cheaper than a bind
+            // mount to set up and to tear down. In a user namespace mknod is refused.
+            if (::mknod(target.c_str(), S_IFCHR | 0666, makedev(device.major, device.minor)) == -1)
                 throw SysError("creating the device '" + target + "'");
             continue;
         }
+        std::string host = std::string("/dev/") + device.name;
         makeEmptyFile(root, host);
         mountOrThrow(host, target, nullptr, MS_BIND, nullptr, "bind-mounting '" + host + "'");
     }
     // A private devpts instance: terminals the builder opens are its own, and the host's
     // ptys (the caller's terminal among them) are not listed.
-    makeDirs(root, "/dev/pts", 0755);
+    makeDir(dev + "/pts", 0755);
     mountOrThrow("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                  "newinstance,ptmxmode=0666,mode=0620", "mounting devpts");
     makeSymlink("pts/ptmx", dev + "/ptmx");
-    makeDirs(root, "/dev/shm", 0755);
+    makeDir(dev + "/shm", 0755);
     mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
                  "mounting a tmpfs on /dev/shm");
     makeSymlink("/proc/self/fd", dev + "/fd");
@@ -220,6 +237,8 @@ bool isCleanAbsolutePath(const std::string& path) {
 
 void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identity) {
     const std::string& root = config.sandboxRoot;
+    // Modes below are exact (a device's 0666 above all); the builder gets 022 before exec.
+    ::umask(0);
 
     // Private propagation: the mounts below must not appear in the host's namespace, and
     // mounts made later on the host must not appear in the sandbox.
@@ -232,13 +251,13 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
                  "mounting a tmpfs as the sandbox root");
     // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
     // may lie below them (a store under /tmp) and are mounted on top.
-    makeDirs(root, "/tmp", 0755);
+    makeDir(root + "/tmp", 0755);
     mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
                  "mounting a tmpfs on /tmp");
     makeDev(root, identity);
     // A procfs of the new PID namespace: host processes are not listed, their
     // environments and command lines cannot be read.
-    makeDirs(root, "/proc", 0555);
+    makeDir(root + "/proc", 0555);
     mountOrThrow("proc", root + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
                  "mounting /proc");
     makeEtc(root, config, identity);
@@ -252,8 +271,7 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     pivotInto(root);
     // Everything outside the store dir, /build, /tmp and /dev/shm is read-only: a builder
     // cannot leave files in the root that a later step (or the caller) might trust.
-    mountOrThrow("", "/", nullptr, currentMountFlags("/") | MS_BIND | MS_REMOUNT | MS_RDONLY,
-                 nullptr, "remounting the sandbox root read-only");
+    restrictMount("/", true, "remounting the sandbox root read-only");
     if (::chdir("/build") == -1) throw SysError("changing into /build");
 }
 
