@@ -1,5 +1,6 @@
 // The sandbox helper's side of sandbox/launcher.h: the loop of the purist-sandbox process.
 
+#include "sandbox/child_memory.h"
 #include "sandbox/child_process.h"
 #include "sandbox/launcher_protocol.h"
 #include "sandbox/namespaces.h"
@@ -13,6 +14,10 @@
 
 namespace purist::sandbox {
 namespace {
+
+// What an intermediate and its builder allocate before the exec: the paths of the root's
+// set-up, a few kilobytes. More is served from the heap.
+constexpr size_t kChildMemory = 64 << 10;
 
 // Reaps every intermediate that has exited, without waiting for the others.
 void reapExited() {
@@ -49,6 +54,7 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
         pid_t pid = ::fork();
         int forkErrno = errno;
         if (pid == 0) {
+            useChildMemory(kChildMemory);
             ::close(socket);
             runIntermediate(setup);
         }

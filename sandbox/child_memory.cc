@@ -1,0 +1,39 @@
+#include "sandbox/child_memory.h"
+
+#include <cstdint>
+#include <sys/mman.h>
+
+namespace purist::sandbox {
+namespace {
+
+// Set once, in the child, before anything else runs there; the helper never sets it.
+char* g_begin = nullptr;
+char* g_next = nullptr;
+char* g_end = nullptr;
+
+} // namespace
+
+void useChildMemory(size_t bytes) {
+    void* region = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (region == MAP_FAILED) return;
+    g_begin = g_next = static_cast<char*>(region);
+    g_end = g_begin + bytes;
+}
+
+void* allocateChildMemory(size_t size, size_t alignment) {
+    if (!g_next) return nullptr;
+    auto address = reinterpret_cast<uintptr_t>(g_next);
+    address = (address + alignment - 1) & ~(uintptr_t(alignment) - 1);
+    char* start = reinterpret_cast<char*>(address);
+    if (start > g_end || size > static_cast<size_t>(g_end - start)) return nullptr;
+    g_next = start + size;
+    return start;
+}
+
+bool isChildMemory(const void* p) {
+    auto* c = static_cast<const char*>(p);
+    return g_begin && c >= g_begin && c < g_end;
+}
+
+} // namespace purist::sandbox
