@@ -25,17 +25,12 @@ void reapExited() {
     }
 }
 
-// Serves one request: forks the intermediate, or probes the namespaces. A failure before
-// the fork is reported where the caller looks for set-up failures, the error pipe.
-void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
-    if (request == std::string(1, kProbeRequest)) {
-        std::string why;
-        bool possible = probeNamespaces(&why);
-        sendMessage(socket, std::string(1, possible ? '\1' : '\0') + why, nullptr, 0);
-        return;
-    }
-    if (pipes.size() != kPipeCount || request.empty() || request[0] != kLaunchRequest)
-        return; // the caller then reads EOF on every pipe
+// Runs in a just-forked intermediate: decodes the request and becomes the build's
+// intermediate. Decoding here, not in the helper, puts its allocations in this process's
+// own memory (useChildMemory) and leaves the helper nothing to free once it shares its
+// pages with this process (each first write would copy a page).
+[[noreturn]] void startIntermediate(const std::string& request,
+                                    const std::vector<FileDescriptor>& pipes, pid_t launcher) {
     try {
         SandboxConfig config = decodeConfig(std::string_view(request).substr(1));
         ExecArguments exec(config);
@@ -45,23 +40,46 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
                          &exec,
                          seccomp,
                          ChildPipes{pipes[0].get(), pipes[1].get(), pipes[2].get(), pipes[3].get()},
-                         ::getpid()};
-        // runIntermediate expects every signal blocked from its first instruction.
-        sigset_t all, previous;
-        sigfillset(&all);
-        if (::sigprocmask(SIG_SETMASK, &all, &previous) == -1)
-            throw launcherFailure("blocking signals");
+                         launcher};
+        runIntermediate(setup);
+    } catch (const std::exception& e) {
+        std::string_view message = e.what();
+        // Best effort: if even this fails, the caller reads EOF and says so.
+        (void)!::write(pipes[1].get(), message.data(), message.size());
+    }
+    ::_exit(1);
+}
+
+// Serves one request: forks the intermediate, or probes the namespaces. A failure is
+// reported where the caller looks for set-up failures, the error pipe.
+void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
+    if (request == std::string(1, kProbeRequest)) {
+        std::string why;
+        bool possible = probeNamespaces(&why);
+        sendMessage(socket, std::string(1, possible ? '\1' : '\0') + why, nullptr, 0);
+        return;
+    }
+    if (pipes.size() != kPipeCount || request.empty() || request[0] != kLaunchRequest)
+        return; // the caller then reads EOF on every pipe
+    // runIntermediate expects every signal blocked from its first instruction.
+    sigset_t all, previous;
+    sigfillset(&all);
+    int failure = 0;
+    pid_t launcher = ::getpid();
+    if (::sigprocmask(SIG_SETMASK, &all, &previous) == -1) {
+        failure = errno;
+    } else {
         pid_t pid = ::fork();
-        int forkErrno = errno;
         if (pid == 0) {
             useChildMemory(kChildMemory);
             ::close(socket);
-            runIntermediate(setup);
+            startIntermediate(request, pipes, launcher);
         }
+        if (pid == -1) failure = errno;
         ::sigprocmask(SIG_SETMASK, &previous, nullptr);
-        if (pid == -1) throw launcherFailure("forking the sandbox", forkErrno);
-    } catch (const std::exception& e) {
-        std::string_view message = e.what();
+    }
+    if (failure != 0) {
+        std::string message = launcherFailure("forking the sandbox", failure).what();
         // Best effort: if even this fails, the caller reads EOF and says so.
         (void)!::write(pipes[1].get(), message.data(), message.size());
     }
@@ -93,6 +111,12 @@ void runLauncher(int socket) {
         sigset_t none;
         sigemptyset(&none);
         if (::sigprocmask(SIG_SETMASK, &none, nullptr) == -1) ::_exit(1);
+        // Compiled once, here, so that no intermediate compiles it again. If it cannot be,
+        // every sandboxed build reports why.
+        try {
+            compiledSeccompFilter();
+        } catch (const Error&) {
+        }
         for (;;) {
             reapExited();
             std::vector<FileDescriptor> pipes;
