@@ -65,10 +65,8 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     sandbox::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;
-    // The sandbox's helper starts, and probes the namespaces, while the store opens and the
-    // specs are read, so it is ready when the first build needs it: 3.5 ms less before a
-    // first build, 3.5 ms more for a run that has nothing to build (it waits for the
-    // helper's probe to end).
+    // The sandbox's helper starts now and probes the namespaces while the store opens and
+    // the specs are read, so both are ready when the first build needs them.
     sandbox::prepareSandbox();
     LocalStore store = openStore(options);
     std::vector<sandbox::BuildResult> results =

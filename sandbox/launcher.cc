@@ -13,6 +13,7 @@
 #include <new>
 #include <optional>
 #include <pthread.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -45,9 +46,12 @@ void forgetLauncherInChild() {
     new (&g_state->mutex) std::mutex;
 }
 
-// At exit: closes the socket, which ends the launcher, and waits for it, so that it does
-// not outlive purist and its CPU time (with that of the builds it reaped) counts as
-// purist's. Nothing to do in a forked child whose parent started the launcher.
+// At exit: kills the launcher and waits for it, so that it does not outlive purist and its
+// CPU time (with that of the builds it reaped) counts as purist's. Killed, not asked: it
+// has nothing to finish (a build's intermediate is its own process, and ends with its
+// control socket), and a run that built nothing would otherwise wait for its start-up and
+// namespace probe, a few ms (its probe's child dies with it). Nothing to do in a forked
+// child whose parent started the launcher.
 void stopLauncherAtExit() {
     if (!g_state || g_state->owner != ::getpid() || g_state->pid <= 0) return;
     // Another thread still talking to the launcher (exit() called mid-build) keeps it:
@@ -55,6 +59,8 @@ void stopLauncherAtExit() {
     std::unique_lock lock(g_state->mutex, std::try_to_lock);
     if (!lock) return;
     g_state->socket = FileDescriptor();
+    // ESRCH cannot happen: the launcher is not reaped until the wait below.
+    ::kill(g_state->pid, SIGKILL);
     while (::waitpid(g_state->pid, nullptr, 0) == -1 && errno == EINTR) {
     }
 }

@@ -31,13 +31,14 @@ namespace purist::sandbox {
 void launchIntermediate(const SandboxConfig& config, const ChildPipes& pipes);
 
 /// Starts the launcher, if this process has none, and has it probe whether namespaces can
-/// be created; returns without waiting for either. Thread-safe. Throws SandboxError if
-/// the launcher cannot be started.
+/// be created; returns once the launcher is exec'd, without waiting for the probe.
+/// Thread-safe. Throws SandboxError if the launcher cannot be started.
 void startLauncherEarly();
 
-/// Whether the launcher could create the namespaces of a strict build, and if not why
-/// (waits for the probe startLauncherEarly asked for, or asks now). Thread-safe. Throws
-/// SandboxError if the launcher cannot be started or reached.
+/// Whether the launcher could create the namespaces of a strict build, and if not why (it
+/// tries in a child of its own, and this waits for the answer: the probe
+/// startLauncherEarly asked for, or one asked now). Thread-safe. Throws SandboxError if
+/// the launcher cannot be started or reached.
 bool probeIsolation(std::string* why);
 
 } // namespace purist::sandbox

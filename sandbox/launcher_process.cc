@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <optional>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,17 +52,21 @@ void reapExited() {
     ::_exit(1);
 }
 
-// Serves one request: forks the intermediate, or probes the namespaces. A failure is
-// reported where the caller looks for set-up failures, the error pipe.
-void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
-    if (request == std::string(1, kProbeRequest)) {
-        std::string why;
-        bool possible = probeNamespaces(&why);
-        sendMessage(socket, std::string(1, possible ? '\1' : '\0') + why, nullptr, 0);
-        return;
+// Compiles the seccomp program in this process, once, before any intermediate is forked,
+// so that none compiles it again. If it cannot be, every sandboxed build reports why.
+void compileSeccompOnce() {
+    try {
+        compiledSeccompFilter();
+    } catch (const Error&) {
     }
+}
+
+// Serves one launch request: forks the intermediate. A failure is reported where the
+// caller looks for set-up failures, the error pipe.
+void serve(int socket, const std::string& request, std::vector<FileDescriptor>& pipes) {
     if (pipes.size() != kPipeCount || request.empty() || request[0] != kLaunchRequest)
         return; // the caller then reads EOF on every pipe
+    compileSeccompOnce();
     // runIntermediate expects every signal blocked from its first instruction.
     sigset_t all, previous;
     sigfillset(&all);
@@ -111,19 +117,39 @@ void runLauncher(int socket) {
         sigset_t none;
         sigemptyset(&none);
         if (::sigprocmask(SIG_SETMASK, &none, nullptr) == -1) ::_exit(1);
-        // Compiled once, here, so that no intermediate compiles it again. If it cannot be,
-        // every sandboxed build reports why.
-        try {
-            compiledSeccompFilter();
-        } catch (const Error&) {
-        }
+        // The namespace probe runs beside the requests: its child takes a few ms, and
+        // the caller may be gone before it wants the answer (a run with nothing to build
+        // asks early, then exits), which must not keep it waiting.
+        std::optional<NamespaceProbe> probe;
         for (;;) {
-            reapExited();
+            reapExited(); // the probe's child too: its verdict is in its pipe
+            pollfd fds[2] = {{socket, POLLIN, 0}, {probe ? probe->verdict.get() : -1, POLLIN, 0}};
+            if (::poll(fds, 2, -1) == -1) {
+                if (errno == EINTR) continue;
+                throw launcherFailure("waiting for requests");
+            }
+            if (fds[1].revents) {
+                sendMessage(socket, readProbeVerdict(*probe), nullptr, 0);
+                probe.reset();
+            }
+            if (!fds[0].revents) continue;
             std::vector<FileDescriptor> pipes;
             std::optional<std::string> request = receiveMessage(socket, pipes, kPipeCount);
             if (!request) break; // the caller is gone, or done
-            serve(socket, *request, pipes);
+            if (*request != std::string(1, kProbeRequest)) {
+                serve(socket, *request, pipes);
+            } else if (!probe) {
+                try {
+                    probe = startNamespaceProbe();
+                } catch (const SysError& e) {
+                    sendMessage(socket, std::string(1, '\0') + e.what(), nullptr, 0);
+                    continue;
+                }
+                // While the probe's child runs (on the other CPU, or once this one waits).
+                compileSeccompOnce();
+            }
         }
+        if (probe) ::kill(probe->pid, SIGKILL); // unanswered: no one asks any more
     } catch (...) {
         // A broken socket or a bad message: there is no one left to tell. Builds already
         // started go on; purist still ends them through their control sockets.

@@ -8,9 +8,10 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 namespace purist::sandbox {
@@ -94,51 +95,47 @@ void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork) {
     if (!hostNetwork) bringUpLoopback();
 }
 
-bool probeNamespaces(std::string* why) {
+NamespaceProbe startNamespaceProbe() {
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) == -1) {
-        if (why) *why = std::string("creating a pipe: ") + std::strerror(errno);
-        return false;
-    }
+    if (::pipe2(fds, O_CLOEXEC) == -1) throw SysError("creating the namespace probe's pipe");
     FileDescriptor readEnd(fds[0]), writeEnd(fds[1]);
     SandboxIdentity identity{1000, 100, ::geteuid() != 0};
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
-    if (pid == -1) {
-        if (why) *why = std::string("fork: ") + std::strerror(errno);
-        return false;
-    }
+    if (pid == -1) throw SysError("forking the namespace probe");
     if (pid == 0) {
+        // Nobody wants the verdict once the launcher is gone (purist kills it at exit).
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 || ::getppid() != parent) ::_exit(1);
+        std::string verdict;
         try {
             enterNamespaces(identity, false);
-            ::_exit(0);
+            verdict = "\1";
         } catch (const std::exception& e) {
-            std::string message = e.what();
-            (void)!::write(writeEnd.get(), message.data(), message.size());
+            verdict = std::string(1, '\0') + e.what();
         }
-        ::_exit(1);
+        (void)!::write(writeEnd.get(), verdict.data(), verdict.size());
+        ::_exit(0);
     }
-    writeEnd.close();
-    std::string message;
+    return {pid, std::move(readEnd)};
+}
+
+std::string readProbeVerdict(const NamespaceProbe& probe) {
+    std::string verdict;
     char buffer[512];
     for (;;) {
-        ssize_t n = ::read(readEnd.get(), buffer, sizeof buffer);
+        ssize_t n = ::read(probe.verdict.get(), buffer, sizeof buffer);
         if (n > 0) {
-            message.append(buffer, static_cast<size_t>(n));
+            verdict.append(buffer, static_cast<size_t>(n));
             continue;
         }
         if (n == -1 && errno == EINTR) continue;
+        if (n == -1)
+            return std::string(1, '\0') +
+                   "reading the namespace probe's verdict: " + std::strerror(errno);
         break;
     }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) == -1) {
-        if (errno != EINTR) {
-            if (why) *why = std::string("waitpid: ") + std::strerror(errno);
-            return false;
-        }
-    }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return true;
-    if (why) *why = message.empty() ? "the namespace probe died" : message;
-    return false;
+    if (verdict.empty()) return std::string(1, '\0') + "the namespace probe died";
+    return verdict;
 }
 
 } // namespace purist::sandbox

@@ -2,6 +2,8 @@
 // Entering the namespaces of a strict build. Internal to sandbox/; runs in the forked
 // intermediate process, never in the caller.
 
+#include "base/file_descriptor.h"
+
 #include <string>
 #include <sys/types.h>
 
@@ -22,8 +24,20 @@ struct SandboxIdentity {
 /// caller. Throws SandboxError naming the step that failed.
 void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork);
 
-/// Probes, in a throw-away child, whether enterNamespaces can succeed for this process.
-/// Returns false and sets `why` when it cannot.
-bool probeNamespaces(std::string* why);
+/// A probe under way: a throw-away child that tries enterNamespaces for this process.
+struct NamespaceProbe {
+    pid_t pid = -1;
+    /// Readable once the child is done. It writes its verdict there: a byte, 1 if it
+    /// could or 0 if not, then why not, as text.
+    FileDescriptor verdict;
+};
+
+/// Starts a probe; the caller waits for `verdict` (poll) as it likes. The child is the
+/// caller's to reap. Throws SysError if the child cannot be started.
+NamespaceProbe startNamespaceProbe();
+
+/// The probe's verdict as startNamespaceProbe describes it, read to its end (blocks until
+/// the child is done). A child that died without one is a 0 with the reason.
+std::string readProbeVerdict(const NamespaceProbe& probe);
 
 } // namespace purist::sandbox

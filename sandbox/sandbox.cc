@@ -348,7 +348,7 @@ bool canIsolate(std::string* why) {
     static std::once_flag once;
     static bool possible = false;
     static std::string reason;
-    // The probe runs in the launcher, whose fork is cheap, and may already be done
+    // The probe runs in the launcher, whose fork is cheap, and may be done already
     // (prepareSandbox); a launcher that cannot be started means no sandbox either.
     std::call_once(once, [] {
         try {

@@ -107,10 +107,10 @@ struct SandboxResult {
 /// waited for).
 SandboxResult runInSandbox(const SandboxConfig& config);
 
-/// Optional: starts the helper process runInSandbox uses (and its namespace probe, for
-/// canIsolate) in the background, so that they are ready when the first build needs them.
-/// Returns at once; if the helper cannot be started, says nothing (the build that needs
-/// it will).
+/// Optional: starts the helper process runInSandbox uses, and its namespace probe (for
+/// canIsolate), so that both are ready when the first build needs them. Returns once the
+/// helper is exec'd, about 1 ms here; if it cannot be started, says nothing (the build
+/// that needs it will).
 void prepareSandbox();
 
 /// Whether this process can create the namespaces `isolate = true` needs; if not, why.

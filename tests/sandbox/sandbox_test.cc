@@ -141,6 +141,31 @@ TEST_F(SandboxTest, TheHelperStartsWhenItsSocketIsAlreadyDescriptor3) {
         << "the helper did not answer its probe";
 }
 
+// The helper answers its namespace probe beside other requests: a build asked for before
+// the answer is read (the probe may still run) is started, and the answer, left on the
+// socket, is still read afterwards. A forked child starts a helper of its own, whose probe
+// is asked at once (prepareSandbox).
+TEST_F(SandboxTest, ABuildStartsWhileTheNamespaceProbeRuns) {
+    pid_t child = ::fork();
+    ASSERT_NE(child, -1);
+    if (child == 0) {
+        bool ok = false;
+        try {
+            prepareSandbox();
+            ok = runInSandbox(shell("echo built")).succeeded() &&
+                 log_ == std::vector<std::string>{"built"};
+            std::string why;
+            ok = ok && probeIsolation(&why);
+        } catch (...) {
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << "the build did not run, or the probe was not answered";
+}
+
 TEST_F(SandboxTest, TheStoreDirHoldsOnlyTheInputsAndIsGroupWritableAndSticky) {
     auto result = runInSandbox(
         shell("ls " + store_ + "; cat " + input_ + "/data; stat -c '%a %g' " + store_));
