@@ -1,10 +1,12 @@
 // purist: a policy-driven purity checker and build validator.
 
+#include "base/error.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -30,6 +32,10 @@ int main(int argc, char** argv) {
         return code == 0 ? kExitOk : kExitUsage;
     }
     try {
+        // A caller may hand purist SIGCHLD ignored, which survives exec: children would
+        // then be reaped by the kernel, and their exit statuses and pids lost to the
+        // sandbox's waits (and its helper's pid free for reuse before purist kills it).
+        if (::signal(SIGCHLD, SIG_DFL) == SIG_ERR) throw purist::SysError("resetting SIGCHLD");
         return options.action ? options.action() : kExitOk;
     } catch (const std::exception& e) {
         return reportError(e);

@@ -1,5 +1,6 @@
 #include "sandbox/child_memory.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <sys/mman.h>
 
@@ -23,6 +24,9 @@ void useChildMemory(size_t bytes) {
 
 void* allocateChildMemory(size_t size, size_t alignment) {
     if (!g_next) return nullptr;
+    // A zero-size allocation still gets a byte: its own address, inside the region (one
+    // at the region's end would be handed to free()).
+    size = std::max<size_t>(size, 1);
     auto address = reinterpret_cast<uintptr_t>(g_next);
     address = (address + alignment - 1) & ~(uintptr_t(alignment) - 1);
     char* start = reinterpret_cast<char*>(address);

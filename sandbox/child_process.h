@@ -54,10 +54,12 @@ struct ChildSetup {
     pid_t parent; ///< the launcher's pid, to notice a parent that died before prctl
 };
 
-/// The signals the launcher ignores. Every other signal of the launcher has its default
-/// disposition (resetSignalDispositions when it starts), so an intermediate it forks
-/// restores only these before the builder inherits them: two system calls, not 64.
-inline constexpr int kLauncherIgnoredSignals[] = {SIGINT, SIGPIPE};
+/// The signals the launcher ignores: a terminal's ^C, \, and hang-up reach purist, whose
+/// end closes the launcher's socket and ends it, and a closed socket must not kill it.
+/// Every other signal of the launcher has its default disposition
+/// (resetSignalDispositions when it starts), so an intermediate it forks restores only
+/// these before the builder inherits them: four system calls, not 64.
+inline constexpr int kLauncherIgnoredSignals[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE};
 
 /// Gives every signal its default disposition. A process started by a shell may inherit
 /// ignored ones (SIGINT and SIGQUIT under `&`, SIGPIPE); a builder must not.

@@ -78,11 +78,14 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
         pid_t pid = ::fork();
         if (pid == 0) {
             useChildMemory(kChildMemory);
-            ::close(socket);
+            if (::close(socket) == -1) ::_exit(1);
             startIntermediate(request, pipes, launcher);
         }
         if (pid == -1) failure = errno;
-        ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+        // With every signal left blocked, this process would not die of anything but
+        // SIGKILL; it ends instead.
+        if (::sigprocmask(SIG_SETMASK, &previous, nullptr) == -1)
+            throw launcherFailure("restoring the signal mask");
     }
     if (failure != 0) {
         std::string message = launcherFailure("forking the sandbox", failure).what();
@@ -104,10 +107,10 @@ void runLauncher(int socket) {
         if (devNull == -1 || ::dup2(devNull, 0) == -1 || ::dup2(devNull, 1) == -1 ||
             ::dup2(devNull, 2) == -1 || ::close_range(kLauncherSocketFd + 1, ~0U, 0) == -1)
             ::_exit(1);
-        // A terminal's ^C reaches the caller, which then goes, and this process with it
-        // (end of file on the socket); on its own it ignores ^C and a closed socket. Every
-        // other signal gets its default, whatever purist's own caller ignored, which is
-        // what lets each intermediate restore only these two.
+        // A terminal's signals reach the caller, which then goes, and this process with it
+        // (end of file on the socket); on its own it ignores them and a closed socket
+        // (kLauncherIgnoredSignals). Every other signal gets its default, whatever purist's
+        // own caller ignored, which is what lets each intermediate restore only those.
         resetSignalDispositions();
         struct sigaction ignore {};
         ignore.sa_handler = SIG_IGN;
@@ -149,7 +152,10 @@ void runLauncher(int socket) {
                 compileSeccompOnce();
             }
         }
-        if (probe) ::kill(probe->pid, SIGKILL); // unanswered: no one asks any more
+        // Unanswered: no one asks any more. It is not reaped yet (its verdict would have
+        // been read first), so the pid is still its own.
+        if (probe && ::kill(probe->pid, SIGKILL) == -1)
+            throw launcherFailure("ending the namespace probe");
     } catch (...) {
         // A broken socket or a bad message: there is no one left to tell. Builds already
         // started go on; purist still ends them through their control sockets.

@@ -70,23 +70,23 @@ unsigned long currentMountFlags(const std::string& path) {
     return flags;
 }
 
-// Binds `source` on `target` (not recursively: submounts of the source, which the policy
-// did not name, stay hidden) and remounts it nosuid and nodev, read-only when asked. nosuid
-// stops a setuid binary in a sandbox path from raising privileges; nodev stops a device
-// node in a writable mount from opening a host disk.
 // Adds nosuid and nodev, and read-only when asked, to the mount at `target`, keeping its
-// other flags. mount_setattr (Linux 5.12) only adds them: one system call. An older kernel
-// gets a remount with the flags read back (currentMountFlags).
+// other flags. mount_setattr (Linux 5.12) only adds them: one system call. Where it fails
+// (an older kernel, or a seccomp filter of a container that does not know it), a remount
+// with the flags read back (currentMountFlags) sets the same flags or fails itself.
 void restrictMount(const std::string& target, bool readOnly, const char* step) {
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (readOnly ? MOUNT_ATTR_RDONLY : 0);
     if (::mount_setattr(AT_FDCWD, target.c_str(), 0, &attr, sizeof attr) == 0) return;
-    if (errno != ENOSYS) throw SysError(std::string(step) + " ('" + target + "')");
     unsigned long flags = currentMountFlags(target) | MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV;
     if (readOnly) flags |= MS_RDONLY;
     mountOrThrow("", target, nullptr, flags, nullptr, step);
 }
 
+// Binds `source` on `target` (not recursively: submounts of the source, which the policy
+// did not name, stay hidden) and remounts it nosuid and nodev, read-only when asked. nosuid
+// stops a setuid binary in a sandbox path from raising privileges; nodev stops a device
+// node in a writable mount from opening a host disk.
 void bindMount(const std::string& source, const std::string& target, bool readOnly) {
     mountOrThrow(source, target, nullptr, MS_BIND, nullptr, "bind-mounting '" + source + "'");
     restrictMount(target, readOnly, readOnly ? "remounting read-only" : "remounting nosuid,nodev");

@@ -393,13 +393,14 @@ TEST_F(SandboxTest, PrivateAndHostNetworksAlternate) {
                                      "/bin/bash -c ': </dev/tcp/127.0.0.1/9' 2>&1 | "
                                      "grep -o -m1 -e 'Connection refused' -e 'unreachable'");
         config.hostNetwork = hostNetwork;
-        ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
-        ASSERT_EQ(log_.size(), 2u) << ::testing::PrintToString(log_);
+        runInSandbox(config); // grep fails when the host has something on port 9
+        ASSERT_FALSE(log_.empty());
         if (hostNetwork) {
             EXPECT_EQ(log_[0], host);
         } else {
             EXPECT_NE(log_[0], host);
-            EXPECT_EQ(log_[1], "Connection refused"); // lo is up: unreachable if it were down
+            // lo is up (unreachable if it were down), and nothing listens in a fresh one.
+            EXPECT_THAT(log_, ElementsAre(log_[0], "Connection refused"));
         }
     }
 }
