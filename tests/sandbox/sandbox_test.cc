@@ -361,7 +361,9 @@ TEST_F(SandboxTest, InvalidConfigurationsAreRefusedBeforeAnythingRuns) {
 }
 
 TEST_F(SandboxTest, HostNetworkKeepsInterfacesAndAddsResolvConf) {
-    if (::access("/etc/resolv.conf", R_OK) != 0) GTEST_SKIP() << "the host has no resolv.conf";
+    // The host's resolv.conf is copied when there is one; without it there is nothing to
+    // copy, and the interfaces are still checked.
+    bool hostResolvConf = ::access("/etc/resolv.conf", R_OK) == 0;
     int hostInterfaces = 0;
     if (struct if_nameindex* list = ::if_nameindex()) {
         for (struct if_nameindex* i = list; i->if_index; ++i)
@@ -372,7 +374,9 @@ TEST_F(SandboxTest, HostNetworkKeepsInterfacesAndAddsResolvConf) {
                                  "tail -n +3 /proc/net/dev | wc -l");
     config.hostNetwork = true;
     ASSERT_TRUE(runInSandbox(config).succeeded()) << ::testing::PrintToString(log_);
-    EXPECT_THAT(log_, ElementsAre("resolv", std::to_string(hostInterfaces)));
+    std::vector<std::string> expected{std::to_string(hostInterfaces)};
+    if (hostResolvConf) expected.insert(expected.begin(), "resolv");
+    EXPECT_EQ(log_, expected);
 
     log_.clear();
     freshRoot();
