@@ -98,6 +98,44 @@ void limitProcesses(unsigned long maxProcesses) {
         throw SysError("limiting the build to " + std::to_string(maxProcesses) + " processes");
 }
 
+// Landlock's scoping (Linux 6.12, Landlock ABI 6), defined here because Debian 12's
+// kernel headers predate it.
+struct LandlockRulesetAttr {
+    uint64_t handledAccessFs;
+    uint64_t handledAccessNet;
+    uint64_t scoped;
+};
+constexpr uint64_t kScopeAbstractUnixSocket = 1u << 0;
+constexpr uint64_t kScopeSignal = 1u << 1;
+constexpr long kLandlockScopeAbi = 6;
+constexpr unsigned kLandlockCreateRulesetVersion = 1u << 0;
+
+// Confines the builder's IPC to its own build: it cannot connect to an abstract unix
+// socket, nor signal a process, that something outside the build made. A fixed-output
+// build shares the host's network namespace, and with it the host's abstract sockets (a
+// session bus, an X server, systemd's): this is what keeps it from them. Other builds
+// have a network namespace of their own, where there is none; for them it is a second
+// wall. Needs no_new_privs (installSeccompFilter sets it). A kernel without Landlock
+// scoping gets a line in the build's log for a fixed-output build, not a silent gap.
+void scopeIpcToTheBuild(bool hostNetwork) {
+    long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kLandlockCreateRulesetVersion);
+    if (abi < kLandlockScopeAbi) {
+        if (hostNetwork) {
+            static constexpr char kWarning[] =
+                "purist: this kernel has no Landlock scoping (Linux 6.12): this fixed-output "
+                "build can reach the host's abstract unix sockets\n";
+            (void)!::write(2, kWarning, sizeof kWarning - 1);
+        }
+        return;
+    }
+    LandlockRulesetAttr attr{0, 0, kScopeAbstractUnixSocket | kScopeSignal};
+    long ruleset = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
+    if (ruleset == -1) throw SysError("creating a Landlock ruleset");
+    FileDescriptor rulesetFd(static_cast<int>(ruleset));
+    if (::syscall(SYS_landlock_restrict_self, rulesetFd.get(), 0) == -1)
+        throw SysError("confining the builder with Landlock");
+}
+
 // Kills the builder when the intermediate dies (the caller was killed, say). The check
 // after prctl closes the window in which the intermediate died before the call.
 void dieWithIntermediate(int lifeline) {
@@ -122,6 +160,7 @@ void dieWithIntermediate(int lifeline) {
         dropToBuildUser(config);
         limitProcesses(config.maxProcesses);
         if (setup.seccomp) installSeccompFilter(*setup.seccomp);
+        if (config.isolate) scopeIpcToTheBuild(config.hostNetwork);
         dieWithIntermediate(lifeline);
         ::umask(022);
         setSignalMask({});

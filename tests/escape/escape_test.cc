@@ -33,6 +33,7 @@
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
@@ -284,6 +285,7 @@ struct RunOptions {
     std::chrono::seconds timeout{20};
     std::chrono::seconds maxSilentTime{0};
     unsigned long maxProcesses = 512;
+    bool hostNetwork = false; ///< as a fixed-output build has it
 };
 
 class EscapeTest : public ::testing::Test {
@@ -334,6 +336,7 @@ protected:
         config.timeout = options.timeout;
         config.maxSilentTime = options.maxSilentTime;
         config.maxProcesses = options.maxProcesses;
+        config.hostNetwork = options.hostNetwork;
         ProbeRun run;
         config.onLogLine = [&](std::string_view line) { run.log.emplace_back(line); };
         run.result = runInSandbox(config);
@@ -451,6 +454,24 @@ TEST_F(EscapeTest, StrictBlocksEveryAttemptAndOffModeIsMeasured) {
         }
     }
     EXPECT_EQ(blocked, static_cast<int>(std::size(kCases)));
+}
+
+// A fixed-output build keeps the host's network namespace, and with it the host's
+// abstract unix sockets, which are not network: Landlock's scoping (Linux 6.12) keeps it
+// from them in strict mode. Off mode connects.
+TEST_F(EscapeTest, FixedOutputBuildsCannotReachTheHostsAbstractSockets) {
+    if (::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1u) < 6)
+        PURIST_SKIP_OUTSIDE_CI("the kernel has no Landlock scoping (Landlock ABI 6)");
+    RunOptions hostNetwork;
+    hostNetwork.hostNetwork = true;
+    ProbeRun strict = runProbe(true, {"abstract-unix", "{abstract}"}, hostNetwork);
+    ProbeRun off = runProbe(false, {"abstract-unix", "{abstract}"}, hostNetwork);
+    std::cout << "[escape] fixed-output: connect to a host abstract unix socket\n    strict: "
+              << strict.verdictLine() << "\n    off:    " << off.verdictLine() << "\n";
+    EXPECT_EQ(strict.result.exitCode, 0);
+    EXPECT_EQ(strict.outcome(), Outcome::Blocked) << strict.verdictLine();
+    EXPECT_NE(strict.verdictLine().find("EPERM"), std::string::npos) << strict.verdictLine();
+    EXPECT_EQ(off.outcome(), Outcome::Allowed) << off.verdictLine();
 }
 
 // Off mode learns the real host name and sees the real interfaces; strict does not.
