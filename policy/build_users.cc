@@ -2,12 +2,15 @@
 
 #include "base/error.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 namespace purist::policy {
@@ -70,16 +73,25 @@ BuildUserPool::BuildUserPool(const std::string& group, std::string lockDir)
         throw SysError("creating the build user lock dir " + lockDir_);
 }
 
-BuildUserLock BuildUserPool::acquire() {
+std::optional<BuildUserLock> BuildUserPool::tryAcquire() {
     for (const auto& user : users_) {
         std::string path = lockDir_ + "/" + user.name;
         FileDescriptor fd = openFile(path, O_RDWR | O_CREAT, 0600);
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return BuildUserLock(user, std::move(fd));
         if (errno != EWOULDBLOCK) throw SysError("locking " + path);
     }
-    throw SandboxError("all " + std::to_string(users_.size()) +
-                       " build users are busy; add members to the build users group or "
-                       "lower max-jobs");
+    return std::nullopt;
+}
+
+BuildUserLock BuildUserPool::acquire(const std::function<void()>& waiting) {
+    auto pause = std::chrono::milliseconds(10);
+    for (bool told = false;; told = true) {
+        if (std::optional<BuildUserLock> lock = tryAcquire()) return std::move(*lock);
+        // A blocking flock would wait for one user while another is freed: poll them all.
+        if (!told && waiting) waiting();
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(200));
+    }
 }
 
 } // namespace purist::policy

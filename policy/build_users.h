@@ -4,6 +4,8 @@
 
 #include "base/file_descriptor.h"
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -46,9 +48,12 @@ public:
     /// Looks up the group (see lookUpBuildUsers) and creates `lockDir` (0700) if missing.
     BuildUserPool(const std::string& group, std::string lockDir);
 
-    /// A free build user, or throws SandboxError if all are busy (more concurrent builds
-    /// than members: raise the member count or lower max-jobs).
-    BuildUserLock acquire();
+    /// A free build user, or nullopt if all are busy.
+    std::optional<BuildUserLock> tryAcquire();
+    /// A free build user. While all are busy (other purist processes' builds hold them;
+    /// this process runs no more builds at once than there are members), calls `waiting`
+    /// once, then tries again every 10 ms, backing off to every 200 ms, until one is free.
+    BuildUserLock acquire(const std::function<void()>& waiting = {});
     size_t size() const { return users_.size(); }
     /// The build users group's gid.
     gid_t gid() const { return users_.front().gid; }

@@ -415,12 +415,6 @@ private:
         for (const StorePath& path : mounted)
             config.mounts.push_back({store_.realPath(path), storeDir_.print(path), true, false});
 
-        if (::geteuid() == 0) {
-            job->user.emplace(users_->acquire());
-            config.buildUid = job->user->user().uid;
-            config.buildGid = job->user->user().gid;
-        }
-
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().
         job->dirs = takeBuildDirs();
@@ -492,7 +486,15 @@ private:
         auto run = options_.run;
         std::string dbPath = layout.dbPath;
         std::string storeDirText = storeDir_.dir();
-        return [running, run, dbPath, storeDirText] {
+        // As root, the build's user is taken when the job runs, on its worker: while other
+        // purist processes hold every user it waits there, and this process's finished
+        // builds still give theirs back (the scheduler thread is not the one waiting).
+        policy::BuildUserPool* users = users_ ? &*users_ : nullptr;
+        std::function<void()> waiting = [this, name = spec.name, users] {
+            print("waiting for a free build user for '" + name + "': all " +
+                  std::to_string(users->size()) + " are busy in other purist processes");
+        };
+        return [running, run, dbPath, storeDirText, users, waiting] {
             if (running->mustWait) {
                 waitForLocks(*running);
                 // The other process may have registered the outputs; this thread needs its
@@ -502,6 +504,11 @@ private:
                 for (const NewPath& path : running->newPaths)
                     running->builtElsewhere = running->builtElsewhere && db.isValid(path.path);
                 if (running->builtElsewhere) return;
+            }
+            if (users) {
+                running->user.emplace(users->acquire(waiting));
+                running->config.buildUid = running->user->user().uid;
+                running->config.buildGid = running->user->user().gid;
             }
             removeLeftovers(*running);
             running->result = run(running->config);

@@ -3,6 +3,7 @@
 
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "policy/build_users.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -12,8 +13,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <optional>
+#include <thread>
 
 namespace purist::testing {
 namespace {
@@ -173,6 +177,32 @@ TEST_F(BuildE2eTest, ASecondBuildBuildsNothing) {
     EXPECT_EQ(storeEntries().size(), entries);
     EXPECT_TRUE(listDir(root_ + "/gcroots/auto").empty()) << "--no-out-link adds no root";
     EXPECT_FALSE(std::filesystem::exists(link("result")));
+}
+
+// As root, a build whose every build user is held elsewhere (here by this test, as another
+// purist process would) says so and waits, then builds once one is given back.
+TEST_F(BuildE2eTest, AsRootABuildWaitsForABuildUserHeldElsewhere) {
+    if (::geteuid() != 0) PURIST_SKIP_OUTSIDE_CI("build users are for builds run as root");
+    std::filesystem::create_directories(root_);
+    policy::BuildUserPool pool("purist-build", root_ + "/userpool");
+    std::vector<policy::BuildUserLock> held;
+    while (std::optional<policy::BuildUserLock> lock = pool.tryAcquire())
+        held.push_back(std::move(*lock));
+    std::string file = spec("patient.yaml", "name: patient\nbuilder: /bin/sh\n"
+                                            "args: [-c, 'echo patient > $out']\n");
+    std::atomic<bool> done{false};
+    RunResult result;
+    std::thread purist([&] {
+        result = build({file, "--no-out-link"});
+        done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_FALSE(done) << "the build did not wait for a build user";
+    held.pop_back();
+    purist.join();
+    EXPECT_EQ(result.exitCode, 0) << result.err;
+    EXPECT_TRUE(contains(result.err, "waiting for a free build user for 'patient'")) << result.err;
+    EXPECT_TRUE(storeHas("-patient"));
 }
 
 TEST_F(BuildE2eTest, NoSandboxIsRefusedInStrictModeAndHonouredInRelaxedMode) {

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <grp.h>
+#include <optional>
+#include <thread>
 #include <unistd.h>
 
 namespace purist::policy {
@@ -59,9 +63,37 @@ TEST(BuildUsers, PoolHandsOutEachUserOnce) {
         for (size_t j = i + 1; j < held.size(); ++j)
             EXPECT_NE(held[i].user().uid, held[j].user().uid);
     }
-    EXPECT_THROW(pool.acquire(), SandboxError);
+    EXPECT_FALSE(pool.tryAcquire().has_value());
     held.pop_back();
-    EXPECT_NO_THROW(pool.acquire());
+    EXPECT_TRUE(pool.tryAcquire().has_value());
+}
+
+// With every user held (by other purist processes, say), acquire says so once and waits
+// until one is given back.
+TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("build-users-test-");
+    BuildUserPool pool("purist-build", dir.path() + "/userpool");
+    std::vector<BuildUserLock> held;
+    while (std::optional<BuildUserLock> lock = pool.tryAcquire())
+        held.push_back(std::move(*lock));
+    ASSERT_EQ(held.size(), pool.size());
+    uid_t released = held.back().user().uid;
+    std::atomic<int> waited{0};
+    std::atomic<bool> done{false};
+    std::thread waiter([&] {
+        BuildUserLock lock = pool.acquire([&] { ++waited; });
+        EXPECT_EQ(lock.user().uid, released);
+        done = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_FALSE(done) << "acquire returned while every user was held";
+    held.pop_back(); // gives the user back
+    waiter.join();
+    EXPECT_TRUE(done);
+    EXPECT_EQ(waited, 1);
 }
 
 } // namespace
