@@ -84,11 +84,23 @@ std::optional<BuildUserLock> BuildUserPool::tryAcquire() {
 }
 
 BuildUserLock BuildUserPool::acquire(const std::function<void()>& waiting) {
+    // The queue: whoever holds it looks for a user, the others wait for it (flock wakes
+    // them in turn). No holder of the queue holds a user, so it cannot deadlock.
+    std::string queuePath = lockDir_ + "/.queue";
+    FileDescriptor queue = openFile(queuePath, O_RDWR | O_CREAT, 0600);
+    while (::flock(queue.get(), LOCK_EX) == -1) {
+        if (errno != EINTR) throw SysError("locking " + queuePath);
+    }
+    using Clock = std::chrono::steady_clock;
     auto pause = std::chrono::milliseconds(10);
-    for (bool told = false;; told = true) {
+    std::optional<Clock::time_point> lastTold;
+    for (;;) {
         if (std::optional<BuildUserLock> lock = tryAcquire()) return std::move(*lock);
         // A blocking flock would wait for one user while another is freed: poll them all.
-        if (!told && waiting) waiting();
+        if (waiting && (!lastTold || Clock::now() - *lastTold >= std::chrono::minutes(1))) {
+            waiting();
+            lastTold = Clock::now();
+        }
         std::this_thread::sleep_for(pause);
         pause = std::min(pause * 2, std::chrono::milliseconds(200));
     }

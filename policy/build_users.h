@@ -52,7 +52,10 @@ public:
     std::optional<BuildUserLock> tryAcquire();
     /// A free build user. While all are busy (other purist processes' builds hold them;
     /// this process runs no more builds at once than there are members), calls `waiting`
-    /// once, then tries again every 10 ms, backing off to every 200 ms, until one is free.
+    /// (then again every minute) and tries every 10 ms, backing off to every 200 ms, until
+    /// one is free. Callers take turns: each holds `<lockDir>/.queue` (flock) while it
+    /// looks, so a process whose own finished build frees a user cannot take it again
+    /// ahead of one that has been waiting.
     BuildUserLock acquire(const std::function<void()>& waiting = {});
     size_t size() const { return users_.size(); }
     /// The build users group's gid.

@@ -155,7 +155,9 @@ struct BuildDirs {
 };
 
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
-/// the worker thread only reads `config` and writes `result`.
+/// the job's closure (on a worker, or on the calling thread with -j1) takes `user`, sets
+/// `config`'s build uid and gid from it, and writes `builtElsewhere` and `result`; the
+/// scheduler's completion queue orders those writes before `finish` reads them.
 struct Job {
     bool isolate = true;
     std::unique_ptr<BuildDirs> dirs;
@@ -561,9 +563,16 @@ private:
 
     // Takes a failed build's traces away: its outputs never stay in the store, and its
     // directories go unless --keep-failed.
+    // The job is released (its build user above all) even when removing its output fails:
+    // a user kept would make every later build of this run wait for it.
     void discard(size_t node, Job& job) {
-        for (const NewPath& path : job.newPaths)
-            if (!job.isolate && !store_.db().isValid(path.path)) removeTree(path.location);
+        std::exception_ptr failure;
+        try {
+            for (const NewPath& path : job.newPaths)
+                if (!job.isolate && !store_.db().isValid(path.path)) removeTree(path.location);
+        } catch (...) {
+            failure = std::current_exception();
+        }
         if (options_.keepFailed && job.dirs) {
             job.dirs->top.keep();
             print("note: keeping the build directory of '" + graph_.nodes()[node].spec.name +
@@ -571,6 +580,7 @@ private:
             job.dirs.reset();
         }
         releaseJob(node);
+        if (failure) std::rethrow_exception(failure);
     }
 
     void finish(size_t node, std::exception_ptr error) {

@@ -115,10 +115,11 @@ constexpr unsigned kLandlockCreateRulesetVersion = 1u << 0;
 // build shares the host's network namespace, and with it the host's abstract sockets (a
 // session bus, an X server, systemd's): this is what keeps it from them. Other builds
 // have a network namespace of their own, where there is none; for them it is a second
-// wall. Needs no_new_privs (installSeccompFilter sets it). A kernel without Landlock
+// wall. Needs no_new_privs. A kernel without Landlock
 // scoping gets a line in the build's log for a fixed-output build, not a silent gap.
 void scopeIpcToTheBuild(bool hostNetwork) {
-    long abi = ::syscall(SYS_landlock_create_ruleset, nullptr, 0, kLandlockCreateRulesetVersion);
+    long abi =
+        ::syscall(SYS_landlock_create_ruleset, nullptr, size_t{0}, kLandlockCreateRulesetVersion);
     if (abi < kLandlockScopeAbi) {
         if (hostNetwork) {
             static constexpr char kWarning[] =
@@ -128,6 +129,9 @@ void scopeIpcToTheBuild(bool hostNetwork) {
         }
         return;
     }
+    // Set by installSeccompFilter already; landlock_restrict_self needs it, so it is not
+    // left to that.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) throw SysError("setting no_new_privs");
     LandlockRulesetAttr attr{0, 0, kScopeAbstractUnixSocket | kScopeSignal};
     long ruleset = ::syscall(SYS_landlock_create_ruleset, &attr, sizeof attr, 0);
     if (ruleset == -1) throw SysError("creating a Landlock ruleset");

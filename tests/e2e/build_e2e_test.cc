@@ -180,29 +180,36 @@ TEST_F(BuildE2eTest, ASecondBuildBuildsNothing) {
 }
 
 // As root, a build whose every build user is held elsewhere (here by this test, as another
-// purist process would) says so and waits, then builds once one is given back.
+// purist process would) says so and waits, then builds once one is given back: with -j1
+// (the job runs on the scheduler's thread) and -j2 (on a worker).
 TEST_F(BuildE2eTest, AsRootABuildWaitsForABuildUserHeldElsewhere) {
     if (::geteuid() != 0) PURIST_SKIP_OUTSIDE_CI("build users are for builds run as root");
     std::filesystem::create_directories(root_);
     policy::BuildUserPool pool("purist-build", root_ + "/userpool");
-    std::vector<policy::BuildUserLock> held;
-    while (std::optional<policy::BuildUserLock> lock = pool.tryAcquire())
-        held.push_back(std::move(*lock));
-    std::string file = spec("patient.yaml", "name: patient\nbuilder: /bin/sh\n"
-                                            "args: [-c, 'echo patient > $out']\n");
-    std::atomic<bool> done{false};
-    RunResult result;
-    std::thread purist([&] {
-        result = build({file, "--no-out-link"});
-        done = true;
-    });
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    EXPECT_FALSE(done) << "the build did not wait for a build user";
-    held.pop_back();
-    purist.join();
-    EXPECT_EQ(result.exitCode, 0) << result.err;
-    EXPECT_TRUE(contains(result.err, "waiting for a free build user for 'patient'")) << result.err;
-    EXPECT_TRUE(storeHas("-patient"));
+    for (const char* jobs : {"-j1", "-j2"}) {
+        SCOPED_TRACE(jobs);
+        std::vector<policy::BuildUserLock> held;
+        while (std::optional<policy::BuildUserLock> lock = pool.tryAcquire())
+            held.push_back(std::move(*lock));
+        std::string name = std::string("patient") + (jobs + 1);
+        std::string file = spec(name + ".yaml", "name: " + name +
+                                                    "\nbuilder: /bin/sh\n"
+                                                    "args: [-c, 'echo patient > $out']\n");
+        std::atomic<bool> done{false};
+        RunResult result;
+        std::thread purist([&] {
+            result = build({file, "--no-out-link", jobs});
+            done = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        EXPECT_FALSE(done) << "the build did not wait for a build user";
+        held.clear();
+        purist.join();
+        EXPECT_EQ(result.exitCode, 0) << result.err;
+        EXPECT_TRUE(contains(result.err, "waiting for a free build user for '" + name + "'"))
+            << result.err;
+        EXPECT_TRUE(storeHas("-" + name));
+    }
 }
 
 TEST_F(BuildE2eTest, NoSandboxIsRefusedInStrictModeAndHonouredInRelaxedMode) {

@@ -460,7 +460,7 @@ TEST_F(EscapeTest, StrictBlocksEveryAttemptAndOffModeIsMeasured) {
 // abstract unix sockets, which are not network: Landlock's scoping (Linux 6.12) keeps it
 // from them in strict mode. Off mode connects.
 TEST_F(EscapeTest, FixedOutputBuildsCannotReachTheHostsAbstractSockets) {
-    if (::syscall(SYS_landlock_create_ruleset, nullptr, 0, 1u) < 6)
+    if (::syscall(SYS_landlock_create_ruleset, nullptr, size_t{0}, 1u) < 6)
         PURIST_SKIP_OUTSIDE_CI("the kernel has no Landlock scoping (Landlock ABI 6)");
     RunOptions hostNetwork;
     hostNetwork.hostNetwork = true;

@@ -68,6 +68,39 @@ TEST(BuildUsers, PoolHandsOutEachUserOnce) {
     EXPECT_TRUE(pool.tryAcquire().has_value());
 }
 
+// Waiting callers take turns: a user given back goes to the one that waited first, not to
+// one that asks just after (as a process whose own build just finished would).
+TEST(BuildUsers, AUserGivenBackGoesToTheCallerThatWaitedFirst) {
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("build-users-test-");
+    BuildUserPool pool("purist-build", dir.path() + "/userpool");
+    std::vector<BuildUserLock> held;
+    while (std::optional<BuildUserLock> lock = pool.tryAcquire())
+        held.push_back(std::move(*lock));
+    ASSERT_GE(held.size(), 2u);
+    std::atomic<bool> firstDone{false}, secondDone{false};
+    std::optional<BuildUserLock> firstLock, secondLock;
+    std::thread first([&] {
+        firstLock.emplace(pool.acquire());
+        firstDone = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // first is waiting now
+    held.pop_back();
+    std::thread second([&] {
+        secondLock.emplace(pool.acquire());
+        secondDone = true;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    EXPECT_TRUE(firstDone) << "the caller that waited first did not get the user";
+    EXPECT_FALSE(secondDone) << "the later caller took the user";
+    held.pop_back();
+    first.join();
+    second.join();
+    EXPECT_TRUE(firstLock && secondLock);
+}
+
 // With every user held (by other purist processes, say), acquire says so once and waits
 // until one is given back.
 TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {
@@ -90,9 +123,9 @@ TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_FALSE(done) << "acquire returned while every user was held";
+    EXPECT_EQ(waited, 1) << "acquire did not say it waits";
     held.pop_back(); // gives the user back
     waiter.join();
-    EXPECT_TRUE(done);
     EXPECT_EQ(waited, 1);
 }
 
