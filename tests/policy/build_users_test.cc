@@ -48,6 +48,14 @@ TEST(BuildUsers, GroupWithoutMembersIsRefused) {
     }
 }
 
+// Every user of the pool, held (as other purist processes' builds would hold them).
+std::vector<BuildUserLock> holdEveryUser(BuildUserPool& pool) {
+    std::vector<BuildUserLock> held;
+    while (std::optional<BuildUserLock> lock = pool.tryAcquire())
+        held.push_back(std::move(*lock));
+    return held;
+}
+
 TEST(BuildUsers, PoolHandsOutEachUserOnce) {
     if (!::getgrnam("purist-build")) {
         PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
@@ -76,9 +84,7 @@ TEST(BuildUsers, AUserGivenBackGoesToTheCallerThatWaitedFirst) {
     }
     TempDir dir("build-users-test-");
     BuildUserPool pool("purist-build", dir.path() + "/userpool");
-    std::vector<BuildUserLock> held;
-    while (std::optional<BuildUserLock> lock = pool.tryAcquire())
-        held.push_back(std::move(*lock));
+    std::vector<BuildUserLock> held = holdEveryUser(pool);
     ASSERT_GE(held.size(), 2u);
     std::atomic<bool> firstDone{false}, secondDone{false};
     std::optional<BuildUserLock> firstLock, secondLock;
@@ -109,9 +115,7 @@ TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {
     }
     TempDir dir("build-users-test-");
     BuildUserPool pool("purist-build", dir.path() + "/userpool");
-    std::vector<BuildUserLock> held;
-    while (std::optional<BuildUserLock> lock = pool.tryAcquire())
-        held.push_back(std::move(*lock));
+    std::vector<BuildUserLock> held = holdEveryUser(pool);
     ASSERT_EQ(held.size(), pool.size());
     uid_t released = held.back().user().uid;
     std::atomic<int> waited{0};

@@ -14,9 +14,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <fcntl.h>
 #include <filesystem>
+#include <functional>
 #include <net/if.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -40,6 +42,25 @@ const char kOutputName[] = "1bv2jq8c4zv3v8x6ylrgr2xlqn3wq7hw-output";
 
 bool runningAsRoot() {
     return ::geteuid() == 0;
+}
+
+// Runs `body` in a forked child, which gets a sandbox helper of its own (this process's is
+// not shared), and tells whether it returned true; a throw counts as false.
+bool trueInAForkedChild(const std::function<bool()>& body) {
+    pid_t child = ::fork();
+    if (child == -1) return false;
+    if (child == 0) {
+        bool ok = false;
+        try {
+            ok = body();
+        } catch (...) {
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    while (::waitpid(child, &status, 0) == -1)
+        if (errno != EINTR) return false;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 class SandboxTest : public ::testing::Test {
@@ -122,23 +143,12 @@ TEST_F(SandboxTest, OutputsEndUpInTheOutputDirectory) {
 // there too, although dup2 onto itself would leave it close-on-exec. A forked child starts
 // a launcher of its own (this process's is not shared), with 2 and 3 free.
 TEST_F(SandboxTest, TheHelperStartsWhenItsSocketIsAlreadyDescriptor3) {
-    pid_t child = ::fork();
-    ASSERT_NE(child, -1);
-    if (child == 0) {
+    EXPECT_TRUE(trueInAForkedChild([] {
         ::close(2);
         ::close(3);
         std::string why;
-        bool answered = false;
-        try {
-            answered = probeIsolation(&why); // starts the helper: socketpair() gives 2 and 3
-        } catch (...) {
-        }
-        ::_exit(answered ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "the helper did not answer its probe";
+        return probeIsolation(&why); // starts the helper: socketpair() gives 2 and 3
+    })) << "the helper did not answer its probe";
 }
 
 // The helper answers its namespace probe beside other requests: a build asked for before
@@ -146,24 +156,13 @@ TEST_F(SandboxTest, TheHelperStartsWhenItsSocketIsAlreadyDescriptor3) {
 // socket, is still read afterwards. A forked child starts a helper of its own, whose probe
 // is asked at once (prepareSandbox).
 TEST_F(SandboxTest, ABuildStartsWhileTheNamespaceProbeRuns) {
-    pid_t child = ::fork();
-    ASSERT_NE(child, -1);
-    if (child == 0) {
-        bool ok = false;
-        try {
-            prepareSandbox();
-            ok = runInSandbox(shell("echo built")).succeeded() &&
-                 log_ == std::vector<std::string>{"built"};
-            std::string why;
-            ok = ok && probeIsolation(&why);
-        } catch (...) {
-        }
-        ::_exit(ok ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "the build did not run, or the probe was not answered";
+    EXPECT_TRUE(trueInAForkedChild([this] {
+        prepareSandbox();
+        bool built = runInSandbox(shell("echo built")).succeeded() &&
+                     log_ == std::vector<std::string>{"built"};
+        std::string why;
+        return built && probeIsolation(&why);
+    })) << "the build did not run, or the probe was not answered";
 }
 
 TEST_F(SandboxTest, TheStoreDirHoldsOnlyTheInputsAndIsGroupWritableAndSticky) {
@@ -254,28 +253,17 @@ TEST_F(SandboxTest, BuilderStartsWithCleanProcessState) {
 // the helper must reset the others when it starts. A forked child starts a helper of its
 // own (this process's is not shared) with three signals ignored.
 TEST_F(SandboxTest, SignalsIgnoredWhenTheHelperStartsAreNotTheBuildersEither) {
-    pid_t child = ::fork();
-    ASSERT_NE(child, -1);
-    if (child == 0) {
+    EXPECT_TRUE(trueInAForkedChild([this] {
         struct sigaction ignore {};
         ignore.sa_handler = SIG_IGN;
         for (int sig : {SIGHUP, SIGQUIT, SIGTERM})
-            ::sigaction(sig, &ignore, nullptr);
-        bool clean = false;
-        try {
-            SandboxConfig config = shell("");
-            config.builder = "/bin/cat";
-            config.args = {"/proc/self/status"};
-            clean = runInSandbox(config).succeeded() &&
-                    std::find(log_.begin(), log_.end(), "SigIgn:\t0000000000000000") != log_.end();
-        } catch (...) {
-        }
-        ::_exit(clean ? 0 : 1);
-    }
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        << "the builder inherited an ignored signal, or did not run";
+            if (::sigaction(sig, &ignore, nullptr) == -1) return false;
+        SandboxConfig config = shell("");
+        config.builder = "/bin/cat";
+        config.args = {"/proc/self/status"};
+        return runInSandbox(config).succeeded() &&
+               std::find(log_.begin(), log_.end(), "SigIgn:\t0000000000000000") != log_.end();
+    })) << "the builder inherited an ignored signal, or did not run";
 }
 
 TEST_F(SandboxTest, ExitCodeAndLogAreReported) {
