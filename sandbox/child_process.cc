@@ -115,8 +115,8 @@ constexpr unsigned kLandlockCreateRulesetVersion = 1u << 0;
 // build shares the host's network namespace, and with it the host's abstract sockets (a
 // session bus, an X server, systemd's): this is what keeps it from them. Other builds
 // have a network namespace of their own, where there is none; for them it is a second
-// wall. Needs no_new_privs. A kernel without Landlock
-// scoping gets a line in the build's log for a fixed-output build, not a silent gap.
+// wall. Needs no_new_privs. A kernel without Landlock scoping gets a line in the build's
+// log for a fixed-output build, not a silent gap.
 void scopeIpcToTheBuild(bool hostNetwork) {
     long abi =
         ::syscall(SYS_landlock_create_ruleset, nullptr, size_t{0}, kLandlockCreateRulesetVersion);

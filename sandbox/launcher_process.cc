@@ -27,6 +27,13 @@ void reapExited() {
     }
 }
 
+// Tells the caller why its build could not start, on its error pipe (the second of the
+// request's descriptors, ChildPipes order). Best effort: if even this fails, the caller
+// reads EOF and says so.
+void tellCaller(const std::vector<FileDescriptor>& pipes, std::string_view message) {
+    (void)!::write(pipes[1].get(), message.data(), message.size());
+}
+
 // Runs in a just-forked intermediate: decodes the request and becomes the build's
 // intermediate. Decoding here, not in the helper, puts its allocations in this process's
 // own memory (useChildMemory) and leaves the helper nothing to free once it shares its
@@ -45,9 +52,7 @@ void reapExited() {
                          launcher};
         runIntermediate(setup);
     } catch (const std::exception& e) {
-        std::string_view message = e.what();
-        // Best effort: if even this fails, the caller reads EOF and says so.
-        (void)!::write(pipes[1].get(), message.data(), message.size());
+        tellCaller(pipes, e.what());
     }
     ::_exit(1);
 }
@@ -87,11 +92,7 @@ void serve(int socket, const std::string& request, std::vector<FileDescriptor>& 
         if (::sigprocmask(SIG_SETMASK, &previous, nullptr) == -1)
             throw launcherFailure("restoring the signal mask");
     }
-    if (failure != 0) {
-        std::string message = launcherFailure("forking the sandbox", failure).what();
-        // Best effort: if even this fails, the caller reads EOF and says so.
-        (void)!::write(pipes[1].get(), message.data(), message.size());
-    }
+    if (failure != 0) tellCaller(pipes, launcherFailure("forking the sandbox", failure).what());
     pipes.clear(); // the intermediate has its copies; the caller keeps its own
 }
 
