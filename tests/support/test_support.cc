@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <filesystem>
 #include <poll.h>
 #include <sys/stat.h>
@@ -21,8 +22,12 @@ bool underCi() {
     return ci && std::string(ci) == "true";
 }
 
+Credentials unprivilegedUser() {
+    return {65534, 65534};
+}
+
 RunResult runProgram(const std::vector<std::string>& argv, const std::string& input,
-                     const std::vector<std::string>& extraEnv) {
+                     const std::vector<std::string>& extraEnv, std::optional<Credentials> as) {
     int inPipe[2], outPipe[2], errPipe[2];
     if (::pipe2(inPipe, O_CLOEXEC) || ::pipe2(outPipe, O_CLOEXEC) || ::pipe2(errPipe, O_CLOEXEC))
         throw SysError("creating pipes");
@@ -45,6 +50,13 @@ RunResult runProgram(const std::vector<std::string>& argv, const std::string& in
         ::dup2(inPipe[0], 0);
         ::dup2(outPipe[1], 1);
         ::dup2(errPipe[1], 2);
+        if (as && (::setgroups(0, nullptr) == -1 || ::setgid(as->gid) == -1 ||
+                   ::setuid(as->uid) == -1)) {
+            std::string msg = "cannot become " + std::to_string(as->uid) + ": " +
+                              std::strerror(errno) + "\n";
+            (void)!::write(2, msg.data(), msg.size());
+            ::_exit(126);
+        }
         ::execvpe(argvC[0], argvC.data(), envC.data());
         std::string msg = "exec " + argv[0] + ": " + std::strerror(errno) + "\n";
         (void)!::write(2, msg.data(), msg.size());
@@ -101,6 +113,31 @@ RunResult runPurist(const std::vector<std::string>& args, const std::string& inp
     std::vector<std::string> argv{PURIST_BINARY};
     argv.insert(argv.end(), args.begin(), args.end());
     return runProgram(argv, input, extraEnv);
+}
+
+RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& args,
+                      const std::string& input, const std::vector<std::string>& extraEnv) {
+    // Copied once, into a 0755 directory that lives as long as the test process.
+    static const std::string binary = [] {
+        std::filesystem::path source(PURIST_BINARY);
+        auto dir = std::filesystem::temp_directory_path() /
+                   ("purist-bin-" + std::to_string(::getpid()));
+        std::filesystem::create_directories(dir);
+        if (::chmod(dir.c_str(), 0755) == -1) throw SysError("chmod '" + dir.string() + "'");
+        for (const char* name : {"purist", "purist-sandbox"})
+            std::filesystem::copy_file(source.parent_path() / name, dir / name,
+                                       std::filesystem::copy_options::overwrite_existing);
+        std::atexit([] {
+            std::error_code ignored;
+            std::filesystem::remove_all(std::filesystem::temp_directory_path() /
+                                            ("purist-bin-" + std::to_string(::getpid())),
+                                        ignored);
+        });
+        return (dir / "purist").string();
+    }();
+    std::vector<std::string> argv{binary};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runProgram(argv, input, extraEnv, as);
 }
 
 bool haveProgram(const std::string& program) {

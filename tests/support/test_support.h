@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace purist::testing {
@@ -30,14 +32,34 @@ struct RunResult {
     std::string err;
 };
 
+/// A uid and gid to run a program as.
+struct Credentials {
+    uid_t uid;
+    gid_t gid;
+};
+
+/// The unprivileged user that attacks are also tried as (nobody:nogroup, 65534): purist then
+/// isolates with a user namespace instead of build users. Files it must reach (a store
+/// root, sources) must be made accessible to it by the test.
+Credentials unprivilegedUser();
+
 /// Runs `argv` (argv[0] found on PATH unless it has a slash) with `input` on stdin and
-/// optional extra environment entries `NAME=value`. Throws on fork/exec plumbing errors.
+/// optional extra environment entries `NAME=value`; as `as` (no supplementary groups) when
+/// given, which needs root. Throws on fork/exec plumbing errors.
 RunResult runProgram(const std::vector<std::string>& argv, const std::string& input = "",
-                     const std::vector<std::string>& extraEnv = {});
+                     const std::vector<std::string>& extraEnv = {},
+                     std::optional<Credentials> as = std::nullopt);
 
 /// Runs the purist binary under test with `args`.
 RunResult runPurist(const std::vector<std::string>& args, const std::string& input = "",
                     const std::vector<std::string>& extraEnv = {});
+
+/// Runs the purist binary under test as `as`: a copy of `purist` and `purist-sandbox` in a
+/// directory every user can reach (the build tree may sit below a 0700 home), made once per
+/// test process. Needs root.
+RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& args,
+                      const std::string& input = "",
+                      const std::vector<std::string>& extraEnv = {});
 
 /// True if `program` is on PATH.
 bool haveProgram(const std::string& program);
