@@ -1,6 +1,7 @@
 // purist: a policy-driven purity checker and build validator.
 
 #include "base/error.h"
+#include "cli/command_suggestion.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 
@@ -8,6 +9,8 @@
 
 #include <csignal>
 #include <iostream>
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv) {
     using namespace purist::cli;
@@ -27,9 +30,15 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::Success& e) { // --help, --version
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? kExitOk : kExitUsage;
+        // Every error reads the same way, whoever found it: `purist: error: ...`.
+        std::vector<std::string> args(argv + 1, argv + argc);
+        std::string message = diagnoseUnknownCommand(app, args).value_or(e.what());
+        std::cerr << "purist: error: " << message << "\n"
+                  << "Run 'purist --help' or 'purist COMMAND --help' for usage.\n";
+        return kExitUsage;
     }
     try {
         // A caller may hand purist SIGCHLD ignored, which survives exec: children would
