@@ -35,7 +35,9 @@ Report largeReport(size_t findingCount) {
                                 "https://purist.example/rules/" + std::to_string(r),
                                 "rules/packs/bootstrap.yaml", static_cast<int>(r * 10 + 1)});
     for (unsigned p = 0; p < 200; ++p) {
-        CheckedPath checked{storePath("pkg-" + std::to_string(p), p), 100000u + p, 0, {}};
+        CheckedPath checked{storePath("pkg-" + std::to_string(p), p), 100000u + p, 0, {}, {}};
+        for (size_t r = 0; r < report.rules.size(); ++r)
+            checked.rules.push_back(r); // every rule applies to every path
         for (unsigned m = 0; m < 60; ++m) {
             std::string member =
                 m == 0 ? checked.path : storePath("dep-" + std::to_string(m), 1000 + m);

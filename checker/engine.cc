@@ -723,6 +723,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         checked.path = im.printPath(node);
         checked.narSize = im.graph.narSizes[node];
         checked.closureSize = needClosure ? closureBytes : 0;
+        checked.rules.assign(selected.begin(), selected.end());
         if (options.closures) {
             for (uint32_t m : im.closureOrder) {
                 ClosureMember member{im.printPath(m), im.graph.narSizes[m], {}};

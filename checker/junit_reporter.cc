@@ -1,6 +1,6 @@
 // JUnit XML as CI systems render it (Jenkins, GitLab, Azure, the common Ant/Surefire
-// shape): one <testsuite> per rule, one <testcase> per (rule, path). A test case fails
-// when it has a finding that fails the run (active and at or above failOn); it is skipped
+// shape): one <testsuite> per rule, one <testcase> per (rule, path it applies to). A test case
+// fails when it has a finding that fails the run (active and at or above failOn); it is skipped
 // when its findings are all waived; other findings (below failOn, or in the baseline) are
 // listed in <system-out> and the case passes. docs/report-formats.md documents this.
 
@@ -9,6 +9,7 @@
 #include "checker/report_writers.h"
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace purist::checker {
@@ -110,13 +111,17 @@ void appendTestCase(std::string& out, const Report& report, const RuleInfo& rule
     out += "    </testcase>\n";
 }
 
-/// The test cases of one rule: every checked path, in the report's order, then any other
-/// path a finding names (the store dir for permission rules), sorted.
-std::vector<TestCase> testCasesOf(const Report& report, const RuleGroup& group) {
+/// The test cases of one rule: every checked path the rule's selector picked, in the
+/// report's order, then any other path a finding names (the store dir for permission
+/// rules), sorted. `rule` is the rule's index in Report::rules, if it has one.
+std::vector<TestCase> testCasesOf(const Report& report, const RuleGroup& group,
+                                  std::optional<size_t> rule) {
     std::vector<TestCase> cases;
     std::unordered_map<std::string_view, size_t> byPath;
     for (const CheckedPath& checked : report.checked)
-        if (byPath.emplace(checked.path, cases.size()).second) cases.push_back({checked.path, {}});
+        if (rule && std::binary_search(checked.rules.begin(), checked.rules.end(), *rule) &&
+            byPath.emplace(checked.path, cases.size()).second)
+            cases.push_back({checked.path, {}});
     size_t firstExtra = cases.size();
     for (size_t index : group.findings) {
         const Finding& finding = report.findings[index];
@@ -132,10 +137,13 @@ std::vector<TestCase> testCasesOf(const Report& report, const RuleGroup& group) 
     return cases;
 }
 
-void appendCounts(std::string& out, const SuiteCounts& counts) {
+// junit-10.xsd, the schema Jenkins validates against, allows `skipped` on <testsuite> but
+// not on <testsuites>, so the document's totals leave it out (readers sum the suites).
+void appendCounts(std::string& out, const SuiteCounts& counts, bool withSkipped) {
     out += " tests=\"" + std::to_string(counts.tests) + "\" failures=\"" +
-           std::to_string(counts.failures) + "\" errors=\"0\" skipped=\"" +
-           std::to_string(counts.skipped) + "\" time=\"0\"";
+           std::to_string(counts.failures) + "\" errors=\"0\"";
+    if (withSkipped) out += " skipped=\"" + std::to_string(counts.skipped) + "\"";
+    out += " time=\"0\"";
 }
 
 } // namespace
@@ -143,11 +151,19 @@ void appendCounts(std::string& out, const SuiteCounts& counts) {
 void renderJunitReport(const Report& report, ReportBuffer& buffer) {
     std::string& out = buffer.text();
     std::vector<RuleGroup> groups = groupFindingsByRule(report);
+    std::vector<std::optional<size_t>> ruleIndex(groups.size());
+    {
+        std::unordered_map<std::string_view, size_t> byId;
+        for (size_t r = 0; r < report.rules.size(); ++r)
+            byId.emplace(report.rules[r].id, r);
+        for (size_t g = 0; g < groups.size(); ++g)
+            if (auto it = byId.find(groups[g].rule.id); it != byId.end()) ruleIndex[g] = it->second;
+    }
     // The totals open the document, so outcomes are decided before anything is written.
     std::vector<SuiteCounts> suiteCounts(groups.size());
     SuiteCounts total;
     for (size_t g = 0; g < groups.size(); ++g) {
-        for (const TestCase& test : testCasesOf(report, groups[g])) {
+        for (const TestCase& test : testCasesOf(report, groups[g], ruleIndex[g])) {
             Outcome outcome = outcomeOf(report, test);
             ++suiteCounts[g].tests;
             suiteCounts[g].failures += outcome == Outcome::Fail;
@@ -155,18 +171,16 @@ void renderJunitReport(const Report& report, ReportBuffer& buffer) {
         }
         total.tests += suiteCounts[g].tests;
         total.failures += suiteCounts[g].failures;
-        total.skipped += suiteCounts[g].skipped;
     }
 
     out += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"purist\"";
-    appendCounts(out, total);
-    if (!report.startedAt.empty()) appendAttribute(out, "timestamp", report.startedAt);
+    appendCounts(out, total, false);
     out += ">\n";
     for (size_t g = 0; g < groups.size(); ++g) {
         const RuleGroup& group = groups[g];
         out += "  <testsuite";
         appendAttribute(out, "name", group.rule.id);
-        appendCounts(out, suiteCounts[g]);
+        appendCounts(out, suiteCounts[g], true);
         if (!report.startedAt.empty()) appendAttribute(out, "timestamp", report.startedAt);
         out += ">\n    <properties>\n      <property name=\"severity\"";
         appendAttribute(out, "value", severityName(group.rule.severity));
@@ -179,7 +193,7 @@ void renderJunitReport(const Report& report, ReportBuffer& buffer) {
             out += "/>\n";
         }
         out += "    </properties>\n";
-        for (const TestCase& test : testCasesOf(report, group)) {
+        for (const TestCase& test : testCasesOf(report, group, ruleIndex[g])) {
             appendTestCase(out, report, group.rule, test, outcomeOf(report, test));
             buffer.drainIfFull();
         }

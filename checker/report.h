@@ -71,6 +71,9 @@ struct CheckedPath {
     uint64_t narSize = 0;
     uint64_t closureSize = 0;
     std::vector<ClosureMember> closure;
+    /// Indices in Report::rules of the rules whose selector picks this path, ascending:
+    /// the rules it was checked against. A JUnit test case exists for these pairs only.
+    std::vector<size_t> rules;
 };
 
 /// Everything a reporter renders.

@@ -11,7 +11,7 @@ build=(g++ cmake make pkg-config libsqlite3-dev libyaml-cpp-dev libre2-dev libss
        libseccomp-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # python3-jsonschema validates SARIF and rule files against their schemas; nix-bin and
 # bubblewrap are the tools purist is checked against byte for byte and side by side.
-test=(python3 python3-jsonschema nix-bin bubblewrap iproute2 sqlite3)
+test=(python3 python3-jsonschema libxml2-utils nix-bin bubblewrap iproute2 sqlite3)
 bench=(hyperfine)
 
 case "$purpose" in

@@ -65,7 +65,7 @@ Report fixtureReport() {
         {"no-usr-bin", Severity::Error, "{path} refers to /usr/bin", "", "policy.yaml", 30},
     };
 
-    CheckedPath hello{kHello, 120 * KiB, 0, {}};
+    CheckedPath hello{kHello, 120 * KiB, 0, {}, {}};
     auto member = [](std::string path, uint64_t size, std::vector<std::string> refs) {
         return ClosureMember{std::move(path), size, std::move(refs)};
     };
@@ -84,9 +84,12 @@ Report fixtureReport() {
     };
     for (const ClosureMember& m : hello.closure)
         hello.closureSize += m.narSize;
-    CheckedPath toolX{kToolX, 64 * KiB, 0, {}};
+    CheckedPath toolX{kToolX, 64 * KiB, 0, {}, {}};
     toolX.closure = {member(kToolX, 64 * KiB, {kBootstrap}), member(kBootstrap, 60 * MiB, {})};
     toolX.closureSize = 64 * KiB + 60 * MiB;
+    // Every rule applies to both paths but closure-size-limit, whose selector takes hello only.
+    hello.rules = {0, 1, 2, 3, 4};
+    toolX.rules = {0, 1, 3, 4};
     report.checked = {hello, toolX};
 
     Finding leak;
@@ -575,6 +578,38 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
                   run["results"][i]["partialFingerprints"]);
 }
 
+TEST(ReportersTest, JunitValidatesAgainstJenkinsSchema) {
+    if (!testing::haveProgram("xmllint")) {
+        PURIST_SKIP_OUTSIDE_CI("xmllint (Debian's libxml2-utils)");
+    }
+    std::string schema = std::string(PURIST_TEST_DATA_DIR) + "/junit-10.xsd";
+    Report empty;
+    empty.toolVersion = "0.1.0";
+    TempDir dir("purist-junit-");
+    struct Case {
+        const char* name;
+        std::string document;
+        bool valid;
+    } cases[] = {
+        {"fixture", render(fixtureReport(), ReportFormat::Junit), true},
+        {"hostile", render(hostileReport(), ReportFormat::Junit), true},
+        {"empty", render(empty, ReportFormat::Junit), true},
+        // What purist wrote before: proof that the validator is live.
+        {"skipped on testsuites",
+         "<testsuites skipped=\"0\"><testsuite name=\"a\" tests=\"0\" failures=\"0\" "
+         "errors=\"0\"/></testsuites>",
+         false},
+    };
+    for (const auto& c : cases) {
+        SCOPED_TRACE(c.name);
+        std::string file = dir.path() + "/report.xml";
+        writeFile(file, c.document);
+        testing::RunResult result =
+            testing::runProgram({"xmllint", "--noout", "--schema", schema, file});
+        EXPECT_EQ(result.exitCode == 0, c.valid) << result.err;
+    }
+}
+
 TEST(ReportersTest, JunitIsWellFormedWithOneCasePerRuleAndPath) {
     std::string junit = render(fixtureReport(), ReportFormat::Junit);
     auto count = [&](const std::string& pattern) {
@@ -582,9 +617,12 @@ TEST(ReportersTest, JunitIsWellFormedWithOneCasePerRuleAndPath) {
         return std::distance(std::sregex_iterator(junit.begin(), junit.end(), re),
                              std::sregex_iterator());
     };
-    // 6 rules x 2 checked paths, plus the store dir for store-permissions.
+    // One case per (rule, path the rule's selector picked): 4 rules x 2 paths, plus
+    // closure-size-limit's one (it picks hello only), the store dir for store-permissions,
+    // and the one path the synthesised expired-waiver rule names.
     EXPECT_EQ(count("<testsuite "), 6);
-    EXPECT_EQ(count("<testcase "), 13);
+    EXPECT_EQ(count("<testcase "), 11);
+    EXPECT_EQ(count("<testcase classname=\"purist.closure-size-limit\""), 1);
     EXPECT_EQ(count("<failure "), 2);
     EXPECT_EQ(count("<skipped "), 1);
     EXPECT_NE(junit.find("<skipped message=\"waived: bootstrap shell needed"), std::string::npos);
@@ -700,7 +738,7 @@ TEST(ReportersTest, HtmlTreemapTilesTheClosureBySize) {
 TEST(ReportersTest, HtmlStaysBoundedOnAuditSizedReports) {
     Report report;
     report.toolVersion = "0.1.0";
-    CheckedPath big{storePath("big-closure", 1), 1000, 0, {}};
+    CheckedPath big{storePath("big-closure", 1), 1000, 0, {}, {}};
     for (unsigned i = 0; i < 400; ++i)
         big.closure.push_back({storePath("member-" + std::to_string(i), i), 1000u + i, {}});
     report.checked.push_back(big);
@@ -708,7 +746,8 @@ TEST(ReportersTest, HtmlStaysBoundedOnAuditSizedReports) {
         report.checked.push_back({storePath("pkg-" + std::to_string(i), i),
                                   10,
                                   10,
-                                  {{storePath("pkg-" + std::to_string(i), i), 10, {}}}});
+                                  {{storePath("pkg-" + std::to_string(i), i), 10, {}}},
+                                  {}});
     std::string html = render(report, ReportFormat::Html);
     size_t firstSvg = html.find("<svg"), firstEnd = html.find("</svg>");
     std::string svg = html.substr(firstSvg, firstEnd - firstSvg);

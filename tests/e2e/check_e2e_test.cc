@@ -144,6 +144,16 @@ TEST_F(CheckE2ETest, EveryFormatRenders) {
     }
 }
 
+TEST_F(CheckE2ETest, JunitHasACaseOnlyWhereTheRulesSelectorPicksThePath) {
+    // no-bootstrap picks hello and libgreet by name, not bootstrap-tools itself.
+    auto r = check(
+        {s.print(hello), s.print(tools), "--policy", policy("leak.yaml"), "--format", "junit"});
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_THAT(r.out, HasSubstr("name=\"" + s.print(hello) + "\""));
+    EXPECT_THAT(r.out, ::testing::Not(HasSubstr("name=\"" + s.print(tools) + "\"")));
+    EXPECT_THAT(r.out, HasSubstr("<testsuites name=\"purist\" tests=\"1\" failures=\"1\""));
+}
+
 TEST_F(CheckE2ETest, ResultLinkIsAccepted) {
     std::string link = dir.path() + "/result";
     std::filesystem::create_symlink(s.store().realPath(hello), link);
