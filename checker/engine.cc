@@ -458,8 +458,7 @@ struct Checker::Impl {
             }
             std::sort_heap(top.begin(), top.begin() + shown, larger);
             for (size_t i = 0; i < shown; ++i)
-                f.sites.push_back(ContentSite{printPath(top[i]), 0,
-                                              std::to_string(graph.narSizes[top[i]]) + " bytes"});
+                f.largest.push_back(SizedMember{printPath(top[i]), graph.narSizes[top[i]]});
         }
         out.push_back(std::move(f));
     }

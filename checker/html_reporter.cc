@@ -306,6 +306,11 @@ void HtmlWriter::writeFinding(const Finding& finding, const RuleInfo& rule) {
         out_ += "</code>";
     }
     out_ += "</div>\n";
+    if (finding.source) {
+        out_ += "<div class=\"meta\">at <code>";
+        esc(finding.source->describe());
+        out_ += "</code></div>\n";
+    }
     if (finding.waiverReason) {
         out_ += "<div class=\"meta\">waiver: ";
         esc(*finding.waiverReason);
@@ -339,6 +344,17 @@ void HtmlWriter::writeFinding(const Finding& finding, const RuleInfo& rule) {
         for (const ContentSite& site : finding.sites) {
             out_ += "<li>";
             writeWhere(site.file, site.offset, site.excerpt);
+            out_ += "</li>\n";
+        }
+        out_ += "</ul>\n";
+    }
+    if (!finding.largest.empty()) {
+        out_ += "<div class=\"meta\">largest members of the closure:</div>\n<ul class=\"sites\">\n";
+        for (const SizedMember& member : finding.largest) {
+            out_ += "<li><code>";
+            esc(member.path);
+            out_ += "</code> ";
+            esc(describeSize(member.bytes));
             out_ += "</li>\n";
         }
         out_ += "</ul>\n";

@@ -44,6 +44,28 @@ void writeFinding(JsonWriter& json, const Report& report, const Finding& finding
         json.endObject();
     }
     json.endArray();
+    json.key("largest");
+    json.beginArray();
+    for (const SizedMember& member : finding.largest) {
+        json.beginObject();
+        json.member("path", member.path);
+        json.key("bytes");
+        json.number(member.bytes);
+        json.endObject();
+    }
+    json.endArray();
+    json.key("source");
+    if (finding.source) {
+        json.beginObject();
+        json.member("file", finding.source->file);
+        json.key("line");
+        json.number(static_cast<uint64_t>(finding.source->line));
+        json.key("column");
+        json.number(static_cast<uint64_t>(finding.source->column));
+        json.endObject();
+    } else {
+        json.null();
+    }
     json.key("waived");
     json.boolean(finding.waiverReason.has_value());
     json.key("waiverReason");

@@ -50,6 +50,12 @@ void appendFindingText(std::string& out, const Finding& finding) {
         if (!site.excerpt.empty()) text += ": \"" + site.excerpt + "\"";
         text += "\n";
     }
+    if (!finding.largest.empty()) {
+        text += "largest members:\n";
+        for (const SizedMember& member : finding.largest)
+            text += "  " + member.path + "  " + describeSize(member.bytes) + "\n";
+    }
+    if (finding.source) text += "at " + finding.source->describe() + "\n";
     if (finding.waiverReason) text += "waived: " + *finding.waiverReason + "\n";
     if (finding.inBaseline) text += "in baseline\n";
     if (!finding.help.empty()) text += "help: " + finding.help + "\n";

@@ -2,6 +2,8 @@
 // The result of a check run: what every reporter renders and what the engine produces.
 // Plain data; reporters must not need the store or the rules to render it.
 
+#include "base/source_location.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,6 +33,13 @@ struct ContentSite {
     std::string excerpt;
 };
 
+/// A member of a checked path's closure and its size: for closure-size findings, the
+/// largest members are where a maintainer starts cutting.
+struct SizedMember {
+    std::string path;   ///< full store path
+    uint64_t bytes = 0; ///< its NAR size
+};
+
 /// One violation of one rule by one checked path.
 struct Finding {
     std::string ruleId;
@@ -41,6 +50,9 @@ struct Finding {
     std::string offender;           ///< the forbidden path, pattern hit, or value; may be empty
     std::vector<ChainHop> chain;    ///< checked path → offender, shortest first
     std::vector<ContentSite> sites; ///< for content and permission findings
+    std::vector<SizedMember> largest; ///< for closure-size findings: biggest members first
+    /// For findings about a configuration file (an expired waiver) rather than the store.
+    std::optional<SourceLocation> source;
     std::optional<std::string> waiverReason; ///< set when a waiver covers this finding
     bool inBaseline = false;                 ///< present in the --baseline file
     /// Stable across runs: derived from rule id, the path's name without its hash, and

@@ -126,6 +126,11 @@ std::string formatSize(uint64_t bytes) {
     return buffer;
 }
 
+std::string describeSize(uint64_t bytes) {
+    if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+    return formatSize(bytes) + " (" + std::to_string(bytes) + " bytes)";
+}
+
 std::string countNoun(size_t count, std::string_view singular, std::string_view plural) {
     std::string result = std::to_string(count);
     result += ' ';

@@ -57,6 +57,10 @@ std::string findingFingerprint(const Finding& finding);
 /// "0 B", "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB".
 std::string formatSize(uint64_t bytes);
 
+/// A size as evidence states it: human units beside the exact count, "123.5 KiB (126424
+/// bytes)"; below 1 KiB the count alone, "512 bytes".
+std::string describeSize(uint64_t bytes);
+
 /// `count` and the noun, plural unless count is 1: "1 error", "3 errors".
 std::string countNoun(size_t count, std::string_view singular, std::string_view plural);
 

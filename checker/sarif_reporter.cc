@@ -91,6 +91,31 @@ void writeLocation(JsonWriter& json, std::string_view storePath, std::string_vie
     json.endObject();
 }
 
+/// A location in a configuration file the user wrote (a waiver file): its path as given,
+/// so a relative one stays relative to where purist ran, and the line and column.
+void writeSourceLocation(JsonWriter& json, const SourceLocation& source) {
+    json.beginObject();
+    json.key("physicalLocation");
+    json.beginObject();
+    json.key("artifactLocation");
+    json.beginObject();
+    json.member("uri", fileUri(source.file, ""));
+    json.endObject();
+    if (source.line > 0) {
+        json.key("region");
+        json.beginObject();
+        json.key("startLine");
+        json.number(static_cast<uint64_t>(source.line));
+        if (source.column > 0) {
+            json.key("startColumn");
+            json.number(static_cast<uint64_t>(source.column));
+        }
+        json.endObject();
+    }
+    json.endObject();
+    json.endObject();
+}
+
 void writeText(JsonWriter& json, std::string_view key, std::string_view text) {
     json.key(key);
     json.beginObject();
@@ -107,7 +132,8 @@ void writeRule(JsonWriter& json, const RuleInfo& rule) {
     json.member("id", rule.id);
     writeText(json, "shortDescription", shortText);
     writeText(json, "fullDescription", fullText);
-    writeText(json, "help", rule.help.empty() ? shortText : rule.help);
+    // A rule without help gets none: repeating its message as help tells the reader nothing.
+    if (!rule.help.empty()) writeText(json, "help", rule.help);
     if (helpIsUri) json.member("helpUri", rule.help);
     json.key("defaultConfiguration");
     json.beginObject();
@@ -141,7 +167,9 @@ void writeResult(JsonWriter& json, const Report& report, const Finding& finding,
     // that holds the first reference of the chain, or the first content hit.
     json.key("locations");
     json.beginArray();
-    if (!finding.chain.empty()) {
+    if (finding.source) {
+        writeSourceLocation(json, *finding.source);
+    } else if (!finding.chain.empty()) {
         const ChainHop& first = finding.chain.front();
         writeLocation(json, first.from, first.file, first.offset, "");
     } else if (!finding.sites.empty()) {
@@ -185,13 +213,17 @@ void writeResult(JsonWriter& json, const Report& report, const Finding& finding,
         json.endObject();
         json.endArray();
     }
-    if (finding.sites.size() > 1 || (!finding.chain.empty() && !finding.sites.empty())) {
+    if (finding.sites.size() > 1 || (!finding.chain.empty() && !finding.sites.empty()) ||
+        !finding.largest.empty()) {
         json.key("relatedLocations");
         json.beginArray();
-        for (size_t i = 0; i < finding.sites.size(); ++i) {
-            const ContentSite& site = finding.sites[i];
-            writeLocation(json, finding.path, site.file, site.offset, site.excerpt, i + 1);
-        }
+        size_t id = 0;
+        for (const ContentSite& site : finding.sites)
+            writeLocation(json, finding.path, site.file, site.offset, site.excerpt, ++id);
+        for (const SizedMember& member : finding.largest)
+            writeLocation(json, member.path, "", std::nullopt,
+                          describeSize(member.bytes) + ", one of the closure's largest members",
+                          ++id);
         json.endArray();
     }
     json.key("suppressions");

@@ -32,6 +32,7 @@ private:
     void writeFinding(const Finding& finding, const RuleInfo& rule);
     void writeChain(const Finding& finding);
     void writeSites(const Finding& finding);
+    void writeLargest(const Finding& finding);
     void writeSummary();
 
     /// Appends untrusted text with every byte that could steer a terminal (C0 and C1
@@ -182,8 +183,14 @@ void TextWriter::writeFinding(const Finding& finding, const RuleInfo& rule) {
         safe(finding.help);
         out_ += '\n';
     }
+    if (finding.source) {
+        out_ += "    at ";
+        styledSafe(kDim, finding.source->describe());
+        out_ += '\n';
+    }
     writeChain(finding);
     writeSites(finding);
+    writeLargest(finding);
 }
 
 void TextWriter::writeChain(const Finding& finding) {
@@ -226,6 +233,18 @@ void TextWriter::writeSites(const Finding& finding) {
             safe(site.excerpt);
             out_ += '"';
         }
+        out_ += '\n';
+    }
+}
+
+void TextWriter::writeLargest(const Finding& finding) {
+    if (finding.largest.empty()) return;
+    out_ += "    largest members:\n";
+    for (size_t i = 0; i < finding.largest.size(); ++i) {
+        const SizedMember& member = finding.largest[i];
+        out_ += i + 1 == finding.largest.size() ? "    └─ " : "    ├─ ";
+        safe(member.path);
+        styled(kDim, "  " + describeSize(member.bytes));
         out_ += '\n';
     }
 }

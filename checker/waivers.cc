@@ -30,8 +30,7 @@ bool applyWaivers(const std::vector<rules::Waiver>& waivers, const std::string& 
                     " (reason given: " + waiver.reason +
                     "); fix what it covered, or renew it with a new date";
         f.help = "Waivers are temporary by design: each names the day it stops applying.";
-        f.sites.push_back(
-            ContentSite{waiver.location.file, 0, "line " + std::to_string(waiver.location.line)});
+        f.source = waiver.location;
         f.fingerprint =
             fingerprintOf(f.ruleId, waiver.ruleId, waiver.path.source + " " + waiver.expires);
         expired.push_back(std::move(f));

@@ -2,6 +2,8 @@
 // A rule of the policy language, parsed and compiled: what it selects, what it checks,
 // and how a finding is worded. See docs/rules.md for the YAML it comes from.
 
+#include "base/source_location.h"
+
 #include <re2/re2.h>
 
 #include <cstdint>
@@ -16,14 +18,7 @@ namespace purist::rules {
 /// How serious a rule's findings are. Ordered: a run fails on findings at or above a level.
 enum class Severity { Info = 0, Warning = 1, Error = 2 };
 
-/// Where something was written: a file and a 1-based line and column (0 when unknown).
-struct SourceLocation {
-    std::string file;
-    int line = 0;
-    int column = 0;
-    /// `file:line:column`, or `file` when the position is unknown.
-    std::string describe() const;
-};
+using purist::SourceLocation;
 
 /// An RE2 pattern with the text it was written as. Compiled once, then shared read-only;
 /// RE2 matching is thread-safe.

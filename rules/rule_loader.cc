@@ -13,11 +13,6 @@
 
 namespace purist::rules {
 
-std::string SourceLocation::describe() const {
-    if (line <= 0) return file;
-    return file + ":" + std::to_string(line) + ":" + std::to_string(column);
-}
-
 std::string checkKindName(const Check& check) {
     struct Namer {
         std::string operator()(const ForbidCheck& c) const {

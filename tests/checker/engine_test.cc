@@ -144,7 +144,18 @@ TEST_F(LeakStore, ClosureSizePathsAndSize) {
     Report over = s.check(limitPolicy("max-closure-size: " + std::to_string(closure - 1)), {hello});
     ASSERT_EQ(over.findings.size(), 1u);
     EXPECT_THAT(over.findings[0].message, HasSubstr(std::to_string(closure) + " bytes"));
-    EXPECT_EQ(over.findings[0].sites.size(), 3u); // the largest members
+    // The largest members, as sizes: largest first, none as a content site.
+    const Finding& finding = over.findings[0];
+    EXPECT_TRUE(finding.sites.empty());
+    ASSERT_EQ(finding.largest.size(), 3u);
+    std::vector<std::pair<std::string, uint64_t>> largest, expected;
+    for (const SizedMember& member : finding.largest)
+        largest.emplace_back(member.path, member.bytes);
+    for (const StorePath& p : {hello, libgreet, tools})
+        expected.emplace_back(s.print(p), narSize(p));
+    std::stable_sort(expected.begin(), expected.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    EXPECT_EQ(largest, expected);
     EXPECT_TRUE(s.check(limitPolicy("max-closure-paths: 3"), {hello}).findings.empty());
     Report paths = s.check(limitPolicy("max-closure-paths: 2"), {hello});
     ASSERT_EQ(paths.findings.size(), 1u);
@@ -265,7 +276,11 @@ TEST_F(LeakStore, ExpiredWaiverIsAFindingAndWaivesNothing) {
     EXPECT_EQ(report.findings[1].ruleId, kExpiredWaiverRule);
     EXPECT_EQ(report.findings[1].severity, Severity::Warning);
     EXPECT_THAT(report.findings[1].message, HasSubstr("expired on 2026-11-22"));
-    EXPECT_EQ(report.findings[1].sites[0].excerpt, "line 7");
+    // It points at the waiver's own line, not at a store path.
+    EXPECT_TRUE(report.findings[1].sites.empty());
+    ASSERT_TRUE(report.findings[1].source);
+    EXPECT_EQ(report.findings[1].source->line, 7);
+    EXPECT_GT(report.findings[1].source->column, 0);
     EXPECT_EQ(report.rules.back().id, kExpiredWaiverRule);
     EXPECT_TRUE(reportFails(report));
     // The last day of a waiver still counts.

@@ -142,6 +142,7 @@ Report fixtureReport() {
     closureSize.message = "closure of hello-2.12 is 115.5 MiB, over 100 MiB";
     closureSize.path = kHello;
     closureSize.fingerprint = "closure-size-limit:hello-2.12:";
+    closureSize.largest = {{kBootstrap, 60 * MiB}, {kGlibc, 30 * MiB}, {kGccLib, 8 * MiB}};
 
     Finding permissions;
     permissions.ruleId = "store-permissions";
@@ -158,6 +159,7 @@ Report fixtureReport() {
     expired.help = "Renew the waiver with a new expiry date, or fix the finding.";
     expired.path = kToolX;
     expired.fingerprint = "expired-waiver:tool-x-1.0:no-usr-bin";
+    expired.source = SourceLocation{"ci/waivers.yaml", 7, 5};
 
     // Deliberately not in display order: the reporters sort.
     report.findings = {closureSize, buildDirTool, expired, leak, permissions, buildDir, waived};
@@ -519,7 +521,11 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
     for (const json& rule : driver["rules"]) {
         EXPECT_FALSE(rule["shortDescription"]["text"].get<std::string>().empty());
         EXPECT_FALSE(rule["fullDescription"]["text"].get<std::string>().empty());
-        EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty());
+        // help only where the rule has some: never its message again.
+        if (rule.contains("help")) {
+            EXPECT_FALSE(rule["help"]["text"].get<std::string>().empty());
+            EXPECT_NE(rule["help"]["text"], rule["shortDescription"]["text"]);
+        }
         EXPECT_TRUE(rule["defaultConfiguration"]["level"] == "error" ||
                     rule["defaultConfiguration"]["level"] == "warning" ||
                     rule["defaultConfiguration"]["level"] == "note");
@@ -532,7 +538,10 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
         EXPECT_FALSE(result["message"]["text"].get<std::string>().empty());
         ASSERT_EQ(result["locations"].size(), 1u);
         std::string uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
-        EXPECT_TRUE(uri.starts_with("file:///nix/store")) << uri;
+        // A finding about a configuration file points at the file as the user named it.
+        EXPECT_TRUE(uri.starts_with(result["ruleId"] == "expired-waiver" ? "ci/waivers.yaml"
+                                                                         : "file:///nix/store"))
+            << uri;
         fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v1"]);
         EXPECT_TRUE(result["baselineState"] == "new" || result["baselineState"] == "unchanged");
     }
@@ -576,6 +585,42 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
     for (size_t i = 0; i < run["results"].size(); ++i)
         EXPECT_EQ(again["runs"][0]["results"][i]["partialFingerprints"],
                   run["results"][i]["partialFingerprints"]);
+}
+
+TEST(ReportersTest, SizesAreSaidAsSizesAndConfigFindingsPointAtTheirLine) {
+    Report report = fixtureReport();
+    std::string text = render(report, ReportFormat::Text);
+    EXPECT_NE(text.find("60.0 MiB (62914560 bytes)"), std::string::npos) << text;
+    EXPECT_EQ(text.find("at byte 0"), std::string::npos);
+    EXPECT_NE(text.find("at ci/waivers.yaml:7:5"), std::string::npos) << text;
+
+    json sarif = json::parse(render(report, ReportFormat::Sarif));
+    for (const json& result : sarif["runs"][0]["results"]) {
+        SCOPED_TRACE(result["ruleId"].get<std::string>());
+        std::vector<json> locations(result["locations"].begin(), result["locations"].end());
+        if (result.contains("relatedLocations"))
+            locations.insert(locations.end(), result["relatedLocations"].begin(),
+                             result["relatedLocations"].end());
+        for (const json& location : locations) {
+            std::string uri = location["physicalLocation"]["artifactLocation"]["uri"];
+            // One store path per URI, never a store path inside another.
+            EXPECT_LE(std::count(uri.begin(), uri.end(), ':'), 1) << uri;
+            EXPECT_EQ(uri.find("/nix/store/", 1), uri.rfind("/nix/store/")) << uri;
+        }
+        if (result["ruleId"] == "expired-waiver") {
+            const json& physical = result["locations"][0]["physicalLocation"];
+            EXPECT_EQ(physical["artifactLocation"]["uri"], "ci/waivers.yaml");
+            EXPECT_EQ(physical["region"]["startLine"], 7);
+            EXPECT_EQ(physical["region"]["startColumn"], 5);
+        }
+        if (result["ruleId"] == "closure-size-limit") {
+            ASSERT_EQ(result["relatedLocations"].size(), 3u);
+            EXPECT_EQ(result["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                      "file://" + kBootstrap);
+            std::string message = result["relatedLocations"][0]["message"]["text"];
+            EXPECT_NE(message.find("60.0 MiB (62914560 bytes)"), std::string::npos) << message;
+        }
+    }
 }
 
 TEST(ReportersTest, JunitValidatesAgainstJenkinsSchema) {
