@@ -6,6 +6,7 @@
 #include "checker/evidence.h"
 #include "checker/path_walker.h"
 #include "checker/waivers.h"
+#include "store/closure.h"
 #include "store/hash.h"
 
 #include <re2/set.h>
@@ -675,6 +676,12 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
     std::vector<Finding> findings;
     std::vector<bool> storeDirChecked(rules.size(), false);
     report.checked.reserve(nodes.size());
+    // Every checked path's closure size is reported, whether or not a rule needed it. When
+    // most of the graph is checked (an audit), one sweep over the whole graph
+    // (closureSizes) is cheaper than a walk per path; for a few paths, the walks are.
+    std::vector<ClosureSize> allSizes;
+    if (!options.closures && nodes.size() * 8 >= im.graph.size() && !nodes.empty())
+        allSizes = closureSizes(im.graph);
     size_t done = 0;
     for (uint32_t node : nodes) {
         if (node >= im.graph.size())
@@ -691,13 +698,16 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
             if (auto* a = std::get_if<AllowOnlyCheck>(&check); a && a->transitive)
                 needClosure |= static_cast<bool>(im.reachesViolator(r)[node]);
         }
-        uint64_t closureBytes = 0;
-        if (needClosure) {
+        uint64_t closureBytes = 0, closurePaths = 0;
+        if (needClosure || allSizes.empty()) {
             im.computeClosure(node);
             for (uint32_t m : im.closureOrder)
                 closureBytes += im.graph.narSizes[m];
+            closurePaths = im.closureOrder.size();
         } else {
             im.closureOrder.assign(1, node);
+            closureBytes = allSizes[node].narSize;
+            closurePaths = allSizes[node].paths;
         }
         for (size_t r : selected) {
             const auto& check = rules[r].check;
@@ -721,7 +731,8 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         CheckedPath checked;
         checked.path = im.printPath(node);
         checked.narSize = im.graph.narSizes[node];
-        checked.closureSize = needClosure ? closureBytes : 0;
+        checked.closureSize = closureBytes;
+        checked.closurePaths = closurePaths;
         checked.rules.assign(selected.begin(), selected.end());
         if (options.closures) {
             for (uint32_t m : im.closureOrder) {

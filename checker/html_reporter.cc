@@ -379,7 +379,7 @@ void HtmlWriter::writeChecked() {
         out_ += "<tr><td><code>";
         esc(checked.path);
         out_ += "</code></td><td class=\"num\">" + formatSize(checked.narSize) +
-                "</td><td class=\"num\">" + countNoun(checked.closure.size(), "path", "paths") +
+                "</td><td class=\"num\">" + countNoun(checked.closurePaths, "path", "paths") +
                 "</td><td class=\"num\">" + formatSize(checked.closureSize) +
                 "</td><td class=\"num\">";
         auto it = findingsByPath.find(checked.path);
@@ -411,7 +411,9 @@ void HtmlWriter::writeChecked() {
         buffer_.drainIfFull();
         ++drawn;
     }
-    if (drawn == 0) out_ += "<p>No closure information in this report.</p>\n";
+    if (drawn == 0)
+        out_ += "<p>No closure is drawn in this report (audits list closure sizes in the table "
+                "above; <code>purist check PATH --format html</code> draws one).</p>\n";
 }
 
 void HtmlWriter::writeTreemap(const CheckedPath& checked) {

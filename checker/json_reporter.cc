@@ -88,6 +88,8 @@ void writeChecked(JsonWriter& json, const CheckedPath& checked) {
     json.number(checked.narSize);
     json.key("closureSize");
     json.number(checked.closureSize);
+    json.key("closurePaths");
+    json.number(checked.closurePaths);
     json.key("closure");
     json.beginArray();
     for (const ClosureMember& member : checked.closure) {

@@ -81,11 +81,12 @@ struct ClosureMember {
 struct CheckedPath {
     std::string path;
     uint64_t narSize = 0;
-    uint64_t closureSize = 0;
-    std::vector<ClosureMember> closure;
+    uint64_t closureSize = 0;           ///< sum of the closure's NAR sizes, the path included
+    std::vector<ClosureMember> closure; ///< for pictures; may be empty (audits leave it out)
     /// Indices in Report::rules of the rules whose selector picks this path, ascending:
     /// the rules it was checked against. A JUnit test case exists for these pairs only.
     std::vector<size_t> rules;
+    uint64_t closurePaths = 0; ///< how many paths the closure has, the path included
 };
 
 /// Everything a reporter renders.

@@ -84,9 +84,11 @@ Report fixtureReport() {
     };
     for (const ClosureMember& m : hello.closure)
         hello.closureSize += m.narSize;
+    hello.closurePaths = hello.closure.size();
     CheckedPath toolX{kToolX, 64 * KiB, 0, {}, {}};
     toolX.closure = {member(kToolX, 64 * KiB, {kBootstrap}), member(kBootstrap, 60 * MiB, {})};
     toolX.closureSize = 64 * KiB + 60 * MiB;
+    toolX.closurePaths = 2;
     // Every rule applies to both paths but closure-size-limit, whose selector takes hello only.
     hello.rules = {0, 1, 2, 3, 4};
     toolX.rules = {0, 1, 3, 4};

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 
 namespace purist {
 namespace {
@@ -223,6 +224,26 @@ TEST_F(CheckE2ETest, WhyShowsTheChainAsATree) {
     auto no = runPurist({"--root", s.store().layout().root, "why", s.print(tools), s.print(hello)});
     EXPECT_EQ(no.exitCode, 1);
     EXPECT_THAT(no.err, HasSubstr("does not depend on"));
+}
+
+TEST_F(CheckE2ETest, AuditReportsEveryPathsClosureSizeEvenWhereNoRuleNeededIt) {
+    // info.yaml's max-size rule needs no closure; the sizes are reported all the same.
+    auto run = runPurist({"--root", s.store().layout().root, "audit", "--policy",
+                          policy("info.yaml"), "--format", "json"});
+    ASSERT_EQ(run.exitCode, 0) << run.err;
+    auto report = nlohmann::json::parse(run.out);
+    auto narSize = [&](const StorePath& p) { return s.store().db().queryInfo(p).narSize; };
+    std::map<std::string, std::pair<uint64_t, uint64_t>> expected = {
+        {s.print(tools), {narSize(tools), 1}},
+        {s.print(libgreet), {narSize(libgreet) + narSize(tools), 2}},
+        {s.print(hello), {narSize(hello) + narSize(libgreet) + narSize(tools), 3}},
+    };
+    ASSERT_EQ(report["checked"].size(), 3u);
+    for (const auto& checked : report["checked"]) {
+        auto want = expected.at(checked["path"].get<std::string>());
+        EXPECT_EQ(checked["closureSize"], want.first) << checked["path"];
+        EXPECT_EQ(checked["closurePaths"], want.second) << checked["path"];
+    }
 }
 
 TEST_F(CheckE2ETest, AuditChecksEveryPathAndRecordsHistory) {
