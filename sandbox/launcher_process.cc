@@ -43,7 +43,10 @@ void tellCaller(const std::vector<FileDescriptor>& pipes, std::string_view messa
     try {
         SandboxConfig config = decodeConfig(std::string_view(request).substr(1));
         ExecArguments exec(config);
-        const SeccompPrograms* seccomp = config.isolate ? &compiledSeccompFilter() : nullptr;
+        // The default filter was compiled in the launcher; a build allowed more compiles its
+        // own here, once (rare, and a few milliseconds).
+        const SeccompPrograms* seccomp =
+            config.isolate ? &compiledSeccompFilter(config.allowedSyscalls) : nullptr;
         ChildSetup setup{&config,
                          identityFor(config),
                          &exec,
