@@ -44,7 +44,7 @@ void tellCaller(const std::vector<FileDescriptor>& pipes, std::string_view messa
         SandboxConfig config = decodeConfig(std::string_view(request).substr(1));
         ExecArguments exec(config);
         // The default filter was compiled in the launcher; a build allowed more compiles its
-        // own here, once (rare, and a few milliseconds).
+        // own here, in this process only: rare, and paid by that build alone.
         const SeccompPrograms* seccomp =
             config.isolate ? &compiledSeccompFilter(config.allowedSyscalls) : nullptr;
         ChildSetup setup{&config,

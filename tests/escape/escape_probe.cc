@@ -120,6 +120,15 @@ std::string tryNewUserNamespace(int extraFlags) {
     return mapped ? "root in a new user namespace" : "new user namespace, unmapped";
 }
 
+// The address of the abstract unix socket `name` (no file: a leading NUL byte).
+sockaddr_un abstractAddress(const std::string& name, socklen_t& length) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    return address;
+}
+
 bool hasSpecialBits(const std::string& path) {
     struct stat info {};
     return ::stat(path.c_str(), &info) == 0 && (info.st_mode & (S_ISUID | S_ISGID));
@@ -374,11 +383,8 @@ int run(const std::vector<std::string>& a) {
         need(1);
         int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd == -1) blockedBy("socket");
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::memcpy(address.sun_path + 1, a[1].data(), a[1].size());
-        socklen_t length =
-            static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + a[1].size());
+        socklen_t length = 0;
+        sockaddr_un address = abstractAddress(a[1], length);
         if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == -1)
             blockedBy("connect @" + a[1]);
         verdict(true, "connected to @" + a[1]);
@@ -499,11 +505,8 @@ int run(const std::vector<std::string>& a) {
         need(2);
         int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd == -1) blockedBy("socket");
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::memcpy(address.sun_path + 1, a[1].data(), a[1].size());
-        socklen_t length =
-            static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + a[1].size());
+        socklen_t length = 0;
+        sockaddr_un address = abstractAddress(a[1], length);
         if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == -1 ||
             ::listen(fd, 4) == -1)
             blockedBy("listening on @" + a[1]);

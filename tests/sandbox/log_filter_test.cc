@@ -111,9 +111,8 @@ const FilterCase kCases[] = {
     {"lone continuation bytes above the C1 range kept", "\xa9\xbf\n", {"\xa9\xbf"}},
 };
 
-Lines filterAll(const std::string& input, bool byteByByte) {
-    Lines lines;
-    LogFilter filter([&](std::string_view line) { lines.emplace_back(line); });
+// Feeds `input` whole or one byte at a time, then finishes.
+void feedAll(LogFilter& filter, const std::string& input, bool byteByByte) {
     if (byteByByte) {
         for (char c : input)
             filter.feed(std::string_view(&c, 1));
@@ -121,6 +120,12 @@ Lines filterAll(const std::string& input, bool byteByByte) {
         filter.feed(input);
     }
     filter.finish();
+}
+
+Lines filterAll(const std::string& input, bool byteByByte) {
+    Lines lines;
+    LogFilter filter([&](std::string_view line) { lines.emplace_back(line); });
+    feedAll(filter, input, byteByByte);
     return lines;
 }
 
@@ -173,13 +178,7 @@ TEST(LogFilterTest, NoLineIsLongerThanTheLimitWhateverItsBytes) {
                         longest = std::max(longest, line.size());
                     },
                     limit);
-                if (byteByByte) {
-                    for (char c : input)
-                        bounded.feed(std::string_view(&c, 1));
-                } else {
-                    bounded.feed(input);
-                }
-                bounded.finish();
+                feedAll(bounded, input, byteByByte);
                 EXPECT_LE(longest, limit);
                 EXPECT_EQ(total, input.size()) << "no byte of these inputs is a control";
             }
