@@ -268,6 +268,32 @@ TEST_F(SyscallEscapeTest, ConcurrentBuildsOfTwoStoresRunAsDifferentBuildUsers) {
     EXPECT_NE(one[0], two[0]) << "two concurrent builds ran as the same build user";
 }
 
+// Without root there are no build users: every build of uid 65534 is uid 65534 on the host,
+// and what keeps concurrent builds apart is their namespaces. A build of one store kills
+// every process it can signal while a build of another store runs; that one finishes. As
+// root, the two also run as different build users (the test above).
+TEST_F(SyscallEscapeTest, ABuildCannotKillAConcurrentBuildOfAnotherStore) {
+    for (As who : kEveryone) {
+        SCOPED_TRACE(nameOf(who));
+        Attempt victim, killer;
+        std::thread a(
+            [&] { victim = build(who, "victim", "/usr/bin/sleep 1.5; echo VICTIM-ALIVE"); });
+        std::thread b([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            killer = build(who, "killer", "/escape-probe kill-all");
+        });
+        a.join();
+        b.join();
+        std::cout << "[escape] " << nameOf(who)
+                  << " kill(-1) beside another build: " << killer.verdict << "; the other build: "
+                  << (victim.logLine("VICTIM-ALIVE").empty() ? "killed" : "alive") << "\n";
+        // Its namespace holds nothing else it may signal: ESRCH.
+        expectBlocked(killer, "kill(-1): ESRCH");
+        EXPECT_EQ(victim.run.exitCode, 0) << victim.run.err;
+        EXPECT_NE(victim.logLine("VICTIM-ALIVE"), "") << victim.run.err;
+    }
+}
+
 // A build listens on an abstract unix socket while a host process tries to connect. A
 // build with its own network namespace is out of reach; a fixed-output build shares the
 // host's, and Landlock scopes only the connections a build makes, not those it accepts:
