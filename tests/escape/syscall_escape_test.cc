@@ -231,6 +231,12 @@ TEST_F(SyscallEscapeTest, SandboxAllowSyscallsAllowsWhatItNamesOnly) {
         Attempt still =
             build(who, "still-refused", "/escape-probe syscall perf_event_open", "", allow);
         expectBlocked(still, "perf_event_open: EPERM");
+        // Allowed, it reaches the kernel, whose own policy (kernel.perf_event_paranoid: 3
+        // on some distributions refuses it with EACCES) then decides.
+        Attempt perf = build(who, "allowed-perf", "/escape-probe syscall perf_event_open", "",
+                             "sandbox-allow-syscalls: [perf_event_open]\n");
+        EXPECT_NE(perf.verdict, "") << perf.run.err;
+        EXPECT_EQ(perf.verdict.find("EPERM"), std::string::npos) << perf.verdict;
     }
 }
 
