@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
@@ -30,6 +31,59 @@ bool lookUp(Lookup lookup, const std::string& name, Entry& entry, std::vector<ch
         if (rc != 0) throw SysError(rc, "looking up '" + name + "'");
         return result != nullptr;
     }
+}
+
+// Opens the directory `path`, creating missing components, one component at a time
+// relative to the last, so no link (a build user's, or anyone's) can redirect the locks.
+// A directory someone else may change is refused: they could remove a lock file while a
+// build holds it and hand that build's user to another.
+FileDescriptor openTrustedDir(const std::string& path) {
+    if (path.empty() || path.front() != '/')
+        throw SandboxError("the build user lock dir must be an absolute path, not '" + path + "'");
+    uid_t self = ::geteuid();
+    auto check = [&](int fd, const std::string& shown, bool last) {
+        struct stat info {};
+        if (::fstat(fd, &info) == -1) throw SysError("examining " + shown);
+        if (!S_ISDIR(info.st_mode)) throw SandboxError(shown + " is not a directory");
+        if (info.st_uid != 0 && info.st_uid != self)
+            throw SandboxError("the build user lock dir " + shown + " belongs to uid " +
+                               std::to_string(info.st_uid) +
+                               ", who could fake or remove its locks; remove it");
+        bool othersWrite = (info.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+        if (othersWrite && (last || !(info.st_mode & S_ISVTX))) {
+            char mode[8];
+            std::snprintf(mode, sizeof mode, "%04o", info.st_mode & 07777);
+            throw SandboxError("the build user lock dir " + shown + " may be changed by " +
+                               "other users (mode " + mode + "), who could fake or remove " +
+                               "its locks");
+        }
+    };
+    FileDescriptor dir = openFile("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    check(dir.get(), "/", path == "/");
+    std::string shown;
+    for (size_t start = 1; start < path.size();) {
+        size_t end = path.find('/', start);
+        if (end == std::string::npos) end = path.size();
+        std::string name = path.substr(start, end - start);
+        start = end + 1;
+        if (name.empty() || name == ".") continue;
+        if (name == "..")
+            throw SandboxError("the build user lock dir must not contain '..': " + path);
+        shown += "/" + name;
+        bool last = path.find_first_not_of('/', end) == std::string::npos;
+        if (::mkdirat(dir.get(), name.c_str(), last ? 0700 : 0755) == -1 && errno != EEXIST)
+            throw SysError("creating " + shown);
+        int fd = ::openat(dir.get(), name.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd == -1) {
+            if (errno == ENOTDIR || errno == ELOOP)
+                throw SandboxError("the build user lock dir " + shown +
+                                   " is a symbolic link or not a directory; remove it");
+            throw SysError("opening " + shown);
+        }
+        dir = FileDescriptor(fd);
+        check(dir.get(), shown, last);
+    }
+    return dir;
 }
 
 } // namespace
@@ -67,16 +121,14 @@ std::vector<BuildUser> lookUpBuildUsers(const std::string& group) {
     return users;
 }
 
-BuildUserPool::BuildUserPool(const std::string& group, std::string lockDir)
-    : users_(lookUpBuildUsers(group)), lockDir_(std::move(lockDir)) {
-    if (::mkdir(lockDir_.c_str(), 0700) != 0 && errno != EEXIST)
-        throw SysError("creating the build user lock dir " + lockDir_);
-}
+BuildUserPool::BuildUserPool(const std::string& group, const std::string& lockDir)
+    : users_(lookUpBuildUsers(group)), lockDir_(lockDir), lockDirFd_(openTrustedDir(lockDir)) {}
 
 std::optional<BuildUserLock> BuildUserPool::tryAcquire() {
     for (const auto& user : users_) {
         std::string path = lockDir_ + "/" + user.name;
-        FileDescriptor fd = openFile(path, O_RDWR | O_CREAT, 0600);
+        FileDescriptor fd = openFileAt(lockDirFd_.get(), user.name,
+                                       O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, path);
         if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return BuildUserLock(user, std::move(fd));
         if (errno != EWOULDBLOCK) throw SysError("locking " + path);
     }
@@ -87,7 +139,8 @@ BuildUserLock BuildUserPool::acquire(const std::function<void()>& waiting) {
     // The queue: whoever holds it looks for a user, the others wait for it (flock wakes
     // them in turn). No holder of the queue holds a user, so it cannot deadlock.
     std::string queuePath = lockDir_ + "/.queue";
-    FileDescriptor queue = openFile(queuePath, O_RDWR | O_CREAT, 0600);
+    FileDescriptor queue = openFileAt(lockDirFd_.get(), ".queue",
+                                      O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, queuePath);
     while (::flock(queue.get(), LOCK_EX) == -1) {
         if (errno != EINTR) throw SysError("locking " + queuePath);
     }

@@ -40,13 +40,23 @@ std::string buildUsersCreationCommands(const std::string& group, unsigned count 
 /// has no members, or a member is missing or is root.
 std::vector<BuildUser> lookUpBuildUsers(const std::string& group);
 
-/// Hands out build users through lock files `<lockDir>/<user>` (flock), so several
-/// purist processes sharing a store never run two builds as one user. Thread-safe: each
+/// Where build users' locks live: one directory for the whole machine, so two purist
+/// processes never run builds as the same user at once, whatever store each one uses (two
+/// builds sharing a user could signal, trace and write into each other). On /run, a
+/// tmpfs, so no lock outlives a reboot.
+inline constexpr const char* kMachineWideBuildUserLockDir = "/run/purist/userpool";
+
+/// Hands out build users through lock files `<lockDir>/<user>` (flock). Thread-safe: each
 /// acquire opens its own descriptor, and flock locks conflict between descriptors.
 class BuildUserPool {
 public:
-    /// Looks up the group (see lookUpBuildUsers) and creates `lockDir` (0700) if missing.
-    BuildUserPool(const std::string& group, std::string lockDir);
+    /// Looks up the group (see lookUpBuildUsers) and opens `lockDir`, creating what is
+    /// missing of it (0755, the last 0700), without following a symbolic link on the way.
+    /// Throws SandboxError if any directory on the way belongs to a user other than root
+    /// or this process's, or could be changed by others (group or world writable, unless
+    /// sticky; the lock dir itself never): its locks could be faked or removed.
+    explicit BuildUserPool(const std::string& group,
+                           const std::string& lockDir = kMachineWideBuildUserLockDir);
 
     /// A free build user, or nullopt if all are busy.
     std::optional<BuildUserLock> tryAcquire();
@@ -64,6 +74,7 @@ public:
 private:
     std::vector<BuildUser> users_;
     std::string lockDir_;
+    FileDescriptor lockDirFd_; // every lock file is opened relative to it, never by path
 };
 
 } // namespace purist::policy

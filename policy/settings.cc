@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -100,6 +101,41 @@ const std::vector<SettingDescriptor> kSettings = {
          s.sandboxPaths = std::move(paths);
      },
      [](const Settings& s) { return joinSandboxPaths(s.sandboxPaths); }},
+    // One list of names rather than a boolean per call: one setting to learn, named as the
+    // kernel and docs/sandbox.md name the calls, and a typo is an error, not a new key.
+    {"sandbox-allow-syscalls", "PURIST_SANDBOX_ALLOW_SYSCALLS", "", "list of names", "(empty)",
+     "Kernel facilities that sandboxed builds are refused by default, allowed again for "
+     "builds that need one: `perf_event_open` (profilers, perf), `userfaultfd` (some "
+     "garbage collectors and checkpointing tools), `io_uring` (io_uring_setup, "
+     "io_uring_enter and io_uring_register). Each is a large kernel interface with a "
+     "history of privilege escalations; docs/sandbox.md lists what strict mode refuses and "
+     "why. In the environment: names separated by spaces.",
+     [](Settings& s, const RawSettingValue& v) {
+         if (!v.isList)
+             throw itemError(v.position, "sandbox-allow-syscalls must be a list of names");
+         std::vector<std::string> names;
+         for (const auto& item : v.items) {
+             bool known = false;
+             for (std::string_view name : kAllowableSyscalls)
+                 known = known || item.text == name;
+             if (!known) {
+                 std::string list;
+                 for (std::string_view name : kAllowableSyscalls)
+                     list += (list.empty() ? "" : ", ") + std::string(name);
+                 throw itemError(item, "sandbox-allow-syscalls: '" + item.text +
+                                           "' is not one of " + list);
+             }
+             if (std::find(names.begin(), names.end(), item.text) == names.end())
+                 names.push_back(item.text);
+         }
+         s.sandboxAllowSyscalls = std::move(names);
+     },
+     [](const Settings& s) {
+         std::string out;
+         for (const auto& name : s.sandboxAllowSyscalls)
+             out += (out.empty() ? "" : " ") + name;
+         return out;
+     }},
     {"build-users-group", "PURIST_BUILD_USERS_GROUP", "", "group name", "purist-build",
      "When purist runs as root, every build runs as a member of this group, one member "
      "per concurrent build, never as root. purist refuses to build as root when the group "
@@ -303,7 +339,7 @@ Settings loadSettings(const SettingsSources& sources) {
                           const std::string& text) {
         RawSettingValue value;
         value.position.where = where;
-        if (d.name == "sandbox-paths") {
+        if (d.type.starts_with("list")) {
             value.isList = true;
             std::istringstream words(text);
             for (std::string word; words >> word;)

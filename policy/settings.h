@@ -2,6 +2,7 @@
 // purist's settings: each one declared once (name, type, default, help) in settings.cc's
 // table, which feeds loading, `purist config show` and docs/config.md alike.
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,6 +34,12 @@ struct SandboxPath {
 /// are absolute paths.
 SandboxPath parseSandboxPath(std::string_view entry, const std::string& where = "");
 
+/// The names `sandbox-allow-syscalls` accepts: kernel facilities that sandboxed builds are
+/// refused unless allowed (sandbox/seccomp_filter.cc, docs/sandbox.md). `io_uring` stands
+/// for its three system calls, which are of no use one without the others.
+inline constexpr std::array<std::string_view, 3> kAllowableSyscalls = {"perf_event_open",
+                                                                       "userfaultfd", "io_uring"};
+
 /// Where an effective value came from.
 struct SettingOrigin {
     enum class Kind { Default, SystemFile, UserFile, ConfigFile, Environment, Flag };
@@ -45,6 +52,8 @@ struct SettingOrigin {
 struct Settings {
     SandboxMode sandbox = SandboxMode::Strict;
     std::vector<SandboxPath> sandboxPaths;
+    /// Entries of kAllowableSyscalls that sandboxed builds may use; each at most once.
+    std::vector<std::string> sandboxAllowSyscalls;
     std::string buildUsersGroup = "purist-build";
     uint64_t timeout = 0;       ///< seconds; 0: none
     uint64_t maxSilentTime = 0; ///< seconds; 0: none

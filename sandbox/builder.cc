@@ -300,7 +300,7 @@ private:
                                layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
         if (::geteuid() == 0) {
-            users_.emplace(settings.buildUsersGroup, layout.root + "/userpool");
+            users_.emplace(settings.buildUsersGroup);
             // Unsandboxed builds write into the store dir itself: the build users may create
             // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
             if (anyUnsandboxed) {
@@ -393,6 +393,7 @@ private:
         config.args = spec.args;
         config.storeDir = storeDir_.dir();
         config.hostNetwork = spec.fixedOutput.has_value();
+        config.allowedSyscalls = options_.settings.sandboxAllowSyscalls;
         config.timeout = std::chrono::seconds(options_.settings.timeout);
         config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
 

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <initializer_list>
+#include <linux/keyctl.h>
 #include <memory>
 #include <poll.h>
 #include <sched.h>
@@ -89,6 +90,25 @@ void dropToBuildUser(const SandboxConfig& config) {
         throw SandboxError("could not drop root: the builder would keep a way back to uid 0");
 }
 
+// The builder starts with a session keyring of its own, empty: the one it would inherit
+// holds the keys of whoever started purist (a build read a key stored with `keyctl add
+// user k v @s`). With a build user, that user's own keyrings are emptied too, so no key
+// one build leaves there reaches the next (a build user runs one build at a time,
+// machine-wide). After the switch, so the keyring is the build user's and counts against
+// its quota. Sandboxed builds cannot call keyctl at all (seccomp_filter.cc); this covers
+// unsandboxed ones, and is a second wall for the others.
+void startWithFreshKeyrings(bool buildUser) {
+    if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, nullptr) == -1) {
+        if (errno == ENOSYS) return; // a kernel without keyrings has none to inherit
+        throw SysError("giving the builder a fresh session keyring");
+    }
+    if (!buildUser) return; // the caller's own keyrings are the caller's
+    for (long keyring : {KEY_SPEC_USER_KEYRING, KEY_SPEC_USER_SESSION_KEYRING}) {
+        if (::syscall(SYS_keyctl, KEYCTL_CLEAR, keyring) == -1)
+            throw SysError("emptying the build user's keyrings");
+    }
+}
+
 // Set after the switch to the build user, whose processes it counts; soft and hard limit
 // alike, so the builder cannot raise it again.
 void limitProcesses(unsigned long maxProcesses) {
@@ -162,6 +182,7 @@ void dieWithIntermediate(int lifeline) {
         if (::setpgid(0, 0) == -1) throw SysError("creating the builder's process group");
         // Dropping the build user's privileges clears PR_SET_PDEATHSIG, so it comes after.
         dropToBuildUser(config);
+        startWithFreshKeyrings(config.buildUid.has_value());
         limitProcesses(config.maxProcesses);
         if (setup.seccomp) installSeccompFilter(*setup.seccomp);
         if (config.isolate) scopeIpcToTheBuild(config.hostNetwork);

@@ -84,6 +84,9 @@ std::string encodeConfig(const SandboxConfig& c) {
     e.u32(c.buildUid.value_or(0));
     e.u32(c.buildGid.value_or(0));
     e.u64(c.maxProcesses);
+    e.u32(static_cast<uint32_t>(c.allowedSyscalls.size()));
+    for (const auto& name : c.allowedSyscalls)
+        e.str(name);
     return e.take();
 }
 
@@ -119,6 +122,8 @@ SandboxConfig decodeConfig(std::string_view bytes) {
         c.buildGid = gid;
     }
     c.maxProcesses = d.u64();
+    for (uint32_t n = d.u32(); n > 0; --n)
+        c.allowedSyscalls.push_back(d.str());
     d.finish();
     return c;
 }

@@ -30,8 +30,9 @@ void LogFilter::feed(std::string_view bytes) {
 }
 
 void LogFilter::finish() {
-    if (state_ == State::C2Lead) line_.push_back(static_cast<char>(kUtf8C1Lead));
+    if (state_ == State::C2Lead) keep(kUtf8C1Lead);
     state_ = State::Text;
+    utf8Needed_ = 0;
     if (!line_.empty()) emitLine();
 }
 
@@ -40,26 +41,79 @@ void LogFilter::emitLine() {
     line_.clear();
 }
 
+// Every byte that reaches the log goes through here, so no line outgrows the limit: a
+// builder that never writes a newline costs at most maxLineLength_ bytes of memory.
+void LogFilter::keep(unsigned char byte) {
+    line_.push_back(static_cast<char>(byte));
+    if (line_.size() < maxLineLength_) return;
+    if (utf8Needed_ > 0 && utf8Start_ > 0) {
+        // An unfinished character moves to the next line whole, so neither line holds a
+        // torn one; its continuation bytes then still count as text there.
+        std::string rest = line_.substr(utf8Start_);
+        line_.resize(utf8Start_);
+        emitLine();
+        line_ = std::move(rest);
+        utf8Start_ = 0;
+        return;
+    }
+    emitLine();
+    utf8Start_ = 0;
+}
+
+void LogFilter::keepLead(unsigned char lead, int continuations, unsigned char low,
+                         unsigned char high) {
+    utf8Needed_ = continuations;
+    utf8Low_ = low;
+    utf8High_ = high;
+    utf8Start_ = line_.size();
+    keep(lead);
+}
+
+// A C1 control, as one 8-bit byte or written as UTF-8: some terminals obey either, so each
+// is treated like its ESC form (0x9b is `ESC [`, 0x9d `ESC ]`, ...).
+void LogFilter::control(unsigned char c1) {
+    state_ = c1 == 0x9b ? State::Csi : opensString(c1) ? State::String : State::Text;
+}
+
 void LogFilter::text(unsigned char byte) {
+    if (utf8Needed_ > 0) {
+        if (byte >= utf8Low_ && byte <= utf8High_) {
+            --utf8Needed_;
+            utf8Low_ = 0x80;
+            utf8High_ = 0xbf;
+            keep(byte);
+            return;
+        }
+        utf8Needed_ = 0; // malformed: the byte stands on its own
+    }
     if (byte == '\n') {
         emitLine();
     } else if (byte == kEsc) {
         state_ = State::Escape;
     } else if (byte == kUtf8C1Lead) {
         state_ = State::C2Lead;
+    } else if (isC1(byte)) {
+        control(byte);
+    } else if (byte >= 0xc3 && byte <= 0xdf) {
+        keepLead(byte, 1, 0x80, 0xbf);
+    } else if (byte >= 0xe0 && byte <= 0xef) {
+        // The ranges exclude overlong forms and surrogates, as a UTF-8 decoder does, so a
+        // C1 byte after an invalid lead is still a control.
+        keepLead(byte, 2, byte == 0xe0 ? 0xa0 : 0x80, byte == 0xed ? 0x9f : 0xbf);
+    } else if (byte >= 0xf0 && byte <= 0xf4) {
+        keepLead(byte, 3, byte == 0xf0 ? 0x90 : 0x80, byte == 0xf4 ? 0x8f : 0xbf);
     } else if ((byte < 0x20 && byte != '\t') || byte == 0x7f) {
         // Other C0 controls (BEL, BS, CR, SO/SI, ...) and DEL move the cursor, switch
         // character sets or ring bells; none of them belongs in a stored log.
     } else {
-        line_.push_back(static_cast<char>(byte));
-        if (line_.size() >= maxLineLength_) emitLine();
+        keep(byte);
     }
 }
 
 void LogFilter::consume(unsigned char byte) {
     // A newline ends any sequence in progress: an unterminated OSC must not hide the log.
     if (byte == '\n' && state_ != State::Text) {
-        if (state_ == State::C2Lead) line_.push_back(static_cast<char>(kUtf8C1Lead));
+        if (state_ == State::C2Lead) keep(kUtf8C1Lead);
         state_ = State::Text;
     }
     switch (state_) {
@@ -68,12 +122,12 @@ void LogFilter::consume(unsigned char byte) {
         return;
     case State::C2Lead:
         if (isC1(byte)) {
-            // Some terminals obey C1 controls written as UTF-8; treat them like their ESC forms.
-            state_ = byte == 0x9b ? State::Csi : opensString(byte) ? State::String : State::Text;
+            control(byte);
             return;
         }
-        line_.push_back(static_cast<char>(kUtf8C1Lead));
+        // U+00A0..U+00BF, or a lone C2 when anything else follows.
         state_ = State::Text;
+        keepLead(kUtf8C1Lead, 1, 0xa0, 0xbf);
         text(byte);
         return;
     case State::Escape:

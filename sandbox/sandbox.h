@@ -63,6 +63,11 @@ struct SandboxConfig {
     /// false: a new network namespace holding only `lo`, up.
     bool hostNetwork = false;
 
+    /// Kernel facilities the seccomp filter lets this build use though strict mode refuses
+    /// them (isolate only): names from policy::kAllowableSyscalls, the setting
+    /// `sandbox-allow-syscalls`. An unknown name fails the set-up.
+    std::vector<std::string> allowedSyscalls;
+
     /// As root: the build user to run as (never root; required as root, in both modes; the
     /// builder's only group is buildGid). Unset when not root: the caller is mapped to uid
     /// 1000 / gid 100 in a new user namespace (isolate), or the builder runs as the caller.

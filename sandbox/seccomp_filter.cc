@@ -2,12 +2,16 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "policy/settings.h"
 
+#include <array>
 #include <cerrno>
 #include <fcntl.h>
 #include <initializer_list>
 #include <linux/seccomp.h>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <seccomp.h>
 #include <string>
 #include <sys/mman.h>
@@ -107,7 +111,42 @@ scmp_arg_cmp hasBits(unsigned arg, scmp_datum_t bits) {
 
 constexpr int kNoFallback = -1;
 
-SeccompPrograms buildFilter() {
+// Kernel facilities a build seldom needs, each a large, much-exploited interface: refused
+// unless the `sandbox-allow-syscalls` setting names them. The order is that of
+// policy::kAllowableSyscalls; a bit of the mask per entry.
+struct OptionalFacility {
+    const char* name;
+    std::initializer_list<std::pair<const char*, int>> calls; // name, number if libseccomp lacks it
+};
+const OptionalFacility kOptionalFacilities[] = {
+    // Hardware and software performance counters: a long line of local privilege
+    // escalations (CVE-2013-2094, CVE-2023-6931), and side channels on other processes.
+    {"perf_event_open", {{"perf_event_open", kNoFallback}}},
+    // Lets a process stall the kernel in the middle of a copy from user memory, which
+    // turns narrow race conditions into reliable exploits (CVE-2016-5195's exploits, and
+    // why vm.unprivileged_userfaultfd exists).
+    {"userfaultfd", {{"userfaultfd", kNoFallback}}},
+    // A second system call interface beside the filter's view: its operations (open,
+    // connect, ...) are not system calls a seccomp filter sees, and it has had many
+    // privilege escalations (Google disabled it on ChromeOS, Android and its servers).
+    {"io_uring", {{"io_uring_setup", 425}, {"io_uring_enter", 426}, {"io_uring_register", 427}}},
+};
+static_assert(std::size(kOptionalFacilities) == policy::kAllowableSyscalls.size());
+
+unsigned allowedMask(const std::vector<std::string>& allowed) {
+    unsigned mask = 0;
+    for (const std::string& name : allowed) {
+        size_t i = 0;
+        while (i < std::size(kOptionalFacilities) && name != kOptionalFacilities[i].name)
+            ++i;
+        if (i == std::size(kOptionalFacilities))
+            throw SandboxError("sandbox-allow-syscalls: unknown system call '" + name + "'");
+        mask |= 1u << i;
+    }
+    return mask;
+}
+
+SeccompPrograms buildFilter(unsigned allowed) {
     Filters filters;
 #if defined(__x86_64__)
     // 32-bit and x32 programs must meet the same rules, not a hole in the filter.
@@ -146,20 +185,42 @@ SeccompPrograms buildFilter() {
         filters.refuse(call, kNoFallback, enotsup, {});
     filters.refuse("setxattrat", 463, enotsup, {});
 
+    // The kernel keyrings are not namespaced by anything a build has of its own: a builder
+    // could read keys of the process that started purist (through the session keyring it
+    // inherited) and leave keys for the next build of its build user (the user keyring).
+    // Each builder also joins a fresh session keyring (child_process.cc); refusing the
+    // calls as Docker's and Flatpak's default profiles do closes the rest.
+    for (const char* call : {"add_key", "keyctl", "request_key"})
+        filters.refuse(call, kNoFallback, eperm, {});
+
+    // EPERM is what the kernel itself answers when an administrator disables these
+    // (kernel.perf_event_paranoid, vm.unprivileged_userfaultfd, kernel.io_uring_disabled),
+    // so programs that can do without them already handle it.
+    for (size_t i = 0; i < std::size(kOptionalFacilities); ++i) {
+        if (allowed & (1u << i)) continue;
+        for (const auto& [call, number] : kOptionalFacilities[i].calls)
+            filters.refuse(call, number, eperm, {});
+    }
+
     return filters.compile();
 }
 
 } // namespace
 
-const SeccompPrograms& compiledSeccompFilter() {
-    static const SeccompPrograms compiled = [] {
+const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed) {
+    constexpr size_t kVariants = size_t{1} << std::size(kOptionalFacilities);
+    static std::mutex mutex;
+    static std::array<std::optional<SeccompPrograms>, kVariants> compiled;
+    unsigned mask = allowedMask(allowed);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!compiled[mask]) {
         try {
-            return buildFilter();
+            compiled[mask] = buildFilter(mask);
         } catch (const SysError& e) {
             throw SandboxError(std::string("building the seccomp filter: ") + e.what());
         }
-    }();
-    return compiled;
+    }
+    return *compiled[mask];
 }
 
 void installSeccompFilter(const SeccompPrograms& filter) {

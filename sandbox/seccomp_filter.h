@@ -2,6 +2,7 @@
 // The system call filter of a strict build. Internal to sandbox/.
 
 #include <linux/filter.h>
+#include <string>
 #include <vector>
 
 namespace purist::sandbox {
@@ -11,16 +12,21 @@ namespace purist::sandbox {
 ///
 /// It refuses, and only refuses: creating setuid or setgid files (chmod family,
 /// open/creat/mknod with those bits) with EPERM, setting extended attributes or ACLs with
-/// ENOTSUP, and openat2 (whose arguments a filter cannot see) with ENOSYS so callers fall
-/// back to openat. Native, 32-bit x86 and x32 system calls are covered on x86-64; system
-/// calls newer than the installed libseccomp are covered for the native architecture.
+/// ENOTSUP, openat2 (whose arguments a filter cannot see) with ENOSYS so callers fall
+/// back to openat, the kernel keyrings (add_key, keyctl, request_key) with EPERM, and,
+/// unless allowed, perf_event_open, userfaultfd and io_uring (io_uring_setup,
+/// io_uring_enter, io_uring_register) with EPERM. Native, 32-bit x86 and x32 system calls
+/// are covered on x86-64; system calls newer than the installed libseccomp are covered for
+/// the native architecture. docs/sandbox.md lists each refusal and why.
 struct SeccompPrograms {
     std::vector<std::vector<sock_filter>> programs;
 };
 
-/// The compiled filter, built on first use; thread-safe. Throws SandboxError when
-/// libseccomp cannot build it (and again on every later call).
-const SeccompPrograms& compiledSeccompFilter();
+/// The compiled filter for a build that may use the facilities named in `allowed` (names
+/// from policy::kAllowableSyscalls: "perf_event_open", "userfaultfd", "io_uring"), built on
+/// first use for each combination and kept; thread-safe. Throws SandboxError for a name it
+/// does not know, or when libseccomp cannot build it (and again on every later call).
+const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed = {});
 
 /// Sets PR_SET_NO_NEW_PRIVS and loads `filter` into the calling thread (inherited by all it
 /// starts). Allocates nothing, so it is safe in a child forked from a threaded process.

@@ -8,6 +8,7 @@
 // strict and off mode and compares. Subcommands whose effect only the host can judge
 // (daemon, kill-all, fork-bomb, sleep) print what they did and the suite checks the host.
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -16,6 +17,10 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/io_uring.h>
+#include <linux/keyctl.h>
+#include <linux/perf_event.h>
+#include <linux/userfaultfd.h>
 #include <net/if.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -113,6 +118,15 @@ std::string tryNewUserNamespace(int extraFlags) {
                   write("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1") &&
                   write("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1");
     return mapped ? "root in a new user namespace" : "new user namespace, unmapped";
+}
+
+// The address of the abstract unix socket `name` (no file: a leading NUL byte).
+sockaddr_un abstractAddress(const std::string& name, socklen_t& length) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path + 1, name.data(), name.size());
+    length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    return address;
 }
 
 bool hasSpecialBits(const std::string& path) {
@@ -369,11 +383,8 @@ int run(const std::vector<std::string>& a) {
         need(1);
         int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd == -1) blockedBy("socket");
-        sockaddr_un address{};
-        address.sun_family = AF_UNIX;
-        std::memcpy(address.sun_path + 1, a[1].data(), a[1].size());
-        socklen_t length =
-            static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + a[1].size());
+        socklen_t length = 0;
+        sockaddr_un address = abstractAddress(a[1], length);
         if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == -1)
             blockedBy("connect @" + a[1]);
         verdict(true, "connected to @" + a[1]);
@@ -425,6 +436,93 @@ int run(const std::vector<std::string>& a) {
         }
         ::sleep(static_cast<unsigned>(std::stoi(a[1])));
         std::printf("WOKE\n");
+        return 0;
+    }
+    // ---- Keyrings, kernel attack surface, abstract sockets, 8-bit controls (issue 9) ----
+    if (cmd == "keyring-read") { // keyring-read NAME: a key the caller keeps in its session
+        need(1);
+        long key =
+            ::syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_SESSION_KEYRING, "user", a[1].c_str(), 0);
+        if (key == -1) blockedBy("keyctl search @s for " + a[1]);
+        char value[256] = {};
+        long n = ::syscall(SYS_keyctl, KEYCTL_READ, key, value, sizeof value - 1);
+        if (n == -1) blockedBy("keyctl read " + a[1]);
+        verdict(true, "read the caller's key " + a[1] + ": " +
+                          std::string(value, static_cast<size_t>(std::min(n, 255L))));
+    }
+    if (cmd == "keyring-plant") { // keyring-plant NAME: leave a key in this user's keyring
+        need(1);
+        const char value[] = "left by an earlier build";
+        if (::syscall(SYS_add_key, "user", a[1].c_str(), value, sizeof value - 1,
+                      KEY_SPEC_USER_KEYRING) == -1)
+            blockedBy("add_key to @u");
+        verdict(true, "planted " + a[1] + " in the keyring of uid " + std::to_string(::getuid()));
+    }
+    if (cmd == "keyring-find") { // keyring-find NAME: a key an earlier build left
+        need(1);
+        std::printf("UID: %u\n", ::getuid());
+        long key =
+            ::syscall(SYS_keyctl, KEYCTL_SEARCH, KEY_SPEC_USER_KEYRING, "user", a[1].c_str(), 0);
+        if (key == -1) blockedBy("keyctl search @u for " + a[1]);
+        verdict(true, "found " + a[1] + ", left by an earlier build of uid " +
+                          std::to_string(::getuid()));
+    }
+    if (cmd == "syscall") { // syscall NAME: reach a kernel facility strict mode refuses
+        need(1);
+        long rc = -1;
+        const std::string& name = a[1];
+        if (name == "perf_event_open") {
+            perf_event_attr attr{};
+            attr.size = sizeof attr;
+            attr.type = PERF_TYPE_SOFTWARE;
+            attr.config = PERF_COUNT_SW_CPU_CLOCK;
+            attr.exclude_kernel = 1;
+            attr.exclude_hv = 1;
+            rc = ::syscall(SYS_perf_event_open, &attr, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+        } else if (name == "userfaultfd") {
+            rc = ::syscall(SYS_userfaultfd, O_CLOEXEC | UFFD_USER_MODE_ONLY);
+        } else if (name == "io_uring_setup") {
+            io_uring_params params{};
+            rc = ::syscall(SYS_io_uring_setup, 1, &params);
+        } else if (name == "io_uring_enter") {
+            // A descriptor that is no ring: the kernel answers EBADF, the filter EPERM.
+            rc = ::syscall(SYS_io_uring_enter, -1, 0, 0, 0, nullptr, 0);
+            if (rc == -1 && errno == EBADF) verdict(true, "io_uring_enter reached the kernel");
+        } else if (name == "io_uring_register") {
+            // No ring either: the kernel answers EBADF, or EINVAL for fd -1 (its "blind"
+            // operations, Linux 6.11), the filter EPERM.
+            rc = ::syscall(SYS_io_uring_register, -1, 0, nullptr, 0);
+            if (rc == -1 && (errno == EBADF || errno == EINVAL))
+                verdict(true, "io_uring_register reached the kernel (" + errnoText(errno) + ")");
+        } else {
+            std::fprintf(stderr, "escape_probe syscall: unknown '%s'\n", name.c_str());
+            return 2;
+        }
+        if (rc == -1) blockedBy(name);
+        verdict(true, name + " gave descriptor " + std::to_string(rc));
+    }
+    if (cmd == "abstract-listen") { // abstract-listen NAME MS: wait for a connection
+        need(2);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd == -1) blockedBy("socket");
+        socklen_t length = 0;
+        sockaddr_un address = abstractAddress(a[1], length);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == -1 ||
+            ::listen(fd, 4) == -1)
+            blockedBy("listening on @" + a[1]);
+        std::printf("LISTENING: @%s\n", a[1].c_str());
+        std::fflush(stdout);
+        pollfd waiter{fd, POLLIN, 0};
+        if (::poll(&waiter, 1, std::stoi(a[2])) == 1 && ::accept(fd, nullptr, nullptr) != -1)
+            verdict(true, "a process outside the build connected to @" + a[1]);
+        verdict(false, "nothing connected to @" + a[1] + " in " + a[2] + " ms");
+    }
+    if (cmd == "csi8") { // csi8: 8-bit CSI sequences that clear the screen and colour text
+        need(0);
+        std::printf("purist-csi8: before\x9b"
+                    "2J\x9b"
+                    "1;31mafter\x9b"
+                    "0m\n");
         return 0;
     }
     std::fprintf(stderr, "escape_probe: unknown subcommand '%s'\n", cmd.c_str());

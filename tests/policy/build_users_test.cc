@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <grp.h>
 #include <optional>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -131,6 +133,74 @@ TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {
     held.pop_back(); // gives the user back
     waiter.join();
     EXPECT_EQ(waited, 1);
+}
+
+// Issue 9, door 5: the pool's locks lived under each store root, so two purist processes
+// with different roots ran builds as the same user at once. Two pools made as purist
+// makes them, whatever the store, now hand out each user once.
+TEST(BuildUsers, PoolsOfDifferentStoresShareTheMachineWideLocks) {
+    if (::geteuid() != 0) PURIST_SKIP_OUTSIDE_CI("the machine-wide lock dir is root's");
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    BuildUserPool first("purist-build");
+    BuildUserPool second("purist-build");
+    // Other purist processes on this machine may hold some users: take what is free.
+    std::vector<BuildUserLock> held = holdEveryUser(first);
+    ASSERT_FALSE(held.empty()) << "every build user is busy";
+    EXPECT_FALSE(second.tryAcquire().has_value())
+        << "a second pool handed out a user the first holds";
+    uid_t given = held.back().user().uid;
+    held.pop_back();
+    std::optional<BuildUserLock> lock = second.tryAcquire();
+    ASSERT_TRUE(lock.has_value());
+    EXPECT_EQ(lock->user().uid, given);
+    struct stat info {};
+    ASSERT_EQ(::lstat(kMachineWideBuildUserLockDir, &info), 0);
+    EXPECT_TRUE(S_ISDIR(info.st_mode));
+    EXPECT_EQ(info.st_uid, 0u);
+    EXPECT_EQ(info.st_mode & 077, 0u);
+}
+
+void expectRefused(const std::string& lockDir, const std::string& reason) {
+    SCOPED_TRACE(lockDir);
+    try {
+        BuildUserPool pool("purist-build", lockDir);
+        ADD_FAILURE() << "expected SandboxError for " << lockDir;
+    } catch (const SandboxError& e) {
+        EXPECT_NE(std::string(e.what()).find(reason), std::string::npos) << e.what();
+    }
+}
+
+// Whoever can change the lock dir can hand one build's user to another: a link, another
+// user's directory or a directory others may write is refused, and nothing is created
+// through it.
+TEST(BuildUsers, ALockDirOthersCouldChangeIsRefused) {
+    if (::geteuid() != 0) PURIST_SKIP_OUTSIDE_CI("chown to another user needs root");
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("build-users-test-");
+    const std::string& t = dir.path();
+    ASSERT_EQ(::mkdir((t + "/real").c_str(), 0755), 0);
+    ASSERT_EQ(::symlink((t + "/real").c_str(), (t + "/link").c_str()), 0);
+    expectRefused(t + "/link/userpool", "is a symbolic link");
+    EXPECT_FALSE(std::filesystem::exists(t + "/real/userpool")) << "created through the link";
+    expectRefused(t + "/link", "is a symbolic link");
+
+    ASSERT_EQ(::mkdir((t + "/theirs").c_str(), 0755), 0);
+    ASSERT_EQ(::chown((t + "/theirs").c_str(), 65534, 65534), 0);
+    expectRefused(t + "/theirs/userpool", "belongs to uid 65534");
+
+    ASSERT_EQ(::mkdir((t + "/open").c_str(), 0755), 0);
+    ASSERT_EQ(::chmod((t + "/open").c_str(), 0777), 0);
+    expectRefused(t + "/open/userpool", "may be changed by other users (mode 0777)");
+    // Sticky, as /tmp: others cannot replace what root made there; the lock dir itself
+    // must still be root's alone.
+    ASSERT_EQ(::chmod((t + "/open").c_str(), 01777), 0);
+    EXPECT_NO_THROW(BuildUserPool("purist-build", t + "/open/userpool"));
+    ASSERT_EQ(::chmod((t + "/open/userpool").c_str(), 0770), 0);
+    expectRefused(t + "/open/userpool", "may be changed by other users (mode 0770)");
 }
 
 } // namespace

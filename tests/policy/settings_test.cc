@@ -181,17 +181,41 @@ TEST_F(SettingsTest, EveryDescriptorShowsWhatItApplied) {
     for (const auto& d : settingDescriptors()) {
         RawSettingValue v;
         v.position.where = "test";
-        std::string text = d.name == "sandbox"             ? "relaxed"
-                           : d.name == "sandbox-paths"     ? "/a=/b?"
-                           : d.name == "build-users-group" ? "grp"
-                           : d.name.starts_with("store")   ? "/x/y"
-                                                           : "9";
-        v.isList = d.name == "sandbox-paths";
+        std::string text = d.name == "sandbox"                  ? "relaxed"
+                           : d.name == "sandbox-paths"          ? "/a=/b?"
+                           : d.name == "build-users-group"      ? "grp"
+                           : d.name.starts_with("store")        ? "/x/y"
+                           : d.name == "sandbox-allow-syscalls" ? "userfaultfd"
+                                                                : "9";
+        v.isList = d.type.starts_with("list");
         v.items = {RawSettingItem{text, "", 0, 0, "test"}};
         d.apply(s, v);
         EXPECT_EQ(d.show(s), text) << d.name;
         EXPECT_FALSE(d.help.empty()) << d.name;
         EXPECT_TRUE(d.envVar.starts_with("PURIST_")) << d.name;
+    }
+}
+
+// Only the facilities the seccomp filter knows may be allowed; a typo is refused where it
+// was written, not silently ignored while the call stays refused.
+TEST_F(SettingsTest, SandboxAllowSyscallsTakesKnownNamesOnly) {
+    SettingsSources sources;
+    sources.systemFile.clear();
+    sources.environment = {{"PURIST_SANDBOX_ALLOW_SYSCALLS", "io_uring perf_event_open io_uring"}};
+    Settings s = loadSettings(sources);
+    EXPECT_EQ(s.sandboxAllowSyscalls, (std::vector<std::string>{"io_uring", "perf_event_open"}));
+
+    sources.environment = {{"PURIST_SANDBOX_ALLOW_SYSCALLS", "keyctl"}};
+    try {
+        loadSettings(sources);
+        FAIL() << "keyctl was accepted";
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("PURIST_SANDBOX_ALLOW_SYSCALLS"), std::string::npos)
+            << e.what();
+        EXPECT_NE(std::string(e.what()).find("'keyctl' is not one of perf_event_open, "
+                                             "userfaultfd, io_uring"),
+                  std::string::npos)
+            << e.what();
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -67,11 +68,51 @@ const FilterCase kCases[] = {
     {"malformed CSI keeps what follows", "\x1b[12\x01x\n", {"x"}},
     {"ESC before newline", "a\x1b\nb\n", {"a", "b"}},
     {"ESC ESC", "\x1b\x1b[31mz\n", {"z"}},
+    // 8-bit C1 controls: one byte each, obeyed by terminals with 8-bit controls enabled.
+    {"8-bit CSI and its parameters",
+     "\x9b"
+     "1;31mred\x9b"
+     "0m\n",
+     {"red"}},
+    {"8-bit CSI clearing the screen",
+     "\x9b"
+     "2J\x9b"
+     "Hx\n",
+     {"x"}},
+    {"8-bit OSC ended by BEL",
+     "\x9d"
+     "0;title\x07ok\n",
+     {"ok"}},
+    {"8-bit DCS ended by ESC backslash", "\x90qpayload\x1b\\after\n", {"after"}},
+    {"8-bit other C1 control dropped",
+     "a\x85"
+     "b\x8d"
+     "c\n",
+     {"abc"}},
+    {"unterminated 8-bit CSI ends at newline",
+     "\x9b"
+     "12\nnext\n",
+     {"", "next"}},
+    // A 0x9b that continues a UTF-8 character is that character, not a control.
+    {"9B inside a two-byte character", "\xc4\x9b\n", {"\xc4\x9b"}},
+    {"9B inside a three-byte character", "\xe2\x9b\x84!\n", {"\xe2\x9b\x84!"}},
+    {"9B after a finished character is a control",
+     "\xc4\x9b\x9b"
+     "2Jx\n",
+     {"\xc4\x9bx"}},
+    {"9B after an overlong lead is a control",
+     "\xe0\x9b"
+     "1mx\n",
+     {"\xe0x"}},
+    {"9B after a lead cut by a sequence is a control",
+     "\xc4\x1b[m\x9b"
+     "1mx\n",
+     {"\xc4x"}},
+    {"lone continuation bytes above the C1 range kept", "\xa9\xbf\n", {"\xa9\xbf"}},
 };
 
-Lines filterAll(const std::string& input, bool byteByByte) {
-    Lines lines;
-    LogFilter filter([&](std::string_view line) { lines.emplace_back(line); });
+// Feeds `input` whole or one byte at a time, then finishes.
+void feedAll(LogFilter& filter, const std::string& input, bool byteByByte) {
     if (byteByByte) {
         for (char c : input)
             filter.feed(std::string_view(&c, 1));
@@ -79,6 +120,12 @@ Lines filterAll(const std::string& input, bool byteByByte) {
         filter.feed(input);
     }
     filter.finish();
+}
+
+Lines filterAll(const std::string& input, bool byteByByte) {
+    Lines lines;
+    LogFilter filter([&](std::string_view line) { lines.emplace_back(line); });
+    feedAll(filter, input, byteByByte);
     return lines;
 }
 
@@ -100,6 +147,62 @@ TEST(LogFilterTest, SplitsOverlongLines) {
     filter.feed("abcdefghij\nxy\n");
     filter.finish();
     EXPECT_EQ(lines, (Lines{"abcd", "efgh", "ij", "xy"}));
+}
+
+// Issue 10: with a limit of 4, `abc C2 A9` made a 5-byte line, and a run of C2 bytes was
+// never split at all (256 MiB of them took purist to 1 GiB). The limit holds whatever the
+// bytes; a character that would cross it starts the next line.
+TEST(LogFilterTest, NoLineIsLongerThanTheLimitWhateverItsBytes) {
+    Lines lines;
+    LogFilter filter([&](std::string_view line) { lines.emplace_back(line); }, 4);
+    filter.feed("abc\xc2\xa9");
+    filter.finish();
+    EXPECT_EQ(lines, (Lines{"abc", "\xc2\xa9"}));
+
+    const std::string hostile[] = {
+        std::string(1000, '\xc2'),
+        "abc\xc2\xa9\xc2\xa9\xc2\xa9\xe2\x9c\x93\xf0\x9f\x98\x80xyz",
+        std::string(999, '\xe2'),
+        std::string(997, '\xf0'),
+        "\xc2\xc2\xa9\xc2\xc2\x41\xc2\xc3\xa9\xe2\x9c\xc2\xf0\x9f\x98\xc2\xc2",
+    };
+    for (size_t limit = 1; limit <= 9; ++limit) {
+        for (const std::string& input : hostile) {
+            for (bool byteByByte : {false, true}) {
+                SCOPED_TRACE("limit " + std::to_string(limit));
+                size_t total = 0;
+                size_t longest = 0;
+                LogFilter bounded(
+                    [&](std::string_view line) {
+                        total += line.size();
+                        longest = std::max(longest, line.size());
+                    },
+                    limit);
+                feedAll(bounded, input, byteByByte);
+                EXPECT_LE(longest, limit);
+                EXPECT_EQ(total, input.size()) << "no byte of these inputs is a control";
+            }
+        }
+    }
+}
+
+TEST(LogFilterTest, ARunOfC2BytesIsSplitAtTheLimit) {
+    size_t lines = 0, total = 0, longest = 0;
+    LogFilter filter(
+        [&](std::string_view line) {
+            ++lines;
+            total += line.size();
+            longest = std::max(longest, line.size());
+        },
+        64 * 1024);
+    std::string run(1 << 20, '\xc2');
+    for (int i = 0; i < 4; ++i)
+        filter.feed(run);
+    // Each C2 may start a character, which the next line takes whole: 65,535 bytes a line.
+    EXPECT_EQ(lines, 64u) << "4 MiB at 64 KiB a line, before finish()";
+    filter.finish();
+    EXPECT_EQ(longest, 64u * 1024 - 1);
+    EXPECT_EQ(total, 4u << 20);
 }
 
 TEST(LogFilterTest, FinishWithNothingPendingEmitsNothing) {
