@@ -188,9 +188,11 @@ TEST_F(BuildE2eTest, AsRootABuildWaitsForABuildUserHeldElsewhere) {
     policy::BuildUserPool pool("purist-build"); // machine-wide, as purist's
     for (const char* jobs : {"-j1", "-j2"}) {
         SCOPED_TRACE(jobs);
+        // Every user, waiting for those that concurrent tests' builds hold: the pool is
+        // machine-wide, and a user taken with tryAcquire's gaps would be freed mid-test.
         std::vector<policy::BuildUserLock> held;
-        while (std::optional<policy::BuildUserLock> lock = pool.tryAcquire())
-            held.push_back(std::move(*lock));
+        for (size_t i = 0; i < pool.size(); ++i)
+            held.push_back(pool.acquire());
         std::string name = std::string("patient") + (jobs + 1);
         std::string file = spec(name + ".yaml", "name: " + name +
                                                     "\nbuilder: /bin/sh\n"

@@ -145,9 +145,11 @@ TEST(BuildUsers, PoolsOfDifferentStoresShareTheMachineWideLocks) {
     }
     BuildUserPool first("purist-build");
     BuildUserPool second("purist-build");
-    // Other purist processes on this machine may hold some users: take what is free.
-    std::vector<BuildUserLock> held = holdEveryUser(first);
-    ASSERT_FALSE(held.empty()) << "every build user is busy";
+    // Every user, waiting for those other purist processes on this machine (concurrent
+    // tests among them) hold: one they gave back mid-test would reach `second`.
+    std::vector<BuildUserLock> held;
+    for (size_t i = 0; i < first.size(); ++i)
+        held.push_back(first.acquire());
     EXPECT_FALSE(second.tryAcquire().has_value())
         << "a second pool handed out a user the first holds";
     uid_t given = held.back().user().uid;
