@@ -1,5 +1,7 @@
 #include "checker/escaping.h"
 
+#include <cstdio>
+
 namespace purist::checker {
 
 size_t utf8SequenceLength(std::string_view text, size_t at) {
@@ -85,6 +87,28 @@ std::string markupEscaped(std::string_view text) {
     out.reserve(text.size());
     appendMarkupEscaped(out, text);
     return out;
+}
+
+void appendTerminalSafe(std::string& out, std::string_view text) {
+    auto appendByte = [&out](unsigned char byte) {
+        char escaped[5];
+        std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
+        out += escaped;
+    };
+    size_t i = 0;
+    while (i < text.size()) {
+        auto byte = static_cast<unsigned char>(text[i]);
+        size_t length = utf8SequenceLength(text, i);
+        bool c1 = length == 2 && byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
+        if (length == 0 || byte < 0x20 || byte == 0x7f || c1) {
+            appendByte(byte);
+            ++i;
+            if (c1) appendByte(static_cast<unsigned char>(text[i++]));
+            continue;
+        }
+        out.append(text.substr(i, length));
+        i += length;
+    }
 }
 
 } // namespace purist::checker

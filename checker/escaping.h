@@ -18,6 +18,12 @@ size_t utf8SequenceLength(std::string_view text, size_t at);
 /// tab, newline and carriage return) as U+FFFD.
 void appendMarkupEscaped(std::string& out, std::string_view text);
 
+/// Appends `text` to `out` safe to print on a terminal or a CI log viewer: C0 controls
+/// (newline and tab included), DEL, C1 controls (as U+0080..U+009F) and bytes that are not
+/// well-formed UTF-8 as `\xNN`, so no escape sequence, line break or stray byte a builder
+/// put in a path or message reaches the reader's terminal.
+void appendTerminalSafe(std::string& out, std::string_view text);
+
 /// appendMarkupEscaped into a new string.
 std::string markupEscaped(std::string_view text);
 

@@ -38,5 +38,6 @@ void renderJsonReport(const Report& report, ReportBuffer& out);
 void renderSarifReport(const Report& report, ReportBuffer& out);
 void renderJunitReport(const Report& report, ReportBuffer& out);
 void renderHtmlReport(const Report& report, ReportBuffer& out);
+void renderGithubReport(const Report& report, ReportBuffer& out);
 
 } // namespace purist::checker

@@ -15,13 +15,18 @@ struct FormatName {
     const char* name;
 };
 
-constexpr std::array<FormatName, 5> formatNames = {{
+constexpr std::array<FormatName, 6> formatNames = {{
     {ReportFormat::Text, "text"},
     {ReportFormat::Json, "json"},
     {ReportFormat::Sarif, "sarif"},
     {ReportFormat::Junit, "junit"},
     {ReportFormat::Html, "html"},
+    {ReportFormat::Github, "github"},
 }};
+
+// GitHub code scanning's documented limits for one SARIF run.
+constexpr size_t kSarifResultsShown = 5000;
+constexpr size_t kSarifResultsAccepted = 25000;
 
 } // namespace
 
@@ -39,6 +44,24 @@ const char* reportFormatName(ReportFormat format) {
     for (const FormatName& entry : formatNames)
         if (entry.format == format) return entry.name;
     return "text";
+}
+
+std::vector<std::string> reportFormatWarnings(const Report& report, ReportFormat format) {
+    std::vector<std::string> warnings;
+    // Every finding is a result of the one run purist writes.
+    size_t results = report.findings.size();
+    if (format == ReportFormat::Sarif && results > kSarifResultsAccepted) {
+        warnings.push_back("the SARIF run has " + std::to_string(results) +
+                           " results; GitHub code scanning rejects an upload of more than " +
+                           std::to_string(kSarifResultsAccepted) +
+                           " per run: check fewer paths per report (an audit per package set)");
+    } else if (format == ReportFormat::Sarif && results > kSarifResultsShown) {
+        warnings.push_back("the SARIF run has " + std::to_string(results) +
+                           " results; GitHub code scanning keeps only the " +
+                           std::to_string(kSarifResultsShown) +
+                           " most severe of a run: check fewer paths per report");
+    }
+    return warnings;
 }
 
 void ReportBuffer::drain() {
@@ -64,6 +87,9 @@ void writeReport(const Report& report, ReportFormat format, std::ostream& out,
         break;
     case ReportFormat::Html:
         renderHtmlReport(report, buffer);
+        break;
+    case ReportFormat::Github:
+        renderGithubReport(report, buffer);
         break;
     }
     buffer.drain();

@@ -5,15 +5,17 @@
 #include "checker/report.h"
 
 #include <ostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace purist::checker {
 
 /// The output formats of `purist check` and `purist audit`.
-enum class ReportFormat { Text, Json, Sarif, Junit, Html };
+enum class ReportFormat { Text, Json, Sarif, Junit, Html, Github };
 
-/// Maps "text", "json", "sarif", "junit", "html" to a format. Throws UsageError naming the
-/// valid names for anything else (case-sensitive, as the flag is documented).
+/// Maps "text", "json", "sarif", "junit", "html", "github" to a format. Throws UsageError naming
+/// the valid names for anything else (case-sensitive, as the flag is documented).
 ReportFormat parseReportFormat(std::string_view name);
 
 /// The name `parseReportFormat` accepts for `format`.
@@ -25,6 +27,11 @@ struct ReportOptions {
     /// Ignored by the other formats.
     bool color = false;
 };
+
+/// What a reader of `report` in `format` should know that the report cannot say itself: a
+/// SARIF run past GitHub code scanning's limits (5,000 results shown per run, 25,000
+/// accepted per upload). One sentence each, for the caller to print as warnings.
+std::vector<std::string> reportFormatWarnings(const Report& report, ReportFormat format);
 
 /// Writes `report` to `out` in `format`. Findings appear in a deterministic order (rule,
 /// then path, offender and fingerprint) whatever order the engine produced them in; rules,

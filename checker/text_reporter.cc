@@ -50,27 +50,7 @@ private:
 };
 
 void TextWriter::safe(std::string_view text) {
-    size_t i = 0;
-    while (i < text.size()) {
-        auto byte = static_cast<unsigned char>(text[i]);
-        size_t length = utf8SequenceLength(text, i);
-        bool c1 = length == 2 && byte == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0;
-        if (length == 0 || byte < 0x20 || byte == 0x7f || c1) {
-            char escaped[5];
-            std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-            out_ += escaped;
-            ++i;
-            if (c1) {
-                std::snprintf(escaped, sizeof escaped, "\\x%02x",
-                              static_cast<unsigned char>(text[i]));
-                out_ += escaped;
-                ++i;
-            }
-            continue;
-        }
-        out_.append(text.substr(i, length));
-        i += length;
-    }
+    appendTerminalSafe(out_, text);
 }
 
 void TextWriter::styled(const char* style, std::string_view text) {

@@ -44,8 +44,10 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
         ->required()
         // One file per --policy, so `--policy p.yaml result other` leaves the paths alone.
         ->allow_extra_args(false);
-    cmd.add_option("--format", flags.format, "Report format: text, json, sarif, junit or html")
-        ->check(CLI::IsMember({"text", "json", "sarif", "junit", "html"}))
+    cmd.add_option("--format", flags.format,
+                   "Report format: text, json, sarif, junit, html, or github (GitHub Actions "
+                   "annotations)")
+        ->check(CLI::IsMember({"text", "json", "sarif", "junit", "html", "github"}))
         ->capture_default_str();
     cmd.add_option("--output", flags.output, "Write the report to FILE instead of stdout");
     cmd.add_option("--fail-on", flags.failOn,
@@ -94,6 +96,8 @@ int emit(const checker::Report& report, const CheckFlags& flags) {
     checker::ReportOptions reportOptions;
     reportOptions.color = wantsColor(flags);
     checker::ReportFormat format = checker::parseReportFormat(flags.format);
+    for (const std::string& warning : checker::reportFormatWarnings(report, format))
+        std::cerr << "purist: warning: " << warning << "\n";
     if (flags.output.empty()) {
         checker::writeReport(report, format, std::cout, reportOptions);
         std::cout.flush();

@@ -2,6 +2,8 @@
 // official SARIF schema, well-formed XML, escaping of hostile strings, fail-on semantics,
 // deterministic order, and the HTML treemap's geometry.
 
+#include "checker/escaping.h"
+#include "checker/report_summary.h"
 #include "checker/reporters.h"
 
 #include "base/error.h"
@@ -283,7 +285,7 @@ TEST(ReportFormatTest, ParsesEveryDocumentedName) {
     const std::pair<const char*, ReportFormat> table[] = {
         {"text", ReportFormat::Text},   {"json", ReportFormat::Json},
         {"sarif", ReportFormat::Sarif}, {"junit", ReportFormat::Junit},
-        {"html", ReportFormat::Html},
+        {"html", ReportFormat::Html},   {"github", ReportFormat::Github},
     };
     for (const auto& [name, format] : table) {
         EXPECT_EQ(parseReportFormat(name), format) << name;
@@ -297,7 +299,7 @@ TEST(ReportFormatTest, RejectsUnknownNamesListingTheValidOnes) {
             parseReportFormat(bad);
             ADD_FAILURE() << "accepted '" << bad << "'";
         } catch (const UsageError& e) {
-            EXPECT_NE(std::string(e.what()).find("text, json, sarif, junit, html"),
+            EXPECT_NE(std::string(e.what()).find("text, json, sarif, junit, html, github"),
                       std::string::npos)
                 << e.what();
         }
@@ -315,6 +317,9 @@ TEST(ReportersTest, SarifMatchesGolden) {
 }
 TEST(ReportersTest, JunitMatchesGolden) {
     expectGolden("report.junit.xml", render(fixtureReport(), ReportFormat::Junit));
+}
+TEST(ReportersTest, GithubMatchesGolden) {
+    expectGolden("report.github.txt", render(fixtureReport(), ReportFormat::Github));
 }
 TEST(ReportersTest, HtmlMatchesGolden) {
     expectGolden("report.html", render(fixtureReport(), ReportFormat::Html));
@@ -623,6 +628,112 @@ TEST(ReportersTest, SizesAreSaidAsSizesAndConfigFindingsPointAtTheirLine) {
             EXPECT_NE(message.find("60.0 MiB (62914560 bytes)"), std::string::npos) << message;
         }
     }
+}
+
+// The runner's side of a workflow command: the command, its properties and its message,
+// decoded as GitHub's toolkit decodes them (%25 last, so "%250A" stays "%0A").
+struct WorkflowCommand {
+    std::string command;
+    std::map<std::string, std::string> properties;
+    std::string message;
+};
+
+std::string decodeCommandText(std::string text, bool property) {
+    auto replaceAll = [&text](const std::string& from, const std::string& to) {
+        for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + 1))
+            text.replace(at, from.size(), to);
+    };
+    replaceAll("%0D", "\r");
+    replaceAll("%0A", "\n");
+    if (property) {
+        replaceAll("%3A", ":");
+        replaceAll("%2C", ",");
+    }
+    replaceAll("%25", "%");
+    return text;
+}
+
+std::vector<WorkflowCommand> parseWorkflowCommands(const std::string& output) {
+    std::vector<WorkflowCommand> commands;
+    std::istringstream in(output);
+    for (std::string line; std::getline(in, line);) {
+        if (!line.starts_with("::")) continue;
+        size_t end = line.find("::", 2);
+        if (end == std::string::npos) continue;
+        std::string head = line.substr(2, end - 2);
+        WorkflowCommand command;
+        command.command = head.substr(0, head.find(' '));
+        if (head.find(' ') != std::string::npos) {
+            std::istringstream props(head.substr(head.find(' ') + 1));
+            for (std::string prop; std::getline(props, prop, ',');)
+                command.properties[prop.substr(0, prop.find('='))] =
+                    decodeCommandText(prop.substr(prop.find('=') + 1), true);
+        }
+        command.message = decodeCommandText(line.substr(end + 2), false);
+        commands.push_back(std::move(command));
+    }
+    return commands;
+}
+
+TEST(ReportersTest, GithubAnnotationsAreOnePerActiveFindingAndDecodeToIt) {
+    for (const Report& report : {fixtureReport(), hostileReport()}) {
+        std::string output = render(report, ReportFormat::Github);
+        std::vector<WorkflowCommand> commands = parseWorkflowCommands(output);
+        // Active findings only: the waived one and the baselined one are accepted.
+        size_t active = 0, lines = 0;
+        for (const Finding& f : report.findings)
+            active += !f.waiverReason && !f.inBaseline;
+        for (char ch : output)
+            lines += ch == '\n';
+        ASSERT_EQ(commands.size(), active) << output;
+        EXPECT_EQ(lines, active + 1) << "one line per annotation and a summary: " << output;
+        for (const WorkflowCommand& command : commands) {
+            SCOPED_TRACE(command.message);
+            const std::string& title = command.properties.at("title");
+            auto finding =
+                std::find_if(report.findings.begin(), report.findings.end(), [&](const Finding& f) {
+                    return "purist " + f.ruleId == title &&
+                           command.message.starts_with(f.message.substr(0, 10));
+                });
+            ASSERT_NE(finding, report.findings.end()) << title;
+            EXPECT_EQ(command.command, isFailing(report, *finding)           ? "error"
+                                       : finding->severity == Severity::Info ? "notice"
+                                                                             : "warning");
+            // Nothing a build wrote reaches the log as a control byte or a line of its own.
+            for (char ch : command.message)
+                EXPECT_TRUE(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20) << int(ch);
+            if (finding->ruleId == "expired-waiver") {
+                EXPECT_EQ(command.properties.at("file"), "ci/waivers.yaml");
+                EXPECT_EQ(command.properties.at("line"), "7");
+                EXPECT_EQ(command.properties.at("col"), "5");
+            } else {
+                EXPECT_EQ(command.properties.count("file"), 0u);
+            }
+            if (!finding->chain.empty()) {
+                std::string last;
+                appendTerminalSafe(last, finding->chain.back().to);
+                EXPECT_NE(command.message.find("\n  -> " + last), std::string::npos);
+            }
+        }
+    }
+    EXPECT_EQ(decodeCommandText("100%25 a%0Ab", false), "100% a\nb");
+}
+
+TEST(ReportersTest, SarifPastGithubsLimitsIsWarnedAbout) {
+    auto findings = [](size_t count) {
+        Report report = fixtureReport();
+        report.findings.resize(count, report.findings.front());
+        return report;
+    };
+    EXPECT_TRUE(reportFormatWarnings(findings(5000), ReportFormat::Sarif).empty());
+    EXPECT_TRUE(reportFormatWarnings(findings(30000), ReportFormat::Json).empty());
+    auto shown = reportFormatWarnings(findings(5001), ReportFormat::Sarif);
+    ASSERT_EQ(shown.size(), 1u);
+    EXPECT_NE(shown[0].find("keeps only the 5000"), std::string::npos) << shown[0];
+    auto rejected = reportFormatWarnings(findings(25001), ReportFormat::Sarif);
+    ASSERT_EQ(rejected.size(), 1u);
+    EXPECT_NE(rejected[0].find("rejects an upload of more than 25000"), std::string::npos)
+        << rejected[0];
 }
 
 TEST(ReportersTest, JunitValidatesAgainstJenkinsSchema) {

@@ -138,7 +138,7 @@ TEST_F(CheckE2ETest, JsonReportCarriesTheChainWithFilesAndOffsets) {
 }
 
 TEST_F(CheckE2ETest, EveryFormatRenders) {
-    for (const char* format : {"text", "json", "sarif", "junit", "html"}) {
+    for (const char* format : {"text", "json", "sarif", "junit", "html", "github"}) {
         auto r = check({s.print(hello), "--policy", policy("leak.yaml"), "--format", format});
         EXPECT_EQ(r.exitCode, 1) << format << r.err;
         EXPECT_THAT(r.out, HasSubstr("no-bootstrap")) << format;
