@@ -396,13 +396,17 @@ private:
         config.timeout = std::chrono::seconds(options_.settings.timeout);
         config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
 
-        // sandbox-paths, with the closure of any store path among them.
+        // sandbox-paths, with the closure of any store path among them. Store paths are
+        // mounted by name relative to the real store dir (BindMount::fromStore), so no
+        // symlink a build left in the store is followed on the host.
+        config.realStoreDir = layout.realStoreDir;
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
+            BindMount mount{entry.source, entry.target, true, entry.optional};
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
                 if (!inStore.isInStore(entry.source)) continue;
-                StorePath path = inStore.parseWithSubpath(entry.source).first;
+                auto [path, subpath] = inStore.parseWithSubpath(entry.source);
                 if (!store_.db().isValid(path)) {
                     if (entry.optional) break;
                     throw BuildError("sandbox-paths entry " + entry.source +
@@ -410,12 +414,14 @@ private:
                 }
                 StorePathSet closure = store_.db().queryClosure({path});
                 mounted.insert(closure.begin(), closure.end());
+                mount.source = path.baseName() + (subpath.empty() ? "" : "/" + subpath);
+                mount.fromStore = true;
                 break;
             }
-            config.mounts.push_back({entry.source, entry.target, true, entry.optional});
+            config.mounts.push_back(std::move(mount));
         }
         for (const StorePath& path : mounted)
-            config.mounts.push_back({store_.realPath(path), storeDir_.print(path), true, false});
+            config.mounts.push_back({path.baseName(), storeDir_.print(path), true, false, true});
 
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().

@@ -130,7 +130,8 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     EXPECT_EQ(config.env.at("PURIST_INPUTS"), expectedInputs);
     EXPECT_EQ(lib.env.count("src"), 0u);
 
-    // Mounts: the sandbox-paths, then the input closure from its real location, read-only.
+    // Mounts: the sandbox-paths, then the input closure by base name beneath the real store
+    // dir (never followed through a link), read-only.
     std::map<std::string, BindMount> byTarget;
     for (const auto& m : config.mounts)
         byTarget[m.target] = m;
@@ -140,8 +141,11 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
         ASSERT_EQ(byTarget.count(input), 1u) << input;
         const BindMount& m = byTarget.at(input);
         EXPECT_TRUE(m.readOnly);
-        EXPECT_EQ(m.source, dir_.path() + "/root/store/" + input.substr(11));
+        EXPECT_TRUE(m.fromStore);
+        EXPECT_EQ(m.source, input.substr(input.rfind('/') + 1));
     }
+    EXPECT_EQ(config.realStoreDir, dir_.path() + "/root/store");
+    EXPECT_FALSE(byTarget.at("/bin").fromStore);
     EXPECT_EQ(byTarget.count(out), 0u) << "a build does not see its own output path";
     EXPECT_EQ(config.buildUid.has_value(), ::geteuid() == 0);
     EXPECT_TRUE(config.logPath.ends_with("/logs/" + out.substr(11) + ".log"));
