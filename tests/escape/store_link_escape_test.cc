@@ -302,7 +302,104 @@ TEST_P(StoreLinkEscapeTest, SandboxPathThroughStoreLinkIsRefused) {
     EXPECT_FALSE(contains(run.err, ": ok ")) << run.err;
 }
 
+// Door 2: the build hands a host process a writable descriptor of its output, then the
+// host process writes through it after registration.
+class OutputDescriptorTest : public StoreLinkEscapeTest {
+protected:
+    // A socket directory the host listens in, exposed to builds as /hostsock.
+    std::string exposeSocketDir() {
+        std::string sockets = dir_->path() + "/sockets";
+        std::filesystem::create_directory(sockets);
+        giveToAttacker(sockets);
+        writeConfig({"/hostsock=" + sockets});
+        return sockets + "/s";
+    }
+
+    // Runs `specFile`, whose builder sends its output's descriptor to `catcher`; then
+    // writes through the descriptor and checks that the registered output is unchanged.
+    void expectRegisteredOutputSealed(const std::string& specFile, DescriptorCatcher& catcher) {
+        RunResult run = build(specFile);
+        ASSERT_EQ(run.exitCode, 0) << run.err;
+        // The attack's first half worked: a host process holds a writable descriptor of
+        // what the build wrote as its output.
+        ASSERT_TRUE(contains(run.err, "send-fd: sent")) << run.err;
+        int fd = catcher.caught();
+        ASSERT_GE(fd, 0);
+        std::string output = trim(run.out);
+        ASSERT_EQ(::pwrite(fd, "EVIL!", 5, 0), 5) << std::strerror(errno);
+
+        EXPECT_EQ(readFile(output), "fixed") << output << " changed after registration";
+        RunResult verify = purist({"store", "verify", output});
+        EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
+        EXPECT_FALSE(contains(verify.out, "NAR hash")) << verify.out;
+    }
+};
+
+TEST_P(OutputDescriptorTest, FixedOutputCannotBeChangedThroughAPassedDescriptor) {
+    std::string socket = exposeSocketDir();
+    DescriptorCatcher catcher(socket, "");
+    std::string fetch =
+        spec("fetch.yaml", "name: fetched\nbuilder: " + probe_ +
+                               "\nargs: [send-fd, /hostsock/s, fixed]\ninputs: [" + probe_ +
+                               "]\nfixed-output: {hash: '" + kFixedHash + "', mode: flat}\n");
+    expectRegisteredOutputSealed(fetch, catcher);
+}
+
+// A sandbox-paths entry is a host directory that may hold sockets: builds that have one
+// are sealed the same way.
+TEST_P(OutputDescriptorTest, OutputWithHostSandboxPathCannotBeChanged) {
+    std::string socket = exposeSocketDir();
+    DescriptorCatcher catcher(socket, "");
+    std::string plain =
+        spec("plain.yaml", "name: plain\nbuilder: " + probe_ +
+                               "\nargs: [send-fd, /hostsock/s, fixed]\ninputs: [" + probe_ + "]\n");
+    expectRegisteredOutputSealed(plain, catcher);
+}
+
+// An unsandboxed build (relaxed mode, `no-sandbox: true`) runs on the host and reaches
+// any socket: its outputs, written straight into the store dir, are sealed the same way.
+TEST_P(OutputDescriptorTest, UnsandboxedOutputCannotBeChanged) {
+    std::string sockets = dir_->path() + "/sockets";
+    std::filesystem::create_directory(sockets);
+    giveToAttacker(sockets);
+    makeFile(dir_->path() + "/purist.yaml", "sandbox: relaxed\ntimeout: 60\n");
+    DescriptorCatcher catcher(sockets + "/s", "");
+    std::string plain =
+        spec("plain.yaml", "name: plain\nbuilder: " + probe_ + "\nargs: [send-fd, '" + sockets +
+                               "/s', fixed]\nno-sandbox: true\n");
+    expectRegisteredOutputSealed(plain, catcher);
+}
+
+// Why an ordinary build with only store paths in its sandbox needs no copy: it has no
+// channel to a host process that could carry a descriptor. Its network namespace holds
+// none of the host's abstract sockets, and no host path (a socket above all) is mounted.
+TEST_P(OutputDescriptorTest, BuildWithoutHostPathsHasNoDescriptorChannel) {
+    std::string sockets = dir_->path() + "/sockets";
+    std::filesystem::create_directory(sockets);
+    giveToAttacker(sockets);
+    DescriptorCatcher byPath(sockets + "/s", "");
+    std::string abstract = "purist-store-link-" + std::to_string(::getpid());
+    DescriptorCatcher byName("", abstract);
+    std::string viaPath =
+        spec("via-path.yaml", "name: via-path\nbuilder: " + probe_ + "\nargs: [send-fd, '" +
+                                  sockets + "/s', fixed]\ninputs: [" + probe_ + "]\n");
+    RunResult run = build(viaPath);
+    EXPECT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_TRUE(contains(run.err, "send-fd: failed connect No such file or directory")) << run.err;
+    std::string viaName =
+        spec("via-name.yaml", "name: via-name\nbuilder: " + probe_ + "\nargs: [send-fd, '@@" +
+                                  abstract + "', fixed]\ninputs: [" + probe_ + "]\n");
+    run = build(viaName);
+    EXPECT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_TRUE(contains(run.err, "send-fd: failed connect Connection refused")) << run.err;
+    EXPECT_EQ(byPath.caught(), -1);
+    EXPECT_EQ(byName.caught(), -1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Attackers, StoreLinkEscapeTest,
                          ::testing::Values(Attacker::Root, Attacker::Unprivileged), attackerName);
+INSTANTIATE_TEST_SUITE_P(Attackers, OutputDescriptorTest,
+                         ::testing::Values(Attacker::Root, Attacker::Unprivileged), attackerName);
+
 } // namespace
 } // namespace purist::testing
