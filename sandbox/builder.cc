@@ -409,20 +409,25 @@ private:
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
             BindMount mount{entry.source, entry.target, true, entry.optional};
+            bool inAStore = false, valid = false;
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
                 if (!inStore.isInStore(entry.source)) continue;
+                inAStore = true;
                 auto [path, subpath] = inStore.parseWithSubpath(entry.source);
-                if (!store_.db().isValid(path)) {
-                    if (entry.optional) break;
-                    throw BuildError("sandbox-paths entry " + entry.source +
-                                     " names a store path that is not valid");
-                }
+                valid = store_.db().isValid(path);
+                if (!valid) break;
                 StorePathSet closure = store_.db().queryClosure({path});
                 mounted.insert(closure.begin(), closure.end());
                 mount.source = path.baseName() + (subpath.empty() ? "" : "/" + subpath);
                 mount.fromStore = true;
                 break;
+            }
+            // An invalid store path may be a half-written leftover: never mounted.
+            if (inAStore && !valid) {
+                if (entry.optional) continue;
+                throw BuildError("sandbox-paths entry " + entry.source +
+                                 " names a store path that is not valid");
             }
             if (!mount.fromStore) job->hostPathMounted = true;
             config.mounts.push_back(std::move(mount));
@@ -658,13 +663,14 @@ private:
 
     // Replaces each output by a copy made now, after every process of the build is gone:
     // new inodes that no process of the build ever held open, owned by purist. What is
-    // checked, hashed and registered is the copy; the original is removed (unsandboxed:
-    // from the real store location it was built at) or left to the job's clean-up.
+    // checked, hashed and registered is the copy. The original goes at once (unsandboxed:
+    // from the real store location it was built at), not with the job's directories: its
+    // pages not yet written back to disk are then dropped instead of written.
     void sealOutputs(Job& job) {
         for (NewPath& path : job.newPaths) {
             std::string sealed = job.dirs->sealed() + "/" + path.path.baseName();
             copyOutputTree(path.location, sealed);
-            if (!job.isolate) removeTree(path.location);
+            removeTree(path.location);
             path.location = sealed;
         }
     }

@@ -90,7 +90,12 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\nargs: [-c, build]\n"
                                        "env: {LANG: C}\ninputs: [lib.yaml]\nsources: {src: src}\n"
                                        "checks: {disallowedRequisites: [lib.yaml]}\n");
-    options_.settings.sandboxPaths = {{"/bin", "/bin", false}, {"/opt/x", "/usr/x", true}};
+    // An optional entry naming a store path that is not valid is left out: whatever lies
+    // at its location is no store path's content.
+    options_.settings.sandboxPaths = {
+        {"/bin", "/bin", false},
+        {"/opt/x", "/usr/x", true},
+        {"/gone", "/nix/store/00000000000000000000000000000000-gone/bin", true}};
     std::vector<BuildResult> results = buildSpecs(*store_, {app}, options_);
 
     ASSERT_EQ(results.size(), 1u);
@@ -146,6 +151,7 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     }
     EXPECT_EQ(config.realStoreDir, dir_.path() + "/root/store");
     EXPECT_FALSE(byTarget.at("/bin").fromStore);
+    EXPECT_EQ(byTarget.count("/gone"), 0u);
     EXPECT_EQ(byTarget.count(out), 0u) << "a build does not see its own output path";
     EXPECT_EQ(config.buildUid.has_value(), ::geteuid() == 0);
     EXPECT_TRUE(config.logPath.ends_with("/logs/" + out.substr(11) + ".log"));
