@@ -396,6 +396,25 @@ TEST_P(OutputDescriptorTest, BuildWithoutHostPathsHasNoDescriptorChannel) {
     EXPECT_EQ(byName.caught(), -1);
 }
 
+// The same reason needs door 1 closed: an input that is a symlink to a host socket was
+// bind-mounted, socket and all, and gave a build with no host path a channel out.
+TEST_P(OutputDescriptorTest, InputLinkToHostSocketIsNoChannel) {
+    std::string sockets = dir_->path() + "/sockets";
+    std::filesystem::create_directory(sockets);
+    giveToAttacker(sockets);
+    DescriptorCatcher catcher(sockets + "/s", "");
+    spec("link.yaml", "name: link\nbuilder: " + probe_ + "\nargs: [link, '" + sockets +
+                          "/s']\ninputs: [" + probe_ + "]\n");
+    std::string sender = spec("sender.yaml", "name: sender\nbuilder: " + probe_ +
+                                                 "\nargs: [send-fd, '@victim', fixed]\n"
+                                                 "inputs: {victim: link.yaml, probe: " +
+                                                 probe_ + "}\n");
+    RunResult run = build(sender);
+    EXPECT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_TRUE(contains(run.err, "send-fd: failed connect No such file or directory")) << run.err;
+    EXPECT_EQ(catcher.caught(), -1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Attackers, StoreLinkEscapeTest,
                          ::testing::Values(Attacker::Root, Attacker::Unprivileged), attackerName);
 INSTANTIATE_TEST_SUITE_P(Attackers, OutputDescriptorTest,
