@@ -202,7 +202,7 @@ FileDescriptor openInStore(int storeDir, const std::string& realStoreDir, const 
     const std::string shown = realStoreDir + "/" + m.source;
     if (!isCleanAbsolutePath("/" + m.source))
         throw SandboxError("the store path '" + shown + "' is not a clean relative path");
-    FileDescriptor parent;
+    FileDescriptor current;
     int at = storeDir;
     for (size_t start = 0;;) {
         size_t slash = m.source.find('/', start);
@@ -213,15 +213,15 @@ FileDescriptor openInStore(int storeDir, const std::string& realStoreDir, const 
         int fd = ::openat(at, name.c_str(), flags);
         if (fd == -1) {
             if (m.optional && errno == ENOENT) return FileDescriptor();
-            if (errno == ENOTDIR)
+            if (errno == ENOTDIR || errno == ELOOP)
                 throw SysError("opening '" + shown +
                                "': a component of its path is a symlink "
                                "or a file, and store paths are never followed");
             throw SysError("opening the store path '" + shown + "'");
         }
-        parent = FileDescriptor(fd);
-        if (last) return parent;
-        at = parent.get();
+        current = FileDescriptor(fd);
+        if (last) return current;
+        at = current.get();
         start = slash + 1;
     }
 }
