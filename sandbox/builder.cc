@@ -5,6 +5,7 @@
 #include "base/temp_dir.h"
 #include "policy/build_users.h"
 #include "sandbox/build_scheduler.h"
+#include "sandbox/output_copy.h"
 #include "store/nar.h"
 #include "store/ref_scanner.h"
 
@@ -152,6 +153,8 @@ struct BuildDirs {
     TempDir top;
     std::string build() const { return top.path() + "/build"; }
     std::string out() const { return top.path() + "/out"; }
+    /// Where outputs are copied to before registration (sealOutputs).
+    std::string sealed() const { return top.path() + "/sealed"; }
 };
 
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
@@ -173,6 +176,9 @@ struct Job {
     bool mustWait = false;
     /// The worker found the outputs valid after waiting: nothing was run.
     bool builtElsewhere = false;
+    /// A sandbox-paths entry outside the store is mounted: a host directory, which may hold
+    /// a unix socket to a host process (see mustCopyOutputs).
+    bool hostPathMounted = false;
 };
 
 // Takes each output lock, blocking, in base-name order (the order every process uses, so
@@ -397,26 +403,38 @@ private:
         config.timeout = std::chrono::seconds(options_.settings.timeout);
         config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
 
-        // sandbox-paths, with the closure of any store path among them.
+        // sandbox-paths, with the closure of any store path among them. Store paths are
+        // mounted by name relative to the real store dir (BindMount::fromStore), so no
+        // symlink a build left in the store is followed on the host.
+        config.realStoreDir = layout.realStoreDir;
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
+            BindMount mount{entry.source, entry.target, true, entry.optional};
+            bool inAStore = false, valid = false;
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
                 if (!inStore.isInStore(entry.source)) continue;
-                StorePath path = inStore.parseWithSubpath(entry.source).first;
-                if (!store_.db().isValid(path)) {
-                    if (entry.optional) break;
-                    throw BuildError("sandbox-paths entry " + entry.source +
-                                     " names a store path that is not valid");
-                }
+                inAStore = true;
+                auto [path, subpath] = inStore.parseWithSubpath(entry.source);
+                valid = store_.db().isValid(path);
+                if (!valid) break;
                 StorePathSet closure = store_.db().queryClosure({path});
                 mounted.insert(closure.begin(), closure.end());
+                mount.source = path.baseName() + (subpath.empty() ? "" : "/" + subpath);
+                mount.fromStore = true;
                 break;
             }
-            config.mounts.push_back({entry.source, entry.target, true, entry.optional});
+            // An invalid store path may be a half-written leftover: never mounted.
+            if (inAStore && !valid) {
+                if (entry.optional) continue;
+                throw BuildError("sandbox-paths entry " + entry.source +
+                                 " names a store path that is not valid");
+            }
+            if (!mount.fromStore) job->hostPathMounted = true;
+            config.mounts.push_back(std::move(mount));
         }
         for (const StorePath& path : mounted)
-            config.mounts.push_back({store_.realPath(path), storeDir_.print(path), true, false});
+            config.mounts.push_back({path.baseName(), storeDir_.print(path), true, false, true});
 
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().
@@ -529,6 +547,7 @@ private:
             std::make_unique<BuildDirs>(BuildDirs{TempDir("build-", store_.layout().tmpDir())});
         makeDirectory(dirs->build(), 0700);
         makeDirectory(dirs->out(), 0755);
+        makeDirectory(dirs->sealed(), 0700);
         return dirs;
     }
 
@@ -541,6 +560,7 @@ private:
             try {
                 removeContents(dirs->build());
                 removeContents(dirs->out());
+                removeContents(dirs->sealed());
                 spareDirs_.push_back(std::move(dirs));
             } catch (const Error&) {
                 // Not reused; ~TempDir removes what it can.
@@ -609,8 +629,12 @@ private:
                 if (!pathExists(path.location))
                     throw BuildError("builder for '" + spec.name + "' did not produce its output " +
                                      storeDir_.print(path.path));
-            for (const NewPath& path : job.newPaths)
-                if (::geteuid() == 0) takeOwnership(path.location);
+            if (mustSealOutputs(spec, job)) {
+                sealOutputs(job);
+            } else if (::geteuid() == 0) {
+                for (const NewPath& path : job.newPaths)
+                    takeOwnership(path.location);
+            }
             if (spec.fixedOutput) checkFixedOutput(spec, job);
             store_.registerNewPaths(job.newPaths, job.closure);
         } catch (...) {
@@ -618,6 +642,38 @@ private:
             throw;
         }
         releaseJob(node);
+    }
+
+    // Whether a process outside the build may hold a descriptor of an output (a builder
+    // can pass one over a unix socket), and could change it after registration
+    // (CVE-2024-27297): then the outputs are copied first (sealOutputs). That is:
+    // - a fixed-output build: it shares the host's network namespace, with its abstract
+    //   unix sockets (Landlock scoping closes those only on Linux 6.12 and later);
+    // - an unsandboxed build: it runs on the host;
+    // - a build with a sandbox-paths entry outside the store: a host directory may hold a
+    //   socket that a host process listens on.
+    // Any other build sees only store paths (which hold no sockets: a NAR cannot), its own
+    // directories, and its own network namespace, /proc, /dev and IPC namespace; every
+    // process it started is gone when it returns (PID namespace). No descriptor can leave
+    // it, so its outputs are registered in place, saving a copy
+    // (store_link_escape_test's BuildWithoutHostPathsHasNoDescriptorChannel tries both
+    // kinds of socket).
+    static bool mustSealOutputs(const BuildSpec& spec, const Job& job) {
+        return spec.fixedOutput.has_value() || !job.isolate || job.hostPathMounted;
+    }
+
+    // Replaces each output by a copy made now, after every process of the build is gone:
+    // new inodes that no process of the build ever held open, owned by purist. What is
+    // checked, hashed and registered is the copy. The original goes at once (unsandboxed:
+    // from the real store location it was built at), not with the job's directories: its
+    // pages not yet written back to disk are then dropped instead of written.
+    void sealOutputs(Job& job) {
+        for (NewPath& path : job.newPaths) {
+            std::string sealed = job.dirs->sealed() + "/" + path.path.baseName();
+            copyOutputTree(path.location, sealed);
+            removeTree(path.location);
+            path.location = sealed;
+        }
     }
 
     void checkFixedOutput(const BuildSpec& spec, Job& job) {

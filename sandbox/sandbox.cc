@@ -90,12 +90,22 @@ void validate(const SandboxConfig& config) {
     if (!isCleanAbsolutePath(config.outputDir) || !isDirectory(config.outputDir))
         fail("the output directory '" + config.outputDir +
              "' must be an existing directory, given as a clean absolute path");
+    bool anyFromStore = false;
     for (const auto& m : config.mounts) {
         if (!isCleanAbsolutePath(m.target) || m.target == "/")
             fail("the mount target '" + m.target + "' must be a clean absolute path below /");
-        if (m.source.empty() || m.source[0] != '/')
+        if (m.fromStore) {
+            // `..` would climb out of the store dir (mounts.cc refuses it again).
+            if (m.source.empty() || !isCleanAbsolutePath("/" + m.source))
+                fail("the store mount source '" + m.source +
+                     "' must be a clean path relative to the store dir");
+            anyFromStore = true;
+        } else if (m.source.empty() || m.source[0] != '/') {
             fail("the mount source '" + m.source + "' must be an absolute path");
+        }
     }
+    if (anyFromStore && (!isCleanAbsolutePath(config.realStoreDir) || config.realStoreDir == "/"))
+        fail("the real store dir '" + config.realStoreDir + "' must be a clean absolute path");
 }
 
 // The intermediate process of one build, as the caller reaches it: the caller's end of

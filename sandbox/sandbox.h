@@ -15,10 +15,18 @@ namespace purist::sandbox {
 
 /// A host path made visible inside the sandbox root.
 struct BindMount {
-    std::string source; ///< host path (file or directory)
+    /// A host path (file or directory); with `fromStore`, a path relative to
+    /// SandboxConfig::realStoreDir: a store path's base name, perhaps with a subpath.
+    std::string source;
     std::string target; ///< absolute path inside the sandbox
     bool readOnly = true;
     bool optional = false; ///< a missing source is skipped instead of an error (`path?`)
+    /// `source` is in the store, whose contents builds wrote: it is data, never a route.
+    /// It is opened beneath the store dir's descriptor without following any symlink on
+    /// the way (a link in a subpath is an error), and mounted from that descriptor. A store
+    /// path that is itself a symlink is recreated at `target` as the same symlink, never
+    /// mounted, so it resolves inside the sandbox and not on the host (as Nix does).
+    bool fromStore = false;
 };
 
 /// Everything runInSandbox needs; the caller resolves policy into these fields.
@@ -42,6 +50,10 @@ struct SandboxConfig {
     /// /dev/shm. With `isolate = false` the builder writes its outputs straight into the
     /// real store dir on the host, which the build user must be able to write.
     std::string storeDir;
+    /// Host directory holding the store paths (isolate only): where the mounts with
+    /// `fromStore` are found. Its own path is the caller's configuration and may contain
+    /// symlinks; nothing below it is followed.
+    std::string realStoreDir;
     /// Host directory that the builder sees as the store dir (isolate only), created empty
     /// by the caller on the same file system as the real store dir. After the run, outputs
     /// the builder created are at `outputDir + "/" + <base name>`, owned by the build user,

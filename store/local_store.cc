@@ -56,12 +56,13 @@ NarDigest hashPath(const std::string& path) {
 }
 
 /// Moves a finished path into the store, replacing an invalid leftover of an earlier crash.
+/// The leftover is removed by removeTree alone, which opens every directory with
+/// O_NOFOLLOW and makes it writable through that descriptor: no chmod by path, which a
+/// leftover changed meanwhile (an unsandboxed build user may create entries in the store
+/// dir) could turn into a chmod of a host directory through a symlink.
 void moveIntoPlace(const std::string& from, const std::string& to) {
     if (from == to) return;
-    if (pathExists(to)) {
-        makeTreeWritable(to);
-        removeTree(to);
-    }
+    if (pathExists(to)) removeTree(to);
     if (::rename(from.c_str(), to.c_str()) == -1)
         throw SysError("moving '" + from + "' to '" + to + "'");
 }

@@ -127,5 +127,28 @@ TEST(StoreLayoutTest, NixStoreLayout) {
     EXPECT_THROW(StoreLayout::nixStore("relative"), UsageError);
 }
 
+// An invalid leftover at a path's store location (a crash, or an unsandboxed build user's
+// doing) is replaced: read-only directories are emptied through their descriptors, and a
+// symlink in it is removed, never followed to what it points at.
+TEST_F(LocalStoreTest, RegistrationReplacesALeftoverWithoutFollowingItsLinks) {
+    std::string outside = dir_.path() + "/outside";
+    testing::makeFile(outside + "/keep", "host file", 0600);
+    ASSERT_EQ(::chmod(outside.c_str(), 0700), 0);
+    NewPath out = makeOutput("replaced", {{"data", "new"}});
+    std::string leftover = store_.realPath(out.path);
+    testing::makeFile(leftover + "/sub/old", "old", 0444);
+    ASSERT_EQ(::symlink(outside.c_str(), (leftover + "/sub/link").c_str()), 0);
+    ASSERT_EQ(::chmod((leftover + "/sub").c_str(), 0555), 0);
+    ASSERT_EQ(::chmod(leftover.c_str(), 0555), 0);
+
+    store_.registerNewPaths({out}, {});
+    EXPECT_EQ(readFile(leftover + "/data"), "new");
+    EXPECT_FALSE(fs::exists(leftover + "/sub"));
+    EXPECT_EQ(readFile(outside + "/keep"), "host file");
+    struct stat st;
+    ASSERT_EQ(::stat(outside.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0700u) << "the link's target must not be touched";
+}
+
 } // namespace
 } // namespace purist
