@@ -203,7 +203,9 @@ TEST_F(BuildE2eTest, AsRootABuildWaitsForABuildUserHeldElsewhere) {
             result = build({file, "--no-out-link", jobs});
             done = true;
         });
-        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        // Long enough for purist to start and reach the pool on a loaded machine (at load
+        // 10, 500 ms was not: it found the users given back and never waited).
+        std::this_thread::sleep_for(std::chrono::milliseconds(1500));
         EXPECT_FALSE(done) << "the build did not wait for a build user";
         held.clear();
         purist.join();
