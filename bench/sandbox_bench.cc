@@ -97,6 +97,12 @@ void runSandboxed(const Options& options, const std::string& scratch, int index)
     config.buildDir = build;
     for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
         config.mounts.push_back({path, path, true, true});
+    // The limits purist build sets by default (policy/settings.cc): a cgroup for memory and
+    // processes, and bounded tmpfs scratch space, /build included.
+    config.maxMemory = 2ull << 30;
+    config.maxLogSize = 64ull << 20;
+    config.buildDirSize = 2ull << 30;
+    config.buildDirOnHost = false;
     if (::geteuid() == 0) {
         config.buildUid = 30001;
         config.buildGid = 30000;

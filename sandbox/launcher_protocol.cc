@@ -84,6 +84,11 @@ std::string encodeConfig(const SandboxConfig& c) {
     e.u32(c.buildUid.value_or(0));
     e.u32(c.buildGid.value_or(0));
     e.u64(c.maxProcesses);
+    e.u64(c.buildDirSize);
+    e.u8(c.buildDirOnHost);
+    e.u32(static_cast<uint32_t>(c.cgroupJoin.size()));
+    for (const auto& file : c.cgroupJoin)
+        e.str(file);
     return e.take();
 }
 
@@ -119,6 +124,10 @@ SandboxConfig decodeConfig(std::string_view bytes) {
         c.buildGid = gid;
     }
     c.maxProcesses = d.u64();
+    c.buildDirSize = d.u64();
+    c.buildDirOnHost = d.u8();
+    for (uint32_t n = d.u32(); n > 0; --n)
+        c.cgroupJoin.push_back(d.str());
     d.finish();
     return c;
 }
