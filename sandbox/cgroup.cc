@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <dirent.h>
+#include <memory>
 #include <fcntl.h>
 #include <mutex>
 #include <sstream>
@@ -95,6 +97,23 @@ std::string ownDirectory(const Hierarchy& h, const std::string& cgroupPath) {
     return h.mountPoint + relative;
 }
 
+// Removes the empty build cgroups that a purist process killed mid-build (SIGKILL: no
+// destructor ran) left in `dir`: named purist-<pid>-<n>, their pid no longer alive. One
+// still holding processes is not empty and stays (rmdir refuses it).
+void removeStaleCgroups(const std::string& dir) {
+    DIR* list = ::opendir(dir.c_str());
+    if (!list) return;
+    std::unique_ptr<DIR, int (*)(DIR*)> closer(list, ::closedir);
+    while (dirent* entry = ::readdir(list)) {
+        std::string_view name = entry->d_name;
+        if (!name.starts_with("purist-")) continue;
+        pid_t owner = static_cast<pid_t>(std::strtol(entry->d_name + 7, nullptr, 10));
+        if (owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
+        // Best effort: what cannot be removed now is tried again by the next purist.
+        (void)::rmdir((dir + "/" + entry->d_name).c_str());
+    }
+}
+
 // Whether a cgroup can be made in `dir`: the only test that tells (ownership, a read-only
 // mount, delegation); the probe's cgroup is removed at once.
 bool canCreateIn(const std::string& dir, std::string& why) {
@@ -104,6 +123,7 @@ bool canCreateIn(const std::string& dir, std::string& why) {
         return false;
     }
     if (::rmdir(probe.c_str()) == -1) throw cgroupFailure("removing the cgroup '" + probe + "'");
+    removeStaleCgroups(dir);
     return true;
 }
 
