@@ -7,8 +7,8 @@
 #include <chrono>
 #include <csignal>
 #include <dirent.h>
-#include <memory>
 #include <fcntl.h>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <sys/epoll.h>
@@ -241,11 +241,82 @@ const CgroupSupport& cgroupSupport() {
     return support;
 }
 
+// Emptied build cgroups of this process, for its next builds (BuildCgroup::recycle). A
+// forked child of this process must not take them: its parent may be using the same.
+struct CgroupPool {
+    std::mutex mutex;
+    pid_t owner = ::getpid();
+    std::vector<std::unique_ptr<BuildCgroup>> free;
+
+    std::optional<BuildCgroup> take(bool memory, bool pids) {
+        std::lock_guard lock(mutex);
+        if (owner != ::getpid()) {
+            for (auto& c : free) // the parent's: not ours to remove
+                c->memoryDir_.reset(), c->pidsDir_.reset();
+            free.clear();
+            owner = ::getpid();
+        }
+        for (size_t i = 0; i < free.size(); ++i) {
+            if (free[i]->memoryDir_.has_value() != memory || free[i]->pidsDir_.has_value() != pids)
+                continue;
+            std::optional<BuildCgroup> taken(std::move(*free[i]));
+            free.erase(free.begin() + static_cast<long>(i));
+            return taken;
+        }
+        return std::nullopt;
+    }
+
+    void give(BuildCgroup&& cgroup) {
+        std::lock_guard lock(mutex);
+        if (owner == ::getpid()) free.push_back(std::make_unique<BuildCgroup>(std::move(cgroup)));
+    }
+
+    ~CgroupPool() {
+        if (owner != ::getpid()) {
+            for (auto& c : free)
+                c->memoryDir_.reset(), c->pidsDir_.reset();
+        }
+    }
+};
+
+CgroupPool& cgroupPool() {
+    static CgroupPool pool;
+    return pool;
+}
+
+void BuildCgroup::limit(uint64_t maxMemory, uint64_t maxProcesses) {
+    if (memoryDir_) {
+        const char* file = v1_ ? "/memory.limit_in_bytes" : "/memory.max";
+        writeControl(*memoryDir_ + file, std::to_string(maxMemory));
+        if (v1_)
+            writeControl(*memoryDir_ + "/memory.memsw.limit_in_bytes", std::to_string(maxMemory),
+                         true);
+        drainEvent();
+        oomKillsBefore_ = counterOf(
+            readFile(*memoryDir_ + (v1_ ? "/memory.oom_control" : "/memory.events")), "oom_kill");
+    }
+    if (pidsDir_) {
+        writeControl(*pidsDir_ + "/pids.max", std::to_string(maxProcesses));
+        pidsMaxBefore_ = counterOf(readFile(*pidsDir_ + "/pids.events"), "max");
+    }
+}
+
+void BuildCgroup::recycle() {
+    for (const std::optional<std::string>& dir : {memoryDir_, pidsDir_}) {
+        if (dir && !readFile(*dir + "/cgroup.procs").empty()) return remove();
+    }
+    if (memoryDir_ || pidsDir_) cgroupPool().give(std::move(*this));
+}
+
 std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxProcesses) {
     const CgroupSupport& support = cgroupSupport();
     bool memory = maxMemory > 0 && support.memory;
     bool pids = maxProcesses > 0 && support.pids;
     if (!memory && !pids) return std::nullopt;
+    if (std::optional<BuildCgroup> reused = cgroupPool().take(memory, pids)) {
+        reused->limit(maxMemory, maxProcesses);
+        return reused;
+    }
     BuildCgroup cgroup; // removes what was made if a step below throws
     cgroup.v1_ = support.version == CgroupSupport::Version::V1;
     std::string name = uniqueName();
@@ -316,7 +387,8 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
 BuildCgroup::BuildCgroup(BuildCgroup&& other) noexcept
     : v1_(other.v1_), memoryDir_(std::exchange(other.memoryDir_, std::nullopt)),
       pidsDir_(std::exchange(other.pidsDir_, std::nullopt)), join_(std::move(other.join_)),
-      eventFd_(std::move(other.eventFd_)), watched_(std::move(other.watched_)) {}
+      eventFd_(std::move(other.eventFd_)), watched_(std::move(other.watched_)),
+      oomKillsBefore_(other.oomKillsBefore_), pidsMaxBefore_(other.pidsMaxBefore_) {}
 
 BuildCgroup::~BuildCgroup() {
     try {
@@ -341,10 +413,11 @@ CgroupLimit BuildCgroup::limitHit() const {
     if (memoryDir_) {
         std::string events =
             readFile(*memoryDir_ + (v1_ ? "/memory.oom_control" : "/memory.events"));
-        if (counterOf(events, "oom_kill") > 0 || counterOf(events, v1_ ? "under_oom" : "oom") > 0)
+        if (counterOf(events, "oom_kill") > oomKillsBefore_ ||
+            (v1_ && counterOf(events, "under_oom") > 0))
             return CgroupLimit::Memory;
     }
-    if (pidsDir_ && counterOf(readFile(*pidsDir_ + "/pids.events"), "max") > 0)
+    if (pidsDir_ && counterOf(readFile(*pidsDir_ + "/pids.events"), "max") > pidsMaxBefore_)
         return CgroupLimit::Processes;
     return CgroupLimit::None;
 }

@@ -81,8 +81,18 @@ public:
     /// killing those that stay. Throws SandboxError naming the cgroup if one remains.
     void remove();
 
+    /// After a build whose processes are all gone: keeps the emptied cgroups for the next
+    /// build of this process (creating and removing a memory cgroup costs about 0.3 ms of
+    /// kernel time, a tenth of a strict build's set-up), or removes them if anything is
+    /// still in them. Kept cgroups are removed when the process exits normally, and by
+    /// the next purist if it is killed. Throws as remove() does.
+    void recycle();
+
 private:
+    friend struct CgroupPool;
     BuildCgroup() = default;
+    /// Sets the limits and takes the counters' current values as the new baseline.
+    void limit(uint64_t maxMemory, uint64_t maxProcesses);
 
     bool v1_ = false;
     std::optional<std::string> memoryDir_;
@@ -94,6 +104,9 @@ private:
     /// v1: memory.oom_control, kept open while its event is registered; v2: memory.events
     /// and pids.events, which the kernel marks (POLLPRI) when they change.
     std::vector<FileDescriptor> watched_;
+    /// The counters' values when this build began (a recycled cgroup keeps its history).
+    uint64_t oomKillsBefore_ = 0;
+    uint64_t pidsMaxBefore_ = 0;
 };
 
 } // namespace purist::sandbox

@@ -409,7 +409,7 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     // started are gone, and with them everything in the build's cgroups, which can go now;
     // the intermediate, never in them, exits right after sending it.
     intermediate.forget();
-    if (cgroup) cgroup->remove();
+    if (cgroup) cgroup->recycle();
     if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
     result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
