@@ -127,6 +127,36 @@ bool canCreateIn(const std::string& dir, std::string& why) {
     return true;
 }
 
+// Enables `enable` ("+memory +pids") for the children of purist's v2 cgroup `own`. The
+// kernel refuses while `own` itself holds processes (no internal processes): purist then
+// moves itself into a leaf of its own below `own`, as Nix does, and tries again. That works
+// when purist is alone in a delegated cgroup (systemd-run --user --scope -p Delegate=yes),
+// and before the sandbox helper is started (prepareSandbox probes first); with other
+// processes there (a terminal's shell), it cannot, and `why` says so. The leaf is left
+// behind when purist exits, and removed by the next purist (removeStaleCgroups).
+bool handDownControllers(const std::string& own, const std::string& enable, std::string& why) {
+    std::string control = own + "/cgroup.subtree_control";
+    try {
+        writeControl(control, enable);
+        return true;
+    } catch (const SandboxError& e) {
+        why = e.what();
+    }
+    if (::access(control.c_str(), W_OK) != 0) return false;
+    std::string leaf = own + "/" + uniqueName() + "-self";
+    if (::mkdir(leaf.c_str(), 0755) == -1) return false;
+    try {
+        writeControl(leaf + "/cgroup.procs", "0");
+        writeControl(control, enable);
+        return true;
+    } catch (const SandboxError& e) {
+        why = std::string(e.what()) +
+              " (other processes share purist's cgroup; run purist in a delegated cgroup of "
+              "its own, e.g. systemd-run --user --scope -p Delegate=yes purist ...)";
+        return false;
+    }
+}
+
 CgroupSupport probeCgroups() {
     CgroupSupport support;
     std::string cgroups, mountinfo;
@@ -190,17 +220,7 @@ CgroupSupport probeCgroups() {
             }
             bool handedDown = (!memory || hasWord(subtree, "memory", ' ')) &&
                               (!pids || hasWord(subtree, "pids", ' '));
-            if (!handedDown) {
-                try {
-                    writeControl(own + "/cgroup.subtree_control", enable);
-                    handedDown = true;
-                } catch (const SandboxError& e) {
-                    support.whyNot = std::string(e.what()) +
-                                     " (the cgroup holds processes; run purist in a delegated "
-                                     "cgroup of its own, e.g. systemd-run --user --scope -p "
-                                     "Delegate=yes)";
-                }
-            }
+            if (!handedDown) handedDown = handDownControllers(own, enable, support.whyNot);
             if (handedDown && canCreateIn(own, support.whyNot)) {
                 support.memory = memory;
                 support.pids = pids;

@@ -417,7 +417,11 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
 }
 
 void prepareSandbox() {
+    // First, while this process is the only one in its cgroup: on cgroup v2, making build
+    // cgroups may need purist to move into a leaf of its own (cgroup.cc), which its helper,
+    // once started, would prevent.
     try {
+        cgroupSupport();
         startLauncherEarly();
     } catch (const Error&) {
         // Only a head start: the build that needs the launcher reports why it is missing.
