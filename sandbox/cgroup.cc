@@ -305,27 +305,33 @@ CgroupPool& cgroupPool() {
 }
 
 void BuildCgroup::limit(uint64_t maxMemory, uint64_t maxProcesses) {
-    if (memoryDir_) {
+    // A recycled cgroup keeps its limits and counters: limits are written only when they
+    // change, and the counters' last values (read by limitHit() when the previous build
+    // ended, with nothing left in the cgroup to change them since) are the new baseline.
+    if (memoryDir_ && maxMemory != memoryLimit_) {
         const char* file = v1_ ? "/memory.limit_in_bytes" : "/memory.max";
         writeControl(*memoryDir_ + file, std::to_string(maxMemory));
         if (v1_)
             writeControl(*memoryDir_ + "/memory.memsw.limit_in_bytes", std::to_string(maxMemory),
                          true);
-        drainEvent();
-        oomKillsBefore_ = counterOf(
-            readFile(*memoryDir_ + (v1_ ? "/memory.oom_control" : "/memory.events")), "oom_kill");
+        memoryLimit_ = maxMemory;
     }
-    if (pidsDir_) {
+    if (pidsDir_ && maxProcesses != processLimit_) {
         writeControl(*pidsDir_ + "/pids.max", std::to_string(maxProcesses));
-        pidsMaxBefore_ = counterOf(readFile(*pidsDir_ + "/pids.events"), "max");
+        processLimit_ = maxProcesses;
     }
+    drainEvent();
+    oomKillsBefore_ = oomKillsSeen_;
+    pidsMaxBefore_ = pidsMaxSeen_;
 }
 
 void BuildCgroup::recycle() {
-    for (const std::optional<std::string>& dir : {memoryDir_, pidsDir_}) {
-        if (dir && !readFile(*dir + "/cgroup.procs").empty()) return remove();
-    }
-    if (memoryDir_ || pidsDir_) cgroupPool().give(std::move(*this));
+    // Nothing of the build may be left to run in the next one's cgroup: pids.current
+    // counts what is in it (one read), else the members are listed.
+    bool empty = pidsDir_ ? readFile(*pidsDir_ + "/pids.current") == "0\n"
+                          : readFile(*memoryDir_ + "/cgroup.procs").empty();
+    if (!empty) return remove();
+    cgroupPool().give(std::move(*this));
 }
 
 std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxProcesses) {
@@ -359,6 +365,7 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
             std::string dir = make(support.memoryParent);
             cgroup.memoryDir_ = dir;
             writeControl(dir + "/memory.limit_in_bytes", std::to_string(maxMemory));
+            cgroup.memoryLimit_ = maxMemory;
             // Memory plus swap, where swap is accounted: swapping must not lift the limit.
             writeControl(dir + "/memory.memsw.limit_in_bytes", std::to_string(maxMemory), true);
             int event = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -372,6 +379,7 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
             std::string dir = make(support.pidsParent);
             cgroup.pidsDir_ = dir;
             writeControl(dir + "/pids.max", std::to_string(maxProcesses));
+            cgroup.processLimit_ = maxProcesses;
         }
         return cgroup;
     }
@@ -391,12 +399,14 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
     if (memory) {
         cgroup.memoryDir_ = dir;
         writeControl(dir + "/memory.max", std::to_string(maxMemory));
+        cgroup.memoryLimit_ = maxMemory;
         writeControl(dir + "/memory.swap.max", "0", true);
         watch(dir + "/memory.events");
     }
     if (pids) {
         cgroup.pidsDir_ = dir;
         writeControl(dir + "/pids.max", std::to_string(maxProcesses));
+        cgroup.processLimit_ = maxProcesses;
         watch(dir + "/pids.events");
     }
     // One directory on v2: joined once.
@@ -408,7 +418,9 @@ BuildCgroup::BuildCgroup(BuildCgroup&& other) noexcept
     : v1_(other.v1_), memoryDir_(std::exchange(other.memoryDir_, std::nullopt)),
       pidsDir_(std::exchange(other.pidsDir_, std::nullopt)), join_(std::move(other.join_)),
       eventFd_(std::move(other.eventFd_)), watched_(std::move(other.watched_)),
-      oomKillsBefore_(other.oomKillsBefore_), pidsMaxBefore_(other.pidsMaxBefore_) {}
+      memoryLimit_(other.memoryLimit_), processLimit_(other.processLimit_),
+      oomKillsBefore_(other.oomKillsBefore_), pidsMaxBefore_(other.pidsMaxBefore_),
+      oomKillsSeen_(other.oomKillsSeen_), pidsMaxSeen_(other.pidsMaxSeen_) {}
 
 BuildCgroup::~BuildCgroup() {
     try {
@@ -433,12 +445,12 @@ CgroupLimit BuildCgroup::limitHit() const {
     if (memoryDir_) {
         std::string events =
             readFile(*memoryDir_ + (v1_ ? "/memory.oom_control" : "/memory.events"));
-        if (counterOf(events, "oom_kill") > oomKillsBefore_ ||
-            (v1_ && counterOf(events, "under_oom") > 0))
-            return CgroupLimit::Memory;
+        oomKillsSeen_ = counterOf(events, "oom_kill");
+        if (v1_ && counterOf(events, "under_oom") > 0) return CgroupLimit::Memory;
     }
-    if (pidsDir_ && counterOf(readFile(*pidsDir_ + "/pids.events"), "max") > pidsMaxBefore_)
-        return CgroupLimit::Processes;
+    if (pidsDir_) pidsMaxSeen_ = counterOf(readFile(*pidsDir_ + "/pids.events"), "max");
+    if (oomKillsSeen_ > oomKillsBefore_) return CgroupLimit::Memory;
+    if (pidsMaxSeen_ > pidsMaxBefore_) return CgroupLimit::Processes;
     return CgroupLimit::None;
 }
 

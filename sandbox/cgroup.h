@@ -91,7 +91,8 @@ public:
 private:
     friend struct CgroupPool;
     BuildCgroup() = default;
-    /// Sets the limits and takes the counters' current values as the new baseline.
+    /// Sets the limits of a recycled cgroup for its next build, and takes the counters'
+    /// values as the new baseline.
     void limit(uint64_t maxMemory, uint64_t maxProcesses);
 
     bool v1_ = false;
@@ -104,9 +105,15 @@ private:
     /// v1: memory.oom_control, kept open while its event is registered; v2: memory.events
     /// and pids.events, which the kernel marks (POLLPRI) when they change.
     std::vector<FileDescriptor> watched_;
-    /// The counters' values when this build began (a recycled cgroup keeps its history).
+    /// The limits written to the kernel's files.
+    uint64_t memoryLimit_ = 0;
+    uint64_t processLimit_ = 0;
+    /// The counters' values when this build began (a recycled cgroup keeps its history),
+    /// and when limitHit() last read them.
     uint64_t oomKillsBefore_ = 0;
     uint64_t pidsMaxBefore_ = 0;
+    mutable uint64_t oomKillsSeen_ = 0;
+    mutable uint64_t pidsMaxSeen_ = 0;
 };
 
 } // namespace purist::sandbox
