@@ -18,9 +18,11 @@
 #include <grp.h>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 #include <vector>
 
 namespace purist::testing {
@@ -38,8 +40,8 @@ std::vector<std::string> listDir(const std::string& dir) {
     return names;
 }
 
-// The directories of this process's v1 memory and pids cgroups (and of the v2 one), where
-// purist, started by this process, creates its builds' cgroups.
+// The directories of this process's v1 memory and pids cgroups, where purist, started by
+// this process, creates its builds' cgroups.
 std::vector<std::string> ownCgroupDirs() {
     std::vector<std::string> dirs;
     std::ifstream in("/proc/self/cgroup");
@@ -47,26 +49,51 @@ std::vector<std::string> ownCgroupDirs() {
         size_t first = line.find(':'), second = line.find(':', first + 1);
         std::string controllers = line.substr(first + 1, second - first - 1);
         std::string path = line.substr(second + 1);
+        if (path == "/") path.clear();
         if (controllers == "memory") dirs.push_back("/sys/fs/cgroup/memory" + path);
         if (controllers == "pids") dirs.push_back("/sys/fs/cgroup/pids" + path);
-        if (controllers.empty()) dirs.push_back("/sys/fs/cgroup" + path);
     }
     return dirs;
 }
 
-// Build cgroups (purist-<pid>-<n>) whose purist process is gone: left behind.
-std::vector<std::string> leftoverCgroups() {
-    std::vector<std::string> left;
-    for (const std::string& dir : ownCgroupDirs()) {
-        for (const std::string& name : listDir(dir)) {
-            if (!name.starts_with("purist-")) continue;
-            pid_t owner = static_cast<pid_t>(std::atol(name.c_str() + 7));
-            if (owner > 0 && ::kill(owner, 0) == -1 && errno == ESRCH)
-                left.push_back(dir + "/" + name);
+void moveSelfTo(const std::string& dir) {
+    std::ofstream procs(dir + "/cgroup.procs");
+    procs << "0" << std::flush;
+    if (!procs) throw std::runtime_error("cannot move this test into " + dir);
+}
+
+// The test runs in cgroups of its own (one per v1 hierarchy), so that the build cgroups
+// purist makes below them are told apart from those of suites running beside it, some of
+// which kill their purist on purpose (a cgroup such a one leaves is the next purist's to
+// remove).
+class IsolatedCgroups {
+public:
+    IsolatedCgroups() {
+        for (const std::string& parent : ownCgroupDirs()) {
+            std::string dir = parent + "/limits-test-" + std::to_string(::getpid());
+            if (::mkdir(dir.c_str(), 0755) == -1 && errno != EEXIST) continue;
+            moveSelfTo(dir);
+            moved_.emplace_back(parent, dir);
         }
     }
-    return left;
-}
+    ~IsolatedCgroups() {
+        for (const auto& [parent, dir] : moved_) {
+            moveSelfTo(parent);
+            ::rmdir(dir.c_str());
+        }
+    }
+    // Build cgroups left below this test's own.
+    std::vector<std::string> leftovers() const {
+        std::vector<std::string> left;
+        for (const auto& [parent, dir] : moved_)
+            for (const std::string& name : listDir(dir))
+                if (name.starts_with("purist-")) left.push_back(dir + "/" + name);
+        return left;
+    }
+
+private:
+    std::vector<std::pair<std::string, std::string>> moved_;
+};
 
 // Processes whose command line holds `marker`: a build's, if any survived it.
 std::vector<std::string> processesWith(const std::string& marker) {
@@ -94,6 +121,7 @@ protected:
         if (!asRoot() &&
             runProgram({"unshare", "-Ur", "true"}, "", {}, unprivilegedUser()).exitCode != 0)
             PURIST_SKIP_OUTSIDE_CI("needs unprivileged user namespaces");
+        cgroups_.emplace();
         dir_.emplace("limits-escape-");
         std::filesystem::permissions(dir_->path(), std::filesystem::perms(0755));
         root_ = dir_->path() + "/root";
@@ -107,7 +135,8 @@ protected:
 
     void TearDown() override {
         if (!dir_) return;
-        EXPECT_EQ(leftoverCgroups(), std::vector<std::string>{});
+        EXPECT_EQ(cgroups_->leftovers(), std::vector<std::string>{});
+        cgroups_.reset();
         EXPECT_EQ(processesWith(marker_), std::vector<std::string>{}) << "a build outlived it";
         // Nothing half-built stays: no build directory, no output.
         for (const std::string& name : listDir(root_ + "/tmp"))
@@ -152,6 +181,7 @@ protected:
         EXPECT_TRUE(contains(r.err, limit)) << r.err;
     }
 
+    std::optional<IsolatedCgroups> cgroups_;
     std::optional<TempDir> dir_;
     std::string root_;
     std::string marker_;
