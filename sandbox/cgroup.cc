@@ -385,6 +385,9 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
     }
 
     std::string dir = make(support.memoryParent);
+    // Owned at once, so a failure below removes it.
+    if (memory) cgroup.memoryDir_ = dir;
+    if (pids) cgroup.pidsDir_ = dir;
     int epoll = ::epoll_create1(EPOLL_CLOEXEC);
     if (epoll == -1) throw cgroupFailure("creating an epoll descriptor");
     cgroup.eventFd_ = FileDescriptor(epoll);
@@ -397,14 +400,12 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
             throw cgroupFailure("watching '" + path + "'");
     };
     if (memory) {
-        cgroup.memoryDir_ = dir;
         writeControl(dir + "/memory.max", std::to_string(maxMemory));
         cgroup.memoryLimit_ = maxMemory;
         writeControl(dir + "/memory.swap.max", "0", true);
         watch(dir + "/memory.events");
     }
     if (pids) {
-        cgroup.pidsDir_ = dir;
         writeControl(dir + "/pids.max", std::to_string(maxProcesses));
         cgroup.processLimit_ = maxProcesses;
         watch(dir + "/pids.events");
