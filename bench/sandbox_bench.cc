@@ -121,6 +121,12 @@ void runSandboxed(const Options& options, const std::string& scratch, int index)
     for (int i = 0; i < options.storePaths; ++i)
         config.mounts.push_back(
             {storePathName(i), config.storeDir + "/" + storePathName(i), true, false, true});
+    // The limits purist build sets by default (policy/settings.cc): a cgroup for memory and
+    // processes, and bounded tmpfs scratch space, /build included.
+    config.maxMemory = 2ull << 30;
+    config.maxLogSize = 64ull << 20;
+    config.buildDirSize = 2ull << 30;
+    config.buildDirOnHost = false;
     if (::geteuid() == 0) {
         config.buildUid = 30001;
         config.buildGid = 30000;

@@ -60,6 +60,19 @@ void takeOwnership(const std::string& path) {
 }
 
 std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
+    switch (result.exceeded) {
+    case ExceededLimit::Memory:
+        return "exceeded max-memory (" + policy::formatSize(settings.maxMemory.bytes) +
+               ") and was killed";
+    case ExceededLimit::Processes:
+        return "exceeded max-processes (" + std::to_string(settings.maxProcesses) +
+               ") and was killed";
+    case ExceededLimit::LogSize:
+        return "exceeded max-log-size (" + policy::formatSize(settings.maxLogSize) +
+               ") and was killed";
+    case ExceededLimit::None:
+        break;
+    }
     if (result.timedOut)
         return "timed out after " + std::to_string(settings.timeout) + " seconds (timeout)";
     if (result.silentTooLong)
@@ -68,7 +81,13 @@ std::string describeFailure(const SandboxResult& result, const policy::Settings&
     if (result.signal != 0)
         return "was killed by signal " + std::to_string(result.signal) + " (" +
                ::strsignal(result.signal) + ")";
-    return "failed with exit code " + std::to_string(result.exitCode);
+    std::string failed = "failed with exit code " + std::to_string(result.exitCode);
+    if (result.fullScratchDirs.empty()) return failed;
+    std::string dirs;
+    for (const std::string& dir : result.fullScratchDirs)
+        dirs += (dirs.empty() ? "" : ", ") + dir;
+    return "ran out of space in " + dirs + " (build-dir-size " +
+           policy::formatSize(settings.buildDirSize.bytes) + ") and " + failed;
 }
 
 Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const std::string& name) {
@@ -305,6 +324,9 @@ private:
                                layout.storeDir + " is not where the files are (" +
                                layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
+        // Once per run, never silently: limits no cgroup can enforce here.
+        std::string unenforced = unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
+        if (!unenforced.empty()) print("warning: " + unenforced);
         if (::geteuid() == 0) {
             users_.emplace(settings.buildUsersGroup);
             // Unsandboxed builds write into the store dir itself: the build users may create
@@ -402,6 +424,12 @@ private:
         config.allowedSyscalls = options_.settings.sandboxAllowSyscalls;
         config.timeout = std::chrono::seconds(options_.settings.timeout);
         config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
+        config.maxMemory = options_.settings.maxMemory.bytes;
+        config.maxProcesses = options_.settings.maxProcesses;
+        config.maxLogSize = options_.settings.maxLogSize;
+        config.buildDirSize = options_.settings.buildDirSize.bytes;
+        // --keep-failed keeps /build, so it must be on the host (and is then unbounded).
+        config.buildDirOnHost = options_.keepFailed;
 
         // sandbox-paths, with the closure of any store path among them. Store paths are
         // mounted by name relative to the real store dir (BindMount::fromStore), so no

@@ -89,6 +89,11 @@ std::string encodeConfig(const SandboxConfig& c) {
     e.u32(static_cast<uint32_t>(c.allowedSyscalls.size()));
     for (const auto& name : c.allowedSyscalls)
         e.str(name);
+    e.u64(c.buildDirSize);
+    e.u8(c.buildDirOnHost);
+    e.u32(static_cast<uint32_t>(c.cgroupJoin.size()));
+    for (const auto& file : c.cgroupJoin)
+        e.str(file);
     return e.take();
 }
 
@@ -128,6 +133,10 @@ SandboxConfig decodeConfig(std::string_view bytes) {
     c.maxProcesses = d.u64();
     for (uint32_t n = d.u32(); n > 0; --n)
         c.allowedSyscalls.push_back(d.str());
+    c.buildDirSize = d.u64();
+    c.buildDirOnHost = d.u8();
+    for (uint32_t n = d.u32(); n > 0; --n)
+        c.cgroupJoin.push_back(d.str());
     d.finish();
     return c;
 }

@@ -121,8 +121,34 @@ void makeEtc(const std::string& root, const SandboxConfig& config, const Sandbox
         writeFile(etc + "/resolv.conf", readFile("/etc/resolv.conf"), 0644);
 }
 
+// The options of a tmpfs that holds a build's scratch files (/tmp, /dev/shm, /build): its
+// size is bounded by build-dir-size, so that a build cannot fill the host's memory (a tmpfs
+// is by default half the RAM, per mount) or, for /build, its disk.
+std::string scratchOptions(const SandboxConfig& config, const char* mode) {
+    std::string options = std::string("mode=") + mode;
+    if (config.buildDirSize > 0) options += ",size=" + std::to_string(config.buildDirSize);
+    return options;
+}
+
+// /build: the host's build directory when it must outlive the sandbox (--keep-failed),
+// else a bounded tmpfs owned by the build user, whose files go with the mount namespace.
+void mountBuildDir(const std::string& root, const SandboxConfig& config,
+                   const SandboxIdentity& identity) {
+    makeDirs(root, "/build", 0755);
+    if (config.buildDirOnHost) {
+        bindMount(config.buildDir, root + "/build", false);
+        return;
+    }
+    mountOrThrow("tmpfs", root + "/build", "tmpfs", MS_NOSUID | MS_NODEV,
+                 (scratchOptions(config, "0700") + ",uid=" + std::to_string(identity.uid) +
+                  ",gid=" + std::to_string(identity.gid))
+                     .c_str(),
+                 "mounting a tmpfs on /build");
+}
+
 // A /dev of its own: a builder reaches no disk, no /dev/mem, no host terminal through it.
-void makeDev(const std::string& root, const SandboxIdentity& identity) {
+void makeDev(const std::string& root, const SandboxConfig& config,
+             const SandboxIdentity& identity) {
     std::string dev = root + "/dev";
     makeDir(dev, 0755);
     mountOrThrow("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m",
@@ -153,8 +179,8 @@ void makeDev(const std::string& root, const SandboxIdentity& identity) {
                  "newinstance,ptmxmode=0666,mode=0620", "mounting devpts");
     makeSymlink("pts/ptmx", dev + "/ptmx");
     makeDir(dev + "/shm", 0755);
-    mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-                 "mounting a tmpfs on /dev/shm");
+    mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                 scratchOptions(config, "1777").c_str(), "mounting a tmpfs on /dev/shm");
     makeSymlink("/proc/self/fd", dev + "/fd");
     makeSymlink("/proc/self/fd/0", dev + "/stdin");
     makeSymlink("/proc/self/fd/1", dev + "/stdout");
@@ -350,9 +376,9 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
     // may lie below them (a store under /tmp) and are mounted on top.
     makeDir(root + "/tmp", 0755);
-    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-                 "mounting a tmpfs on /tmp");
-    makeDev(root, identity);
+    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                 scratchOptions(config, "1777").c_str(), "mounting a tmpfs on /tmp");
+    makeDev(root, config, identity);
     // A procfs of the new PID namespace: host processes are not listed, their
     // environments and command lines cannot be read.
     makeDir(root + "/proc", 0555);
@@ -362,8 +388,7 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
     mountStoreDir(root, config, outputDir.get());
     outputDir.close();
-    makeDirs(root, "/build", 0755);
-    bindMount(config.buildDir, root + "/build", false);
+    mountBuildDir(root, config, identity);
     mountEntries(root, config);
 
     pivotInto(root);
