@@ -307,8 +307,8 @@ TEST(NarTest, ListenerIsToldWherePayloadsStart) {
     fs::create_symlink("target-x", dir.path() + "/t/link");
     struct Recorder : NarListener {
         std::vector<std::pair<std::string, uint64_t>> marks;
-        void onPayload(std::string_view path, uint64_t offset) override {
-            marks.emplace_back(path, offset);
+        void onPayload(const NarPlacePtr& place, uint64_t offset) override {
+            marks.emplace_back(relativePathOf(place), offset);
         }
     } recorder;
     StringSink sink;
