@@ -92,10 +92,24 @@ FileDescriptor openParentBeneath(const std::string& root, const std::string& rel
     return dir;
 }
 
+namespace {
+constexpr size_t kWhole = 1024, kHead = 256, kTail = 512;
+} // namespace
+
 std::string shownPath(const std::string& path) {
-    constexpr size_t kWhole = 1024, kHead = 256, kTail = 512;
     if (path.size() <= kWhole) return path;
     return path.substr(0, kHead) + "..." + path.substr(path.size() - kTail);
+}
+
+std::string DirectoryPath::shownPathOf(const std::string& name) const {
+    size_t size = path_.size() + 1 + name.size();
+    if (size <= kWhole) return path_ + "/" + name;
+    std::string tail = "/" + name;
+    if (tail.size() >= kTail)
+        tail = tail.substr(tail.size() - kTail);
+    else
+        tail = path_.substr(path_.size() - (kTail - tail.size())) + tail;
+    return path_.substr(0, kHead) + "..." + tail;
 }
 
 DirectoryPath::DirectoryPath(FileDescriptor root, std::string shown, size_t maxOpen)

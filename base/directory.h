@@ -43,8 +43,9 @@ FileDescriptor openDirectoryToChange(int dirFd, const std::string& name,
 FileDescriptor openParentBeneath(const std::string& root, const std::string& relative,
                                  std::string& name);
 
-/// `path` as an error message shows it: whole up to 1,024 bytes, else its start and end
-/// around "...", so that an error about a 2,000-deep tree stays readable.
+/// `path` as an error message shows it: whole up to 1,024 bytes, else its first 256 and
+/// last 512 around "...", so that an error about a 2,000-deep tree stays readable. Shown
+/// paths are shown as they are.
 std::string shownPath(const std::string& path);
 
 /// The directories from a walk's root down to the one it is in, as descriptors, without a
@@ -76,8 +77,11 @@ public:
     size_t depth() const { return levels_.size() - 1; }
     /// The current directory's path, the root's `shown` followed by the names entered.
     const std::string& path() const { return path_; }
-    /// The path of `name` inside the current directory.
+    /// The path of `name` inside the current directory. Linear in the depth: for errors
+    /// and tests; a walk names each entry with shownPathOf().
     std::string pathOf(const std::string& name) const { return path_ + "/" + name; }
+    /// shownPath(pathOf(name)), in time bounded whatever the depth.
+    std::string shownPathOf(const std::string& name) const;
     /// How many descriptors are open now (for tests: never above maxOpen).
     size_t openCount() const { return levels_.size() - firstOpen_; }
 

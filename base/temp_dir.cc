@@ -44,7 +44,8 @@ namespace {
 
 // Gives the owner every permission on the directory open as `fd`. A canonical store path
 // is read-only, and a builder may leave a directory even its owner cannot list.
-void makeOwnerAccessible(int fd, const std::string& shown) {
+void makeOwnerAccessible(int fd, mode_t mode, const std::string& shown) {
+    if ((mode & 0700) == 0700) return;
     if (::fchmod(fd, 0700) == -1 && errno != EPERM)
         throw SysError("making '" + shownPath(shown) + "' writable");
 }
@@ -57,8 +58,8 @@ void removeEntries(FileDescriptor top, const std::string& shown) {
         size_t next = 0;
         std::string name; // of this directory in its parent
     };
-    makeOwnerAccessible(top.get(), shown);
     DirectoryPath walk(std::move(top), shown);
+    makeOwnerAccessible(walk.fd(), walk.status().st_mode, shown);
     std::vector<Level> levels;
     levels.push_back({listDirectory(walk.fd(), walk.path()), 0, ""});
     while (!levels.empty()) {
@@ -69,7 +70,7 @@ void removeEntries(FileDescriptor top, const std::string& shown) {
             if (levels.empty()) break;
             walk.leave();
             if (::unlinkat(walk.fd(), name.c_str(), AT_REMOVEDIR) == -1 && errno != ENOENT)
-                throw SysError("removing '" + shownPath(walk.pathOf(name)) + "'");
+                throw SysError("removing '" + shownPath(walk.shownPathOf(name)) + "'");
             continue;
         }
         DirectoryEntry& entry = level.entries[level.next++];
@@ -78,18 +79,17 @@ void removeEntries(FileDescriptor top, const std::string& shown) {
             struct stat st;
             if (::fstatat(walk.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1) {
                 if (errno == ENOENT) continue;
-                throw SysError("examining '" + shownPath(walk.pathOf(name)) + "'");
+                throw SysError("examining '" + shownPath(walk.shownPathOf(name)) + "'");
             }
             if (S_ISDIR(st.st_mode)) {
-                FileDescriptor child = openDirectoryToChange(walk.fd(), name, walk.pathOf(name));
-                makeOwnerAccessible(child.get(), walk.pathOf(name));
-                walk.enter(std::move(child), name);
+                walk.enter(openDirectoryToChange(walk.fd(), name, walk.shownPathOf(name)), name);
+                makeOwnerAccessible(walk.fd(), walk.status().st_mode, walk.path());
                 levels.push_back({listDirectory(walk.fd(), walk.path()), 0, std::move(name)});
                 continue;
             }
         }
         if (::unlinkat(walk.fd(), name.c_str(), 0) == -1 && errno != ENOENT)
-            throw SysError("removing '" + shownPath(walk.pathOf(name)) + "'");
+            throw SysError("removing '" + shownPath(walk.shownPathOf(name)) + "'");
     }
 }
 

@@ -50,7 +50,7 @@ void walkPath(const std::string& root, const std::function<void(const WalkEntry&
         relative.resize(level.relativeLength);
         if (!relative.empty()) relative += '/';
         relative += name;
-        std::string shown = walk.pathOf(name);
+        std::string shown = walk.shownPathOf(name);
         if (::fstatat(walk.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
             throw SysError("reading the metadata of '" + shownPath(shown) + "'");
         visit(WalkEntry{relative, st, walk.fd(), name, shown});

@@ -128,7 +128,7 @@ public:
                 continue;
             }
             std::string name = std::move(level.entries[level.next++].name);
-            std::string shown = walk.pathOf(name);
+            std::string shown = walk.shownPathOf(name);
             if (::fstatat(walk.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
                 throw SysError("examining '" + shownPath(shown) + "'");
             if (S_ISDIR(st.st_mode)) {
@@ -338,9 +338,9 @@ void makeTreeWritable(const std::string& path) {
         levels.back().pop_back();
         if (entry.type != DT_DIR && entry.type != DT_UNKNOWN) continue;
         if (::fstatat(walk.fd(), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
-            throw SysError("examining '" + shownPath(walk.pathOf(entry.name)) + "'");
+            throw SysError("examining '" + shownPath(walk.shownPathOf(entry.name)) + "'");
         if (!S_ISDIR(st.st_mode)) continue;
-        walk.enter(openDirectoryToChange(walk.fd(), entry.name, walk.pathOf(entry.name)),
+        walk.enter(openDirectoryToChange(walk.fd(), entry.name, walk.shownPathOf(entry.name)),
                    entry.name);
         start();
     }

@@ -168,7 +168,7 @@ public:
             writer_.writeString("name");
             writer_.writePayloadString(place, inNar);
             writer_.writeString("node");
-            std::string shown = walk.pathOf(onDisk);
+            std::string shown = walk.shownPathOf(onDisk);
             if (::fstatat(walk.fd(), onDisk.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
                 throw SysError("examining '" + shownPath(shown) + "'");
             if (S_ISDIR(st.st_mode)) {
