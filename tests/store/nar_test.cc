@@ -3,6 +3,7 @@
 #include "base/temp_dir.h"
 #include "store/hash.h"
 #include "store/nar.h"
+#include "tests/support/hostile_trees.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -323,6 +324,91 @@ TEST(NarTest, ListenerIsToldWherePayloadsStart) {
         if (path == "link" && nar.compare(offset, 8, "target-x") == 0) ++contentsSeen;
     }
     EXPECT_EQ(contentsSeen, 3);
+}
+
+/// A NAR of `depth` directories nested, each holding one entry "d", with a file at the
+/// bottom; `closed` false leaves it truncated there, as a hostile or broken stream would.
+std::string nestedNar(size_t depth, bool closed) {
+    NarBuilder b;
+    b.str("nix-archive-1");
+    for (size_t i = 0; i < depth; ++i)
+        b.str("(").str("type").str("directory").entry("d");
+    b.file("bottom\n");
+    if (closed)
+        for (size_t i = 0; i < depth; ++i)
+            b.str(")").str(")");
+    return b.take();
+}
+
+// Issue 10, defect 1: 20,000 nested directories overflowed the stack (exit 139) and left
+// 15,403 levels; with fewer descriptors, cleanup failed too and left 1,020. Now restore
+// and its cleanup hold a bounded number of descriptors whatever the depth.
+TEST(NarTest, RestoresAndCleansUpTwentyThousandLevelsInFewDescriptors) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    std::string target = dir.path() + "/out";
+    std::string whole = nestedNar(20000, true);
+    testing::withDescriptorLimit(48, [&] {
+        restoreFromString(target, whole);
+        EXPECT_EQ(dumpToString(target), whole);
+    });
+    StringSource source(whole);
+    EXPECT_EQ(validateNar(source), whole.size());
+    removeTree(target);
+
+    testing::withDescriptorLimit(
+        48, [&] { EXPECT_THROW(restoreFromString(target, nestedNar(20000, false)), FormatError); });
+    EXPECT_FALSE(fs::exists(fs::symlink_status(target))) << "levels were left behind";
+
+    // A forbidden name at the very bottom: refused there, and all 20,000 levels go.
+    std::string hostile = nestedNar(20000, false);
+    size_t bottom = hostile.rfind(NarBuilder().entry("d").take());
+    hostile = hostile.substr(0, bottom) + NarBuilder().entry("..").file("x").take();
+    EXPECT_THROW(restoreFromString(target, hostile), FormatError);
+    EXPECT_FALSE(fs::exists(fs::symlink_status(target)));
+}
+
+// Every hostile tree dumps, restores and dumps again to the same bytes, never through a
+// symlink, and leaves what the symlinks point at unchanged.
+TEST(NarTest, RoundTripsEveryHostileTreeWithoutFollowingItsSymlinks) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    std::string outside = dir.path() + "/outside";
+    testing::makeOutside(outside);
+    std::string before = testing::snapshotOf(outside);
+    for (const auto& tree : testing::hostileTrees()) {
+        SCOPED_TRACE(tree.name);
+        // Unprivileged, a 0000 directory cannot be read, and a dump says so; that is
+        // refusal, not a walk's fault, so the row is for root.
+        if (::geteuid() != 0 && tree.name == "read-only directories") continue;
+        std::string root = dir.path() + "/tree", copy = dir.path() + "/copy";
+        tree.make(root, outside);
+        std::string nar, again;
+        testing::withDescriptorLimit(48, [&] {
+            nar = dumpToString(root);
+            restoreFromString(copy, nar);
+            again = dumpToString(copy);
+        });
+        // Equal bytes: a symlink followed would have dumped as what it points at.
+        EXPECT_EQ(again, nar);
+        EXPECT_EQ(testing::snapshotOf(outside), before);
+        removeTree(root);
+        removeTree(copy);
+    }
+}
+
+TEST(NarTest, DumpOfADeepChainTakesMemoryLinearInItsDepth) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    std::string root = dir.path() + "/chain";
+    testing::makeDeepChain(root, 2000, 200);
+    bool failed = false;
+    long kib = testing::peakKibInChild(
+        [&] {
+            HashSink sink(HashAlgorithm::Sha256);
+            dumpPath(root, sink);
+        },
+        failed);
+    EXPECT_FALSE(failed);
+    // 824 MiB before this was fixed, from quadratic path strings.
+    EXPECT_LT(kib, 64 * 1024) << "peak RSS " << kib << " KiB";
 }
 
 } // namespace
