@@ -326,27 +326,13 @@ TEST(NarTest, ListenerIsToldWherePayloadsStart) {
     EXPECT_EQ(contentsSeen, 3);
 }
 
-/// A NAR of `depth` directories nested, each holding one entry "d", with a file at the
-/// bottom; `closed` false leaves it truncated there, as a hostile or broken stream would.
-std::string nestedNar(size_t depth, bool closed) {
-    NarBuilder b;
-    b.str("nix-archive-1");
-    for (size_t i = 0; i < depth; ++i)
-        b.str("(").str("type").str("directory").entry("d");
-    b.file("bottom\n");
-    if (closed)
-        for (size_t i = 0; i < depth; ++i)
-            b.str(")").str(")");
-    return b.take();
-}
-
 // Issue 10, defect 1: 20,000 nested directories overflowed the stack (exit 139) and left
 // 15,403 levels; with fewer descriptors, cleanup failed too and left 1,020. Now restore
 // and its cleanup hold a bounded number of descriptors whatever the depth.
 TEST(NarTest, RestoresAndCleansUpTwentyThousandLevelsInFewDescriptors) {
     TempDir dir("purist-test-", testing::scratchParent());
     std::string target = dir.path() + "/out";
-    std::string whole = nestedNar(20000, true);
+    std::string whole = testing::nestedDirectoryNar(20000, true);
     testing::withDescriptorLimit(48, [&] {
         restoreFromString(target, whole);
         EXPECT_EQ(dumpToString(target), whole);
@@ -355,12 +341,14 @@ TEST(NarTest, RestoresAndCleansUpTwentyThousandLevelsInFewDescriptors) {
     EXPECT_EQ(validateNar(source), whole.size());
     removeTree(target);
 
-    testing::withDescriptorLimit(
-        48, [&] { EXPECT_THROW(restoreFromString(target, nestedNar(20000, false)), FormatError); });
+    testing::withDescriptorLimit(48, [&] {
+        EXPECT_THROW(restoreFromString(target, testing::nestedDirectoryNar(20000, false)),
+                     FormatError);
+    });
     EXPECT_FALSE(fs::exists(fs::symlink_status(target))) << "levels were left behind";
 
     // A forbidden name at the very bottom: refused there, and all 20,000 levels go.
-    std::string hostile = nestedNar(20000, false);
+    std::string hostile = testing::nestedDirectoryNar(20000, false);
     size_t bottom = hostile.rfind(NarBuilder().entry("d").take());
     hostile = hostile.substr(0, bottom) + NarBuilder().entry("..").file("x").take();
     EXPECT_THROW(restoreFromString(target, hostile), FormatError);

@@ -70,6 +70,26 @@ void makeDeepChain(const std::string& root, size_t depth, size_t nameLength,
     writeAll(file.get(), leaf, "leaf");
 }
 
+std::string nestedDirectoryNar(size_t depth, bool closed) {
+    std::string nar;
+    auto token = [&nar](std::string_view s) {
+        for (int i = 0; i < 8; ++i)
+            nar.push_back(static_cast<char>(static_cast<uint64_t>(s.size()) >> (8 * i)));
+        nar.append(s);
+        nar.append((8 - s.size() % 8) % 8, '\0');
+    };
+    token("nix-archive-1");
+    for (size_t i = 0; i < depth; ++i)
+        for (const char* t : {"(", "type", "directory", "entry", "(", "name", "d", "node"})
+            token(t);
+    for (const char* t : {"(", "type", "regular", "contents", "bottom\n", ")"})
+        token(t);
+    if (closed)
+        for (size_t i = 0; i < 2 * depth; ++i)
+            token(")");
+    return nar;
+}
+
 void makeOutside(const std::string& outside) {
     makeDir(outside, 0755);
     writeFile(outside + "/precious", "keep me\n", 0644);

@@ -37,6 +37,11 @@ void makeDeepChain(const std::string& root, size_t depth, size_t nameLength,
 /// The relative path of the bottom directory of such a chain ("" for depth 0).
 std::string deepChainPath(size_t depth, size_t nameLength);
 
+/// A NAR of `depth` directories nested, each holding one entry "d", with a file holding
+/// "bottom\n" at the bottom; `closed` false stops the stream there, truncated, as a hostile
+/// or broken one would.
+std::string nestedDirectoryNar(size_t depth, bool closed);
+
 /// Creates the directory a hostile tree's symlinks point into: a file "precious" (0644)
 /// and a directory "sub" (0755) holding "secret" (0600), all with old mtimes.
 void makeOutside(const std::string& outside);
