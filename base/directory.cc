@@ -5,7 +5,9 @@
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <string_view>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +92,104 @@ FileDescriptor openParentBeneath(const std::string& root, const std::string& rel
         throw Error("'" + shownPath(relative) + "' does not name an entry below '" +
                     shownPath(root) + "'");
     return dir;
+}
+
+void copyFileContents(int from, int to, const std::string& shown) {
+    // A reflink shares the blocks but not the inode: the host file may change its own
+    // contents later without touching the copy.
+    if (::ioctl(to, FICLONE, from) == 0) return;
+    for (;;) {
+        ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
+        if (n == 0) return;
+        if (n > 0) continue;
+        if (errno == EINTR) continue;
+        if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+            throw SysError("copying '" + shownPath(shown) + "'");
+        break;
+    }
+    std::vector<char> buffer(1 << 16);
+    for (;;) {
+        size_t n = readSome(from, buffer.data(), buffer.size(), "'" + shownPath(shown) + "'");
+        if (n == 0) return;
+        writeAll(to, std::string_view(buffer.data(), n), "a copy of '" + shownPath(shown) + "'");
+    }
+}
+
+namespace {
+
+/// Copies the file or symlink `name` in `fromDir` (status `st`) as `toName` in `toDir`.
+void copyEntry(int fromDir, const std::string& name, const std::string& shown,
+               const struct stat& st, int toDir, const std::string& toName) {
+    if (S_ISLNK(st.st_mode)) {
+        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
+        ssize_t n = ::readlinkat(fromDir, name.c_str(), target.data(), target.size());
+        if (n == -1) throw SysError("reading symlink '" + shownPath(shown) + "'");
+        if (static_cast<size_t>(n) >= target.size())
+            throw FormatError("symlink '" + shownPath(shown) + "' changed while it was copied");
+        target.resize(static_cast<size_t>(n));
+        if (::symlinkat(target.c_str(), toDir, toName.c_str()) == -1)
+            throw SysError("copying symlink '" + shownPath(shown) + "'");
+        return;
+    }
+    if (!S_ISREG(st.st_mode))
+        throw FormatError("'" + shownPath(shown) +
+                          "' is neither a regular file, a directory nor a symlink");
+    // O_NONBLOCK: a FIFO swapped in cannot block the open; the inode check refuses it.
+    FileDescriptor in(
+        ::openat(fromDir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!in) throw SysError("opening '" + shownPath(shown) + "'");
+    struct stat opened;
+    if (::fstat(in.get(), &opened) == -1) throw SysError("examining '" + shownPath(shown) + "'");
+    if (opened.st_ino != st.st_ino || opened.st_dev != st.st_dev || !S_ISREG(opened.st_mode))
+        throw FormatError("'" + shownPath(shown) + "' was replaced while it was copied");
+    FileDescriptor out(::openat(toDir, toName.c_str(),
+                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                st.st_mode & S_IXUSR ? 0755 : 0644));
+    if (!out) throw SysError("creating a copy of '" + shownPath(shown) + "'");
+    copyFileContents(in.get(), out.get(), shown);
+    out.close();
+}
+
+} // namespace
+
+void copyTree(const std::string& from, const std::string& to) {
+    struct stat st;
+    if (::fstatat(AT_FDCWD, from.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
+        throw SysError("examining '" + shownPath(from) + "'");
+    if (!S_ISDIR(st.st_mode)) {
+        copyEntry(AT_FDCWD, from, from, st, AT_FDCWD, to);
+        return;
+    }
+    if (::mkdir(to.c_str(), 0755) == -1) throw SysError("creating '" + shownPath(to) + "'");
+    DirectoryPath source(openDirectoryAt(AT_FDCWD, from, from), from);
+    DirectoryPath copy(openDirectoryAt(AT_FDCWD, to, to), to);
+    std::vector<std::vector<DirectoryEntry>> levels;
+    levels.push_back(listDirectory(source.fd(), source.path()));
+    while (!levels.empty()) {
+        if (levels.back().empty()) {
+            levels.pop_back();
+            if (levels.empty()) break;
+            source.leave();
+            copy.leave();
+            continue;
+        }
+        std::string name = std::move(levels.back().back().name);
+        levels.back().pop_back();
+        std::string shown = source.shownPathOf(name);
+        if (::fstatat(source.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
+            throw SysError("examining '" + shown + "'");
+        if (!S_ISDIR(st.st_mode)) {
+            copyEntry(source.fd(), name, shown, st, copy.fd(), name);
+            continue;
+        }
+        if (::mkdirat(copy.fd(), name.c_str(), 0755) == -1)
+            throw SysError("creating '" + copy.shownPathOf(name) + "'");
+        source.enter(openDirectoryAt(source.fd(), name, shown), name);
+        if (source.status().st_ino != st.st_ino || source.status().st_dev != st.st_dev)
+            throw FormatError("'" + shown + "' was replaced while it was copied");
+        copy.enter(openDirectoryAt(copy.fd(), name, copy.shownPathOf(name)), name);
+        levels.push_back(listDirectory(source.fd(), source.path()));
+    }
 }
 
 namespace {

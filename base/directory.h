@@ -43,6 +43,18 @@ FileDescriptor openDirectoryToChange(int dirFd, const std::string& name,
 FileDescriptor openParentBeneath(const std::string& root, const std::string& relative,
                                  std::string& name);
 
+/// Copies the bytes of the file open as `from` (from its offset to its end) to `to`: a
+/// reflink where the file system offers one (a new inode either way), else
+/// copy_file_range, else read and write. Throws SysError naming `shownPath`.
+void copyFileContents(int from, int to, const std::string& shownPath);
+
+/// Copies the tree at `from` to `to`, which must not exist (its parent must): directories
+/// (mode 0755), regular files (0755 if the owner may execute, else 0644) and symlinks, as
+/// symlinks, never followed. Without recursion, in memory linear in the depth and bounded
+/// descriptors. Throws FormatError on a device, socket or FIFO, SysError otherwise; what
+/// was copied before an error stays for the caller to remove.
+void copyTree(const std::string& from, const std::string& to);
+
 /// `path` as an error message shows it: whole up to 1,024 bytes, else its first 256 and
 /// last 512 around "...", so that an error about a 2,000-deep tree stays readable. Shown
 /// paths are shown as they are.
@@ -57,7 +69,7 @@ std::string shownPath(const std::string& path);
 /// Not thread-safe; one walk at a time.
 class DirectoryPath {
 public:
-    static constexpr size_t kDefaultMaxOpen = 32;
+    static constexpr size_t kDefaultMaxOpen = 16;
 
     /// `root` is a directory open for reading; `shown` names it in errors.
     DirectoryPath(FileDescriptor root, std::string shown, size_t maxOpen = kDefaultMaxOpen);

@@ -9,10 +9,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <functional>
-#include <linux/fs.h>
 #include <optional>
 #include <string_view>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -60,27 +58,6 @@ void removeSymlinkExtendedAttributes(int dirFd, const std::string& name, const s
     removeExtendedAttributes(
         [&path](char* b, size_t n) { return ::llistxattr(path.c_str(), b, n); },
         [&path](const char* attr) { return ::lremovexattr(path.c_str(), attr); }, shown);
-}
-
-void copyContents(int from, int to, const std::string& shown) {
-    // A reflink shares the blocks but not the inode: the host file may change its own
-    // contents later without touching the copy.
-    if (::ioctl(to, FICLONE, from) == 0) return;
-    for (;;) {
-        ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, 1 << 30, 0);
-        if (n == 0) return;
-        if (n > 0) continue;
-        if (errno == EINTR) continue;
-        if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-            throw SysError("copying '" + shownPath(shown) + "'");
-        break;
-    }
-    std::vector<char> buffer(1 << 16);
-    for (;;) {
-        size_t n = readSome(from, buffer.data(), buffer.size(), "'" + shownPath(shown) + "'");
-        if (n == 0) return;
-        writeAll(to, std::string_view(buffer.data(), n), "a copy of '" + shownPath(shown) + "'");
-    }
 }
 
 /// Canonicalises one tree. Every change goes through a descriptor, or relative to the
@@ -272,7 +249,7 @@ private:
                 if (errno != EEXIST) throw SysError("copying '" + shownPath(shown) + "'");
             }
             try {
-                copyContents(from.get(), to.get(), shown);
+                copyFileContents(from.get(), to.get(), shown);
                 if (::renameat(dirFd, scratch.c_str(), dirFd, name.c_str()) == -1)
                     throw SysError("replacing '" + shownPath(shown) + "' with its copy");
             } catch (...) {

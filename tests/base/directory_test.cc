@@ -162,5 +162,58 @@ TEST(RemoveTreeTest, DeepChainTakesMemoryLinearInItsDepth) {
     EXPECT_LT(kib, 64 * 1024) << "peak RSS " << kib << " KiB";
 }
 
+// Copying every hostile tree (as `store add` copies a source): symlinks stay symlinks
+// with their targets, nothing outside is read into the copy or changed, the deep chain is
+// copied whole in 48 descriptors.
+TEST(CopyTreeTest, CopiesEveryHostileTreeWithoutFollowingItsSymlinks) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    std::string outside = dir.path() + "/outside";
+    testing::makeOutside(outside);
+    std::string before = testing::snapshotOf(outside);
+    for (const auto& tree : testing::hostileTrees()) {
+        SCOPED_TRACE(tree.name);
+        if (::geteuid() != 0 && tree.name == "read-only directories") continue; // 0000: EACCES
+        std::string root = dir.path() + "/tree", copy = dir.path() + "/copy";
+        tree.make(root, outside);
+        testing::withDescriptorLimit(48, [&] { copyTree(root, copy); });
+        for (const auto& entry : std::filesystem::directory_iterator(root)) {
+            std::string name = entry.path().filename().string();
+            auto original = std::filesystem::symlink_status(entry.path());
+            auto copied = std::filesystem::symlink_status(copy + "/" + name);
+            EXPECT_EQ(copied.type(), original.type()) << name;
+            if (std::filesystem::is_symlink(original)) {
+                EXPECT_EQ(std::filesystem::read_symlink(copy + "/" + name),
+                          std::filesystem::read_symlink(entry.path()));
+            }
+        }
+        EXPECT_EQ(testing::snapshotOf(outside), before);
+        if (tree.name.find("deep") != std::string::npos) {
+            std::string name;
+            FileDescriptor parent =
+                openParentBeneath(copy, testing::deepChainPath(5000, 200) + "/leaf", name);
+            FileDescriptor leaf = openFileAt(parent.get(), name, O_RDONLY, 0, name);
+            char buffer[16];
+            EXPECT_EQ(readSome(leaf.get(), buffer, sizeof buffer, "leaf"), 5u);
+        }
+        removeTree(root);
+        removeTree(copy);
+    }
+}
+
+TEST(CopyTreeTest, RefusesAFifoAndCopiesTheExecuteBit) {
+    TempDir dir;
+    std::filesystem::create_directories(dir.path() + "/t");
+    writeFile(dir.path() + "/t/run", "#!/bin/sh\n", 0700);
+    writeFile(dir.path() + "/t/data", "x", 0600);
+    copyTree(dir.path() + "/t", dir.path() + "/c");
+    struct stat st;
+    ASSERT_EQ(::lstat((dir.path() + "/c/run").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0755u);
+    ASSERT_EQ(::lstat((dir.path() + "/c/data").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0644u);
+    ASSERT_EQ(::mkfifo((dir.path() + "/t/fifo").c_str(), 0644), 0);
+    EXPECT_THROW(copyTree(dir.path() + "/t", dir.path() + "/c2"), FormatError);
+}
+
 } // namespace
 } // namespace purist

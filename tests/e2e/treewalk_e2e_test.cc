@@ -251,6 +251,31 @@ TEST_P(TreeWalkE2eTest, DeepOutputIsRegisteredInLittleMemoryAndFewDescriptors) {
     }
 }
 
+// `store add` of a source that is a 2,000-deep chain of 200-byte names, with a symlink to
+// /etc at the bottom: it failed with "File name too long" (std::filesystem::copy); now it
+// is added and verified in 64 descriptors, the symlink stored as a symlink.
+TEST_P(TreeWalkE2eTest, StoreAddOfADeepSourceInFewDescriptors) {
+    if (!haveProgram("prlimit")) {
+        PURIST_SKIP_OUTSIDE_CI("needs prlimit (util-linux) to lower the descriptor limit");
+        return;
+    }
+    std::string source = dir_->path() + "/source";
+    makeDeepChain(source, 2000, 200);
+    std::string name;
+    FileDescriptor bottom = openParentBeneath(source, deepChainPath(2000, 200) + "/leaf", name);
+    ASSERT_EQ(::symlinkat("/etc", bottom.get(), "etc"), 0);
+    std::vector<std::string> fewDescriptors = {"prlimit", "--nofile=64", "--"};
+    RunResult added = purist({"store", "add", source}, "", fewDescriptors);
+    ASSERT_EQ(added.exitCode, 0) << added.err.substr(0, 2000);
+    std::string path = added.out.substr(0, added.out.find('\n'));
+    FileDescriptor stored = openParentBeneath(path, deepChainPath(2000, 200) + "/etc", name);
+    struct stat st {};
+    ASSERT_EQ(::fstatat(stored.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW), 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    RunResult verify = purist({"store", "verify"}, "", fewDescriptors);
+    EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err.substr(0, 2000);
+}
+
 INSTANTIATE_TEST_SUITE_P(AsRootAndUnprivileged, TreeWalkE2eTest,
                          ::testing::Values(As::Root, As::Unprivileged),
                          [](const auto& info) { return nameOf(info.param); });
