@@ -115,18 +115,23 @@ void copyFileContents(int from, int to, const std::string& shown) {
     }
 }
 
+std::string readLinkAt(int dirFd, const std::string& name, const std::string& shown) {
+    // Linux keeps a symlink's target in one page: 4,095 bytes at the most.
+    char target[4096];
+    ssize_t n = ::readlinkat(dirFd, name.c_str(), target, sizeof target);
+    if (n == -1) throw SysError("reading symlink '" + shownPath(shown) + "'");
+    if (static_cast<size_t>(n) >= sizeof target)
+        throw FormatError("symlink '" + shownPath(shown) + "' has a target that is too long");
+    return std::string(target, static_cast<size_t>(n));
+}
+
 namespace {
 
 /// Copies the file or symlink `name` in `fromDir` (status `st`) as `toName` in `toDir`.
 void copyEntry(int fromDir, const std::string& name, const std::string& shown,
                const struct stat& st, int toDir, const std::string& toName) {
     if (S_ISLNK(st.st_mode)) {
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlinkat(fromDir, name.c_str(), target.data(), target.size());
-        if (n == -1) throw SysError("reading symlink '" + shownPath(shown) + "'");
-        if (static_cast<size_t>(n) >= target.size())
-            throw FormatError("symlink '" + shownPath(shown) + "' changed while it was copied");
-        target.resize(static_cast<size_t>(n));
+        std::string target = readLinkAt(fromDir, name, shown);
         if (::symlinkat(target.c_str(), toDir, toName.c_str()) == -1)
             throw SysError("copying symlink '" + shownPath(shown) + "'");
         return;

@@ -43,6 +43,10 @@ FileDescriptor openDirectoryToChange(int dirFd, const std::string& name,
 FileDescriptor openParentBeneath(const std::string& root, const std::string& relative,
                                  std::string& name);
 
+/// The target of the symlink `name` in `dirFd`. Throws SysError naming `shownPath`, or
+/// FormatError if the target is longer than a symlink on Linux can hold.
+std::string readLinkAt(int dirFd, const std::string& name, const std::string& shownPath);
+
 /// Copies the bytes of the file open as `from` (from its offset to its end) to `to`: a
 /// reflink where the file system offers one (a new inode either way), else
 /// copy_file_range, else read and write. Throws SysError naming `shownPath`.

@@ -31,11 +31,8 @@ std::string excerptAt(const std::string& root, const std::string& file, uint64_t
     if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         throw SysError("reading the metadata of '" + full + "'");
     if (S_ISLNK(st.st_mode)) {
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlinkat(dirFd, name.c_str(), target.data(), target.size());
-        if (n < 0) throw SysError("reading symlink '" + full + "'");
-        target.resize(static_cast<size_t>(n));
-        return makeExcerpt(target, static_cast<size_t>(offset), kHashLength, kContext);
+        return makeExcerpt(readLinkAt(dirFd, name, full), static_cast<size_t>(offset), kHashLength,
+                           kContext);
     }
     if (!S_ISREG(st.st_mode))
         return makeExcerpt(name, static_cast<size_t>(offset), kHashLength, kContext);

@@ -75,13 +75,7 @@ FileDescriptor openVisited(const WalkEntry& entry) {
 }
 
 std::string readVisitedLink(const WalkEntry& entry) {
-    std::string target(static_cast<size_t>(entry.status.st_size) + 1, '\0');
-    ssize_t n = ::readlinkat(entry.dirFd, entry.name.c_str(), target.data(), target.size());
-    if (n < 0) throw SysError("reading symlink '" + shownPath(entry.shownPath) + "'");
-    if (static_cast<size_t>(n) >= target.size())
-        throw Error("symlink '" + shownPath(entry.shownPath) + "' changed while it was walked");
-    target.resize(static_cast<size_t>(n));
-    return target;
+    return readLinkAt(entry.dirFd, entry.name, entry.shownPath);
 }
 
 } // namespace purist::checker

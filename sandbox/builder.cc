@@ -77,7 +77,7 @@ Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const s
         throw BuildError("fixed-output build '" + name +
                          "' has mode flat, so its output must be one regular file, but " +
                          location + " is not");
-    FileDescriptor fd = openFile(location, O_RDONLY);
+    FileDescriptor fd = openFile(location, O_RDONLY | O_NOFOLLOW);
     char buffer[65536];
     while (size_t n = readSome(fd.get(), buffer, sizeof buffer, location))
         sink.write(std::string_view(buffer, n));

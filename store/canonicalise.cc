@@ -262,17 +262,12 @@ private:
 
     void replaceSymlink(int dirFd, const std::string& name, const std::string& shown,
                         std::optional<mode_t> dirMode) {
-        std::vector<char> target(PATH_MAX + 1);
-        ssize_t n = ::readlinkat(dirFd, name.c_str(), target.data(), target.size());
-        if (n == -1) throw SysError("reading symlink '" + shownPath(shown) + "'");
-        if (static_cast<size_t>(n) >= target.size())
-            throw FormatError("symlink '" + shownPath(shown) + "' has a target that is too long");
-        target[static_cast<size_t>(n)] = '\0';
+        std::string target = readLinkAt(dirFd, name, shown);
         inWritableDirectory(dirFd, dirMode, shown, [&] {
             std::string scratch;
             for (;;) {
                 scratch = scratchName();
-                if (::symlinkat(target.data(), dirFd, scratch.c_str()) == 0) break;
+                if (::symlinkat(target.c_str(), dirFd, scratch.c_str()) == 0) break;
                 if (errno != EEXIST) throw SysError("copying symlink '" + shownPath(shown) + "'");
             }
             if (::renameat(dirFd, scratch.c_str(), dirFd, name.c_str()) == -1) {

@@ -214,7 +214,7 @@ private:
             writer_.writeString("type");
             writer_.writeString("symlink");
             writer_.writeString("target");
-            writer_.writePayloadString(place, readLink(dirFd, name, shown, st));
+            writer_.writePayloadString(place, readLinkAt(dirFd, name, shown));
         } else {
             throw FormatError("'" + shownPath(shown) + "' is a " + typeName(st.st_mode) +
                               ", which a NAR cannot hold");
@@ -228,17 +228,6 @@ private:
         if (S_ISFIFO(mode)) return "FIFO";
         if (S_ISSOCK(mode)) return "socket";
         return "file of unknown type";
-    }
-
-    static std::string readLink(int dirFd, const std::string& name, const std::string& shown,
-                                const struct stat& st) {
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlinkat(dirFd, name.c_str(), target.data(), target.size());
-        if (n == -1) throw SysError("reading symlink '" + shownPath(shown) + "'");
-        if (static_cast<size_t>(n) >= target.size())
-            throw FormatError("symlink '" + shownPath(shown) + "' changed while it was archived");
-        target.resize(static_cast<size_t>(n));
-        return target;
     }
 
     /// Entries as (name in the NAR, name on disk), in the NAR's byte order.

@@ -124,26 +124,18 @@ TEST(DirectoryTest, LongPathsAreElidedInMessages) {
 // removed, never followed), with descriptors limited so that one per level would fail.
 TEST(RemoveTreeTest, RemovesEveryHostileTreeAndNothingOutsideIt) {
     TempDir dir("purist-test-", testing::scratchParent());
-    std::string outside = dir.path() + "/outside";
-    testing::makeOutside(outside);
-    std::string before = testing::snapshotOf(outside);
     struct stat etcBefore;
     ASSERT_EQ(::stat("/etc", &etcBefore), 0);
-    for (const auto& tree : testing::hostileTrees()) {
-        SCOPED_TRACE(tree.name);
-        std::string root = dir.path() + "/tree";
-        tree.make(root, outside);
-        testing::withDescriptorLimit(48, [&] { removeTree(root); });
-        struct stat st;
-        EXPECT_EQ(::lstat(root.c_str(), &st), -1);
-        EXPECT_EQ(testing::snapshotOf(outside), before);
-
-        tree.make(root, outside);
-        testing::withDescriptorLimit(48, [&] { removeContents(root); });
-        EXPECT_TRUE(std::filesystem::is_empty(root));
-        EXPECT_EQ(testing::snapshotOf(outside), before);
-        removeTree(root);
-    }
+    testing::forEachHostileTree(
+        dir.path(), false,
+        [](const testing::HostileTree& tree, const std::string& root, const std::string& outside) {
+            testing::withDescriptorLimit(48, [&] { removeTree(root); });
+            struct stat st;
+            EXPECT_EQ(::lstat(root.c_str(), &st), -1);
+            tree.make(root, outside);
+            testing::withDescriptorLimit(48, [&] { removeContents(root); });
+            EXPECT_TRUE(std::filesystem::is_empty(root));
+        });
     struct stat etcAfter;
     ASSERT_EQ(::stat("/etc", &etcAfter), 0);
     EXPECT_EQ(etcAfter.st_mode, etcBefore.st_mode);
@@ -167,37 +159,29 @@ TEST(RemoveTreeTest, DeepChainTakesMemoryLinearInItsDepth) {
 // copied whole in 48 descriptors.
 TEST(CopyTreeTest, CopiesEveryHostileTreeWithoutFollowingItsSymlinks) {
     TempDir dir("purist-test-", testing::scratchParent());
-    std::string outside = dir.path() + "/outside";
-    testing::makeOutside(outside);
-    std::string before = testing::snapshotOf(outside);
-    for (const auto& tree : testing::hostileTrees()) {
-        SCOPED_TRACE(tree.name);
-        if (::geteuid() != 0 && tree.name == "read-only directories") continue; // 0000: EACCES
-        std::string root = dir.path() + "/tree", copy = dir.path() + "/copy";
-        tree.make(root, outside);
-        testing::withDescriptorLimit(48, [&] { copyTree(root, copy); });
-        for (const auto& entry : std::filesystem::directory_iterator(root)) {
-            std::string name = entry.path().filename().string();
-            auto original = std::filesystem::symlink_status(entry.path());
-            auto copied = std::filesystem::symlink_status(copy + "/" + name);
-            EXPECT_EQ(copied.type(), original.type()) << name;
-            if (std::filesystem::is_symlink(original)) {
-                EXPECT_EQ(std::filesystem::read_symlink(copy + "/" + name),
-                          std::filesystem::read_symlink(entry.path()));
+    std::string copy = dir.path() + "/copy";
+    testing::forEachHostileTree(
+        dir.path(), true,
+        [&](const testing::HostileTree& tree, const std::string& root, const std::string&) {
+            testing::withDescriptorLimit(48, [&] { copyTree(root, copy); });
+            for (const auto& entry : std::filesystem::directory_iterator(root)) {
+                std::string name = entry.path().filename().string();
+                auto original = std::filesystem::symlink_status(entry.path());
+                auto copied = std::filesystem::symlink_status(copy + "/" + name);
+                EXPECT_EQ(copied.type(), original.type()) << name;
+                if (std::filesystem::is_symlink(original)) {
+                    EXPECT_EQ(std::filesystem::read_symlink(copy + "/" + name),
+                              std::filesystem::read_symlink(entry.path()));
+                }
             }
-        }
-        EXPECT_EQ(testing::snapshotOf(outside), before);
-        if (tree.name.find("deep") != std::string::npos) {
+            if (tree.name.find("deep") == std::string::npos) return;
             std::string name;
             FileDescriptor parent =
                 openParentBeneath(copy, testing::deepChainPath(5000, 200) + "/leaf", name);
             FileDescriptor leaf = openFileAt(parent.get(), name, O_RDONLY, 0, name);
             char buffer[16];
             EXPECT_EQ(readSome(leaf.get(), buffer, sizeof buffer, "leaf"), 5u);
-        }
-        removeTree(root);
-        removeTree(copy);
-    }
+        });
 }
 
 TEST(CopyTreeTest, RefusesAFifoAndCopiesTheExecuteBit) {

@@ -79,20 +79,14 @@ TEST(CanonicaliseTest, MakeTreeWritableLetsATreeBeRemoved) {
 // with descriptors limited so that one per level would fail.
 TEST(CanonicaliseTest, CanonicalisesEveryHostileTreeAndNothingOutsideIt) {
     TempDir dir("purist-test-", testing::scratchParent());
-    std::string outside = dir.path() + "/outside";
-    testing::makeOutside(outside);
-    std::string before = testing::snapshotOf(outside);
     struct stat etc = lstatOf("/etc"), passwd = lstatOf("/etc/passwd");
-    for (const auto& tree : testing::hostileTrees()) {
-        SCOPED_TRACE(tree.name);
-        std::string root = dir.path() + "/tree";
-        tree.make(root, outside);
-        testing::withDescriptorLimit(48, [&] { canonicalisePath(root); });
-        EXPECT_EQ(lstatOf(root).st_mode & 07777, 0555u);
-        EXPECT_EQ(lstatOf(root).st_mtime, 1);
-        EXPECT_EQ(testing::snapshotOf(outside), before);
-        removeTree(root);
-    }
+    testing::forEachHostileTree(
+        dir.path(), false,
+        [](const testing::HostileTree&, const std::string& root, const std::string&) {
+            testing::withDescriptorLimit(48, [&] { canonicalisePath(root); });
+            EXPECT_EQ(lstatOf(root).st_mode & 07777, 0555u);
+            EXPECT_EQ(lstatOf(root).st_mtime, 1);
+        });
     EXPECT_EQ(lstatOf("/etc").st_mode, etc.st_mode);
     EXPECT_EQ(lstatOf("/etc").st_mtim.tv_sec, etc.st_mtim.tv_sec);
     EXPECT_EQ(lstatOf("/etc/passwd").st_mode, passwd.st_mode);

@@ -2,6 +2,9 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/temp_dir.h"
+
+#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -147,6 +150,24 @@ const std::vector<HostileTree>& hostileTrees() {
          }},
     };
     return trees;
+}
+
+void forEachHostileTree(
+    const std::string& dir, bool readsOnly,
+    const std::function<void(const HostileTree&, const std::string&, const std::string&)>& body) {
+    std::string outside = dir + "/outside";
+    makeOutside(outside);
+    std::string before = snapshotOf(outside);
+    for (const HostileTree& tree : hostileTrees()) {
+        SCOPED_TRACE(tree.name);
+        if (readsOnly && ::geteuid() != 0 && tree.name == "read-only directories") continue;
+        std::string root = dir + "/tree";
+        tree.make(root, outside);
+        body(tree, root, outside);
+        EXPECT_EQ(snapshotOf(outside), before) << "a walk changed what a symlink points at";
+        removeTree(root);
+        removeTree(dir + "/copy");
+    }
 }
 
 std::string snapshotOf(const std::string& dir) {

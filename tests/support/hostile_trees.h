@@ -28,6 +28,15 @@ const std::vector<HostileTree>& hostileTrees();
 /// a busy disk), else "" (TempDir's default). The walks do not depend on the file system.
 std::string scratchParent();
 
+/// The table test of a walk: makes `dir`/outside, then each hostile tree in turn at
+/// `dir`/tree (its symlinks pointing at outside) and calls `body(tree, root, outside)`;
+/// afterwards it EXPECTs that nothing under outside changed, and removes `dir`/tree and
+/// `dir`/copy. `readsOnly`: unprivileged, the row with a 0000 directory is passed over,
+/// since a walk that may not change modes is refused there, rightly.
+void forEachHostileTree(const std::string& dir, bool readsOnly,
+                        const std::function<void(const HostileTree& tree, const std::string& root,
+                                                 const std::string& outside)>& body);
+
 /// Creates `root` and, below it, a chain `depth` directories deep, each name `nameLength`
 /// bytes, with a file "leaf" holding `leaf` at the bottom. Uses *at calls only: the path
 /// of the bottom is far longer than PATH_MAX.
