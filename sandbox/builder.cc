@@ -6,6 +6,7 @@
 #include "policy/build_users.h"
 #include "sandbox/build_scheduler.h"
 #include "sandbox/output_copy.h"
+#include "store/canonicalise.h"
 #include "store/nar.h"
 #include "store/ref_scanner.h"
 
@@ -40,23 +41,17 @@ void makeDirectory(const std::string& path, mode_t mode) {
 }
 
 // A build user owns what it wrote and could make a registered path writable again: every
-// output is given to purist's own user before it is canonicalised and registered.
-void takeOwnership(const std::string& path) {
-    uid_t uid = ::geteuid();
-    gid_t gid = ::getegid();
-    if (::lchown(path.c_str(), uid, gid) == -1)
-        throw SysError("taking ownership of '" + path + "'");
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
-    if (!S_ISDIR(st.st_mode)) return;
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        std::string entry = it->path().string();
-        if (::lchown(entry.c_str(), uid, gid) == -1)
-            throw SysError("taking ownership of '" + entry + "'");
-    }
-    if (ec) throw SysError(ec.value(), "walking '" + path + "'");
+// output is given to purist's own user before it is canonicalised and registered. The
+// canonicalisation that does it walks without following symlinks, in bounded descriptors,
+// and copies, never changes, an inode the build user did not write or that has other
+// links (a host file hard-linked into the output).
+void takeOwnership(const std::string& path, std::optional<uid_t> buildUid) {
+    CanonicaliseOptions options;
+    options.owner = ::geteuid();
+    options.group = ::getegid();
+    options.writer = buildUid;
+    options.keepRootWritable = true;
+    canonicalisePath(path, options);
 }
 
 std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
@@ -102,7 +97,7 @@ Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const s
         throw BuildError("fixed-output build '" + name +
                          "' has mode flat, so its output must be one regular file, but " +
                          location + " is not");
-    FileDescriptor fd = openFile(location, O_RDONLY);
+    FileDescriptor fd = openFile(location, O_RDONLY | O_NOFOLLOW);
     char buffer[65536];
     while (size_t n = readSome(fd.get(), buffer, sizeof buffer, location))
         sink.write(std::string_view(buffer, n));
@@ -661,7 +656,7 @@ private:
                 sealOutputs(job);
             } else if (::geteuid() == 0) {
                 for (const NewPath& path : job.newPaths)
-                    takeOwnership(path.location);
+                    takeOwnership(path.location, job.config.buildUid);
             }
             if (spec.fixedOutput) checkFixedOutput(spec, job);
             store_.registerNewPaths(job.newPaths, job.closure);

@@ -1,5 +1,6 @@
 #include "store/local_store.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "store/async_sink.h"
@@ -189,9 +190,8 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
     // the source changes meanwhile.
     TempDir scratch("add-", layout_.tmpDir());
     std::string copy = scratch.path() + "/" + name;
-    std::error_code ec;
-    fs::copy(sourcePath, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
+    // Symlinks are copied as symlinks; a tree deeper than PATH_MAX can name is copied too.
+    copyTree(sourcePath, copy);
     canonicalisePath(copy, kBeforeMove);
     NarDigest digest = hashPath(copy);
     StorePath path =
