@@ -273,9 +273,11 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
                 }
             } else {
                 waitStatus = readInt(statusFd);
+                // The sandbox was set up and the builder ran: losing its supervisor (killed,
+                // or out of memory) fails this build (exit 3), it is no sandbox failure (4).
                 if (!waitStatus)
-                    throw SandboxError("sandbox: the supervising process died before the builder "
-                                       "finished");
+                    throw BuildError("sandbox: the supervising process died before the builder "
+                                     "finished");
                 drainDeadline = Clock::now() + kLogDrainLimit;
             }
         }

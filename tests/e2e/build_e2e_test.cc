@@ -228,7 +228,7 @@ TEST_F(BuildE2eTest, NoSandboxIsRefusedInStrictModeAndHonouredInRelaxedMode) {
     EXPECT_TRUE(contains(relaxed.err, "sandbox off")) << relaxed.err;
     // Unsandboxed, the build directory is the host path, not /build.
     std::string out = readFile(lines(relaxed.out).at(0));
-    EXPECT_TRUE(out.starts_with(root_ + "/tmp/build-")) << out;
+    EXPECT_TRUE(out.starts_with(root_ + "/tmp/scratch-build-")) << out;
 }
 
 TEST_F(BuildE2eTest, FixedOutputMismatchNamesBothHashesAndRegistersNothing) {
