@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace purist::testing {
@@ -75,6 +76,34 @@ std::vector<std::string> scratchLeft(const std::string& tmpDir) {
         if (name != "output-locks" && name != "sandbox-root") left.push_back(name);
     }
     return left;
+}
+
+// The children of `pid` whose command name is `comm` (empty: any), from /proc/*/stat (the
+// kernel here has no /proc/PID/task/PID/children).
+std::vector<pid_t> childrenOf(pid_t pid, const std::string& comm = "") {
+    std::vector<pid_t> found;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::string stat;
+        try {
+            stat = readFile(entry.path().string() + "/stat");
+        } catch (const std::exception&) {
+            continue; // gone meanwhile
+        }
+        // pid (comm) state ppid ...: comm may hold spaces and parentheses, so from the last ')'.
+        size_t open = stat.find('('), close = stat.rfind(')');
+        if (open == std::string::npos || close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0;
+        rest >> state >> ppid;
+        if (ppid != pid) continue;
+        if (comm.empty() || stat.substr(open + 1, close - open - 1) == comm)
+            found.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    return found;
 }
 
 class CrashE2eTest : public ::testing::Test {
@@ -222,6 +251,35 @@ TEST_F(CrashBuildE2eTest, ConcurrentBuildersAndAddersOfTheSameOutputsAndTrees) {
         EXPECT_EQ(r.out, adds[0].out);
     }
     verifyAfterCrash("after concurrent builders and adders");
+}
+
+// Issue 10, defect 6: a supervising process (the intermediate that purist-sandbox forks for
+// each build, and which waits for the builder) killed mid-build ended purist with exit 4,
+// "the sandbox could not be set up", though the sandbox was set up and the builder ran: it is
+// a failed build, exit 3.
+TEST_F(CrashBuildE2eTest, AKilledSupervisingProcessFailsTheBuildWithExitThree) {
+    std::string file = dir_.path() + "/slow.yaml";
+    makeFile(file, "name: slow\nbuilder: /bin/sh\nenv: {PATH: /usr/bin:/bin}\n"
+                   "args: [-c, 'while echo waiting; do sleep 0.1; done']\n");
+    RunResult result;
+    std::thread purist([&] { result = runPurist(buildArgs(file)); });
+    // purist -> purist-sandbox (the launcher) -> purist-sandbox (the intermediate) -> builder
+    pid_t intermediate = -1;
+    for (auto deadline = Clock::now() + std::chrono::seconds(20);
+         intermediate < 0 && Clock::now() < deadline;
+         std::this_thread::sleep_for(std::chrono::milliseconds(20)))
+        for (pid_t p : childrenOf(::getpid(), "purist"))
+            for (pid_t launcher : childrenOf(p, "purist-sandbox"))
+                for (pid_t child : childrenOf(launcher))
+                    if (!childrenOf(child).empty()) intermediate = child;
+    ASSERT_GT(intermediate, 0) << "no running build found";
+    ::kill(intermediate, SIGKILL);
+    purist.join();
+    // The builder outlives its supervisor (PR_SET_PDEATHSIG with SIGTERM does not end a PID
+    // namespace's init); its loop ends it once purist has closed the log pipe.
+    EXPECT_EQ(result.exitCode, 3) << result.err;
+    EXPECT_TRUE(contains(result.err, "supervising process died")) << result.err;
+    verifyAfterCrash("after the supervising process was killed");
 }
 
 } // namespace
