@@ -201,10 +201,15 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
     std::string copy = scratch.path() + "/" + name;
     std::error_code ec;
     fs::copy(sourcePath, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec && isNoSpace(ec.value()))
-        throw noSpaceError(layout_.tmpDir(), "copying '" + sourcePath + "' into the store",
-                           treeSize(sourcePath));
-    if (ec) throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
+    if (ec) {
+        // std::filesystem::copy reports a short write to a full disk as EIO, not ENOSPC: with
+        // less room than the source needs (the partial copy still held), it was the disk.
+        uint64_t needed = treeSize(sourcePath);
+        if (isNoSpace(ec.value()) || freeSpace(layout_.tmpDir()) < needed)
+            throw noSpaceError(layout_.tmpDir(), "copying '" + sourcePath + "' into the store",
+                               needed);
+        throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
+    }
     canonicalisePath(copy, kBeforeMove);
     NarDigest digest = hashPath(copy);
     StorePath path =

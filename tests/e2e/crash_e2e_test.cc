@@ -12,11 +12,14 @@
 #include <csignal>
 #include <fcntl.h>
 #include <grp.h>
+#include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <sstream>
@@ -297,6 +300,95 @@ TEST_F(CrashBuildE2eTest, AnEnvironmentPastExecLimitsIsRefusedNamingTheVariable)
                                 "131071 bytes"))
         << r.err;
     EXPECT_FALSE(contains(r.err, "big> ")) << "nothing may run: " << r.err;
+}
+
+// A store on a small file system that fills up (issue 10, defect 6 and the disk-space tests):
+// every failure says "no space left on <where> (...; needed N bytes, free M bytes)" instead of
+// "disk I/O error", nothing is half registered, and once space returns the store verifies and
+// works.
+class DiskFullE2eTest : public CrashBuildE2eTest {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            PURIST_SKIP_OUTSIDE_CI("mounting a small tmpfs needs root");
+            return;
+        }
+        CrashBuildE2eTest::SetUp();
+        mount_ = dir_.path() + "/small";
+        fs::create_directories(mount_);
+        ASSERT_EQ(::mount("tmpfs", mount_.c_str(), "tmpfs", 0, "size=8m,mode=0755"), 0)
+            << std::strerror(errno);
+        mounted_ = true;
+        root_ = mount_ + "/root";
+    }
+    void TearDown() override {
+        if (mounted_) ::umount2(mount_.c_str(), MNT_DETACH);
+    }
+    // Fills the file system but for `leave` bytes.
+    void fill(uint64_t leave) {
+        fs::remove(mount_ + "/filler");
+        struct statvfs st {};
+        ASSERT_EQ(::statvfs(mount_.c_str(), &st), 0);
+        uint64_t free = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+        ASSERT_GT(free, leave);
+        FileDescriptor filler = openFile(mount_ + "/filler", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ASSERT_EQ(::posix_fallocate(filler.get(), 0, static_cast<off_t>(free - leave)), 0);
+    }
+    std::vector<std::string> storeEntries() {
+        std::vector<std::string> names;
+        for (const auto& entry : fs::directory_iterator(root_ + "/store"))
+            names.push_back(entry.path().filename().string());
+        return names;
+    }
+
+    std::string mount_;
+    bool mounted_ = false;
+};
+
+TEST_F(DiskFullE2eTest, AFullStoreSaysSoRegistersNothingHalfAndWorksAgainOnceSpaceReturns) {
+    std::string small = dir_.path() + "/small-src", big = dir_.path() + "/big-src";
+    makeFile(small + "/x", "small\n");
+    std::string noise;
+    std::mt19937 bytes(42);
+    for (int i = 0; i < 2 * 1024 * 1024; ++i)
+        noise.push_back(static_cast<char>(bytes()));
+    makeFile(big + "/a", noise);
+    RunResult first = runPurist({"--root", root_, "store", "add", small});
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    std::vector<std::string> before = storeEntries();
+
+    // Room for the DB's coordination files but not for the copy.
+    fill(256 * 1024);
+    RunResult copy = runPurist({"--root", root_, "store", "add", big});
+    EXPECT_EQ(copy.exitCode, 2) << copy.err;
+    EXPECT_TRUE(contains(copy.err, "no space left on " + root_ + "/tmp (copying '" + big +
+                                       "' into the store; needed 2097152 bytes, free "))
+        << copy.err;
+    RunResult build = runPurist(buildArgs(spec("filling")));
+    EXPECT_EQ(build.exitCode, 3) << build.err;
+    EXPECT_EQ(storeEntries(), before) << "a failed add or build left something in the store";
+
+    // No room at all: a new tree, however small, cannot be copied, or the DB (its -shm and
+    // -wal, if the last process removed them) cannot even be opened; either says so.
+    fill(0);
+    makeFile(small + "2/y", "another\n");
+    RunResult none = runPurist({"--root", root_, "store", "add", small + "2"});
+    EXPECT_EQ(none.exitCode, 2) << none.err;
+    EXPECT_TRUE(contains(none.err, "purist: error: no space left on " + root_ + "/")) << none.err;
+    EXPECT_FALSE(contains(none.err, "I/O error")) << none.err;
+    EXPECT_EQ(storeEntries(), before);
+
+    std::printf("full disk, copy: %sfull disk, nothing free: %s", copy.err.c_str(),
+                none.err.c_str());
+
+    // Space returns: the store verifies, holds no scratch, and adds and builds again.
+    fs::remove(mount_ + "/filler");
+    verifyAfterCrash("after the disk was full");
+    RunResult again = runPurist({"--root", root_, "store", "add", big});
+    EXPECT_EQ(again.exitCode, 0) << again.err;
+    RunResult rebuilt = runPurist(buildArgs(dir_.path() + "/filling.yaml"));
+    EXPECT_EQ(rebuilt.exitCode, 0) << rebuilt.err;
+    verifyAfterCrash("after adding and building again");
 }
 
 } // namespace
