@@ -123,8 +123,9 @@ void Database::fail(int rc, std::string_view what) const {
     // disk is full"; the errno of the failed write says which it was.
     if (primary == SQLITE_FULL || ((primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) && db_ &&
                                    isNoSpace(sqlite3_system_errno(db_)))) {
-        std::string dir = path_.substr(0, path_.find_last_of('/') + 1);
-        throw noSpaceError(dir.empty() ? "." : dir,
+        size_t slash = path_.find_last_of('/');
+        std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
+        throw noSpaceError(dir.empty() ? "/" : dir,
                            "store database '" + path_ + "': " + std::string(what));
     }
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
