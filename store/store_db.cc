@@ -103,8 +103,15 @@ public:
     ReadSnapshot(const ReadSnapshot&) = delete;
     ReadSnapshot& operator=(const ReadSnapshot&) = delete;
     ~ReadSnapshot() {
+        if (!active_) return;
+        // A walk that threw part-way (a corrupt row) leaves its statement mid-scan, and a
+        // statement mid-scan keeps the read transaction, and with it the WAL, pinned for
+        // as long as the connection lives: reset them all first.
+        for (sqlite3_stmt* s = sqlite3_next_stmt(db_.handle(), nullptr); s;
+             s = sqlite3_next_stmt(db_.handle(), s))
+            if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
         // Ending a read-only transaction cannot fail in a way that loses anything.
-        if (active_) sqlite3_exec(db_.handle(), "commit", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_.handle(), "commit", nullptr, nullptr, nullptr);
     }
 
 private:
