@@ -13,7 +13,6 @@
 
 #include <csignal>
 #include <fcntl.h>
-#include <grp.h>
 #include <sys/mount.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -176,12 +175,8 @@ TEST_F(CrashE2eTest, StoreAddKilledAtRandomMomentsLeavesAStoreThatVerifiesAndNoS
 class CrashBuildE2eTest : public CrashE2eTest {
 protected:
     void SetUp() override {
-        bool ready = ::geteuid() == 0 ? ::getgrnam("purist-build") != nullptr
-                                      : runProgram({"unshare", "-Ur", "true"}).exitCode == 0;
-        if (!ready) {
-            PURIST_SKIP_OUTSIDE_CI(
-                "strict builds need root with the purist-build group "
-                "(scripts/create-build-users.sh) or unprivileged user namespaces");
+        if (std::string why = whyNoStrictBuilds(); !why.empty()) {
+            PURIST_SKIP_OUTSIDE_CI(why);
         }
         fs::permissions(dir_.path(), fs::perms(0755));
     }
