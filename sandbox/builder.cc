@@ -8,7 +8,9 @@
 #include "sandbox/output_copy.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
+#include "store/path_lock.h"
 #include "store/ref_scanner.h"
+#include "store/scratch.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -104,67 +106,15 @@ Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const s
     return sink.finish();
 }
 
-/// A write lock on one byte of `<root>/tmp/output-locks` standing for one output path: an
-/// open-file-description lock (F_OFD_SETLK), so it excludes other purist processes and
-/// other descriptions in this one, and it goes with the job that holds it. One shared file
-/// instead of a lock file per output: nothing to create per build, nothing left behind.
-/// Two outputs share a byte only if 62 bits of their names' hashes collide, and then one
-/// merely waits for the other.
-class OutputLock {
-public:
-    OutputLock(int fd, const std::string& baseName) : fd_(fd), offset_(offsetOf(baseName)) {}
-    OutputLock(OutputLock&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_),
-          held_(std::exchange(other.held_, false)) {}
-    OutputLock(const OutputLock&) = delete;
-    OutputLock& operator=(const OutputLock&) = delete;
-    ~OutputLock() {
-        if (held_) set(F_OFD_SETLK, F_UNLCK); // closing nothing: the file stays open
-    }
-
-    /// Takes the lock if it is free; false if another holder has it.
-    bool tryLock() {
-        if (set(F_OFD_SETLK, F_WRLCK)) return held_ = true;
-        if (errno == EAGAIN || errno == EACCES) return false;
-        throw SysError("locking an output path");
-    }
-
-    /// Waits for the lock.
-    void lock() {
-        while (!set(F_OFD_SETLKW, F_WRLCK)) {
-            if (errno != EINTR) throw SysError("waiting for an output lock");
-        }
-        held_ = true;
-    }
-
-private:
-    static off_t offsetOf(const std::string& baseName) {
-        uint64_t h = 1469598103934665603ull; // FNV-1a
-        for (char c : baseName)
-            h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-        return static_cast<off_t>(h >> 2);
-    }
-
-    bool set(int command, short type) {
-        struct flock range {};
-        range.l_type = type;
-        range.l_whence = SEEK_SET;
-        range.l_start = offset_;
-        range.l_len = 1;
-        return ::fcntl(fd_, command, &range) == 0;
-    }
-
-    int fd_;
-    off_t offset_;
-    bool held_ = false;
-};
+// One lock scheme for builders and adders: store/path_lock.h.
+using OutputLock = PathLock;
 
 /// A build's private directories under the store root's tmp/, on the store's file system
 /// so that outputs move into the store with rename(): `build` (its /build) and `out` (the
 /// store dir it writes its outputs to, when sandboxed). A finished build's are emptied and
 /// given to the next: creating and removing three directories per build cost 0.3 ms here.
 struct BuildDirs {
-    TempDir top;
+    ScratchDir top; // reclaimed by the next process if this one is killed
     std::string build() const { return top.path() + "/build"; }
     std::string out() const { return top.path() + "/out"; }
     /// Where outputs are copied to before registration (sealOutputs).
@@ -377,9 +327,7 @@ private:
 
     // The file whose bytes stand for output paths (OutputLock), opened once per run.
     int outputLockFile() {
-        if (!outputLockFile_)
-            outputLockFile_ =
-                openFile(store_.layout().tmpDir() + "/output-locks", O_RDWR | O_CREAT, 0600);
+        if (!outputLockFile_) outputLockFile_ = openPathLockFile(store_.layout().tmpDir());
         return outputLockFile_.get();
     }
 
@@ -567,7 +515,7 @@ private:
             return dirs;
         }
         auto dirs =
-            std::make_unique<BuildDirs>(BuildDirs{TempDir("build-", store_.layout().tmpDir())});
+            std::make_unique<BuildDirs>(BuildDirs{ScratchDir(store_.layout().tmpDir(), "build")});
         makeDirectory(dirs->build(), 0700);
         makeDirectory(dirs->out(), 0755);
         makeDirectory(dirs->sealed(), 0700);

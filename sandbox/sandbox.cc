@@ -66,6 +66,32 @@ bool isDirectory(const std::string& path) {
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
+// exec(2) takes at most MAX_ARG_STRLEN (32 pages) per argument or environment entry and
+// ARG_MAX in all. A spec past them failed deep in the sandbox (E2BIG), or, past the 64 MiB a
+// launcher request may hold, as "Broken pipe" when the launcher hung up on it (issue 10).
+// It is the spec's fault, so a BuildError naming the entry.
+void checkExecLimits(const SandboxConfig& config) {
+    constexpr size_t kMaxArgument = 32 * 4096;
+    const long argMax = ::sysconf(_SC_ARG_MAX);
+    size_t total = 0;
+    auto count = [&](const std::string& what, size_t length) {
+        if (length + 1 > kMaxArgument)
+            throw BuildError("sandbox: " + what + " is " + std::to_string(length) +
+                             " bytes; exec(2) takes at most " + std::to_string(kMaxArgument - 1) +
+                             " bytes per argument or environment variable");
+        total += length + 1 + sizeof(char*);
+    };
+    count("the builder path", config.builder.size());
+    for (size_t i = 0; i < config.args.size(); ++i)
+        count("argument " + std::to_string(i + 1), config.args[i].size());
+    for (const auto& [name, value] : config.env)
+        count("environment variable " + name, name.size() + 1 + value.size());
+    if (argMax > 0 && total > static_cast<size_t>(argMax))
+        throw BuildError("sandbox: the builder's arguments and environment take " +
+                         std::to_string(total) + " bytes; exec(2) takes at most " +
+                         std::to_string(argMax) + " here");
+}
+
 // Refuses a configuration the sandbox cannot honour before anything is forked, so the
 // error names the field and no weaker sandbox is ever set up instead.
 void validate(const SandboxConfig& config) {
@@ -74,6 +100,7 @@ void validate(const SandboxConfig& config) {
         fail("the builder must be an absolute path, not '" + config.builder + "'");
     if (config.buildUid.has_value() != config.buildGid.has_value())
         fail("buildUid and buildGid must be given together");
+    checkExecLimits(config);
     bool root = ::geteuid() == 0;
     if (root && !config.buildUid)
         fail("running as root needs a build user (buildUid/buildGid); a builder never runs as "
@@ -342,9 +369,11 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
                 }
             } else {
                 waitStatus = readInt(statusFd);
+                // The sandbox was set up and the builder ran: losing its supervisor (killed,
+                // or out of memory) fails this build (exit 3), it is no sandbox failure (4).
                 if (!waitStatus)
-                    throw SandboxError("sandbox: the supervising process died before the builder "
-                                       "finished");
+                    throw BuildError("sandbox: the supervising process died before the builder "
+                                     "finished");
                 int32_t full = readInt(statusFd).value_or(0);
                 for (size_t bit = 0; bit < std::size(kScratchDirs); ++bit)
                     if (full & (1 << bit)) result.fullScratchDirs.push_back(kScratchDirs[bit]);

@@ -213,8 +213,14 @@ TEST_F(BuilderTest, AFailedBuilderRegistersNothingAndLeavesNothing) {
 
     options_.keepFailed = true;
     EXPECT_THROW(buildSpecs(*store_, {file}, options_), BuildError);
-    EXPECT_EQ(::access(configs_.at("broken").buildDir.c_str(), F_OK), 0);
-    EXPECT_NE(printed_.find("note: keeping the build directory of 'broken'"), std::string::npos);
+    // Kept, it is renamed out of the scratch space that the next process reclaims.
+    const std::string note = "note: keeping the build directory of 'broken': ";
+    size_t at = printed_.find(note);
+    ASSERT_NE(at, std::string::npos) << printed_;
+    std::string kept = printed_.substr(at + note.size());
+    kept = kept.substr(0, kept.find('\n'));
+    EXPECT_NE(kept.find("/tmp/kept-build-"), std::string::npos) << kept;
+    EXPECT_EQ(::access((kept + "/build").c_str(), F_OK), 0) << kept;
 }
 
 TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
