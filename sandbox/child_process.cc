@@ -189,10 +189,13 @@ void scopeIpcToTheBuild(bool hostNetwork) {
         throw SysError("confining the builder with Landlock");
 }
 
-// Kills the builder when the intermediate dies (the caller was killed, say). The check
-// after prctl closes the window in which the intermediate died before the call.
+// Kills the builder when the intermediate dies (the caller was killed, say). SIGKILL, not
+// SIGTERM: the builder is the init of its PID namespace, which ignores every signal it has
+// no handler for except SIGKILL, so a SIGTERM left it running, orphaned, writing into a
+// scratch directory the next purist reclaims. Its death takes the namespace down with it.
+// The check after prctl closes the window in which the intermediate died before the call.
 void dieWithIntermediate(int lifeline) {
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
         throw SysError("setting PR_SET_PDEATHSIG");
     pollfd poller{lifeline, 0, 0};
     if (::poll(&poller, 1, 0) == -1) throw SysError("polling the intermediate's lifeline");
