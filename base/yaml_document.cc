@@ -59,8 +59,7 @@ ConfigError nestingError(const std::string& text, const std::string& file,
     NestingTracker tracker;
     try {
         YAML::Parser parser(in);
-        while (parser.HandleNextDocument(tracker)) {
-        }
+        parser.HandleNextDocument(tracker);
     } catch (const YAML::Exception&) {
     }
     if (tracker.innermost.is_null())
@@ -119,6 +118,38 @@ bool isCoreFloat(std::string_view v) {
     return i == v.size();
 }
 
+/// Where each document parsed so far started.
+class DocumentStarts : public YAML::EventHandler {
+public:
+    YAML::Mark last = YAML::Mark::null_mark();
+
+    void OnDocumentStart(const YAML::Mark& at) override { last = at; }
+    void OnDocumentEnd() override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+};
+
+/// True if a line of `text` starts with `---` or `...`, the only ways a document ends or
+/// another begins (YAML 1.2, 9.1).
+bool mayHoldSecondDocument(std::string_view text) {
+    for (size_t at = 0; at < text.size();) {
+        std::string_view line = text.substr(at);
+        if (line.starts_with("---") || line.starts_with("...")) return true;
+        size_t newline = text.find('\n', at);
+        if (newline == std::string_view::npos) break;
+        at = newline + 1;
+    }
+    return false;
+}
+
 } // namespace
 
 ScalarType resolveScalarType(const YAML::Node& scalar) {
@@ -137,19 +168,30 @@ ScalarType resolveScalarType(const YAML::Node& scalar) {
 }
 
 YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
-    std::vector<YAML::Node> documents;
+    YAML::Node root;
     try {
-        documents = YAML::LoadAll(text);
+        root = YAML::Load(text);
     } catch (const YAML::DeepRecursion& e) {
         throw nestingError(text, file, e);
     } catch (const YAML::Exception& e) {
         throw errorAt(file, e.mark, "bad YAML: " + e.msg);
     }
-    if (documents.empty()) return YAML::Node();
-    if (documents.size() > 1)
-        throw errorAt(file, documents[1].Mark(),
-                      "a second YAML document starts here; the file must hold one");
-    return documents.front();
+    // YAML::Load reads the first document and ignores the rest. Only a line starting with
+    // a document marker can begin another, so most files are parsed once. Not LoadAll: on
+    // some inputs (NUL bytes) yaml-cpp 0.7 finds empty documents for ever, which the fuzzer
+    // found as a hang; two documents are all this needs to look at.
+    if (!mayHoldSecondDocument(text)) return root;
+    std::istringstream in(text);
+    DocumentStarts starts;
+    try {
+        YAML::Parser parser(in);
+        if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts))
+            throw errorAt(file, starts.last,
+                          "a second YAML document starts here; the file must hold one");
+    } catch (const YAML::Exception& e) {
+        throw errorAt(file, e.mark, "bad YAML: " + e.msg);
+    }
+    return root;
 }
 
 } // namespace purist

@@ -129,7 +129,7 @@ const BadFile kBadFiles[] = {
      "rules:\n  - id: a\n    max-size: 1\nwaivers:\n  - { rule: a, path: '[', reason: r, expires: "
      "2030-01-01 }\n",
      5, 22, "bad RE2 pattern '['"},
-    {"second document", "rules:\n  - id: a\n    max-size: 1\n---\nwaivers: []\n", 5, 1,
+    {"second document", "rules:\n  - id: a\n    max-size: 1\n---\nwaivers: []\n", 4, 1,
      "a second YAML document starts here"},
     {"waiver unknown key",
      "rules:\n  - id: a\n    max-size: 1\nwaivers:\n  - { rule: a, paths: x, reason: r, expires: "
