@@ -178,7 +178,7 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
     }
     // YAML::Load reads the first document and ignores the rest. Only a line starting with
     // a document marker can begin another, so most files are parsed once. Not LoadAll: on
-    // some inputs (NUL bytes) yaml-cpp 0.7 finds empty documents for ever, which the fuzzer
+    // some malformed inputs yaml-cpp 0.7 finds empty documents for ever, which the fuzzer
     // found as a hang; two documents are all this needs to look at.
     if (!mayHoldSecondDocument(text)) return root;
     std::istringstream in(text);

@@ -62,18 +62,23 @@ TEST(ParseYamlDocument, SecondDocumentIsRefused) {
     }
 }
 
-// Found by fuzz_settings: YAML::LoadAll never returned on this input (NUL bytes), growing
-// to gigabytes; the reader must return, with a node or an error, at once.
-TEST(ParseYamlDocument, NulBytesDoNotHang) {
-    const char bytes[] = ", S:\0\0\0\0\0\0\0s/purist.yaml`.\nszandbox: strict\nsadxbno-paths\n";
-    std::string text(bytes, sizeof bytes - 1);
-    try {
-        parseYamlDocument(text, "f.yaml");
-    } catch (const ConfigError&) {
-    }
-    try {
-        parseYamlDocument(text + "---\n" + text, "f.yaml");
-    } catch (const ConfigError&) {
+// Found by fuzz_settings and fuzz_build_spec: YAML::LoadAll never returned on these inputs,
+// growing to gigabytes; the reader must return, with a node or an error, at once.
+TEST(ParseYamlDocument, InputsThatHungLoadAllReturn) {
+    const char nulBytes[] = ", S:\0\0\0\0\0\0\0s/purist.yaml`.\nszandbox: strict\nsadxbno-paths\n";
+    const std::string inputs[] = {
+        std::string(nulBytes, sizeof nulBytes - 1),
+        "\n\n\n\n\n\n\n, so the output refers to nothing but itself.\nname: libgreet-51.0\n"
+        "+uilder: /bin/sh\nargs:\n  - runt -c\n  - |\n    setweet.sh\\ngreet \"${1:-w\n  - |\n"
+        "    setworld}\n\n",
+    };
+    for (const auto& text : inputs) {
+        for (const auto& variant : {text, text + "---\n" + text}) {
+            try {
+                parseYamlDocument(variant, "f.yaml");
+            } catch (const ConfigError&) {
+            }
+        }
     }
 }
 
