@@ -3,6 +3,10 @@
 #   ./dev.sh demo    install what is missing, build, run purist's main job
 #   ./dev.sh test    install what is missing, build, run every test suite
 #   ./dev.sh bench   install what is missing, build, run the side-by-side benchmarks
+# and two more steps CI runs after `test` (.ci/run), each in a build directory of its own:
+#   ./dev.sh sanitize   every test suite again, built with ASan and UBSan (build-sanitize/)
+#   ./dev.sh fuzz       every fuzz target of tests/fuzz for a while, with ASan and UBSan
+#                       (build-fuzz/; PURIST_FUZZ_SECONDS per target, default 20)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -20,6 +24,14 @@ build_users() {
 build() {
     cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build "$build_dir" -j2
+}
+
+# A report aborts the test (-fno-sanitize-recover=all, halt_on_error); leaks count too.
+# The sandbox helper and its builders fork, unshare and exec: detect_leaks stays on because
+# LeakSanitizer only runs at a sanitized program's own exit.
+sanitizer_env() {
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 }
 
 case "$mode" in
@@ -42,8 +54,29 @@ bench)
     build
     PURIST_BUILD_DIR="$build_dir" bench/run-all.sh
     ;;
+sanitize)
+    scripts/install-deps.sh test
+    build_users
+    dir=${PURIST_SANITIZE_BUILD_DIR:-build-sanitize}
+    # Static linking is off: the sanitizer runtimes must interpose malloc in a dynamic program.
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPURIST_SANITIZE=ON \
+        -DPURIST_STATIC_DEPS=OFF -DPURIST_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$dir" -j2
+    sanitizer_env
+    ctest --test-dir "$dir" --output-on-failure -j2
+    ;;
+fuzz)
+    scripts/install-deps.sh test
+    dir=${PURIST_FUZZ_BUILD_DIR:-build-fuzz}
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+        -DPURIST_FUZZ=ON -DPURIST_STATIC_DEPS=OFF -DPURIST_BUILD_TESTS=OFF \
+        -DPURIST_BUILD_BENCH=OFF >/dev/null
+    cmake --build "$dir" -j2 --target fuzzers
+    sanitizer_env
+    tests/fuzz/run.sh "$dir/fuzz" "${PURIST_FUZZ_SECONDS:-20}"
+    ;;
 *)
-    echo "usage: $0 demo|test|bench" >&2
+    echo "usage: $0 demo|test|bench|sanitize|fuzz" >&2
     exit 2
     ;;
 esac

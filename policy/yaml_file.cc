@@ -1,6 +1,7 @@
 #include "policy/yaml_file.h"
 
 #include "base/file_descriptor.h"
+#include "base/yaml_document.h"
 
 namespace purist::policy {
 
@@ -11,12 +12,7 @@ YAML::Node loadYamlFile(const std::string& path) {
     } catch (const SysError& e) {
         throw ConfigError(path, std::string("cannot read: ") + e.what());
     }
-    try {
-        return YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        if (e.mark.is_null()) throw ConfigError(path, e.msg);
-        throw ConfigError(path, e.mark.line + 1, e.mark.column + 1, e.msg);
-    }
+    return parseYamlDocument(text, path);
 }
 
 ConfigError yamlError(const std::string& file, const YAML::Node& node, const std::string& message) {
@@ -36,13 +32,38 @@ std::string yamlScalar(const std::string& file, const YAML::Node& node, const st
     return node.Scalar();
 }
 
+std::string yamlString(const std::string& file, const YAML::Node& node, const std::string& what) {
+    if (node.IsNull()) throw yamlError(file, node, what + " must be a string, not null");
+    if (!node.IsScalar()) throw yamlError(file, node, what + " must be a string");
+    const char* type = nullptr;
+    switch (resolveScalarType(node)) {
+    case ScalarType::String:
+        return node.Scalar();
+    case ScalarType::Null:
+        type = "null";
+        break;
+    case ScalarType::Bool:
+        type = "a boolean";
+        break;
+    case ScalarType::Int:
+        type = "an integer";
+        break;
+    case ScalarType::Float:
+        type = "a number";
+        break;
+    }
+    throw yamlError(file, node,
+                    what + " must be a string, not " + type + " (quote it: \"" + node.Scalar() +
+                        "\")");
+}
+
 std::vector<std::string> yamlStringList(const std::string& file, const YAML::Node& node,
                                         const std::string& what) {
     if (!node.IsSequence()) throw yamlError(file, node, what + " must be a list of strings");
     std::vector<std::string> items;
     for (const auto& item : node) {
         if (!item.IsScalar()) throw yamlError(file, item, what + " must be a list of strings");
-        items.push_back(item.Scalar());
+        items.push_back(yamlString(file, item, what + " entry"));
     }
     return items;
 }

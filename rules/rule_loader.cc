@@ -1,15 +1,17 @@
 #include "rules/rule_loader.h"
 
 #include "base/error.h"
+#include "base/yaml_document.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace purist::rules {
 
@@ -85,24 +87,6 @@ std::optional<uint64_t> parseSize(std::string_view text, std::string& error) {
         return std::nullopt;
     }
     return value << it->second;
-}
-
-ScalarType resolveScalarType(const YAML::Node& scalar) {
-    // Quoted scalars carry the non-specific tag "!"; plain ones "?". An explicit tag such as
-    // !!str is honoured too.
-    const std::string& tag = scalar.Tag();
-    if (tag == "!" || tag == "tag:yaml.org,2002:str") return ScalarType::String;
-    const std::string& v = scalar.Scalar();
-    static const std::regex nullRe("^(~|null|Null|NULL|)$");
-    static const std::regex boolRe("^(true|True|TRUE|false|False|FALSE)$");
-    static const std::regex intRe("^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$");
-    static const std::regex floatRe("^([-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
-                                    "[-+]?\\.(inf|Inf|INF)|\\.(nan|NaN|NAN))$");
-    if (std::regex_match(v, nullRe)) return ScalarType::Null;
-    if (std::regex_match(v, boolRe)) return ScalarType::Bool;
-    if (std::regex_match(v, intRe)) return ScalarType::Int;
-    if (std::regex_match(v, floatRe)) return ScalarType::Float;
-    return ScalarType::String;
 }
 
 namespace {
@@ -227,9 +211,16 @@ Pattern patternFrom(const std::string& file, const YAML::Node& node, const std::
 
 std::vector<Pattern> patternList(const std::string& file, const YAML::Node& node,
                                  const std::string& what, bool nonEmpty) {
+    // A pattern written twice (an alias repeated a million times) is compiled and matched
+    // once: a list means "any of these", and a million copies in one RE2::Set floods
+    // stderr with RE2's internal log lines instead of loading.
     std::vector<Pattern> patterns;
-    for (const auto& item : expectList(file, node, what, nonEmpty))
-        patterns.push_back(patternFrom(file, item, what + " entry"));
+    std::unordered_set<std::string> seen;
+    for (const auto& item : expectList(file, node, what, nonEmpty)) {
+        std::string source = expectString(file, item, what + " entry");
+        if (!seen.insert(source).second) continue;
+        patterns.push_back(compilePattern(source, locationOf(file, item)));
+    }
     return patterns;
 }
 
@@ -555,12 +546,7 @@ Rule parseRule(const YAML::Node& node, const std::string& file) {
 }
 
 Policy loadPolicyString(const std::string& text, const std::string& file) {
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::Exception& e) {
-        throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg);
-    }
+    YAML::Node root = parseYamlDocument(text, file);
     try {
         return parsePolicyDocument(root, file);
     } catch (const YAML::Exception& e) {
@@ -579,14 +565,23 @@ Policy loadPolicyFile(const std::string& file) {
 }
 
 void mergePolicy(Policy& policy, Policy more) {
-    for (auto& rule : more.rules) {
-        for (const auto& existing : policy.rules)
-            if (existing.id == rule.id)
-                throw ConfigError(rule.location.file, rule.location.line, rule.location.column,
-                                  "duplicate rule id '" + rule.id + "' (first defined at " +
-                                      existing.location.describe() + ")");
-        policy.rules.push_back(std::move(rule));
+    // An index of the ids, not a scan of the rules per rule: a policy of 200,000 rules must
+    // load in linear time (a scan took 59 s for 217,000).
+    std::unordered_map<std::string_view, const SourceLocation*> ids;
+    ids.reserve(policy.rules.size() + more.rules.size());
+    for (const auto& existing : policy.rules)
+        ids.emplace(existing.id, &existing.location);
+    for (const auto& rule : more.rules) {
+        auto [it, added] = ids.emplace(rule.id, &rule.location);
+        if (!added)
+            throw ConfigError(rule.location.file, rule.location.line, rule.location.column,
+                              "duplicate rule id '" + rule.id + "' (first defined at " +
+                                  it->second->describe() + ")");
     }
+    // Checked before anything moves, so a refused merge leaves `policy` as it was.
+    policy.rules.reserve(policy.rules.size() + more.rules.size());
+    for (auto& rule : more.rules)
+        policy.rules.push_back(std::move(rule));
     for (auto& waiver : more.waivers)
         policy.waivers.push_back(std::move(waiver));
     for (auto& file : more.files)
@@ -594,10 +589,13 @@ void mergePolicy(Policy& policy, Policy more) {
 }
 
 void validateWaivers(const Policy& policy) {
+    if (policy.waivers.empty()) return;
+    std::unordered_set<std::string_view> ids;
+    ids.reserve(policy.rules.size());
+    for (const auto& rule : policy.rules)
+        ids.insert(rule.id);
     for (const auto& waiver : policy.waivers) {
-        bool known = std::any_of(policy.rules.begin(), policy.rules.end(),
-                                 [&](const Rule& r) { return r.id == waiver.ruleId; });
-        if (!known)
+        if (!ids.count(waiver.ruleId))
             throw ConfigError(waiver.location.file, waiver.location.line, waiver.location.column,
                               "waiver names rule '" + waiver.ruleId +
                                   "', which no loaded policy defines");

@@ -3,6 +3,7 @@
 // Every error is a ConfigError naming file:line:column; a file either loads whole or
 // not at all, so nothing is ever checked with half a policy.
 
+#include "base/yaml_document.h"
 #include "rules/rule.h"
 
 #include <yaml-cpp/yaml.h>
@@ -19,9 +20,9 @@ namespace purist::rules {
 /// `kB`) are refused as ambiguous. Returns the size, or sets `error` and returns nullopt.
 std::optional<uint64_t> parseSize(std::string_view text, std::string& error);
 
-/// How a YAML scalar resolves under the YAML 1.2 core schema; quoted scalars are strings.
-enum class ScalarType { Null, Bool, Int, Float, String };
-ScalarType resolveScalarType(const YAML::Node& scalar);
+/// How a YAML scalar resolves under the YAML 1.2 core schema (base/yaml_document.h).
+using purist::resolveScalarType;
+using purist::ScalarType;
 
 /// Loads the policy file at `file` (see docs/rules.md). Throws ConfigError (file:line:col)
 /// for any defect: unreadable file, bad YAML, unknown key, wrong type, bad RE2 pattern,

@@ -20,6 +20,7 @@ namespace {
 using policy::yamlBool;
 using policy::yamlError;
 using policy::yamlScalar;
+using policy::yamlString;
 using policy::yamlStringList;
 
 const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",   "TMP",
@@ -88,7 +89,7 @@ public:
         spec.file = file_;
         std::map<std::string, YAML::Node> keys;
         for (const auto& entry : root) {
-            std::string key = yamlScalar(file_, entry.first, "a key");
+            std::string key = yamlString(file_, entry.first, "a key");
             if (keys.count(key)) throw yamlError(file_, entry.first, "duplicate key '" + key + "'");
             keys[key] = entry.second;
             keyNodes_[key] = entry.first;
@@ -110,13 +111,13 @@ public:
                 throw yamlError(file_, root,
                                 std::string("missing required key '") + required + "'");
 
-        spec.name = yamlScalar(file_, keys["name"], "name");
+        spec.name = yamlString(file_, keys["name"], "name");
         try {
             validateStorePathName(spec.name);
         } catch (const FormatError& e) {
             throw yamlError(file_, keys["name"], e.what());
         }
-        spec.builder = yamlScalar(file_, keys["builder"], "builder");
+        spec.builder = yamlString(file_, keys["builder"], "builder");
         if (spec.builder.empty() || spec.builder[0] != '/')
             throw yamlError(file_, keys["builder"], "builder must be an absolute path");
         if (keys.count("args")) spec.args = yamlStringList(file_, keys["args"], "args");
@@ -168,18 +169,18 @@ private:
     void parseEnv(BuildSpec& spec, const YAML::Node& node) {
         if (!node.IsMap()) throw yamlError(file_, node, "env must be a mapping of strings");
         for (const auto& entry : node) {
-            std::string key = yamlScalar(file_, entry.first, "an env name");
+            std::string key = yamlString(file_, entry.first, "an env name");
             claimVariable(key, entry.first, "env variable");
-            spec.env[key] = yamlScalar(file_, entry.second, "env value '" + key + "'");
+            spec.env[key] = yamlString(file_, entry.second, "env value '" + key + "'");
         }
     }
 
     void parseSources(BuildSpec& spec, const YAML::Node& node) {
         if (!node.IsMap()) throw yamlError(file_, node, "sources must be a mapping {var: path}");
         for (const auto& entry : node) {
-            std::string var = yamlScalar(file_, entry.first, "a source variable");
+            std::string var = yamlString(file_, entry.first, "a source variable");
             claimVariable(var, entry.first, "source");
-            std::string written = yamlScalar(file_, entry.second, "source '" + var + "'");
+            std::string written = yamlString(file_, entry.second, "source '" + var + "'");
             if (written.empty()) throw yamlError(file_, entry.second, "source path is empty");
             std::string path = normalisePath(written, dir_);
             if (!exists(path))
@@ -190,7 +191,7 @@ private:
     }
 
     SpecInput parseInput(const YAML::Node& node, std::string variable) {
-        std::string written = yamlScalar(file_, node, "an input");
+        std::string written = yamlString(file_, node, "an input");
         SpecInput input;
         input.position = positionOf(file_, node);
         if (isSpecFileName(written)) {
@@ -216,7 +217,7 @@ private:
                 spec.inputs.push_back(parseInput(item, ""));
         } else if (node.IsMap()) {
             for (const auto& entry : node) {
-                std::string var = yamlScalar(file_, entry.first, "an input variable");
+                std::string var = yamlString(file_, entry.first, "an input variable");
                 if (!isVariableName(var))
                     throw yamlError(file_, entry.first,
                                     "input '" + var + "' is not a valid environment variable name");
@@ -230,7 +231,7 @@ private:
     void parseChecks(BuildSpec& spec, const YAML::Node& node) {
         if (!node.IsMap()) throw yamlError(file_, node, "checks must be a mapping");
         for (const auto& entry : node) {
-            std::string key = yamlScalar(file_, entry.first, "a check name");
+            std::string key = yamlString(file_, entry.first, "a check name");
             if (std::find(kBuildCheckNames.begin(), kBuildCheckNames.end(), key) ==
                 kBuildCheckNames.end()) {
                 std::string list;
@@ -268,9 +269,9 @@ private:
         FixedOutput fixed;
         bool haveHash = false;
         for (const auto& entry : node) {
-            std::string key = yamlScalar(file_, entry.first, "a fixed-output key");
+            std::string key = yamlString(file_, entry.first, "a fixed-output key");
             if (key == "hash") {
-                std::string text = yamlScalar(file_, entry.second, "hash");
+                std::string text = yamlString(file_, entry.second, "hash");
                 try {
                     fixed.hash = Hash::parse(text);
                 } catch (const FormatError& e) {
@@ -278,7 +279,7 @@ private:
                 }
                 haveHash = true;
             } else if (key == "mode") {
-                std::string mode = yamlScalar(file_, entry.second, "mode");
+                std::string mode = yamlString(file_, entry.second, "mode");
                 if (mode == "flat")
                     fixed.mode = FileIngestionMethod::Flat;
                 else if (mode == "recursive")

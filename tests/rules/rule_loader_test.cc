@@ -9,6 +9,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 namespace purist::rules {
 namespace {
 
@@ -127,6 +129,8 @@ const BadFile kBadFiles[] = {
      "rules:\n  - id: a\n    max-size: 1\nwaivers:\n  - { rule: a, path: '[', reason: r, expires: "
      "2030-01-01 }\n",
      5, 22, "bad RE2 pattern '['"},
+    {"second document", "rules:\n  - id: a\n    max-size: 1\n---\nwaivers: []\n", 4, 1,
+     "a second YAML document starts here"},
     {"waiver unknown key",
      "rules:\n  - id: a\n    max-size: 1\nwaivers:\n  - { rule: a, paths: x, reason: r, expires: "
      "2030-01-01 }\n",
@@ -300,6 +304,92 @@ TEST(RuleLoader, ShippedPacksAndExampleLoad) {
         Policy policy = loadPolicyFile(src + file);
         EXPECT_FALSE(policy.rules.empty()) << file;
     }
+}
+
+// Issue 10: lists nested a few hundred deep said "bad YAML: bad file" at the end of the file.
+// The error names the innermost list or mapping, whether flow (`[[[`) or block style.
+TEST(RuleLoader, NestingTooDeepNamesTheInnermostList) {
+    try {
+        loadPolicyString("rules:\n  - " + std::string(1000, '[') + std::string(1000, ']') + "\n",
+                         "f.yaml");
+        FAIL() << "loaded";
+    } catch (const ConfigError& e) {
+        // The root mapping is level 1, `rules:` level 2, the first '[' (column 5) level 3.
+        EXPECT_EQ(e.line(), 2) << e.what();
+        EXPECT_EQ(e.column(), 5 + 496) << e.what();
+        EXPECT_THAT(e.what(), HasSubstr("nested 499 levels deep here"));
+    }
+    std::string block = "rules:\n";
+    for (int i = 0; i < 1000; ++i)
+        block += std::string(i + 1, ' ') + "-\n";
+    try {
+        loadPolicyString(block, "f.yaml");
+        FAIL() << "loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.line(), 499) << e.what();
+        EXPECT_THAT(e.what(), HasSubstr("nested 499 levels deep here"));
+    }
+}
+
+// Issue 10: a list of a million aliases of one pattern made RE2 flood stderr with its own
+// log lines when the checker compiled them into one set. A pattern repeated in a list is one
+// pattern.
+TEST(RuleLoader, PatternRepeatedByAliasesIsCompiledOnce) {
+    std::string yaml = "rules:\n  - id: a\n    forbid-requisites:\n      names: [&g gcc";
+    for (int i = 0; i < 1000000; ++i)
+        yaml += ", *g";
+    yaml += ", cc]\n";
+    ::testing::internal::CaptureStderr();
+    Policy policy = loadPolicyString(yaml, "f.yaml");
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_EQ(policy.rules.size(), 1u);
+    const auto& names = std::get<ForbidCheck>(policy.rules[0].check).forbidden.names;
+    ASSERT_EQ(names.size(), 2u);
+    EXPECT_EQ(names[0].source, "gcc");
+    EXPECT_EQ(names[1].source, "cc");
+}
+
+double cpuSeconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// Issue 10: loading 217,000 rules took 59 s, because each rule's id was compared with every
+// rule merged before it, and each waiver's with every rule. 100,000 rules and waivers take
+// milliseconds now; the quadratic code took tens of seconds here. CPU time, not wall time,
+// so a loaded machine does not make the bound flaky.
+TEST(RuleLoader, MergingAndValidatingWaiversIsLinear) {
+    Policy more;
+    for (int i = 0; i < 100000; ++i) {
+        Rule rule;
+        rule.id = "rule-" + std::to_string(i);
+        rule.check = LimitCheck{};
+        more.rules.push_back(std::move(rule));
+        Waiver waiver;
+        waiver.ruleId = "rule-" + std::to_string(i);
+        more.waivers.push_back(std::move(waiver));
+    }
+    Policy policy;
+    double start = cpuSeconds();
+    mergePolicy(policy, std::move(more));
+    validateWaivers(policy);
+    EXPECT_LT(cpuSeconds() - start, 2.0);
+    EXPECT_EQ(policy.rules.size(), 100000u);
+
+    // A duplicate is still refused, naming both places, and leaves the policy as it was.
+    Policy again;
+    Rule dup;
+    dup.id = "rule-99999";
+    dup.location = {"g.yaml", 3, 9};
+    again.rules.push_back(dup);
+    try {
+        mergePolicy(policy, again);
+        FAIL() << "merged a duplicate id";
+    } catch (const ConfigError& e) {
+        EXPECT_THAT(e.what(), HasSubstr("g.yaml:3:9: duplicate rule id 'rule-99999'"));
+    }
+    EXPECT_EQ(policy.rules.size(), 100000u);
 }
 
 } // namespace

@@ -111,6 +111,24 @@ INSTANTIATE_TEST_SUITE_P(
                 "unknown key 'buidler'"},
         BadSpec{"MissingName", "builder: /bin/sh\n", 1, 1, "missing required key 'name'"},
         BadSpec{"NameNotString", "name: [a]\nbuilder: /bin/sh\n", 1, 7, "name must be a string"},
+        // Scalars that YAML resolves to something other than a string are refused, as the
+        // rule files refuse them (issue 10): `name: 5` is an integer, not a name.
+        BadSpec{"NameInteger", "name: 5\nbuilder: /bin/sh\n", 1, 7,
+                "name must be a string, not an integer (quote it: \"5\")"},
+        BadSpec{"BuilderNull", "name: a\nbuilder: ~\n", 2, 10,
+                "builder must be a string, not null"},
+        BadSpec{"EnvValueInteger", "name: a\nbuilder: /bin/sh\nenv: {A: 1}\n", 3, 10,
+                "env value 'A' must be a string, not an integer"},
+        BadSpec{"EnvValueBoolean", "name: a\nbuilder: /bin/sh\nenv: {A: true}\n", 3, 10,
+                "env value 'A' must be a string, not a boolean"},
+        BadSpec{"ArgNumber", "name: a\nbuilder: /bin/sh\nargs: [-c, 1.5]\n", 3, 12,
+                "args entry must be a string, not a number"},
+        BadSpec{"OutputInteger", "name: a\nbuilder: /bin/sh\noutputs: [out, 2]\n", 3, 16,
+                "outputs entry must be a string, not an integer"},
+        BadSpec{"FixedOutputModeBoolean",
+                "name: a\nbuilder: /bin/sh\nfixed-output: {hash: "
+                "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', mode: false}\n",
+                3, 83, "mode must be a string, not a boolean"},
         BadSpec{"BadName", "name: a/b\nbuilder: /bin/sh\n", 1, 7, "a/b"},
         BadSpec{"RelativeBuilder", "name: a\nbuilder: sh\n", 2, 10, "absolute"},
         BadSpec{"ArgsNotList", "name: a\nbuilder: /bin/sh\nargs: -c\n", 3, 7, "list of strings"},
@@ -130,7 +148,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "neither a spec file"},
         BadSpec{"InputsNotList", "name: a\nbuilder: /bin/sh\ninputs: exists.yaml\n", 3, 9, "list"},
         BadSpec{"InputVarClash",
-                "name: a\nbuilder: /bin/sh\nenv: {exists: 1}\ninputs: [exists.yaml]\n", 4, 10,
+                "name: a\nbuilder: /bin/sh\nenv: {exists: '1'}\ninputs: [exists.yaml]\n", 4, 10,
                 "clashes"},
         BadSpec{"MissingSource", "name: a\nbuilder: /bin/sh\nsources: {src: ./nowhere}\n", 3, 16,
                 "does not exist"},
@@ -167,6 +185,24 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"NotAMapping", "- name\n", 1, 1, "must be a mapping"},
         BadSpec{"YamlSyntax", "name: [a\nbuilder: /bin/sh\n", 2, 8, ""}),
     [](const ::testing::TestParamInfo<BadSpec>& info) { return std::string(info.param.name); });
+
+// Issue 10: a deeply nested spec said "bad file" at the end of the file. The error names the
+// innermost list yaml-cpp opened (its depth guard keeps the parse off the stack's limit).
+TEST_F(BuildSpecTest, NestingTooDeepNamesWhere) {
+    std::string file =
+        write("deep.yaml", "name: a\nbuilder: /bin/sh\nargs: " + std::string(600, '[') +
+                               std::string(600, ']') + "\n");
+    try {
+        parseBuildSpec(file);
+        FAIL() << "expected ConfigError";
+    } catch (const ConfigError& e) {
+        // The root mapping is level 1 and `args:`'s list, at column 7, level 2.
+        EXPECT_EQ(e.line(), 3) << e.what();
+        EXPECT_EQ(e.column(), 7 + 497) << e.what();
+        EXPECT_NE(std::string(e.what()).find("nested 499 levels deep here"), std::string::npos)
+            << e.what();
+    }
+}
 
 TEST_F(BuildSpecTest, MissingSpecFileNamesIt) {
     std::string file = dir_.path() + "/absent.yaml";
