@@ -325,11 +325,14 @@ TEST_F(LeakStore, SpecChecksRunThroughTheSameEngine) {
     YAML::Node spec =
         YAML::Load("checks:\n  disallowedRequisites: [bootstrap-tools.yaml]\n  maxSize: 1MiB\n");
     rules::Policy policy;
-    policy.rules =
-        rules::rulesFromSpecChecks(spec["checks"], "hello.yaml", "hello", {s.print(hello)},
-                                   [&](const std::string&, const rules::SourceLocation&) {
-                                       return std::vector<std::string>{s.print(tools)};
-                                   });
+    policy.rules = rules::rulesFromSpecChecks(
+        spec["checks"], {"hello.yaml",
+                         "hello",
+                         {{"out", s.print(hello)}},
+                         [&](const std::string&, const rules::SourceLocation&) {
+                             return std::vector<std::string>{s.print(tools)};
+                         },
+                         {}});
     s.loadGraph();
     Checker checker(policy, s.view());
     Report report = checker.check({static_cast<uint32_t>(s.graph().find(hello)),

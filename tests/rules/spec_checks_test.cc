@@ -27,8 +27,8 @@ checks:
         asked.push_back(entry + "@" + at.describe());
         return std::vector<std::string>{"/s/store/bbbb-bootstrap-tools"};
     };
-    auto rules = rulesFromSpecChecks(spec["checks"], "hello.yaml", "hello", {"/s/store/cccc-hello"},
-                                     resolve);
+    auto rules = rulesFromSpecChecks(
+        spec["checks"], {"hello.yaml", "hello", {{"out", "/s/store/cccc-hello"}}, resolve, {}});
     ASSERT_EQ(rules.size(), 6u);
     EXPECT_EQ(rules[0].id, "spec/hello/disallowedRequisites");
     const auto& forbid = std::get<ForbidCheck>(rules[0].check);
@@ -70,7 +70,8 @@ TEST(SpecChecks, ErrorsNamePosition) {
     for (const auto& c : cases) {
         YAML::Node spec = YAML::Load(c.yaml);
         try {
-            rulesFromSpecChecks(spec["checks"], "s.yaml", "s", {"/s/store/cccc-s"});
+            rulesFromSpecChecks(spec["checks"],
+                                {"s.yaml", "s", {{"out", "/s/store/cccc-s"}}, {}, {}});
             ADD_FAILURE() << "accepted: " << c.yaml;
         } catch (const ConfigError& e) {
             EXPECT_EQ(e.line(), c.line) << e.what();
