@@ -300,14 +300,22 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->add_flag("--all,-a", *all, "Show every chain, not only the shortest");
     cmd->add_option("--limit", *limit, "With --all, stop after this many chains")
         ->capture_default_str();
-    cmd->callback([&options, path, dependency, all, limit] {
-        options.action = [&options, path, dependency, all, limit] {
+    auto allSites = std::make_shared<bool>(false);
+    auto maxSites = std::make_shared<size_t>(100);
+    cmd->add_flag("--all-sites", *allSites,
+                  "List every file that holds each reference (as `nix why-depends --precise`), "
+                  "not only the first");
+    cmd->add_option("--max-sites", *maxSites, "With --all-sites, files listed per reference")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites] {
+        options.action = [&options, path, dependency, all, limit, allSites, maxSites] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
             uint32_t to = dependencyNode(store, graph, from, *dependency);
-            checker::WhyResult result =
-                checker::whyDepends(viewOf(store, graph), from, to, *all, *limit);
+            checker::WhyResult result = checker::whyDepends(
+                viewOf(store, graph), from, to, *all, *limit, true, *allSites ? *maxSites : 1);
             if (result.chains.empty()) {
                 std::cerr << "purist: '" << graph.paths[from].baseName() << "' does not depend on '"
                           << graph.paths[to].baseName() << "'\n";
