@@ -144,7 +144,7 @@ private:
                          what + " entry '" + entry + "' is not an output of this spec (" +
                              outputNames_ +
                              "), a store path, a spec file, nor the name of any path in its "
-                             "input closure");
+                             "input closure, so it can match nothing");
                 set.names.push_back(
                     compilePattern("^" + re2::RE2::QuoteMeta(entry) + "$", at(file, item)));
             }
