@@ -303,8 +303,8 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     auto allSites = std::make_shared<bool>(false);
     auto maxSites = std::make_shared<size_t>(100);
     cmd->add_flag("--all-sites", *allSites,
-                  "List every file that holds each reference (as `nix why-depends --precise`), "
-                  "not only the first");
+                  "List every file that holds each reference, not only the first (as `nix "
+                  "why-depends --all --precise` does); implied by --all");
     cmd->add_option("--max-sites", *maxSites, "With --all-sites, files listed per reference")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);

@@ -104,6 +104,8 @@ in rec {
   outAllowedRequisitesListed = structured { name = "check-out-listed"; inherit dep;
     args = [ "-c" ". .attrs.sh; mkdir \${outputs[out]}; ln -s $dep \${outputs[out]}/link" ];
     outputChecks.out.allowedRequisites = [ "out" dep ]; };
+  whyTwoFiles = sh { name = "check-why-two";
+    args = [ "-c" "mkdir $out; ln -s $out $out/link; echo $out > $out/file" ]; };
   outMaxSize = structured { name = "check-out-size";
     args = [ "-c" ". .attrs.sh; head -c 4096 /dev/zero > \${outputs[out]}" ];
     outputChecks.out.maxSize = 1000; };
@@ -232,14 +234,33 @@ protected:
             makeFile(dir_->path() + "/" + file, text);
     }
 
+    // A chroot store of the test's own, built as root without build users (no nixbld group
+    // needed); the sandbox sees only the host's /bin, /lib and /usr, and nothing is
+    // substituted (without that every build waits on the network).
+    std::vector<std::string> nixBuild(const std::string& attr) {
+        return {"nix-build",
+                "--store",
+                dir_->path() + "/nix",
+                "--option",
+                "build-users-group",
+                "",
+                "--option",
+                "sandbox",
+                "true",
+                "--option",
+                "sandbox-paths",
+                "/bin /lib /lib64? /usr",
+                "--option",
+                "substituters",
+                "",
+                "--no-out-link",
+                dir_->path() + "/cases.nix",
+                "-A",
+                attr};
+    }
+
     Verdict nixVerdict(const std::string& attr, std::string& log, bool retry = true) {
-        // A chroot store of the test's own, built as root without build users; the
-        // sandbox sees only the host's /bin, /lib and /usr, and nothing is substituted.
-        RunResult r =
-            runProgram({"nix-build", "--store", dir_->path() + "/nix", "--option",
-                        "build-users-group", "", "--option", "sandbox", "true", "--option",
-                        "sandbox-paths", "/bin /lib /lib64? /usr", "--option", "substituters", "",
-                        "--no-out-link", dir_->path() + "/cases.nix", "-A", attr});
+        RunResult r = runProgram(nixBuild(attr));
         log = r.err;
         if (retry && r.exitCode != 0 && r.err.find("failed due to signal") != std::string::npos) {
             // A builder killed from outside (the OOM killer on a loaded machine) says
@@ -256,11 +277,16 @@ protected:
         return Verdict::Refused;
     }
 
+    RunResult puristBuild(const std::string& spec) {
+        return runPurist({"--root", root(), "build", "--config",
+                          std::string(PURIST_SOURCE_DIR) + "/examples/purist.yaml", "--no-out-link",
+                          spec});
+    }
+    std::string root() const { return dir_->path() + "/root"; }
+
     Verdict puristVerdict(const std::string& spec, std::string& log) {
-        const std::string root = dir_->path() + "/root";
-        RunResult built = runPurist({"--root", root, "build", "--config",
-                                     std::string(PURIST_SOURCE_DIR) + "/examples/purist.yaml",
-                                     "--no-out-link", spec});
+        const std::string root = this->root();
+        RunResult built = puristBuild(spec);
         log = built.err;
         // A build that gates on its checks fails with 3; one that does not, passes and
         // `check` gives the verdict.
@@ -300,6 +326,70 @@ TEST_F(NixVerdicts, EveryCaseAgreesWithNix28) {
         if (c.nix != c.purist) {
             EXPECT_STRNE(c.why, "") << "a difference needs its reason";
         }
+    }
+}
+
+std::string withoutColours(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\x1b') {
+            while (i < text.size() && text[i] != 'm')
+                ++i;
+            continue;
+        }
+        out += text[i];
+    }
+    return out;
+}
+
+std::string lastLine(const std::string& text) {
+    std::string t = text;
+    while (!t.empty() && t.back() == '\n')
+        t.pop_back();
+    return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+}
+
+// `why X X` as `nix why-depends`: a path is in its own closure, so both answer (exit 0)
+// with the self-reference and, asked for every site, every file that holds it; a path
+// without one is shown alone. (For a path that is NOT a dependency Nix 2.8 also exits 0;
+// purist exits 1 there on purpose, so scripts can test it: not compared.)
+TEST_F(NixVerdicts, WhyAPathDependsOnItselfAsInNix) {
+    for (const char* attr : {"whyTwoFiles", "dep"}) {
+        SCOPED_TRACE(attr);
+        RunResult nixBuilt = runProgram(nixBuild(attr));
+        ASSERT_EQ(nixBuilt.exitCode, 0) << nixBuilt.err;
+        std::string nixPath = lastLine(nixBuilt.out);
+        RunResult nix =
+            runProgram({"nix", "--extra-experimental-features", "nix-command", "why-depends",
+                        "--store", dir_->path() + "/nix", "--all", "--precise", nixPath, nixPath});
+        std::string nixOut = withoutColours(nix.out);
+        EXPECT_EQ(nix.exitCode, 0) << nix.err;
+
+        std::string spec = std::string(attr) == "dep" ? dir_->path() + "/dep.yaml"
+                                                      : dir_->path() + "/why-two.yaml";
+        makeFile(
+            dir_->path() + "/why-two.yaml",
+            shSpec("check-why-two", "mkdir $out; ln -s $out $out/link; echo $out > $out/file"));
+        RunResult built = puristBuild(spec);
+        ASSERT_EQ(built.exitCode, 0) << built.err;
+        std::string path = lastLine(built.out);
+        RunResult why = runPurist({"--root", root(), "why", "--all-sites", path, path});
+        EXPECT_EQ(why.exitCode, 0) << why.err;
+        RunResult first = runPurist({"--root", root(), "why", path, path});
+        EXPECT_EQ(first.exitCode, 0) << first.err;
+        if (std::string(attr) == "dep") {
+            EXPECT_EQ(nixOut, nixPath + "\n");
+            EXPECT_EQ(why.out, path + "\n");
+            continue;
+        }
+        // Nix: "file: …hash…" and "link -> target"; purist: "file at byte N" and
+        // "also link at byte N".
+        EXPECT_NE(nixOut.find("file: …"), std::string::npos) << nixOut;
+        EXPECT_NE(nixOut.find("link -> "), std::string::npos) << nixOut;
+        EXPECT_NE(why.out.find("───file at byte"), std::string::npos) << why.out;
+        EXPECT_NE(why.out.find("also link at byte"), std::string::npos) << why.out;
+        EXPECT_NE(first.out.find("───file at byte"), std::string::npos) << first.out;
+        EXPECT_EQ(first.out.find("also link"), std::string::npos) << first.out;
     }
 }
 
