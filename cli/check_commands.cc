@@ -9,6 +9,7 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/spec_check_rules.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
@@ -131,38 +132,6 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
     return static_cast<uint32_t>(node);
 }
 
-/// Every path in the closure of `node`'s inputs (input specs' outputs, store inputs,
-/// sources) in `refs`: what its outputs could depend on, besides themselves.
-std::vector<std::string> inputClosureOf(const sandbox::BuildGraph& graph,
-                                        const sandbox::BuildNode& node, const RefGraph& refs,
-                                        const StoreDir& dir) {
-    std::vector<StorePath> roots(node.storeInputs.begin(), node.storeInputs.end());
-    for (const auto& [var, path] : node.sourcePaths)
-        roots.push_back(path);
-    for (size_t input : node.inputNodes)
-        for (const auto& [name, path] : graph.nodes()[input].outputs)
-            roots.push_back(path);
-    std::vector<bool> seen(refs.size(), false);
-    std::vector<uint32_t> queue;
-    for (const auto& root : roots) {
-        int64_t n = refs.find(root);
-        if (n >= 0 && !seen[n]) {
-            seen[n] = true;
-            queue.push_back(static_cast<uint32_t>(n));
-        }
-    }
-    for (size_t head = 0; head < queue.size(); ++head)
-        for (uint32_t i = refs.refStart[queue[head]]; i < refs.refStart[queue[head] + 1]; ++i)
-            if (!seen[refs.refs[i]]) {
-                seen[refs.refs[i]] = true;
-                queue.push_back(refs.refs[i]);
-            }
-    std::vector<std::string> closure;
-    for (uint32_t n : queue)
-        closure.push_back(dir.print(refs.paths[n]));
-    return closure;
-}
-
 /// Spec arguments of `purist check`: their outputs (computed from the specs exactly as
 /// `purist build` computes them) are checked, and their `checks:` join the policy as rules
 /// run by the same engine. Outputs that were never built are a usage error; a check entry
@@ -175,26 +144,15 @@ std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, 
     std::vector<std::string> outputs;
     for (size_t target : graph.targets()) {
         const sandbox::BuildNode& node = graph.nodes()[target];
-        rules::SpecCheckContext context;
-        context.sourceFile = node.spec.file;
-        context.specName = node.spec.name;
         for (const auto& [name, path] : node.outputs) {
             if (!store.db().isValid(path))
                 throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
                                  dir.print(path) + ") is not built; run purist build first");
-            context.outputs.emplace_back(name, dir.print(path));
             outputs.push_back(dir.print(path));
         }
-        if (node.spec.checks && node.spec.checks.size() > 0) {
-            context.resolve = [&](const std::string& entry, const rules::SourceLocation& at) {
-                auto it = node.spec.checkSpecFiles.find(entry);
-                if (it == node.spec.checkSpecFiles.end())
-                    throw ConfigError(at.file, at.line, at.column,
-                                      "'" + entry + "' is not a spec file this spec names");
-                return graph.outputPathsOf(it->second, dir);
-            };
-            context.dependable = inputClosureOf(graph, node, refs, dir);
-            for (rules::Rule& rule : rules::rulesFromSpecChecks(node.spec.checks, context))
+        std::vector<rules::Rule> specRules = specCheckRules(graph, target, dir, refs);
+        if (!specRules.empty()) {
+            for (rules::Rule& rule : specRules)
                 policy.rules.push_back(std::move(rule));
             policy.files.push_back(node.spec.file);
         }

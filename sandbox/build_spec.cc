@@ -237,7 +237,8 @@ private:
             }
             parseCheck(spec, key, entry.first, entry.second, "outputChecks");
         }
-        spec.checks = YAML::Clone(node);
+        // The node itself, not a clone: a clone loses the marks errors are positioned by.
+        spec.checks = node;
     }
 
     // `outputChecks: {dev: {allowedReferences: [...], ignoreSelfRefs: true}}`, Nix's

@@ -386,6 +386,45 @@ TEST_F(NixVerdicts, EveryCaseAgreesWithNix28) {
     }
 }
 
+// `purist build` refuses a specifier that can match nothing before anything is built, at
+// the entry's position; `purist check SPEC` refuses it the same way.
+TEST(VacuousSpecifiers, RefusedBeforeAnythingIsBuilt) {
+    if (::geteuid() != 0 || ::getgrnam("purist-build") == nullptr) {
+        PURIST_SKIP_OUTSIDE_CI("purist's strict builds here need root and the purist-build "
+                               "group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("vacuous-");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+    makeFile(dir.path() + "/dep.yaml", sharedSpecs().at("dep.yaml"));
+    const std::string root = dir.path() + "/root";
+    const std::string config = std::string(PURIST_SOURCE_DIR) + "/examples/purist.yaml";
+    struct Entry {
+        const char* checks;
+        const char* position;
+    };
+    for (const Entry& e :
+         {Entry{"  disallowedRequisites: [check-refs-dpe]\n", ":7:26:"},
+          Entry{"  allowedReferences: [dev]\n", ":7:23:"},
+          Entry{"  outputChecks:\n    out: {disallowedReferences: [/x/y]}\n", ":8:34:"}}) {
+        SCOPED_TRACE(e.checks);
+        std::string spec = dir.path() + "/typo.yaml";
+        makeFile(spec, shSpec("typo", "mkdir $out; ln -s $dep $out/link",
+                              std::string("inputs: [dep.yaml]\nchecks:\n") + e.checks));
+        RunResult built = runPurist({"--root", root, "build", "--config", config, spec});
+        EXPECT_EQ(built.exitCode, 2) << built.err;
+        EXPECT_NE(built.err.find(spec + e.position), std::string::npos) << built.err;
+        EXPECT_NE(built.err.find("can match nothing"), std::string::npos) << built.err;
+        // Nothing was built: not the spec, not its input.
+        std::error_code ec;
+        size_t entries = 0;
+        for (const auto& entry : std::filesystem::directory_iterator(root + "/store", ec)) {
+            (void)entry;
+            ++entries;
+        }
+        EXPECT_EQ(entries, 0u);
+    }
+}
+
 std::string withoutColours(const std::string& text) {
     std::string out;
     for (size_t i = 0; i < text.size(); ++i) {
