@@ -64,25 +64,34 @@ void addMoreSites(const StoreView& store, const std::string& referrer,
     const std::string root = store.realStoreDir + "/" + baseNameOf(referrer);
     struct stat st;
     if (::lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return; // one file: one site
-    const std::vector<std::string> list(parts.begin(), parts.end());
-    std::map<std::string, std::string> target; // hash part -> printed path
+    std::set<std::string> open(parts.begin(), parts.end()); // parts still below the bound
+    std::map<std::string, std::string> target;              // hash part -> printed path
     for (const auto& chain : result.chains)
         for (const auto& hop : chain)
             if (hop.from == referrer) target[baseNameOf(hop.to).substr(0, 32)] = hop.to;
-    walkPath(root, [&](const std::string& file, const struct stat& entry) {
-        if (!S_ISREG(entry.st_mode) && !S_ISLNK(entry.st_mode)) return;
-        for (auto& [part, evidence] : locateReferences(root + "/" + file, list)) {
-            auto key = std::make_pair(referrer, target[part]);
-            auto f = first.find(part);
-            if (f != first.end() && f->second.file == file) continue; // the hop's own site
-            auto& more = result.moreSites[key];
-            if (more.size() + 1 >= maxSites) {
-                result.sitesTruncated.insert(key);
-                continue;
+    // Once every reference has its bound, the rest of the tree is not read.
+    struct Done {};
+    try {
+        walkPath(root, [&](const std::string& file, const struct stat& entry) {
+            if (!S_ISREG(entry.st_mode) && !S_ISLNK(entry.st_mode)) return;
+            const std::vector<std::string> list(open.begin(), open.end());
+            for (auto& [part, evidence] : locateReferences(root + "/" + file, list)) {
+                auto key = std::make_pair(referrer, target[part]);
+                auto f = first.find(part);
+                if (f != first.end() && f->second.file == file) continue; // the hop's own site
+                auto& more = result.moreSites[key];
+                if (more.size() + 1 >= maxSites) {
+                    result.sitesTruncated.insert(key);
+                    open.erase(part);
+                    continue;
+                }
+                more.push_back(
+                    ChainHop{referrer, key.second, file, evidence.offset, evidence.excerpt});
             }
-            more.push_back(ChainHop{referrer, key.second, file, evidence.offset, evidence.excerpt});
-        }
-    });
+            if (open.empty()) throw Done{};
+        });
+    } catch (const Done&) {
+    }
 }
 
 } // namespace
