@@ -42,41 +42,61 @@ TempDir::~TempDir() {
 
 namespace {
 
-void removeEntries(int dirFd, const std::string& shown) {
-    // Canonicalised store paths are read-only directories; entries cannot be unlinked
-    // from them until the owner write bit is back.
-    if (::fchmod(dirFd, 0700) == -1 && errno != EPERM)
-        throw SysError("making '" + shown + "' writable");
-    std::vector<std::pair<std::string, bool>> entries;
-    for (DirectoryEntry& entry : listDirectory(dirFd, shown))
-        entries.emplace_back(std::move(entry.name),
-                             entry.type == DT_DIR || entry.type == DT_UNKNOWN);
+// Gives the owner every permission on the directory open as `fd`. A canonical store path
+// is read-only, and a builder may leave a directory even its owner cannot list.
+void makeOwnerAccessible(int fd, mode_t mode, const std::string& shown) {
+    if ((mode & 0700) == 0700) return;
+    if (::fchmod(fd, 0700) == -1 && errno != EPERM)
+        throw SysError("making '" + shownPath(shown) + "' writable");
+}
 
-    for (auto& [name, maybeDir] : entries) {
-        std::string childShown = shown + "/" + name;
-        if (maybeDir) {
+// Empties the directory open as `top`, depth first, without recursion: what it holds at
+// any time is one DirectoryPath and, per level, the names still to remove there.
+void removeEntries(FileDescriptor top, const std::string& shown) {
+    struct Level {
+        std::vector<DirectoryEntry> entries;
+        size_t next = 0;
+        std::string name; // of this directory in its parent
+    };
+    DirectoryPath walk(std::move(top), shown);
+    makeOwnerAccessible(walk.fd(), walk.status().st_mode, shown);
+    std::vector<Level> levels;
+    levels.push_back({listDirectory(walk.fd(), walk.path()), 0, ""});
+    while (!levels.empty()) {
+        Level& level = levels.back();
+        if (level.next == level.entries.size()) {
+            std::string name = std::move(level.name);
+            levels.pop_back();
+            if (levels.empty()) break;
+            walk.leave();
+            if (::unlinkat(walk.fd(), name.c_str(), AT_REMOVEDIR) == -1 && errno != ENOENT)
+                throw SysError("removing '" + shownPath(walk.shownPathOf(name)) + "'");
+            continue;
+        }
+        DirectoryEntry& entry = level.entries[level.next++];
+        std::string name = std::move(entry.name);
+        if (entry.type == DT_DIR || entry.type == DT_UNKNOWN) {
             struct stat st;
-            if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
-                throw SysError("examining '" + childShown + "'");
+            if (::fstatat(walk.fd(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1) {
+                if (errno == ENOENT) continue;
+                throw SysError("examining '" + shownPath(walk.shownPathOf(name)) + "'");
+            }
             if (S_ISDIR(st.st_mode)) {
-                FileDescriptor child =
-                    openFileAt(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, childShown);
-                removeEntries(child.get(), childShown);
-                if (::unlinkat(dirFd, name.c_str(), AT_REMOVEDIR) == -1)
-                    throw SysError("removing '" + childShown + "'");
+                walk.enter(openDirectoryToChange(walk.fd(), name, walk.shownPathOf(name)), name);
+                makeOwnerAccessible(walk.fd(), walk.status().st_mode, walk.path());
+                levels.push_back({listDirectory(walk.fd(), walk.path()), 0, std::move(name)});
                 continue;
             }
         }
-        if (::unlinkat(dirFd, name.c_str(), 0) == -1)
-            throw SysError("removing '" + childShown + "'");
+        if (::unlinkat(walk.fd(), name.c_str(), 0) == -1 && errno != ENOENT)
+            throw SysError("removing '" + shownPath(walk.shownPathOf(name)) + "'");
     }
 }
 
 } // namespace
 
 void removeContents(const std::string& path) {
-    FileDescriptor fd = openFile(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    removeEntries(fd.get(), path);
+    removeEntries(openDirectoryToChange(AT_FDCWD, path, path), path);
 }
 
 void removeTree(const std::string& path) {

@@ -1,12 +1,15 @@
 // sandbox_bench: the per-build cost of runInSandbox, without the build orchestration.
 //
-//   sandbox_bench [--mode strict|off|plain] [--builds N] [--builder PATH [ARGS...]]
+//   sandbox_bench [--mode strict|off|plain] [--builds N] [--store-paths N]
+//                 [--builder PATH [ARGS...]]
 //
 // Runs N trivial builds one after another and prints the median and mean wall time of
 // one build. `strict` and `off` call runInSandbox (strict with /bin /lib /lib64 /usr
 // bind-mounted read-only, as the escape suite does); `plain` is fork + exec + wait of the
 // same builder, the floor every sandbox adds to. As root, builds run as uid/gid
 // 30001/30000. bench/sandbox_bench.sh runs it side by side with bwrap and nix-build.
+// `--store-paths N` adds an input closure of N store paths (directories in a scratch
+// store), mounted as purist build mounts a build's inputs.
 
 #include "base/error.h"
 #include "base/temp_dir.h"
@@ -37,6 +40,7 @@ using purist::sandbox::SandboxConfig;
 struct Options {
     std::string mode = "strict";
     int builds = 20;
+    int storePaths = 0;
     std::vector<std::string> builder{"/bin/true"};
 };
 
@@ -48,12 +52,14 @@ Options parse(int argc, char** argv) {
             options.mode = argv[++i];
         } else if (arg == "--builds" && i + 1 < argc) {
             options.builds = std::stoi(argv[++i]);
+        } else if (arg == "--store-paths" && i + 1 < argc) {
+            options.storePaths = std::stoi(argv[++i]);
         } else if (arg == "--builder" && i + 1 < argc) {
             options.builder.assign(argv + i + 1, argv + argc);
             break;
         } else {
             throw purist::UsageError("usage: sandbox_bench [--mode strict|off|plain] [--builds N] "
-                                     "[--builder PATH ARGS...]");
+                                     "[--store-paths N] [--builder PATH ARGS...]");
         }
     }
     if (options.mode != "strict" && options.mode != "off" && options.mode != "plain")
@@ -78,6 +84,20 @@ void runPlain(const std::vector<std::string>& builder) {
         throw purist::BuildError("the builder failed");
 }
 
+// The base name of the bench's i-th store path: a valid hash part and a name.
+std::string storePathName(int i) {
+    std::string hash(32, '0');
+    std::string digits = std::to_string(i);
+    hash.replace(32 - digits.size(), digits.size(), digits);
+    return hash + "-input";
+}
+
+void makeStorePaths(const Options& options, const std::string& scratch) {
+    std::filesystem::create_directories(scratch + "/real-store");
+    for (int i = 0; i < options.storePaths; ++i)
+        std::filesystem::create_directories(scratch + "/real-store/" + storePathName(i) + "/bin");
+}
+
 void runSandboxed(const Options& options, const std::string& scratch, int index) {
     // One root mount point for every build, as purist build uses.
     std::string root = scratch + "/root";
@@ -97,6 +117,16 @@ void runSandboxed(const Options& options, const std::string& scratch, int index)
     config.buildDir = build;
     for (const char* path : {"/bin", "/lib", "/lib64", "/usr"})
         config.mounts.push_back({path, path, true, true});
+    config.realStoreDir = scratch + "/real-store";
+    for (int i = 0; i < options.storePaths; ++i)
+        config.mounts.push_back(
+            {storePathName(i), config.storeDir + "/" + storePathName(i), true, false, true});
+    // The limits purist build sets by default (policy/settings.cc): a cgroup for memory and
+    // processes, and bounded tmpfs scratch space, /build included.
+    config.maxMemory = 2ull << 30;
+    config.maxLogSize = 64ull << 20;
+    config.buildDirSize = 2ull << 30;
+    config.buildDirOnHost = false;
     if (::geteuid() == 0) {
         config.buildUid = 30001;
         config.buildGid = 30000;
@@ -151,6 +181,7 @@ int main(int argc, char** argv) {
         purist::TempDir scratch("purist-sandbox-bench-");
         ::chmod(scratch.path().c_str(), 0755);
         std::vector<double> times;
+        makeStorePaths(options, scratch.path());
         // The helper starts outside the timed builds, as at the start of `purist build`.
         if (options.mode != "plain") purist::sandbox::prepareSandbox();
         double cpuStart = cpuMilliseconds() + helperMilliseconds();

@@ -1,5 +1,6 @@
 #include "checker/engine.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "checker/content_scanner.h"
@@ -483,7 +484,9 @@ struct Checker::Impl {
         std::map<size_t, Finding> byPattern;
         std::map<size_t, size_t> extraSites;
         std::vector<bool> active(content->size(), false);
-        walkPath(root, [&](const std::string& file, const struct stat& st) {
+        walkPath(root, [&](const WalkEntry& entry) {
+            const std::string& file = entry.relativePath;
+            const struct stat& st = entry.status;
             if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) return;
             std::fill(active.begin(), active.end(), false);
             bool any = false;
@@ -513,16 +516,11 @@ struct Checker::Impl {
                 else
                     ++extraSites[hit.pattern];
             };
-            std::string full = file.empty() ? root : root + "/" + file;
             if (S_ISLNK(st.st_mode)) {
-                std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-                ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
-                if (n < 0) throw SysError("reading symlink '" + full + "'");
-                target.resize(static_cast<size_t>(n));
-                content->scanBytes(target, active, onHit);
+                content->scanBytes(readVisitedLink(entry), active, onHit);
             } else {
-                FileDescriptor fd = openFile(full, O_RDONLY);
-                content->scanFile(fd.get(), full, active, onHit);
+                FileDescriptor fd = openVisited(entry);
+                content->scanFile(fd.get(), "'" + shownPath(entry.shownPath) + "'", active, onHit);
             }
         });
         for (auto& [pattern, finding] : byPattern) {
@@ -576,7 +574,9 @@ struct Checker::Impl {
             else
                 ++extra[problem];
         };
-        walkPath(realPath(node), [&](const std::string& file, const struct stat& st) {
+        walkPath(realPath(node), [&](const WalkEntry& entry) {
+            const std::string& file = entry.relativePath;
+            const struct stat& st = entry.status;
             bool link = S_ISLNK(st.st_mode);
             unsigned mode = st.st_mode & 07777;
             if (!link && check.noWorldWritable && (mode & S_IWOTH))

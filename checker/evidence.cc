@@ -1,5 +1,6 @@
 #include "checker/evidence.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "checker/content_scanner.h"
@@ -19,24 +20,25 @@ constexpr size_t kHashLength = 32;
 // The bytes around `offset` in the entry `file` of `root`, read with one pread (contents)
 // or readlink (symlink target); a directory entry's hit is in its name.
 std::string excerptAt(const std::string& root, const std::string& file, uint64_t offset) {
-    std::string full = file.empty() ? root : root + "/" + file;
+    // The entry is reached one name at a time below the root, never through a symlink, and
+    // without a path that a deep tree would make longer than PATH_MAX.
+    std::string name = root;
+    FileDescriptor parent;
+    if (!file.empty()) parent = openParentBeneath(root, file, name);
+    int dirFd = parent ? parent.get() : AT_FDCWD;
+    std::string full = shownPath(file.empty() ? root : root + "/" + file);
     struct stat st;
-    if (::lstat(full.c_str(), &st) != 0) throw SysError("reading the metadata of '" + full + "'");
+    if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        throw SysError("reading the metadata of '" + full + "'");
     if (S_ISLNK(st.st_mode)) {
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlink(full.c_str(), target.data(), target.size());
-        if (n < 0) throw SysError("reading symlink '" + full + "'");
-        target.resize(static_cast<size_t>(n));
-        return makeExcerpt(target, static_cast<size_t>(offset), kHashLength, kContext);
+        return makeExcerpt(readLinkAt(dirFd, name, full), static_cast<size_t>(offset), kHashLength,
+                           kContext);
     }
-    if (!S_ISREG(st.st_mode)) {
-        std::string name =
-            file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+    if (!S_ISREG(st.st_mode))
         return makeExcerpt(name, static_cast<size_t>(offset), kHashLength, kContext);
-    }
     uint64_t from = offset > kContext ? offset - kContext : 0;
     std::string bytes(static_cast<size_t>(offset - from) + kHashLength + kContext, '\0');
-    FileDescriptor fd = openFile(full, O_RDONLY);
+    FileDescriptor fd = openFileAt(dirFd, name, O_RDONLY | O_NOFOLLOW | O_NOCTTY, 0, full);
     ssize_t n = ::pread(fd.get(), bytes.data(), bytes.size(), static_cast<off_t>(from));
     if (n < 0) throw SysError("reading '" + full + "'");
     bytes.resize(static_cast<size_t>(n));

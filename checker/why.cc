@@ -72,8 +72,9 @@ void addMoreSites(const StoreView& store, const std::string& referrer,
     // Once every reference has its bound, the rest of the tree is not read.
     struct Done {};
     try {
-        walkPath(root, [&](const std::string& file, const struct stat& entry) {
-            if (!S_ISREG(entry.st_mode) && !S_ISLNK(entry.st_mode)) return;
+        walkPath(root, [&](const WalkEntry& entry) {
+            if (!S_ISREG(entry.status.st_mode) && !S_ISLNK(entry.status.st_mode)) return;
+            const std::string& file = entry.relativePath;
             const std::vector<std::string> list(open.begin(), open.end());
             for (auto& [part, evidence] : locateReferences(root + "/" + file, list)) {
                 auto key = std::make_pair(referrer, target[part]);

@@ -8,8 +8,28 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace purist::cli {
+
+namespace {
+
+// A setting's help, wrapped and indented below its row, then its type and default.
+void printExplanation(const policy::SettingDescriptor& d) {
+    constexpr size_t kWidth = 88;
+    std::string line = "   ";
+    std::istringstream words{std::string(d.help)};
+    for (std::string word; words >> word;) {
+        if (line.size() + 1 + word.size() > kWidth) {
+            std::cout << line << "\n";
+            line = "   ";
+        }
+        line += " " + word;
+    }
+    std::cout << line << "\n    type: " << d.type << "; default: " << d.defaultText << "\n\n";
+}
+
+} // namespace
 
 void addConfigCommands(CLI::App& app, GlobalOptions& options) {
     auto* config = app.add_subcommand("config", "Inspect purist's settings");
@@ -19,8 +39,12 @@ void addConfigCommands(CLI::App& app, GlobalOptions& options) {
                 "line, an environment variable, a flag, or the default)");
     auto flags = std::make_shared<SettingsFlags>();
     addSettingsFlags(*show, *flags);
-    show->callback([&options, flags] {
-        options.action = [&options, flags] {
+    auto explain = std::make_shared<bool>(false);
+    show->add_flag("--explain", *explain,
+                   "Also print what each setting does, its type and default (the text of "
+                   "docs/config.md)");
+    show->callback([&options, flags, explain] {
+        options.action = [&options, flags, explain] {
             policy::Settings settings = loadEffectiveSettings(*flags, options);
             StoreLayout layout = selectLayout(options);
             std::vector<std::array<std::string, 3>> rows;
@@ -38,10 +62,14 @@ void addConfigCommands(CLI::App& app, GlobalOptions& options) {
                 nameWidth = std::max(nameWidth, row[0].size());
                 valueWidth = std::max(valueWidth, row[1].size());
             }
-            for (const auto& row : rows)
+            const auto& descriptors = policy::settingDescriptors();
+            for (size_t i = 0; i < rows.size(); ++i) {
+                const auto& row = rows[i];
                 std::cout << std::left << std::setw(static_cast<int>(nameWidth) + 2) << row[0]
                           << std::setw(static_cast<int>(valueWidth) + 2) << row[1] << "# " << row[2]
                           << "\n";
+                if (*explain) printExplanation(descriptors[i]);
+            }
             return kExitOk;
         };
     });

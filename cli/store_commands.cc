@@ -255,6 +255,15 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
     verify->callback([&options, verifyPaths] {
         options.action = [&options, verifyPaths] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            // Verify reads the store without changing what is valid, but the scratch space
+            // of killed processes is no part of it: that goes (never a Nix store's tmp).
+            if (options.store.empty()) {
+                ScratchReclaim reclaimed = store.reclaimScratch();
+                if (reclaimed.removed)
+                    std::cerr << "reclaimed the scratch space of " << reclaimed.removed
+                              << " dead process" << (reclaimed.removed == 1 ? "" : "es")
+                              << " under " << store.layout().tmpDir() << "\n";
+            }
             std::vector<StorePath> paths;
             for (const std::string& arg : *verifyPaths)
                 paths.push_back(store.parseUserPath(arg));

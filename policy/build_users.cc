@@ -141,12 +141,21 @@ BuildUserLock BuildUserPool::acquire(const std::function<void()>& waiting) {
     std::string queuePath = lockDir_ + "/.queue";
     FileDescriptor queue = openFileAt(lockDirFd_.get(), ".queue",
                                       O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600, queuePath);
-    while (::flock(queue.get(), LOCK_EX) == -1) {
-        if (errno != EINTR) throw SysError("locking " + queuePath);
-    }
     using Clock = std::chrono::steady_clock;
-    auto pause = std::chrono::milliseconds(10);
     std::optional<Clock::time_point> lastTold;
+    // Another process holding the queue is itself waiting for a user (the queue is
+    // machine-wide): say so now, not only once this process is first in line.
+    if (::flock(queue.get(), LOCK_EX | LOCK_NB) == -1) {
+        if (errno != EWOULDBLOCK && errno != EINTR) throw SysError("locking " + queuePath);
+        if (waiting) {
+            waiting();
+            lastTold = Clock::now();
+        }
+        while (::flock(queue.get(), LOCK_EX) == -1) {
+            if (errno != EINTR) throw SysError("locking " + queuePath);
+        }
+    }
+    auto pause = std::chrono::milliseconds(10);
     for (;;) {
         if (std::optional<BuildUserLock> lock = tryAcquire()) return std::move(*lock);
         // A blocking flock would wait for one user while another is freed: poll them all.

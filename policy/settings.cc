@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <thread>
@@ -52,6 +53,44 @@ std::string absolutePathValue(const RawSettingValue& value, std::string_view nam
     while (text.size() > 1 && text.back() == '/')
         text.pop_back();
     return text;
+}
+
+// A size: a whole number of bytes with an optional binary unit (K, KiB, M, MiB, G, GiB, T,
+// TiB; K and KiB alike are 1024), or, when `allowPercent`, a share of the RAM (`50%`).
+SizeSetting parseSize(const RawSettingValue& value, std::string_view name, bool allowPercent) {
+    const RawSettingItem& item = scalarOf(value, name);
+    const std::string& text = item.text;
+    auto bad = [&] {
+        return itemError(item, std::string(name) + " must be a size such as 512MiB or 2GiB" +
+                                   (allowPercent ? ", or a share of the RAM such as 50%" : "") +
+                                   ", or 0 for no limit, not '" + text + "'");
+    };
+    size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0 || digits > 15) throw bad();
+    uint64_t number = std::stoull(text.substr(0, digits));
+    std::string unit = text.substr(digits);
+    if (unit == "%") {
+        if (!allowPercent || number < 1 || number > 100) throw bad();
+        return SizeSetting::ofRam(static_cast<unsigned>(number));
+    }
+    static const std::pair<const char*, int> kUnits[] = {
+        {"", 0},     {"B", 0},  {"K", 10},   {"KiB", 10}, {"M", 20},
+        {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40},   {"TiB", 40}};
+    for (const auto& [suffix, shift] : kUnits) {
+        if (unit != suffix) continue;
+        if (shift > 0 && number > (UINT64_MAX >> shift)) throw bad();
+        return SizeSetting{number << shift, 0};
+    }
+    throw bad();
+}
+
+std::string showSize(const SizeSetting& size) {
+    if (size.percentOfRam > 0)
+        return std::to_string(size.percentOfRam) + "% of RAM (" + formatSize(size.bytes) + ")";
+    if (size.bytes == 0) return "0 (no limit)";
+    return formatSize(size.bytes);
 }
 
 std::string joinSandboxPaths(const std::vector<SandboxPath>& paths) {
@@ -150,12 +189,55 @@ const std::vector<SettingDescriptor> kSettings = {
      "fails. 0: no limit.",
      [](Settings& s, const RawSettingValue& v) { s.timeout = parseUnsigned(v, "timeout"); },
      [](const Settings& s) { return std::to_string(s.timeout); }},
-    {"max-silent-time", "PURIST_MAX_SILENT_TIME", "--max-silent-time", "seconds", "0",
-     "A build that writes nothing to its log for this long is killed and fails. 0: no limit.",
+    {"max-silent-time", "PURIST_MAX_SILENT_TIME", "--max-silent-time", "seconds", "3600",
+     "A build that writes nothing to its log for this long is killed and fails. 0: no limit. "
+     "Finite by default, so a build that hangs does not hold its share of a shared machine "
+     "for ever.",
      [](Settings& s, const RawSettingValue& v) {
          s.maxSilentTime = parseUnsigned(v, "max-silent-time");
      },
      [](const Settings& s) { return std::to_string(s.maxSilentTime); }},
+    {"max-memory", "PURIST_MAX_MEMORY", "", "size | percent of RAM | 0", "50%",
+     "Memory one build may use, all its processes and the files it writes to /tmp, /dev/shm "
+     "and /build together, swap included. A build that exceeds it is killed and fails with "
+     "`exceeded max-memory`. Enforced by a cgroup per build, created below purist's own "
+     "(cgroup v2, or the v1 memory controller); where purist cannot create one (an "
+     "unprivileged user without a delegated cgroup), it says so once, and the limit does not "
+     "hold. 0: no limit.",
+     [](Settings& s, const RawSettingValue& v) { s.maxMemory = parseSize(v, "max-memory", true); },
+     [](const Settings& s) { return showSize(s.maxMemory); }},
+    {"max-processes", "PURIST_MAX_PROCESSES", "", "number | 0", "4096",
+     "Processes (and threads) one build may hold at once, so that a fork bomb cannot exhaust "
+     "the machine's: the `pids.max` of the build's cgroup; a build that reaches it is killed "
+     "and fails with `exceeded max-processes`. Without a cgroup (said once), the builder's "
+     "RLIMIT_NPROC, which counts every process of the build's user: forks beyond it fail, "
+     "and the build is not killed for it. 0: no limit.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.maxProcesses = parseUnsigned(v, "max-processes");
+     },
+     [](const Settings& s) { return std::to_string(s.maxProcesses); }},
+    {"max-log-size", "PURIST_MAX_LOG_SIZE", "", "size | 0", "64MiB",
+     "Bytes of output one build may write (Nix's max-build-log-size). Past it the build is "
+     "killed and fails with `exceeded max-log-size`, and its log (stored and echoed) ends with "
+     "a line saying why. 0: no limit.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.maxLogSize = parseSize(v, "max-log-size", false).bytes;
+     },
+     [](const Settings& s) {
+         return showSize(SizeSetting{s.maxLogSize, 0});
+     }},
+    {"build-dir-size", "PURIST_BUILD_DIR_SIZE", "", "size | percent of RAM | 0", "50%",
+     "Size of each of the file systems a sandboxed build writes its scratch files to: /build, "
+     "/tmp and /dev/shm are each a tmpfs of this size, so a build cannot fill the host's disk "
+     "or memory through them (a full one gives ENOSPC; their pages count against max-memory "
+     "too). With `--keep-failed`, /build is the host directory that is kept, and unbounded. "
+     "Not bounded by it: the build's outputs, which are written to the store's file system "
+     "(bounded only by its free space), and every directory of an unsandboxed build. 0: the "
+     "kernel's default for a tmpfs, half the RAM.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.buildDirSize = parseSize(v, "build-dir-size", true);
+     },
+     [](const Settings& s) { return showSize(s.buildDirSize); }},
     {"max-jobs", "PURIST_MAX_JOBS", "-j, --max-jobs", "number | auto", "1",
      "How many independent builds run at once. `auto`: the number of CPUs.",
      [](Settings& s, const RawSettingValue& v) {
@@ -206,6 +288,32 @@ std::string originName(SettingOrigin::Kind kind) {
 }
 
 } // namespace
+
+SizeSetting SizeSetting::ofRam(unsigned percent) {
+    long pages = ::sysconf(_SC_PHYS_PAGES);
+    long pageSize = ::sysconf(_SC_PAGESIZE);
+    uint64_t ram = pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0;
+    return SizeSetting{ram / 100 * percent, percent};
+}
+
+std::string formatSize(uint64_t bytes) {
+    static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
+    if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
+    double value = double(bytes);
+    int unit = -1;
+    while (value >= 1024 && unit < 3) {
+        value /= 1024;
+        ++unit;
+    }
+    char text[32];
+    // Whole numbers as such: a limit given as 64MiB reads back as 64 MiB.
+    if (value == double(uint64_t(value)))
+        std::snprintf(text, sizeof text, "%llu %s", static_cast<unsigned long long>(value),
+                      kUnits[unit]);
+    else
+        std::snprintf(text, sizeof text, "%.1f %s", value, kUnits[unit]);
+    return text;
+}
 
 std::string_view sandboxModeName(SandboxMode mode) {
     switch (mode) {

@@ -48,6 +48,18 @@ struct SettingOrigin {
     std::string where = "default";
 };
 
+/// A size in bytes, possibly given as a share of the machine's RAM (`50%`), which is
+/// resolved when the value is read and kept for `config show`. 0 bytes: no limit.
+struct SizeSetting {
+    uint64_t bytes = 0;
+    unsigned percentOfRam = 0; ///< 0: given in bytes
+    /// `percent` of this machine's physical memory.
+    static SizeSetting ofRam(unsigned percent);
+};
+
+/// "64 MiB", "1.5 GiB", "100 bytes": for messages that name a limit.
+std::string formatSize(uint64_t bytes);
+
 /// The effective settings. Plain data; copy freely.
 struct Settings {
     SandboxMode sandbox = SandboxMode::Strict;
@@ -55,8 +67,12 @@ struct Settings {
     /// Entries of kAllowableSyscalls that sandboxed builds may use; each at most once.
     std::vector<std::string> sandboxAllowSyscalls;
     std::string buildUsersGroup = "purist-build";
-    uint64_t timeout = 0;       ///< seconds; 0: none
-    uint64_t maxSilentTime = 0; ///< seconds; 0: none
+    uint64_t timeout = 0;                              ///< seconds; 0: none
+    uint64_t maxSilentTime = 3600;                     ///< seconds; 0: none
+    SizeSetting maxMemory = SizeSetting::ofRam(50);    ///< per build
+    uint64_t maxProcesses = 4096;                      ///< per build; 0: none
+    uint64_t maxLogSize = 64ull << 20;                 ///< bytes per build; 0: none
+    SizeSetting buildDirSize = SizeSetting::ofRam(50); ///< each of /build, /tmp, /dev/shm
     unsigned maxJobs = 1;
     std::string storeRoot; ///< empty: $XDG_DATA_HOME/purist or ~/.local/share/purist
     std::string storeDir;  ///< empty: <store-root>/store

@@ -5,8 +5,12 @@
 #include "base/temp_dir.h"
 #include "policy/build_users.h"
 #include "sandbox/build_scheduler.h"
+#include "sandbox/output_copy.h"
+#include "store/canonicalise.h"
 #include "store/nar.h"
+#include "store/path_lock.h"
 #include "store/ref_scanner.h"
+#include "store/scratch.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -39,26 +43,33 @@ void makeDirectory(const std::string& path, mode_t mode) {
 }
 
 // A build user owns what it wrote and could make a registered path writable again: every
-// output is given to purist's own user before it is canonicalised and registered.
-void takeOwnership(const std::string& path) {
-    uid_t uid = ::geteuid();
-    gid_t gid = ::getegid();
-    if (::lchown(path.c_str(), uid, gid) == -1)
-        throw SysError("taking ownership of '" + path + "'");
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) == -1) throw SysError("examining '" + path + "'");
-    if (!S_ISDIR(st.st_mode)) return;
-    std::error_code ec;
-    for (auto it = std::filesystem::recursive_directory_iterator(path, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-        std::string entry = it->path().string();
-        if (::lchown(entry.c_str(), uid, gid) == -1)
-            throw SysError("taking ownership of '" + entry + "'");
-    }
-    if (ec) throw SysError(ec.value(), "walking '" + path + "'");
+// output is given to purist's own user before it is canonicalised and registered. The
+// canonicalisation that does it walks without following symlinks, in bounded descriptors,
+// and copies, never changes, an inode the build user did not write or that has other
+// links (a host file hard-linked into the output).
+void takeOwnership(const std::string& path, std::optional<uid_t> buildUid) {
+    CanonicaliseOptions options;
+    options.owner = ::geteuid();
+    options.group = ::getegid();
+    options.writer = buildUid;
+    options.keepRootWritable = true;
+    canonicalisePath(path, options);
 }
 
 std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
+    switch (result.exceeded) {
+    case ExceededLimit::Memory:
+        return "exceeded max-memory (" + policy::formatSize(settings.maxMemory.bytes) +
+               ") and was killed";
+    case ExceededLimit::Processes:
+        return "exceeded max-processes (" + std::to_string(settings.maxProcesses) +
+               ") and was killed";
+    case ExceededLimit::LogSize:
+        return "exceeded max-log-size (" + policy::formatSize(settings.maxLogSize) +
+               ") and was killed";
+    case ExceededLimit::None:
+        break;
+    }
     if (result.timedOut)
         return "timed out after " + std::to_string(settings.timeout) + " seconds (timeout)";
     if (result.silentTooLong)
@@ -67,7 +78,13 @@ std::string describeFailure(const SandboxResult& result, const policy::Settings&
     if (result.signal != 0)
         return "was killed by signal " + std::to_string(result.signal) + " (" +
                ::strsignal(result.signal) + ")";
-    return "failed with exit code " + std::to_string(result.exitCode);
+    std::string failed = "failed with exit code " + std::to_string(result.exitCode);
+    if (result.fullScratchDirs.empty()) return failed;
+    std::string dirs;
+    for (const std::string& dir : result.fullScratchDirs)
+        dirs += (dirs.empty() ? "" : ", ") + dir;
+    return "ran out of space in " + dirs + " (build-dir-size " +
+           policy::formatSize(settings.buildDirSize.bytes) + ") and " + failed;
 }
 
 Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const std::string& name) {
@@ -82,76 +99,26 @@ Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const s
         throw BuildError("fixed-output build '" + name +
                          "' has mode flat, so its output must be one regular file, but " +
                          location + " is not");
-    FileDescriptor fd = openFile(location, O_RDONLY);
+    FileDescriptor fd = openFile(location, O_RDONLY | O_NOFOLLOW);
     char buffer[65536];
     while (size_t n = readSome(fd.get(), buffer, sizeof buffer, location))
         sink.write(std::string_view(buffer, n));
     return sink.finish();
 }
 
-/// A write lock on one byte of `<root>/tmp/output-locks` standing for one output path: an
-/// open-file-description lock (F_OFD_SETLK), so it excludes other purist processes and
-/// other descriptions in this one, and it goes with the job that holds it. One shared file
-/// instead of a lock file per output: nothing to create per build, nothing left behind.
-/// Two outputs share a byte only if 62 bits of their names' hashes collide, and then one
-/// merely waits for the other.
-class OutputLock {
-public:
-    OutputLock(int fd, const std::string& baseName) : fd_(fd), offset_(offsetOf(baseName)) {}
-    OutputLock(OutputLock&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), offset_(other.offset_),
-          held_(std::exchange(other.held_, false)) {}
-    OutputLock(const OutputLock&) = delete;
-    OutputLock& operator=(const OutputLock&) = delete;
-    ~OutputLock() {
-        if (held_) set(F_OFD_SETLK, F_UNLCK); // closing nothing: the file stays open
-    }
-
-    /// Takes the lock if it is free; false if another holder has it.
-    bool tryLock() {
-        if (set(F_OFD_SETLK, F_WRLCK)) return held_ = true;
-        if (errno == EAGAIN || errno == EACCES) return false;
-        throw SysError("locking an output path");
-    }
-
-    /// Waits for the lock.
-    void lock() {
-        while (!set(F_OFD_SETLKW, F_WRLCK)) {
-            if (errno != EINTR) throw SysError("waiting for an output lock");
-        }
-        held_ = true;
-    }
-
-private:
-    static off_t offsetOf(const std::string& baseName) {
-        uint64_t h = 1469598103934665603ull; // FNV-1a
-        for (char c : baseName)
-            h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-        return static_cast<off_t>(h >> 2);
-    }
-
-    bool set(int command, short type) {
-        struct flock range {};
-        range.l_type = type;
-        range.l_whence = SEEK_SET;
-        range.l_start = offset_;
-        range.l_len = 1;
-        return ::fcntl(fd_, command, &range) == 0;
-    }
-
-    int fd_;
-    off_t offset_;
-    bool held_ = false;
-};
+// One lock scheme for builders and adders: store/path_lock.h.
+using OutputLock = PathLock;
 
 /// A build's private directories under the store root's tmp/, on the store's file system
 /// so that outputs move into the store with rename(): `build` (its /build) and `out` (the
 /// store dir it writes its outputs to, when sandboxed). A finished build's are emptied and
 /// given to the next: creating and removing three directories per build cost 0.3 ms here.
 struct BuildDirs {
-    TempDir top;
+    ScratchDir top; // reclaimed by the next process if this one is killed
     std::string build() const { return top.path() + "/build"; }
     std::string out() const { return top.path() + "/out"; }
+    /// Where outputs are copied to before registration (sealOutputs).
+    std::string sealed() const { return top.path() + "/sealed"; }
 };
 
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
@@ -173,6 +140,9 @@ struct Job {
     bool mustWait = false;
     /// The worker found the outputs valid after waiting: nothing was run.
     bool builtElsewhere = false;
+    /// A sandbox-paths entry outside the store is mounted: a host directory, which may hold
+    /// a unix socket to a host process (see mustCopyOutputs).
+    bool hostPathMounted = false;
 };
 
 // Takes each output lock, blocking, in base-name order (the order every process uses, so
@@ -299,6 +269,9 @@ private:
                                layout.storeDir + " is not where the files are (" +
                                layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
+        // Once per run, never silently: limits no cgroup can enforce here.
+        std::string unenforced = unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
+        if (!unenforced.empty()) print("warning: " + unenforced);
         if (::geteuid() == 0) {
             users_.emplace(settings.buildUsersGroup);
             // Unsandboxed builds write into the store dir itself: the build users may create
@@ -354,9 +327,7 @@ private:
 
     // The file whose bytes stand for output paths (OutputLock), opened once per run.
     int outputLockFile() {
-        if (!outputLockFile_)
-            outputLockFile_ =
-                openFile(store_.layout().tmpDir() + "/output-locks", O_RDWR | O_CREAT, 0600);
+        if (!outputLockFile_) outputLockFile_ = openPathLockFile(store_.layout().tmpDir());
         return outputLockFile_.get();
     }
 
@@ -396,27 +367,45 @@ private:
         config.allowedSyscalls = options_.settings.sandboxAllowSyscalls;
         config.timeout = std::chrono::seconds(options_.settings.timeout);
         config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
+        config.maxMemory = options_.settings.maxMemory.bytes;
+        config.maxProcesses = options_.settings.maxProcesses;
+        config.maxLogSize = options_.settings.maxLogSize;
+        config.buildDirSize = options_.settings.buildDirSize.bytes;
+        // --keep-failed keeps /build, so it must be on the host (and is then unbounded).
+        config.buildDirOnHost = options_.keepFailed;
 
-        // sandbox-paths, with the closure of any store path among them.
+        // sandbox-paths, with the closure of any store path among them. Store paths are
+        // mounted by name relative to the real store dir (BindMount::fromStore), so no
+        // symlink a build left in the store is followed on the host.
+        config.realStoreDir = layout.realStoreDir;
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
+            BindMount mount{entry.source, entry.target, true, entry.optional};
+            bool inAStore = false, valid = false;
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
                 if (!inStore.isInStore(entry.source)) continue;
-                StorePath path = inStore.parseWithSubpath(entry.source).first;
-                if (!store_.db().isValid(path)) {
-                    if (entry.optional) break;
-                    throw BuildError("sandbox-paths entry " + entry.source +
-                                     " names a store path that is not valid");
-                }
+                inAStore = true;
+                auto [path, subpath] = inStore.parseWithSubpath(entry.source);
+                valid = store_.db().isValid(path);
+                if (!valid) break;
                 StorePathSet closure = store_.db().queryClosure({path});
                 mounted.insert(closure.begin(), closure.end());
+                mount.source = path.baseName() + (subpath.empty() ? "" : "/" + subpath);
+                mount.fromStore = true;
                 break;
             }
-            config.mounts.push_back({entry.source, entry.target, true, entry.optional});
+            // An invalid store path may be a half-written leftover: never mounted.
+            if (inAStore && !valid) {
+                if (entry.optional) continue;
+                throw BuildError("sandbox-paths entry " + entry.source +
+                                 " names a store path that is not valid");
+            }
+            if (!mount.fromStore) job->hostPathMounted = true;
+            config.mounts.push_back(std::move(mount));
         }
         for (const StorePath& path : mounted)
-            config.mounts.push_back({store_.realPath(path), storeDir_.print(path), true, false});
+            config.mounts.push_back({path.baseName(), storeDir_.print(path), true, false, true});
 
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().
@@ -526,9 +515,10 @@ private:
             return dirs;
         }
         auto dirs =
-            std::make_unique<BuildDirs>(BuildDirs{TempDir("build-", store_.layout().tmpDir())});
+            std::make_unique<BuildDirs>(BuildDirs{ScratchDir(store_.layout().tmpDir(), "build")});
         makeDirectory(dirs->build(), 0700);
         makeDirectory(dirs->out(), 0755);
+        makeDirectory(dirs->sealed(), 0700);
         return dirs;
     }
 
@@ -541,6 +531,7 @@ private:
             try {
                 removeContents(dirs->build());
                 removeContents(dirs->out());
+                removeContents(dirs->sealed());
                 spareDirs_.push_back(std::move(dirs));
             } catch (const Error&) {
                 // Not reused; ~TempDir removes what it can.
@@ -609,8 +600,12 @@ private:
                 if (!pathExists(path.location))
                     throw BuildError("builder for '" + spec.name + "' did not produce its output " +
                                      storeDir_.print(path.path));
-            for (const NewPath& path : job.newPaths)
-                if (::geteuid() == 0) takeOwnership(path.location);
+            if (mustSealOutputs(spec, job)) {
+                sealOutputs(job);
+            } else if (::geteuid() == 0) {
+                for (const NewPath& path : job.newPaths)
+                    takeOwnership(path.location, job.config.buildUid);
+            }
             if (spec.fixedOutput) checkFixedOutput(spec, job);
             store_.registerNewPaths(job.newPaths, job.closure);
         } catch (...) {
@@ -618,6 +613,38 @@ private:
             throw;
         }
         releaseJob(node);
+    }
+
+    // Whether a process outside the build may hold a descriptor of an output (a builder
+    // can pass one over a unix socket), and could change it after registration
+    // (CVE-2024-27297): then the outputs are copied first (sealOutputs). That is:
+    // - a fixed-output build: it shares the host's network namespace, with its abstract
+    //   unix sockets (Landlock scoping closes those only on Linux 6.12 and later);
+    // - an unsandboxed build: it runs on the host;
+    // - a build with a sandbox-paths entry outside the store: a host directory may hold a
+    //   socket that a host process listens on.
+    // Any other build sees only store paths (which hold no sockets: a NAR cannot), its own
+    // directories, and its own network namespace, /proc, /dev and IPC namespace; every
+    // process it started is gone when it returns (PID namespace). No descriptor can leave
+    // it, so its outputs are registered in place, saving a copy
+    // (store_link_escape_test's BuildWithoutHostPathsHasNoDescriptorChannel tries both
+    // kinds of socket).
+    static bool mustSealOutputs(const BuildSpec& spec, const Job& job) {
+        return spec.fixedOutput.has_value() || !job.isolate || job.hostPathMounted;
+    }
+
+    // Replaces each output by a copy made now, after every process of the build is gone:
+    // new inodes that no process of the build ever held open, owned by purist. What is
+    // checked, hashed and registered is the copy. The original goes at once (unsandboxed:
+    // from the real store location it was built at), not with the job's directories: its
+    // pages not yet written back to disk are then dropped instead of written.
+    void sealOutputs(Job& job) {
+        for (NewPath& path : job.newPaths) {
+            std::string sealed = job.dirs->sealed() + "/" + path.path.baseName();
+            copyOutputTree(path.location, sealed);
+            removeTree(path.location);
+            path.location = sealed;
+        }
     }
 
     void checkFixedOutput(const BuildSpec& spec, Job& job) {

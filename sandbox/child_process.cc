@@ -13,6 +13,7 @@
 #include <grp.h>
 #include <initializer_list>
 #include <linux/keyctl.h>
+#include <iterator>
 #include <memory>
 #include <poll.h>
 #include <sched.h>
@@ -22,6 +23,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -118,6 +120,33 @@ void limitProcesses(unsigned long maxProcesses) {
         throw SysError("limiting the build to " + std::to_string(maxProcesses) + " processes");
 }
 
+// The build's cgroups' cgroup.procs, opened by the intermediate while the host's files are
+// reachable, for the builder to join (joinCgroups).
+std::vector<FileDescriptor> openCgroups(const SandboxConfig& config) {
+    std::vector<FileDescriptor> procs;
+    for (const std::string& file : config.cgroupJoin)
+        procs.push_back(openFile(file, O_WRONLY | O_CLOEXEC));
+    return procs;
+}
+
+// The builder moves itself into the build's cgroups before anything else, so that it and
+// everything it starts are counted and limited from the first instruction of the build,
+// and the whole build can be killed through them. The intermediate stays outside: killing
+// the build never kills the process that reports how it ended. A cgroup namespace of its
+// own then roots the builder's view of cgroups at the build's cgroup (the one the
+// intermediate entered is rooted at the parent).
+// The builder shares the intermediate's memory until exec: it closes its own copies of
+// the descriptors without touching the owners, which are the intermediate's.
+void joinCgroups(const std::vector<FileDescriptor>& procs, bool isolate) {
+    if (procs.empty()) return;
+    for (const FileDescriptor& file : procs) {
+        if (::write(file.get(), "0", 1) != 1) throw SysError("joining the build's cgroup");
+        if (::close(file.get()) == -1) throw SysError("closing a cgroup.procs descriptor");
+    }
+    if (isolate && ::unshare(CLONE_NEWCGROUP) == -1)
+        throw SysError("creating the build's cgroup namespace");
+}
+
 // Landlock's scoping (Linux 6.12, Landlock ABI 6), defined here because Debian 12's
 // kernel headers predate it.
 struct LandlockRulesetAttr {
@@ -160,19 +189,24 @@ void scopeIpcToTheBuild(bool hostNetwork) {
         throw SysError("confining the builder with Landlock");
 }
 
-// Kills the builder when the intermediate dies (the caller was killed, say). The check
-// after prctl closes the window in which the intermediate died before the call.
+// Kills the builder when the intermediate dies (the caller was killed, say). SIGKILL, not
+// SIGTERM: the builder is the init of its PID namespace, which ignores every signal it has
+// no handler for except SIGKILL, so a SIGTERM left it running, orphaned, writing into a
+// scratch directory the next purist reclaims. Its death takes the namespace down with it.
+// The check after prctl closes the window in which the intermediate died before the call.
 void dieWithIntermediate(int lifeline) {
-    if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
         throw SysError("setting PR_SET_PDEATHSIG");
     pollfd poller{lifeline, 0, 0};
     if (::poll(&poller, 1, 0) == -1) throw SysError("polling the intermediate's lifeline");
     if (poller.revents & (POLLHUP | POLLERR)) ::_exit(kSetupFailed);
 }
 
-[[noreturn]] void runBuilder(const ChildSetup& setup, int lifeline) {
+[[noreturn]] void runBuilder(const ChildSetup& setup, const std::vector<FileDescriptor>& cgroups,
+                             int lifeline) {
     const SandboxConfig& config = *setup.config;
     try {
+        joinCgroups(cgroups, config.isolate);
         if (config.isolate) {
             enterSandboxRoot(config, setup.identity);
         } else if (::chdir(config.buildDir.c_str()) == -1) {
@@ -203,6 +237,7 @@ void dieWithIntermediate(int lifeline) {
 
 struct BuilderStart {
     const ChildSetup* setup;
+    const std::vector<FileDescriptor>* cgroups; ///< the builder gets copies (no CLONE_FILES)
     int lifelineRead;
     int lifelineWrite;
 };
@@ -211,7 +246,7 @@ int builderMain(void* arg) {
     const BuilderStart& start = *static_cast<const BuilderStart*>(arg);
     if (::close(kStatusFd) == -1 || ::close(kControlFd) == -1 || ::close(start.lifelineWrite) == -1)
         failSetup(kErrorFd, SysError("closing the intermediate's pipes in the builder").what());
-    runBuilder(*start.setup, start.lifelineRead);
+    runBuilder(*start.setup, *start.cgroups, start.lifelineRead);
 }
 
 // Starts the builder in a new process that borrows this one's memory until it execs
@@ -347,6 +382,25 @@ int superviseBuilder(pid_t builder, bool isolate) {
     return builderStatus;
 }
 
+// Which of the build's bounded scratch file systems (kScratchDirs) are full now that the
+// build is over, as a bit mask: a build that failed on one failed because of build-dir-size,
+// and the caller says so. The builder's pivot_root moved this process into the sandbox's
+// root too (same mount namespace); if it never got that far, nothing is reported.
+int32_t fullScratchDirs(const SandboxConfig& config, const struct stat& hostRoot) {
+    struct stat root {};
+    if (::stat("/", &root) == -1) throw SysError("examining the sandbox root");
+    if (root.st_dev == hostRoot.st_dev && root.st_ino == hostRoot.st_ino) return 0;
+    int32_t full = 0;
+    for (size_t i = 0; i < std::size(kScratchDirs); ++i) {
+        if (i == 0 && config.buildDirOnHost) continue;
+        struct statfs info {};
+        if (::statfs(kScratchDirs[i], &info) == -1)
+            throw SysError(std::string("examining ") + kScratchDirs[i]);
+        if (info.f_bavail == 0) full |= 1 << i;
+    }
+    return full;
+}
+
 } // namespace
 
 void resetSignalDispositions() {
@@ -413,16 +467,22 @@ void runIntermediate(const ChildSetup& setup) {
         // TIOCSTI cannot push keystrokes into the terminal purist was started from.
         if (::setsid() == -1) throw SysError("setsid");
 
+        std::vector<FileDescriptor> cgroups = openCgroups(config);
         if (config.isolate) {
             enterNamespaces(setup.identity, config.hostNetwork);
         } else if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
             throw SysError("becoming the build's subreaper");
         }
 
+        // The root this process will see once the builder has pivoted into the sandbox's:
+        // until then, "/tmp" would name the host's.
+        struct stat hostRoot {};
+        if (::stat("/", &hostRoot) == -1) throw SysError("examining /");
         int lifeline[2];
         if (::pipe2(lifeline, O_CLOEXEC) == -1) throw SysError("creating the lifeline pipe");
-        BuilderStart start{&setup, lifeline[0], lifeline[1]};
+        BuilderStart start{&setup, &cgroups, lifeline[0], lifeline[1]};
         builder = spawnBuilder(start);
+        cgroups.clear(); // the builder has joined them (or failed, and says so)
         // The intermediate keeps neither the log nor the error pipe, so both reach EOF
         // exactly when the builder (and, in a PID namespace, all it started) is gone.
         if (::close(lifeline[0]) == -1 || ::close(kErrorFd) == -1 || ::dup2(0, 1) == -1 ||
@@ -432,8 +492,10 @@ void runIntermediate(const ChildSetup& setup) {
         int32_t pid = builder;
         writeAll(kStatusFd, std::string_view(reinterpret_cast<const char*>(&pid), sizeof pid),
                  "the builder's pid");
-        int32_t status = superviseBuilder(builder, config.isolate);
-        writeAll(kStatusFd, std::string_view(reinterpret_cast<const char*>(&status), sizeof status),
+        int32_t report[2] = {superviseBuilder(builder, config.isolate),
+                             config.isolate ? fullScratchDirs(config, hostRoot) : 0};
+        // One write, so the caller reads both or neither.
+        writeAll(kStatusFd, std::string_view(reinterpret_cast<const char*>(report), sizeof report),
                  "the builder's exit status");
     } catch (const std::exception& e) {
         if (builder > 0) ::kill(builder, SIGKILL);

@@ -35,12 +35,17 @@ private:
     std::vector<char*> envp_;
 };
 
+/// The scratch file systems build-dir-size bounds, in the order of the bits the
+/// intermediate reports full ones with (after the wait status, on the status pipe).
+inline constexpr const char* kScratchDirs[] = {"/build", "/tmp", "/dev/shm"};
+
 /// The write ends of the pipes between runInSandbox and the processes it forks. Each is
 /// O_CLOEXEC, so the builder's exec closes the two it must not keep.
 struct ChildPipes {
     int log;     ///< becomes the builder's stdout and stderr
     int error;   ///< a set-up failure, as text; EOF without text means exec happened
-    int status;  ///< the builder's pid (int32), then its wait status (int32) once it is gone
+    int status;  ///< the builder's pid (int32), then its wait status (int32) once it is gone,
+                 ///< with the mask of full scratch dirs (int32, kScratchDirs)
     int control; ///< the intermediate's end of a socket: a byte, or its end, kills the build
 };
 

@@ -71,6 +71,7 @@ std::string encodeConfig(const SandboxConfig& c) {
     }
     e.str(c.sandboxRoot);
     e.str(c.storeDir);
+    e.str(c.realStoreDir);
     e.str(c.outputDir);
     e.str(c.buildDir);
     e.u32(static_cast<uint32_t>(c.mounts.size()));
@@ -79,6 +80,7 @@ std::string encodeConfig(const SandboxConfig& c) {
         e.str(m.target);
         e.u8(m.readOnly);
         e.u8(m.optional);
+        e.u8(m.fromStore);
     }
     e.u8(c.buildUid.has_value());
     e.u32(c.buildUid.value_or(0));
@@ -87,6 +89,11 @@ std::string encodeConfig(const SandboxConfig& c) {
     e.u32(static_cast<uint32_t>(c.allowedSyscalls.size()));
     for (const auto& name : c.allowedSyscalls)
         e.str(name);
+    e.u64(c.buildDirSize);
+    e.u8(c.buildDirOnHost);
+    e.u32(static_cast<uint32_t>(c.cgroupJoin.size()));
+    for (const auto& file : c.cgroupJoin)
+        e.str(file);
     return e.take();
 }
 
@@ -104,6 +111,7 @@ SandboxConfig decodeConfig(std::string_view bytes) {
     }
     c.sandboxRoot = d.str();
     c.storeDir = d.str();
+    c.realStoreDir = d.str();
     c.outputDir = d.str();
     c.buildDir = d.str();
     for (uint32_t n = d.u32(); n > 0; --n) {
@@ -112,6 +120,7 @@ SandboxConfig decodeConfig(std::string_view bytes) {
         m.target = d.str();
         m.readOnly = d.u8();
         m.optional = d.u8();
+        m.fromStore = d.u8();
         c.mounts.push_back(std::move(m));
     }
     bool hasUser = d.u8();
@@ -124,6 +133,10 @@ SandboxConfig decodeConfig(std::string_view bytes) {
     c.maxProcesses = d.u64();
     for (uint32_t n = d.u32(); n > 0; --n)
         c.allowedSyscalls.push_back(d.str());
+    c.buildDirSize = d.u64();
+    c.buildDirOnHost = d.u8();
+    for (uint32_t n = d.u32(); n > 0; --n)
+        c.cgroupJoin.push_back(d.str());
     d.finish();
     return c;
 }

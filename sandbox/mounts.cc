@@ -121,8 +121,34 @@ void makeEtc(const std::string& root, const SandboxConfig& config, const Sandbox
         writeFile(etc + "/resolv.conf", readFile("/etc/resolv.conf"), 0644);
 }
 
+// The options of a tmpfs that holds a build's scratch files (/tmp, /dev/shm, /build): its
+// size is bounded by build-dir-size, so that a build cannot fill the host's memory (a tmpfs
+// is by default half the RAM, per mount) or, for /build, its disk.
+std::string scratchOptions(const SandboxConfig& config, const char* mode) {
+    std::string options = std::string("mode=") + mode;
+    if (config.buildDirSize > 0) options += ",size=" + std::to_string(config.buildDirSize);
+    return options;
+}
+
+// /build: the host's build directory when it must outlive the sandbox (--keep-failed),
+// else a bounded tmpfs owned by the build user, whose files go with the mount namespace.
+void mountBuildDir(const std::string& root, const SandboxConfig& config,
+                   const SandboxIdentity& identity) {
+    makeDirs(root, "/build", 0755);
+    if (config.buildDirOnHost) {
+        bindMount(config.buildDir, root + "/build", false);
+        return;
+    }
+    mountOrThrow("tmpfs", root + "/build", "tmpfs", MS_NOSUID | MS_NODEV,
+                 (scratchOptions(config, "0700") + ",uid=" + std::to_string(identity.uid) +
+                  ",gid=" + std::to_string(identity.gid))
+                     .c_str(),
+                 "mounting a tmpfs on /build");
+}
+
 // A /dev of its own: a builder reaches no disk, no /dev/mem, no host terminal through it.
-void makeDev(const std::string& root, const SandboxIdentity& identity) {
+void makeDev(const std::string& root, const SandboxConfig& config,
+             const SandboxIdentity& identity) {
     std::string dev = root + "/dev";
     makeDir(dev, 0755);
     mountOrThrow("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m",
@@ -153,8 +179,8 @@ void makeDev(const std::string& root, const SandboxIdentity& identity) {
                  "newinstance,ptmxmode=0666,mode=0620", "mounting devpts");
     makeSymlink("pts/ptmx", dev + "/ptmx");
     makeDir(dev + "/shm", 0755);
-    mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-                 "mounting a tmpfs on /dev/shm");
+    mountOrThrow("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV,
+                 scratchOptions(config, "1777").c_str(), "mounting a tmpfs on /dev/shm");
     makeSymlink("/proc/self/fd", dev + "/fd");
     makeSymlink("/proc/self/fd/0", dev + "/stdin");
     makeSymlink("/proc/self/fd/1", dev + "/stdout");
@@ -185,6 +211,87 @@ void mountStoreDir(const std::string& root, const SandboxConfig& config, int out
                  MS_BIND, nullptr, "bind-mounting the output directory as the store dir");
 }
 
+// A symlink to recreate in the sandbox: `path` (below the root) pointing at `target`.
+struct SandboxLink {
+    std::string target;
+    std::string path;
+};
+
+// Opens `relative` (a store path's base name, perhaps with a subpath) beneath the store
+// dir's descriptor with O_PATH, following no symlink: every component but the last must
+// be a real directory, and the last is opened as what it is, a symlink included. A
+// symlink a build or a source put in the store would otherwise be resolved here, against
+// the host's root, by a process that may be root: a path to a root-only file, to /etc, or
+// `..` to the store root would be mounted into the sandbox. Returns an invalid descriptor
+// for a missing optional entry.
+FileDescriptor openInStore(int storeDir, const std::string& realStoreDir, const BindMount& m) {
+    const std::string shown = realStoreDir + "/" + m.source;
+    if (!isCleanAbsolutePath("/" + m.source))
+        throw SandboxError("the store path '" + shown + "' is not a clean relative path");
+    FileDescriptor current;
+    int at = storeDir;
+    for (size_t start = 0;;) {
+        size_t slash = m.source.find('/', start);
+        bool last = slash == std::string::npos;
+        std::string name = m.source.substr(start, last ? std::string::npos : slash - start);
+        // O_DIRECTORY with O_NOFOLLOW: a symlink in the middle is ENOTDIR, not followed.
+        int flags = O_PATH | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY);
+        int fd = ::openat(at, name.c_str(), flags);
+        if (fd == -1) {
+            if (m.optional && errno == ENOENT) return FileDescriptor();
+            if (errno == ENOTDIR || errno == ELOOP)
+                throw SysError("opening '" + shown +
+                               "': a component of its path is a symlink "
+                               "or a file, and store paths are never followed");
+            throw SysError("opening the store path '" + shown + "'");
+        }
+        current = FileDescriptor(fd);
+        if (last) return current;
+        at = current.get();
+        start = slash + 1;
+    }
+}
+
+std::string readLinkAt(int fd, const std::string& shown) {
+    std::string target(256, '\0');
+    for (;;) {
+        // An O_PATH descriptor of the link itself, with an empty path (Linux 2.6.39).
+        ssize_t n = ::readlinkat(fd, "", target.data(), target.size());
+        if (n == -1) throw SysError("reading the symlink '" + shown + "'");
+        if (static_cast<size_t>(n) < target.size()) {
+            target.resize(static_cast<size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);
+    }
+}
+
+// Mounts one store path (or a path below one) at `target`, from a descriptor that
+// openInStore opened without following a link; a symlink is kept in `links` to be
+// recreated once every mount is in place. The bind's source is the descriptor's magic
+// link in /proc, which names the opened inode itself: nothing is resolved by name again.
+void mountFromStore(const std::string& root, const BindMount& m, int storeDir,
+                    const std::string& realStoreDir, std::vector<SandboxLink>& links) {
+    const std::string shown = realStoreDir + "/" + m.source;
+    FileDescriptor source = openInStore(storeDir, realStoreDir, m);
+    if (!source) return;
+    struct stat info {};
+    if (::fstat(source.get(), &info) == -1) throw SysError("examining '" + shown + "'");
+    if (S_ISLNK(info.st_mode)) {
+        links.push_back({readLinkAt(source.get(), shown), root + m.target});
+        return;
+    }
+    if (S_ISDIR(info.st_mode)) {
+        makeDirs(root, m.target, 0755);
+    } else {
+        makeEmptyFile(root, m.target);
+    }
+    std::string target = root + m.target;
+    mountOrThrow("/proc/self/fd/" + std::to_string(source.get()), target, nullptr, MS_BIND, nullptr,
+                 "bind-mounting the store path '" + shown + "'");
+    restrictMount(target, m.readOnly, "remounting a store path read-only");
+}
+
 void mountEntries(const std::string& root, const SandboxConfig& config) {
     std::vector<const BindMount*> sorted;
     for (const auto& m : config.mounts)
@@ -192,7 +299,18 @@ void mountEntries(const std::string& root, const SandboxConfig& config) {
     // Parents before children: `/usr` must be in place before `/usr/lib/x` is mounted on it.
     std::stable_sort(sorted.begin(), sorted.end(),
                      [](const BindMount* a, const BindMount* b) { return a->target < b->target; });
+    FileDescriptor storeDir;
+    std::vector<SandboxLink> links;
     for (const BindMount* m : sorted) {
+        if (m->fromStore) {
+            if (!storeDir) {
+                int fd = ::open(config.realStoreDir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (fd == -1) throw SysError("opening the store dir '" + config.realStoreDir + "'");
+                storeDir = FileDescriptor(fd);
+            }
+            mountFromStore(root, *m, storeDir.get(), config.realStoreDir, links);
+            continue;
+        }
         struct stat info {};
         if (::stat(m->source.c_str(), &info) == -1) {
             if (m->optional && errno == ENOENT) continue;
@@ -205,6 +323,12 @@ void mountEntries(const std::string& root, const SandboxConfig& config) {
             makeEmptyFile(root, m->target);
         }
         bindMount(m->source, target, m->readOnly);
+    }
+    // Links last: were one made before a mount below its path, that mount would follow it.
+    // A mount target below a store path that is a link now fails here (EEXIST) instead.
+    for (const SandboxLink& link : links) {
+        makeDirs(root, link.path.substr(root.size(), link.path.rfind('/') - root.size()), 0755);
+        makeSymlink(link.target, link.path);
     }
 }
 
@@ -252,9 +376,9 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // The sandbox's own file systems first, so that the store dir, /build and sandbox paths
     // may lie below them (a store under /tmp) and are mounted on top.
     makeDir(root + "/tmp", 0755);
-    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777",
-                 "mounting a tmpfs on /tmp");
-    makeDev(root, identity);
+    mountOrThrow("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                 scratchOptions(config, "1777").c_str(), "mounting a tmpfs on /tmp");
+    makeDev(root, config, identity);
     // A procfs of the new PID namespace: host processes are not listed, their
     // environments and command lines cannot be read.
     makeDir(root + "/proc", 0555);
@@ -264,8 +388,7 @@ void enterSandboxRoot(const SandboxConfig& config, const SandboxIdentity& identi
     // Only the inputs are mounted into the store dir, so listing it reveals nothing else.
     mountStoreDir(root, config, outputDir.get());
     outputDir.close();
-    makeDirs(root, "/build", 0755);
-    bindMount(config.buildDir, root + "/build", false);
+    mountBuildDir(root, config, identity);
     mountEntries(root, config);
 
     pivotInto(root);

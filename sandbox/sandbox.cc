@@ -2,6 +2,8 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "policy/settings.h"
+#include "sandbox/cgroup.h"
 #include "sandbox/child_process.h"
 #include "sandbox/launcher.h"
 #include "sandbox/log_filter.h"
@@ -64,6 +66,32 @@ bool isDirectory(const std::string& path) {
     return ::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
 }
 
+// exec(2) takes at most MAX_ARG_STRLEN (32 pages) per argument or environment entry and
+// ARG_MAX in all. A spec past them failed deep in the sandbox (E2BIG), or, past the 64 MiB a
+// launcher request may hold, as "Broken pipe" when the launcher hung up on it (issue 10).
+// It is the spec's fault, so a BuildError naming the entry.
+void checkExecLimits(const SandboxConfig& config) {
+    constexpr size_t kMaxArgument = 32 * 4096;
+    const long argMax = ::sysconf(_SC_ARG_MAX);
+    size_t total = 0;
+    auto count = [&](const std::string& what, size_t length) {
+        if (length + 1 > kMaxArgument)
+            throw BuildError("sandbox: " + what + " is " + std::to_string(length) +
+                             " bytes; exec(2) takes at most " + std::to_string(kMaxArgument - 1) +
+                             " bytes per argument or environment variable");
+        total += length + 1 + sizeof(char*);
+    };
+    count("the builder path", config.builder.size());
+    for (size_t i = 0; i < config.args.size(); ++i)
+        count("argument " + std::to_string(i + 1), config.args[i].size());
+    for (const auto& [name, value] : config.env)
+        count("environment variable " + name, name.size() + 1 + value.size());
+    if (argMax > 0 && total > static_cast<size_t>(argMax))
+        throw BuildError("sandbox: the builder's arguments and environment take " +
+                         std::to_string(total) + " bytes; exec(2) takes at most " +
+                         std::to_string(argMax) + " here");
+}
+
 // Refuses a configuration the sandbox cannot honour before anything is forked, so the
 // error names the field and no weaker sandbox is ever set up instead.
 void validate(const SandboxConfig& config) {
@@ -72,6 +100,7 @@ void validate(const SandboxConfig& config) {
         fail("the builder must be an absolute path, not '" + config.builder + "'");
     if (config.buildUid.has_value() != config.buildGid.has_value())
         fail("buildUid and buildGid must be given together");
+    checkExecLimits(config);
     bool root = ::geteuid() == 0;
     if (root && !config.buildUid)
         fail("running as root needs a build user (buildUid/buildGid); a builder never runs as "
@@ -90,12 +119,22 @@ void validate(const SandboxConfig& config) {
     if (!isCleanAbsolutePath(config.outputDir) || !isDirectory(config.outputDir))
         fail("the output directory '" + config.outputDir +
              "' must be an existing directory, given as a clean absolute path");
+    bool anyFromStore = false;
     for (const auto& m : config.mounts) {
         if (!isCleanAbsolutePath(m.target) || m.target == "/")
             fail("the mount target '" + m.target + "' must be a clean absolute path below /");
-        if (m.source.empty() || m.source[0] != '/')
+        if (m.fromStore) {
+            // `..` would climb out of the store dir (mounts.cc refuses it again).
+            if (m.source.empty() || !isCleanAbsolutePath("/" + m.source))
+                fail("the store mount source '" + m.source +
+                     "' must be a clean path relative to the store dir");
+            anyFromStore = true;
+        } else if (m.source.empty() || m.source[0] != '/') {
             fail("the mount source '" + m.source + "' must be an absolute path");
+        }
     }
+    if (anyFromStore && (!isCleanAbsolutePath(config.realStoreDir) || config.realStoreDir == "/"))
+        fail("the real store dir '" + config.realStoreDir + "' must be a clean absolute path");
 }
 
 // The intermediate process of one build, as the caller reaches it: the caller's end of
@@ -167,24 +206,40 @@ int millisecondsUntil(Clock::time_point deadline, Clock::time_point now) {
     return static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
 }
 
-// Collects the filtered log of one build: lines go to the log file and the callback.
+// Collects the filtered log of one build: lines go to the log file and the callback, up
+// to max-log-size bytes of the builder's output; past it, nothing more is kept or echoed.
 class LogSink {
 public:
     explicit LogSink(const SandboxConfig& config)
-        : onLogLine_(config.onLogLine), filter_([this](std::string_view line) { take(line); }) {
+        : onLogLine_(config.onLogLine), maxSize_(config.maxLogSize),
+          filter_([this](std::string_view line) { take(line); }) {
         if (!config.logPath.empty()) {
             logPath_ = config.logPath;
             logFile_ = openFile(logPath_, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         }
     }
 
-    void feed(std::string_view bytes) {
+    /// Returns false once the log has grown past max-log-size: the build must be killed.
+    /// The log then ends with a line saying why.
+    bool feed(std::string_view bytes) {
+        if (full_) return false;
+        if (maxSize_ > 0 && bytes.size() > maxSize_ - received_) {
+            filter_.feed(bytes.substr(0, maxSize_ - received_));
+            filter_.finish();
+            take("purist: the build log exceeded max-log-size (" + policy::formatSize(maxSize_) +
+                 "); the build was killed");
+            flush();
+            full_ = true;
+            return false;
+        }
+        received_ += bytes.size();
         filter_.feed(bytes);
         flush();
+        return true;
     }
 
     void finish() {
-        filter_.finish();
+        if (!full_) filter_.finish();
         flush();
         if (logFile_) logFile_.close();
     }
@@ -206,17 +261,45 @@ private:
     }
 
     const std::function<void(std::string_view)>& onLogLine_;
+    uint64_t maxSize_;
+    uint64_t received_ = 0;
+    bool full_ = false;
     LogFilter filter_;
     std::string logPath_;
     FileDescriptor logFile_;
     std::string pending_;
 };
 
-// Reads the log until the builder is gone, enforcing the timeouts, and returns its wait
-// status as the intermediate reported it.
-int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediate, int logFd,
-                   int statusFd, SandboxResult& result, Clock::time_point start) {
+// How often a build's cgroup is asked whether a limit was hit, when the kernel cannot
+// notify (v1 pids): a fork bomb is stopped within this.
+constexpr auto kCgroupPollInterval = std::chrono::milliseconds(200);
+
+// Reads the log until the builder is gone, enforcing the timeouts and the limits, and
+// returns its wait status as the intermediate reported it.
+int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediate,
+                   const BuildCgroup* cgroup, int logFd, int statusFd, SandboxResult& result,
+                   Clock::time_point start) {
     LogSink sink(config);
+    auto limitExceeded = [&](ExceededLimit which) {
+        if (result.exceeded != ExceededLimit::None) return;
+        result.exceeded = which;
+        intermediate.requestKill();
+        if (cgroup) cgroup->killAll();
+    };
+    auto checkCgroup = [&] {
+        if (!cgroup) return;
+        switch (cgroup->limitHit()) {
+        case CgroupLimit::Memory:
+            return limitExceeded(ExceededLimit::Memory);
+        case CgroupLimit::Processes:
+            return limitExceeded(ExceededLimit::Processes);
+        case CgroupLimit::None:
+            return;
+        }
+    };
+    bool pollCgroup = cgroup && cgroup->needsPolling();
+    int cgroupEvents = cgroup ? cgroup->eventFd() : -1;
+    Clock::time_point nextCgroupPoll = start + kCgroupPollInterval;
     std::optional<Clock::time_point> hardDeadline;
     if (config.timeout.count() > 0) hardDeadline = start + config.timeout;
     Clock::time_point lastOutput = start;
@@ -239,6 +322,10 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
             }
         }
         if (waitStatus && now >= *drainDeadline) break;
+        if (pollCgroup && !waitStatus && now >= nextCgroupPoll) {
+            checkCgroup();
+            nextCgroupPoll = now + kCgroupPollInterval;
+        }
 
         int timeoutMs = -1;
         if (waitStatus) {
@@ -250,11 +337,16 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
                 timeoutMs = timeoutMs < 0 ? silent : std::min(timeoutMs, silent);
             }
         }
+        if (pollCgroup && !waitStatus) {
+            int untilCheck = millisecondsUntil(nextCgroupPoll, now);
+            timeoutMs = timeoutMs < 0 ? untilCheck : std::min(timeoutMs, untilCheck);
+        }
 
-        pollfd fds[2];
+        pollfd fds[3];
         nfds_t count = 0;
         if (logOpen) fds[count++] = {logFd, POLLIN, 0};
         if (!waitStatus) fds[count++] = {statusFd, POLLIN, 0};
+        if (cgroupEvents >= 0 && !waitStatus) fds[count++] = {cgroupEvents, POLLIN, 0};
         int ready = ::poll(fds, count, timeoutMs);
         if (ready == -1) {
             if (errno == EINTR) continue;
@@ -262,25 +354,37 @@ int superviseBuild(const SandboxConfig& config, IntermediateProcess& intermediat
         }
         for (nfds_t i = 0; i < count; ++i) {
             if (!fds[i].revents) continue;
-            if (fds[i].fd == logFd) {
+            if (fds[i].fd == cgroupEvents) {
+                cgroup->drainEvent();
+                checkCgroup();
+            } else if (fds[i].fd == logFd) {
                 char buffer[65536];
                 size_t n = readSome(logFd, buffer, sizeof buffer, "the build's log pipe");
                 if (n == 0) {
                     logOpen = false;
                 } else {
                     lastOutput = Clock::now();
-                    sink.feed(std::string_view(buffer, n));
+                    if (!sink.feed(std::string_view(buffer, n)))
+                        limitExceeded(ExceededLimit::LogSize);
                 }
             } else {
                 waitStatus = readInt(statusFd);
+                // The sandbox was set up and the builder ran: losing its supervisor (killed,
+                // or out of memory) fails this build (exit 3), it is no sandbox failure (4).
                 if (!waitStatus)
-                    throw SandboxError("sandbox: the supervising process died before the builder "
-                                       "finished");
+                    throw BuildError("sandbox: the supervising process died before the builder "
+                                     "finished");
+                int32_t full = readInt(statusFd).value_or(0);
+                for (size_t bit = 0; bit < std::size(kScratchDirs); ++bit)
+                    if (full & (1 << bit)) result.fullScratchDirs.push_back(kScratchDirs[bit]);
                 drainDeadline = Clock::now() + kLogDrainLimit;
             }
         }
     }
     sink.finish();
+    // A limit hit just before the end (the event still queued), or one that killed only a
+    // child the builder survived: the build fails all the same.
+    if (waitStatus) checkCgroup();
     return *waitStatus;
 }
 
@@ -298,6 +402,19 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
                              "' to the build user");
     }
 
+    // The build's own cgroups, and the copy of the config the intermediate gets, which
+    // names them: with a pids cgroup, RLIMIT_NPROC (which would also count other builds of
+    // the same user) is not set.
+    const SandboxConfig* launched = &config;
+    SandboxConfig withCgroup;
+    std::optional<BuildCgroup> cgroup = BuildCgroup::create(config.maxMemory, config.maxProcesses);
+    if (cgroup) {
+        withCgroup = config;
+        withCgroup.cgroupJoin = cgroup->joinFiles();
+        if (cgroup->limitsProcesses()) withCgroup.maxProcesses = 0;
+        launched = &withCgroup;
+    }
+
     Pipe logPipe = makePipe("log pipe");
     Pipe errorPipe = makePipe("error pipe");
     Pipe statusPipe = makePipe("status pipe");
@@ -305,8 +422,8 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, control) == -1)
         throw sysFailure("creating the control socket");
     FileDescriptor controlOurs(control[0]), controlTheirs(control[1]);
-    launchIntermediate(config, ChildPipes{logPipe.write.get(), errorPipe.write.get(),
-                                          statusPipe.write.get(), controlTheirs.get()});
+    launchIntermediate(*launched, ChildPipes{logPipe.write.get(), errorPipe.write.get(),
+                                             statusPipe.write.get(), controlTheirs.get()});
     IntermediateProcess intermediate(std::move(controlOurs), statusPipe.read.get());
     logPipe.write.close();
     errorPipe.write.close();
@@ -325,11 +442,13 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
     }
 
     SandboxResult result;
-    int status = superviseBuild(config, intermediate, logPipe.read.get(), statusPipe.read.get(),
-                                result, start);
+    int status = superviseBuild(config, intermediate, cgroup ? &*cgroup : nullptr,
+                                logPipe.read.get(), statusPipe.read.get(), result, start);
     // The status arrives only once the builder and (in a PID namespace) every process it
-    // started are gone; the intermediate exits right after sending it.
+    // started are gone, and with them everything in the build's cgroups, which can go now;
+    // the intermediate, never in them, exits right after sending it.
     intermediate.forget();
+    if (cgroup) cgroup->recycle();
     if (WIFEXITED(status)) result.exitCode = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
     result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
@@ -337,11 +456,28 @@ SandboxResult runInSandbox(const SandboxConfig& config) {
 }
 
 void prepareSandbox() {
+    // First, while this process is the only one in its cgroup: on cgroup v2, making build
+    // cgroups may need purist to move into a leaf of its own (cgroup.cc), which its helper,
+    // once started, would prevent.
     try {
+        cgroupSupport();
         startLauncherEarly();
     } catch (const Error&) {
         // Only a head start: the build that needs the launcher reports why it is missing.
     }
+}
+
+std::string unenforcedLimits(uint64_t maxMemory, unsigned long maxProcesses) {
+    const CgroupSupport& support = cgroupSupport();
+    std::string missing;
+    if (maxMemory > 0 && !support.memory) missing = "max-memory (not enforced)";
+    if (maxProcesses > 0 && !support.pids)
+        missing += std::string(missing.empty() ? "" : " and ") +
+                   "max-processes (only as RLIMIT_NPROC, which counts every process of the "
+                   "build's user)";
+    if (missing.empty()) return "";
+    return "no cgroup can be created for builds here, so these limits are not what they say: " +
+           missing + "; why: " + support.whyNot;
 }
 
 bool canIsolate(std::string* why) {

@@ -3,6 +3,7 @@
 // (sandbox/builder.*) and the namespace code (sandbox/sandbox.cc and its helpers).
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,10 +16,18 @@ namespace purist::sandbox {
 
 /// A host path made visible inside the sandbox root.
 struct BindMount {
-    std::string source; ///< host path (file or directory)
+    /// A host path (file or directory); with `fromStore`, a path relative to
+    /// SandboxConfig::realStoreDir: a store path's base name, perhaps with a subpath.
+    std::string source;
     std::string target; ///< absolute path inside the sandbox
     bool readOnly = true;
     bool optional = false; ///< a missing source is skipped instead of an error (`path?`)
+    /// `source` is in the store, whose contents builds wrote: it is data, never a route.
+    /// It is opened beneath the store dir's descriptor without following any symlink on
+    /// the way (a link in a subpath is an error), and mounted from that descriptor. A store
+    /// path that is itself a symlink is recreated at `target` as the same symlink, never
+    /// mounted, so it resolves inside the sandbox and not on the host (as Nix does).
+    bool fromStore = false;
 };
 
 /// Everything runInSandbox needs; the caller resolves policy into these fields.
@@ -42,6 +51,10 @@ struct SandboxConfig {
     /// /dev/shm. With `isolate = false` the builder writes its outputs straight into the
     /// real store dir on the host, which the build user must be able to write.
     std::string storeDir;
+    /// Host directory holding the store paths (isolate only): where the mounts with
+    /// `fromStore` are found. Its own path is the caller's configuration and may contain
+    /// symlinks; nothing below it is followed.
+    std::string realStoreDir;
     /// Host directory that the builder sees as the store dir (isolate only), created empty
     /// by the caller on the same file system as the real store dir. After the run, outputs
     /// the builder created are at `outputDir + "/" + <base name>`, owned by the build user,
@@ -74,11 +87,30 @@ struct SandboxConfig {
     std::optional<uid_t> buildUid;
     std::optional<gid_t> buildGid;
 
-    /// RLIMIT_NPROC of the builder, so a fork bomb fails instead of exhausting the host's
-    /// pids. Counted per build user (as root: give each concurrent build its own), or per
-    /// user namespace uid; with `isolate = false` and no build user, the caller's own
-    /// processes count too. 0: inherit the caller's limit.
+    /// How many processes the build may hold at once, so a fork bomb fails instead of
+    /// exhausting the host's pids: the `pids.max` of the build's cgroup where one can be
+    /// made (cgroupSupport), else the builder's RLIMIT_NPROC, which counts per build user
+    /// (as root: give each concurrent build its own), or per user namespace uid; with
+    /// `isolate = false` and no build user, the caller's own processes count too. 0: no
+    /// limit (the caller's own RLIMIT_NPROC).
     unsigned long maxProcesses = 4096;
+    /// Bytes of memory (swap included) the whole build may use, tmpfs files it writes
+    /// included: the `memory.max` of its cgroup. 0, or no cgroup here: no limit.
+    uint64_t maxMemory = 0;
+    /// Bytes of log the builder may write (before filtering); past it the build is killed
+    /// and its log ends with a line saying why. 0: no limit.
+    uint64_t maxLogSize = 0;
+    /// Size of each tmpfs the sandbox gives the build for scratch space: /tmp, /dev/shm, and
+    /// /build unless `buildDirOnHost` (isolate only). 0: the kernel's default, half the RAM.
+    uint64_t buildDirSize = 0;
+    /// true: /build is `buildDir` itself, on the host's disk and unbounded, so that it
+    /// outlives the build (`--keep-failed`) or the caller can watch it; false: /build is a
+    /// tmpfs of `buildDirSize` and `buildDir` stays empty (isolate only; what purist's
+    /// builds use unless `--keep-failed`).
+    bool buildDirOnHost = true;
+    /// Set by runInSandbox, not by callers: the cgroup.procs files of the build's cgroups,
+    /// which the builder joins before anything else.
+    std::vector<std::string> cgroupJoin;
 
     std::chrono::seconds timeout{0};       ///< 0: none
     std::chrono::seconds maxSilentTime{0}; ///< 0: none
@@ -89,14 +121,26 @@ struct SandboxConfig {
     std::function<void(std::string_view line)> onLogLine;
 };
 
+/// A resource limit of SandboxConfig that a build can exceed.
+enum class ExceededLimit { None, Memory, Processes, LogSize };
+
 /// How the builder ended.
 struct SandboxResult {
     int exitCode = -1;          ///< when it exited
     int signal = 0;             ///< when it was killed by a signal
     bool timedOut = false;      ///< `timeout` expired
     bool silentTooLong = false; ///< `maxSilentTime` expired
+    /// The limit the build hit, which fails it (and kills it, for all but a process or
+    /// memory limit noticed only once it had ended).
+    ExceededLimit exceeded = ExceededLimit::None;
+    /// The scratch file systems bounded by `buildDirSize` (/build, /tmp, /dev/shm) that were
+    /// full when the build ended: a failure likely caused by that bound.
+    std::vector<std::string> fullScratchDirs;
     std::chrono::milliseconds elapsed{0};
-    bool succeeded() const { return exitCode == 0 && signal == 0 && !timedOut && !silentTooLong; }
+    bool succeeded() const {
+        return exitCode == 0 && signal == 0 && !timedOut && !silentTooLong &&
+               exceeded == ExceededLimit::None;
+    }
 };
 
 /// Runs the builder as configured and waits for it and every process it started: when it
@@ -120,5 +164,10 @@ void prepareSandbox();
 
 /// Whether this process can create the namespaces `isolate = true` needs; if not, why.
 bool canIsolate(std::string* why = nullptr);
+
+/// The limits among `maxMemory` and `maxProcesses` (0: not asked for) that no cgroup can
+/// enforce here, as a sentence naming them, what stands in for them and why; empty when
+/// every one asked for is enforced. Thread-safe.
+std::string unenforcedLimits(uint64_t maxMemory, unsigned long maxProcesses);
 
 } // namespace purist::sandbox

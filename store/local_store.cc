@@ -1,8 +1,12 @@
 #include "store/local_store.h"
 
+#include "base/directory.h"
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "store/async_sink.h"
+#include "store/disk_space.h"
+#include "store/path_lock.h"
+#include "store/scratch.h"
 
 #include <cerrno>
 #include <chrono>
@@ -56,12 +60,13 @@ NarDigest hashPath(const std::string& path) {
 }
 
 /// Moves a finished path into the store, replacing an invalid leftover of an earlier crash.
+/// The leftover is removed by removeTree alone, which opens every directory with
+/// O_NOFOLLOW and makes it writable through that descriptor: no chmod by path, which a
+/// leftover changed meanwhile (an unsandboxed build user may create entries in the store
+/// dir) could turn into a chmod of a host directory through a symlink.
 void moveIntoPlace(const std::string& from, const std::string& to) {
     if (from == to) return;
-    if (pathExists(to)) {
-        makeTreeWritable(to);
-        removeTree(to);
-    }
+    if (pathExists(to)) removeTree(to);
     if (::rename(from.c_str(), to.c_str()) == -1)
         throw SysError("moving '" + from + "' to '" + to + "'");
 }
@@ -141,7 +146,15 @@ static StoreLayout prepared(StoreLayout layout, Database::Mode mode) {
 
 LocalStore::LocalStore(StoreLayout layout, Database::Mode mode)
     : layout_(prepared(std::move(layout), mode)),
-      db_(layout_.dbPath, StoreDir(layout_.storeDir), mode) {}
+      db_(layout_.dbPath, StoreDir(layout_.storeDir), mode) {
+    // The scratch space of processes killed before they could clean up goes now, so that
+    // crashes do not add up; a live process's is locked and stays.
+    if (mode == Database::Mode::ReadWrite) reclaimScratch();
+}
+
+ScratchReclaim LocalStore::reclaimScratch() {
+    return reclaimDeadScratch(layout_.tmpDir());
+}
 
 std::string LocalStore::realPath(const StorePath& path) const {
     return layout_.realStoreDir + "/" + path.baseName();
@@ -186,15 +199,30 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
 
     // Copy first and hash the copy: what is hashed is then exactly what is stored, even if
     // the source changes meanwhile.
-    TempDir scratch("add-", layout_.tmpDir());
+    ScratchDir scratch(layout_.tmpDir(), "add");
     std::string copy = scratch.path() + "/" + name;
-    std::error_code ec;
-    fs::copy(sourcePath, copy, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-    if (ec) throw SysError(ec.value(), "copying '" + sourcePath + "' into the store");
+    // Symlinks are copied as symlinks; a tree deeper than PATH_MAX can name is copied too.
+    try {
+        copyTree(sourcePath, copy);
+    } catch (const SysError& e) {
+        // With less room than the source needs (the partial copy still held), it was the
+        // disk, whatever the errno says.
+        uint64_t needed = treeSize(sourcePath);
+        if (isNoSpace(e.errorNumber()) || freeSpace(layout_.tmpDir()) < needed)
+            throw noSpaceError(layout_.tmpDir(), "copying '" + sourcePath + "' into the store",
+                               needed);
+        throw;
+    }
     canonicalisePath(copy, kBeforeMove);
     NarDigest digest = hashPath(copy);
     StorePath path =
         storeDir().makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
+    if (db_.isValid(path)) return path;
+    // Validity is decided under the path's lock: another adder or a builder may be putting
+    // the same path in place, and what it made valid must not be removed below.
+    FileDescriptor lockFile = openPathLockFile(layout_.tmpDir());
+    PathLock lock(lockFile.get(), path.baseName());
+    lock.lock();
     if (db_.isValid(path)) return path;
 
     ValidPathInfo info{path, digest.hash};
@@ -245,6 +273,14 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
     hashParts.reserve(byHashPart.size());
     for (const auto& [hashPart, _] : byHashPart)
         hashParts.push_back(hashPart);
+
+    // The caller holds the paths' locks (PathLock) and found them invalid; a path valid now
+    // means a caller that did not, and replacing it could pull a valid path from under
+    // its users.
+    for (const NewPath& p : paths)
+        if (db_.isValid(p.path))
+            throw StoreError("cannot register '" + storeDir().print(p.path) +
+                             "': it is already valid, and a valid path is never replaced");
 
     std::vector<ScannedPath> scanned;
     int64_t registrationTime = now();

@@ -4,6 +4,7 @@
 
 #include "store/canonicalise.h"
 #include "store/ref_scanner.h"
+#include "store/scratch.h"
 #include "store/store_db.h"
 #include "store/store_path.h"
 
@@ -68,7 +69,8 @@ StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourceP
 /// Owns the store's DB connection. Not thread-safe.
 class LocalStore {
 public:
-    /// Creates the root's directories if missing (in ReadWrite mode) and opens the DB.
+    /// Creates the root's directories if missing (in ReadWrite mode) and opens the DB. In
+    /// ReadWrite mode, reclaims the scratch space of dead processes (reclaimScratch).
     explicit LocalStore(StoreLayout layout, Database::Mode mode = Database::Mode::ReadWrite);
 
     const StoreLayout& layout() const { return layout_; }
@@ -81,13 +83,21 @@ public:
     /// a base name, or a symlink (a `result` link) to one. Throws UsageError.
     StorePath parseUserPath(const std::string& argument) const;
 
+    /// Removes the scratch directories under tmp/ of processes that died before removing
+    /// them (reclaimDeadScratch); a live process's stay.
+    ScratchReclaim reclaimScratch();
+
     /// Copies `sourcePath` into the store as a source and registers it; returns its path.
-    /// Adding a path that is already valid only returns it.
+    /// Adding a path that is already valid only returns it. Holds the path's PathLock from
+    /// the validity check to the registration, so a valid path is never removed or replaced,
+    /// whatever other adders and builders of the same path do meanwhile.
     StorePath addSource(const std::string& sourcePath, std::string name = "");
 
     /// Canonicalises, scans (candidates: `referenceCandidates` plus the batch's own paths),
     /// hashes, moves into place and registers `paths` in one DB transaction. On failure
-    /// nothing is registered and nothing is left at the store locations.
+    /// nothing is registered and nothing is left at the store locations. The caller holds
+    /// every path's PathLock and has found it invalid; a path that is valid is refused
+    /// (StoreError), never replaced.
     std::vector<ScannedPath> registerNewPaths(const std::vector<NewPath>& paths,
                                               const StorePathSet& referenceCandidates);
 

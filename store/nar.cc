@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -32,10 +33,6 @@ constexpr size_t kMaxTokenLength = 64;
 
 size_t paddingOf(uint64_t length) {
     return static_cast<size_t>((8 - length % 8) % 8);
-}
-
-std::string joinRelative(const std::string& parent, const std::string& name) {
-    return parent.empty() ? name : parent + "/" + name;
 }
 
 bool resolveCaseHack(CaseHack mode, const std::string& path) {
@@ -64,22 +61,24 @@ public:
     }
 
     /// Writes a string whose bytes are a payload the listener is told about.
-    void writePayloadString(std::string_view relativePath, std::string_view s) {
+    void writePayloadString(const NarPlacePtr& place, std::string_view s) {
         writeU64(s.size());
-        mark(relativePath);
+        mark(place);
         append(s);
         pad(s.size());
     }
 
-    void mark(std::string_view relativePath) {
-        if (listener_) listener_->onPayload(relativePath, offset_ + used_);
+    void mark(const NarPlacePtr& place) {
+        if (listener_) listener_->onPayload(place, offset_ + used_);
     }
+
+    bool listening() const { return listener_ != nullptr; }
 
     /// Copies `size` bytes of file contents from `fd` straight into the buffer.
     void writeContents(int fd, uint64_t size, const std::string& shownPath,
-                       std::string_view relativePath) {
+                       const NarPlacePtr& place) {
         writeU64(size);
-        mark(relativePath);
+        mark(place);
         uint64_t left = size;
         while (left > 0) {
             if (used_ == kBufferSize) flush();
@@ -127,19 +126,81 @@ private:
     uint64_t offset_ = 0;
 };
 
+/// Writes a tree as NAR without recursion: a DirectoryPath down to the directory being
+/// written and, per level, its sorted entries still to write.
 class Dumper {
 public:
     Dumper(NarWriter& writer, bool caseHack) : writer_(writer), caseHack_(caseHack) {}
 
-    /// Dumps the object `name` inside directory `dirFd` (AT_FDCWD and a full path for the root).
-    void dumpAt(int dirFd, const std::string& name, const std::string& shown,
-                const std::string& relative) {
+    void dump(const std::string& path) {
         struct stat st;
-        if (::fstatat(dirFd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
-            throw SysError("examining '" + shown + "'");
+        if (::fstatat(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
+            throw SysError("examining '" + shownPath(path) + "'");
+        if (!S_ISDIR(st.st_mode)) {
+            leaf(AT_FDCWD, path, path, st, nullptr);
+            return;
+        }
+        writeDirectoryStart();
+        DirectoryPath walk(openDirectoryAt(AT_FDCWD, path, path), path);
+        struct Level {
+            std::vector<std::pair<std::string, std::string>> entries;
+            size_t next = 0;
+            NarPlacePtr place;
+        };
+        std::vector<Level> levels;
+        levels.push_back({listSorted(walk.fd(), walk.path()), 0, nullptr});
+        while (!levels.empty()) {
+            Level& level = levels.back();
+            if (level.next == level.entries.size()) {
+                levels.pop_back();
+                writer_.writeString(")"); // the directory node
+                if (levels.empty()) break;
+                walk.leave();
+                writer_.writeString(")"); // its entry in the parent
+                continue;
+            }
+            auto& [inNar, onDisk] = level.entries[level.next++];
+            NarPlacePtr place;
+            if (writer_.listening())
+                place = std::make_shared<const NarPlace>(NarPlace{level.place, inNar});
+            writer_.writeString("entry");
+            writer_.writeString("(");
+            writer_.writeString("name");
+            writer_.writePayloadString(place, inNar);
+            writer_.writeString("node");
+            std::string shown = walk.shownPathOf(onDisk);
+            if (::fstatat(walk.fd(), onDisk.c_str(), &st, AT_SYMLINK_NOFOLLOW) == -1)
+                throw SysError("examining '" + shownPath(shown) + "'");
+            if (S_ISDIR(st.st_mode)) {
+                writeDirectoryStart();
+                walk.enter(openDirectoryAt(walk.fd(), onDisk, shown), onDisk);
+                levels.push_back({listSorted(walk.fd(), walk.path()), 0, std::move(place)});
+                continue;
+            }
+            leaf(walk.fd(), onDisk, shown, st, place);
+            writer_.writeString(")");
+        }
+    }
+
+private:
+    void writeDirectoryStart() {
+        writer_.writeString("(");
+        writer_.writeString("type");
+        writer_.writeString("directory");
+    }
+
+    /// Writes the node of a file or symlink `name` in `dirFd`, whose status is `st`.
+    void leaf(int dirFd, const std::string& name, const std::string& shown, const struct stat& st,
+              const NarPlacePtr& place) {
         writer_.writeString("(");
         if (S_ISREG(st.st_mode)) {
-            FileDescriptor fd = openFileAt(dirFd, name, O_RDONLY | O_NOFOLLOW, 0, shown);
+            FileDescriptor fd = openFileAt(dirFd, name, O_RDONLY | O_NOFOLLOW, 0, shownPath(shown));
+            struct stat opened;
+            if (::fstat(fd.get(), &opened) == -1)
+                throw SysError("examining '" + shownPath(shown) + "'");
+            if (opened.st_ino != st.st_ino || opened.st_dev != st.st_dev)
+                throw FormatError("file '" + shownPath(shown) +
+                                  "' was replaced while it was archived");
             writer_.writeString("type");
             writer_.writeString("regular");
             if (st.st_mode & S_IXUSR) {
@@ -147,35 +208,20 @@ public:
                 writer_.writeString("");
             }
             writer_.writeString("contents");
-            writer_.writeContents(fd.get(), static_cast<uint64_t>(st.st_size), shown, relative);
+            writer_.writeContents(fd.get(), static_cast<uint64_t>(st.st_size), shownPath(shown),
+                                  place);
         } else if (S_ISLNK(st.st_mode)) {
             writer_.writeString("type");
             writer_.writeString("symlink");
             writer_.writeString("target");
-            writer_.writePayloadString(relative, readLink(dirFd, name, shown, st));
-        } else if (S_ISDIR(st.st_mode)) {
-            writer_.writeString("type");
-            writer_.writeString("directory");
-            FileDescriptor fd =
-                openFileAt(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown);
-            for (const auto& [entryName, onDisk] : listSorted(fd.get(), shown)) {
-                std::string childRelative = joinRelative(relative, entryName);
-                writer_.writeString("entry");
-                writer_.writeString("(");
-                writer_.writeString("name");
-                writer_.writePayloadString(childRelative, entryName);
-                writer_.writeString("node");
-                dumpAt(fd.get(), onDisk, shown + "/" + onDisk, childRelative);
-                writer_.writeString(")");
-            }
+            writer_.writePayloadString(place, readLinkAt(dirFd, name, shown));
         } else {
-            throw FormatError("'" + shown + "' is a " + typeName(st.st_mode) +
+            throw FormatError("'" + shownPath(shown) + "' is a " + typeName(st.st_mode) +
                               ", which a NAR cannot hold");
         }
         writer_.writeString(")");
     }
 
-private:
     static std::string typeName(mode_t mode) {
         if (S_ISCHR(mode)) return "character device";
         if (S_ISBLK(mode)) return "block device";
@@ -184,21 +230,10 @@ private:
         return "file of unknown type";
     }
 
-    static std::string readLink(int dirFd, const std::string& name, const std::string& shown,
-                                const struct stat& st) {
-        std::string target(static_cast<size_t>(st.st_size) + 1, '\0');
-        ssize_t n = ::readlinkat(dirFd, name.c_str(), target.data(), target.size());
-        if (n == -1) throw SysError("reading symlink '" + shown + "'");
-        if (static_cast<size_t>(n) >= target.size())
-            throw FormatError("symlink '" + shown + "' changed while it was archived");
-        target.resize(static_cast<size_t>(n));
-        return target;
-    }
-
     /// Entries as (name in the NAR, name on disk), in the NAR's byte order.
     std::vector<std::pair<std::string, std::string>> listSorted(int fd, const std::string& shown) {
         std::vector<std::pair<std::string, std::string>> entries;
-        for (DirectoryEntry& entry : listDirectory(fd, shown)) {
+        for (DirectoryEntry& entry : listDirectory(fd, shownPath(shown))) {
             std::string inNar = entry.name;
             if (caseHack_) {
                 size_t pos = inNar.find(kCaseHackSuffix);
@@ -210,7 +245,7 @@ private:
         for (size_t i = 1; i < entries.size(); ++i)
             if (entries[i].first == entries[i - 1].first)
                 throw FormatError("names '" + entries[i - 1].second + "' and '" +
-                                  entries[i].second + "' in '" + shown +
+                                  entries[i].second + "' in '" + shownPath(shown) +
                                   "' collide once the case hack is undone");
         return entries;
     }
@@ -320,39 +355,115 @@ void validateName(const std::string& name, const std::string& dirShown) {
                           NarReader::printable(name) + "'");
 }
 
-// Not a descriptor, and unlike AT_FDCWD never a valid openat() base.
-constexpr int kValidateOnly = -1;
-
-/// Parses one NAR node and, when `dirFd` is valid, creates it as `name` in that directory.
+/// Parses one NAR and, unless it only validates, creates it. It does not recurse on the
+/// archive's nesting: a stack holds, per open directory, what the order and case-hack
+/// checks need, and a DirectoryPath holds a bounded number of descriptors down to the
+/// directory being filled. So a hostile archive nested 100,000 deep costs memory in
+/// proportion to its own size, never the stack or the descriptor table.
 class Restorer {
 public:
-    Restorer(NarReader& reader, bool caseHack) : reader_(reader), caseHack_(caseHack) {}
+    Restorer(NarReader& reader, bool caseHack, bool create)
+        : reader_(reader), caseHack_(caseHack), create_(create) {}
 
-    /// `dirFd` == kValidateOnly parses without creating anything.
-    void node(int dirFd, const std::string& name, const std::string& shown) {
-        reader_.expect("(");
-        reader_.expect("type");
-        std::string type = reader_.readString(kMaxTokenLength, "node type");
-        if (type == "regular") {
-            regular(dirFd, name, shown);
-        } else if (type == "symlink") {
-            reader_.expect("target");
-            std::string target = reader_.readString(kMaxTargetLength, "symlink target");
-            if (target.empty() || target.find('\0') != std::string::npos)
-                throw FormatError("NAR symlink '" + shown + "' has an empty or NUL-holding target");
-            if (dirFd != kValidateOnly && ::symlinkat(target.c_str(), dirFd, name.c_str()) == -1)
-                throw SysError("creating symlink '" + shown + "'");
-            reader_.expect(")");
-        } else if (type == "directory") {
-            directory(dirFd, name, shown);
-        } else {
-            throw FormatError("NAR node '" + shown + "' has the unknown type '" +
-                              NarReader::printable(type) + "'");
+    /// Reads the root node and creates it as `path` (if creating).
+    void restore(const std::string& path) {
+        shown_ = path;
+        if (!node(AT_FDCWD, path)) return;
+        while (!levels_.empty()) {
+            Level& level = levels_.back();
+            std::string token = reader_.readString(kMaxTokenLength, "token");
+            if (token == ")") {
+                levels_.pop_back();
+                if (levels_.empty()) return;
+                if (walk_) walk_->leave();
+                shown_.resize(levels_.back().shownLength);
+                reader_.expect(")"); // the entry that held the directory
+                continue;
+            }
+            if (token != "entry")
+                throw FormatError("NAR directory '" + shownPath(shown_) + "' has '" +
+                                  NarReader::printable(token) + "' where 'entry' was expected");
+            reader_.expect("(");
+            reader_.expect("name");
+            std::string entryName = reader_.readString(kMaxNameLength, "entry name");
+            validateName(entryName, shownPath(shown_));
+            if (!level.first && entryName <= level.previous)
+                throw FormatError("NAR directory '" + shownPath(shown_) + "' has entry '" +
+                                  NarReader::printable(entryName) + "' " +
+                                  (entryName == level.previous ? "twice" : "out of order"));
+            level.first = false;
+            std::string onDisk = entryName;
+            if (caseHack_) {
+                if (entryName.find(kCaseHackSuffix) != std::string::npos)
+                    throw FormatError("NAR entry '" + NarReader::printable(entryName) + "' in '" +
+                                      shownPath(shown_) + "' holds the reserved case-hack suffix");
+                std::string lower = entryName;
+                for (char& c : lower)
+                    c = static_cast<char>(std::tolower(static_cast<uint8_t>(c)));
+                auto [it, inserted] = level.lowerCaseCount.try_emplace(lower, 0);
+                if (!inserted)
+                    onDisk += std::string(kCaseHackSuffix) + std::to_string(++it->second);
+            }
+            level.previous = std::move(entryName);
+            reader_.expect("node");
+            shown_ += '/';
+            shown_ += onDisk;
+            if (!node(walk_ ? walk_->fd() : -1, onDisk)) {
+                shown_.resize(levels_.back().shownLength);
+                reader_.expect(")");
+            }
         }
     }
 
 private:
-    void regular(int dirFd, const std::string& name, const std::string& shown) {
+    struct Level {
+        std::string previous; // the last entry's name, for the order check
+        bool first = true;
+        std::map<std::string, int> lowerCaseCount;
+        size_t shownLength = 0;
+    };
+
+    /// Reads a node's header and creates it as `name` in `dirFd`. A file or symlink is
+    /// read whole; a directory is entered (pushed) and its entries are left to restore().
+    /// Returns true for a directory.
+    bool node(int dirFd, const std::string& name) {
+        reader_.expect("(");
+        reader_.expect("type");
+        std::string type = reader_.readString(kMaxTokenLength, "node type");
+        if (type == "regular") {
+            regular(dirFd, name);
+            return false;
+        }
+        if (type == "symlink") {
+            reader_.expect("target");
+            std::string target = reader_.readString(kMaxTargetLength, "symlink target");
+            if (target.empty() || target.find('\0') != std::string::npos)
+                throw FormatError("NAR symlink '" + shownPath(shown_) +
+                                  "' has an empty or NUL-holding target");
+            if (create_ && ::symlinkat(target.c_str(), dirFd, name.c_str()) == -1)
+                throw SysError("creating symlink '" + shownPath(shown_) + "'");
+            reader_.expect(")");
+            return false;
+        }
+        if (type == "directory") {
+            if (create_) {
+                if (::mkdirat(dirFd, name.c_str(), 0755) == -1)
+                    throw SysError("creating directory '" + shownPath(shown_) + "'");
+                FileDescriptor fd = openDirectoryAt(dirFd, name, shown_);
+                if (walk_)
+                    walk_->enter(std::move(fd), name);
+                else
+                    walk_.emplace(std::move(fd), shown_);
+            }
+            levels_.push_back(Level{});
+            levels_.back().shownLength = shown_.size();
+            return true;
+        }
+        throw FormatError("NAR node '" + shownPath(shown_) + "' has the unknown type '" +
+                          NarReader::printable(type) + "'");
+    }
+
+    void regular(int dirFd, const std::string& name) {
         std::string token = reader_.readString(kMaxTokenLength, "token");
         bool executable = false;
         if (token == "executable") {
@@ -361,69 +472,30 @@ private:
             token = reader_.readString(kMaxTokenLength, "token");
         }
         if (token != "contents")
-            throw FormatError("NAR file '" + shown + "' has '" + NarReader::printable(token) +
-                              "' where 'contents' was expected");
+            throw FormatError("NAR file '" + shownPath(shown_) + "' has '" +
+                              NarReader::printable(token) + "' where 'contents' was expected");
         uint64_t length = reader_.readU64();
         FileDescriptor fd;
-        if (dirFd != kValidateOnly)
+        std::string what = "'" + shownPath(shown_) + "'";
+        if (create_)
             // O_EXCL and O_NOFOLLOW: a name that already exists, a symlink above all, is
             // never written through.
             fd = openFileAt(dirFd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
-                            executable ? 0755 : 0644, shown);
+                            executable ? 0755 : 0644, shownPath(shown_));
         reader_.readContents(length, [&](std::string_view piece) {
-            if (fd) writeAll(fd.get(), piece, "'" + shown + "'");
+            if (fd) writeAll(fd.get(), piece, what);
         });
         reader_.readPadding(length);
         if (fd) fd.close();
         reader_.expect(")");
     }
 
-    void directory(int dirFd, const std::string& name, const std::string& shown) {
-        FileDescriptor fd;
-        if (dirFd != kValidateOnly) {
-            if (::mkdirat(dirFd, name.c_str(), 0755) == -1)
-                throw SysError("creating directory '" + shown + "'");
-            fd = openFileAt(dirFd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0, shown);
-        }
-        std::string previous;
-        bool first = true;
-        std::map<std::string, int> lowerCaseCount;
-        for (;;) {
-            std::string token = reader_.readString(kMaxTokenLength, "token");
-            if (token == ")") return;
-            if (token != "entry")
-                throw FormatError("NAR directory '" + shown + "' has '" +
-                                  NarReader::printable(token) + "' where 'entry' was expected");
-            reader_.expect("(");
-            reader_.expect("name");
-            std::string entryName = reader_.readString(kMaxNameLength, "entry name");
-            validateName(entryName, shown);
-            if (!first && entryName <= previous)
-                throw FormatError("NAR directory '" + shown + "' has entry '" +
-                                  NarReader::printable(entryName) + "' " +
-                                  (entryName == previous ? "twice" : "out of order"));
-            first = false;
-            previous = entryName;
-            std::string onDisk = entryName;
-            if (caseHack_) {
-                if (entryName.find(kCaseHackSuffix) != std::string::npos)
-                    throw FormatError("NAR entry '" + NarReader::printable(entryName) + "' in '" +
-                                      shown + "' holds the reserved case-hack suffix");
-                std::string lower = entryName;
-                for (char& c : lower)
-                    c = static_cast<char>(std::tolower(static_cast<uint8_t>(c)));
-                auto [it, inserted] = lowerCaseCount.try_emplace(lower, 0);
-                if (!inserted)
-                    onDisk += std::string(kCaseHackSuffix) + std::to_string(++it->second);
-            }
-            reader_.expect("node");
-            node(fd ? fd.get() : kValidateOnly, onDisk, shown + "/" + onDisk);
-            reader_.expect(")");
-        }
-    }
-
     NarReader& reader_;
     bool caseHack_;
+    bool create_;
+    std::optional<DirectoryPath> walk_; // when creating, from the root directory down
+    std::vector<Level> levels_;
+    std::string shown_; // the path of the node being read
 };
 
 void readMagic(NarReader& reader) {
@@ -448,9 +520,8 @@ void dumpPath(const std::string& path, Sink& sink, const NarDumpOptions& options
         if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
             caseHack = isCaseInsensitive(path);
     }
-    Dumper dumper(writer, caseHack);
     writer.writeString(kNarMagic);
-    dumper.dumpAt(AT_FDCWD, path, path, "");
+    Dumper(writer, caseHack).dump(path);
     writer.flush();
 }
 
@@ -462,15 +533,24 @@ void restorePath(const std::string& path, Source& source, const NarRestoreOption
     if (::lstat(path.c_str(), &st) == 0)
         throw StoreError("cannot restore to '" + path + "': it exists already");
     NarReader reader(source);
-    Restorer restorer(reader, caseHack);
     try {
         readMagic(reader);
-        restorer.node(AT_FDCWD, path, path);
-    } catch (...) {
+        Restorer(reader, caseHack, true).restore(path);
+    } catch (const Error& e) {
         // Leave nothing behind: a half-restored tree must never be mistaken for a whole one.
+        // If that fails too, both are said: a silent leftover is what this must never be.
+        try {
+            removeTree(path);
+        } catch (const Error& removal) {
+            throw StoreError(std::string(e.what()) + "; and what was restored at '" +
+                             shownPath(path) + "' could not be removed: " + removal.what());
+        }
+        throw;
+    } catch (...) {
         try {
             removeTree(path);
         } catch (const Error&) {
+            // The original failure (not an Error: out of memory) is the one to report.
         }
         throw;
     }
@@ -479,9 +559,23 @@ void restorePath(const std::string& path, Source& source, const NarRestoreOption
 uint64_t validateNar(Source& source) {
     NarReader reader(source);
     readMagic(reader);
-    Restorer restorer(reader, false);
-    restorer.node(kValidateOnly, "", "<nar>");
+    Restorer(reader, false, false).restore("<nar>");
     return reader.consumed();
+}
+
+std::string relativePathOf(const NarPlacePtr& place) {
+    size_t length = 0, depth = 0;
+    for (const NarPlace* p = place.get(); p; p = p->parent.get(), ++depth)
+        length += p->name.size();
+    if (depth == 0) return "";
+    std::string path(length + depth - 1, '/');
+    size_t end = path.size();
+    for (const NarPlace* p = place.get(); p; p = p->parent.get()) {
+        end -= p->name.size();
+        path.replace(end, p->name.size(), p->name);
+        if (end > 0) --end;
+    }
+    return path;
 }
 
 bool isCaseInsensitive(const std::string& dir) {

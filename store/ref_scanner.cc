@@ -54,8 +54,8 @@ RefScanner::RefScanner(const std::vector<std::string>& hashParts) {
     }
 }
 
-void RefScanner::onPayload(std::string_view relativePath, uint64_t narOffset) {
-    marks_.push_back({narOffset, std::string(relativePath)});
+void RefScanner::onPayload(const NarPlacePtr& place, uint64_t narOffset) {
+    marks_.push_back({narOffset, place});
 }
 
 void RefScanner::record(std::string_view hashPart, uint64_t narOffset) {
@@ -71,7 +71,8 @@ void RefScanner::record(std::string_view hashPart, uint64_t narOffset) {
             marks_.pop_front();
         }
         uint64_t offset = narOffset >= current_.narOffset ? narOffset - current_.narOffset : 0;
-        found_.emplace(std::string(hashPart), ReferenceSite{current_.relativePath, offset});
+        found_.emplace(std::string(hashPart),
+                       ReferenceSite{relativePathOf(current_.place), offset});
         return;
     }
 }

@@ -34,7 +34,7 @@ public:
     explicit RefScanner(const std::vector<std::string>& hashParts);
 
     void write(std::string_view data) override;
-    void onPayload(std::string_view relativePath, uint64_t narOffset) override;
+    void onPayload(const NarPlacePtr& place, uint64_t narOffset) override;
 
     /// The candidates found, each with the site of its first occurrence.
     const std::map<std::string, ReferenceSite>& found() const { return found_; }
@@ -56,13 +56,15 @@ private:
     std::string tail_;     // last (kHashPartLength - 1) bytes of the previous chunk
     uint64_t offset_ = 0;  // NAR offset of the next byte written
     // Payload starts not yet passed by the scan: a dump announces a payload when it
-    // buffers it, which can be before the scanner sees the bytes before it.
+    // buffers it, which can be before the scanner sees the bytes before it. Places, not
+    // paths: a dump of a deep tree buffers many marks, and paths would cost the square of
+    // the depth; a path is made only for a hit.
     struct PayloadMark {
         uint64_t narOffset;
-        std::string relativePath;
+        NarPlacePtr place;
     };
     std::deque<PayloadMark> marks_;
-    PayloadMark current_{0, ""};
+    PayloadMark current_{0, nullptr};
 };
 
 /// Scans the tree at `path` for `hashParts` and says where each one found occurs.

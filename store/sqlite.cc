@@ -1,6 +1,7 @@
 #include "store/sqlite.h"
 
 #include "base/error.h"
+#include "store/disk_space.h"
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -33,15 +34,27 @@ std::string fileUri(const std::string& path, std::string_view query) {
 } // namespace
 
 Database::Database(const std::string& path, Mode mode) : path_(path), mode_(mode) {
-    if (mode == Mode::ReadWrite) {
-        open(fileUri(path, ""), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    // A constructor that throws runs no destructor: the handle is closed here, or every
+    // failed open (a corrupt DB, a full disk) would keep its descriptor and memory.
+    try {
+        openChecked();
+    } catch (...) {
+        if (db_) sqlite3_close_v2(db_);
+        db_ = nullptr;
+        throw;
+    }
+}
+
+void Database::openChecked() {
+    if (mode_ == Mode::ReadWrite) {
+        open(fileUri(path_, ""), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
         return;
     }
-    if (access(path.c_str(), F_OK) != 0)
+    if (access(path_.c_str(), F_OK) != 0)
         throw StoreError(
-            "cannot open store database '" + path + "' read-only: " +
+            "cannot open store database '" + path_ + "' read-only: " +
             (errno == ENOENT ? std::string("it does not exist") : std::string(strerror(errno))));
-    open(fileUri(path, ""), SQLITE_OPEN_READONLY);
+    open(fileUri(path_, ""), SQLITE_OPEN_READONLY);
     // A WAL database needs its -shm file. A read-only connection can use an existing one
     // or create it, but in a directory it cannot write (another user's Nix store, with no
     // process holding the DB open) neither works and the first read fails.
@@ -55,7 +68,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path), mode_(mode
         fail(rc, "reading the schema");
     sqlite3_close_v2(db_);
     db_ = nullptr;
-    open(fileUri(path, "immutable=1"), SQLITE_OPEN_READONLY);
+    open(fileUri(path_, "immutable=1"), SQLITE_OPEN_READONLY);
     immutable_ = true;
     rc = sqlite3_exec(db_, "select count(*) from sqlite_master", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) fail(rc, "reading the schema (immutable=1)");
@@ -106,6 +119,15 @@ void Database::setBusyTimeout(std::chrono::milliseconds timeout) {
 void Database::fail(int rc, std::string_view what) const {
     std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     int primary = rc & 0xff;
+    // A full disk reads "disk I/O error" (the -shm or -wal could not grow) or "database or
+    // disk is full"; the errno of the failed write says which it was.
+    if (primary == SQLITE_FULL || ((primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN) && db_ &&
+                                   isNoSpace(sqlite3_system_errno(db_)))) {
+        size_t slash = path_.find_last_of('/');
+        std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash);
+        throw noSpaceError(dir.empty() ? "/" : dir,
+                           "store database '" + path_ + "': " + std::string(what));
+    }
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
         message += " (another process held the lock longer than the busy timeout of " +
                    std::to_string(busyTimeout_.count()) + " ms)";

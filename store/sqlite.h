@@ -43,12 +43,14 @@ public:
     /// not use for SQLite's coordination files).
     bool immutable() const { return immutable_; }
     int64_t lastInsertRowId() const;
+    std::chrono::milliseconds busyTimeout() const { return busyTimeout_; }
     /// Changes how long a statement waits for a lock held by another connection.
     void setBusyTimeout(std::chrono::milliseconds timeout);
     /// Throws StoreError for SQLite result `rc` (not SQLITE_OK/ROW/DONE), naming `what`.
     [[noreturn]] void fail(int rc, std::string_view what) const;
 
 private:
+    void openChecked();
     void open(const std::string& uri, int flags);
 
     sqlite3* db_ = nullptr;

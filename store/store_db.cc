@@ -103,8 +103,15 @@ public:
     ReadSnapshot(const ReadSnapshot&) = delete;
     ReadSnapshot& operator=(const ReadSnapshot&) = delete;
     ~ReadSnapshot() {
+        if (!active_) return;
+        // A walk that threw part-way (a corrupt row) leaves its statement mid-scan, and a
+        // statement mid-scan keeps the read transaction, and with it the WAL, pinned for
+        // as long as the connection lives: reset them all first.
+        for (sqlite3_stmt* s = sqlite3_next_stmt(db_.handle(), nullptr); s;
+             s = sqlite3_next_stmt(db_.handle(), s))
+            if (sqlite3_stmt_busy(s)) sqlite3_reset(s);
         // Ending a read-only transaction cannot fail in a way that loses anything.
-        if (active_) sqlite3_exec(db_.handle(), "commit", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_.handle(), "commit", nullptr, nullptr, nullptr);
     }
 
 private:
@@ -185,6 +192,9 @@ struct StoreDb::Statements {
     // Pages in the WAL after the last commit, as SQLite's WAL hook reports them. On the
     // heap with the statements so the hook's pointer survives a move of the StoreDb.
     int walPages = 0;
+    // After a RESTART checkpoint that timed out: the WAL size, in pages, at which to try
+    // the next one.
+    int nextRestartAt = 0;
 };
 
 StoreDb::StoreDb(const std::string& dbPath, StoreDir storeDir, Database::Mode mode)
@@ -659,10 +669,33 @@ int64_t RefGraph::find(const StorePath& path) const {
 
 void StoreDb::checkpoint() {
     if (db_->mode() == Database::Mode::ReadOnly) return;
-    int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr);
+    int logPages = 0, copiedPages = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logPages,
+                                       &copiedPages);
     if (rc != SQLITE_OK) db_->fail(rc, "checkpointing the WAL");
     stmts_->walPages = 0;
+    // Copied in full, the next commit starts the WAL from the beginning, unless a reader
+    // still reads an older snapshot of it. Readers that come and go (audit, check, why,
+    // each reading in short transactions) are almost always there beside a burst of
+    // registrations, so a passive checkpoint alone let the WAL grow past 90 MiB behind them
+    // (tests/store/wal_test.cc). RESTART waits, through the busy handler, for the readers
+    // of older snapshots to finish, and new readers meanwhile read the DB file, not the WAL.
+    // A reader that holds a transaction open for ever (a sqlite3 shell, not purist) would
+    // hold every writer for the wait, so the wait is short, and after a failed one the
+    // next is tried only once the WAL has grown by another kCheckpointPages.
+    if (logPages < kCheckpointPages || logPages < stmts_->nextRestartAt) return;
+    const std::chrono::milliseconds usual = db_->busyTimeout();
+    db_->setBusyTimeout(kRestartWait);
+    rc = sqlite3_wal_checkpoint_v2(db_->handle(), nullptr, SQLITE_CHECKPOINT_RESTART, &logPages,
+                                   &copiedPages);
+    db_->setBusyTimeout(usual);
+    if (rc == SQLITE_OK) {
+        stmts_->nextRestartAt = 0;
+    } else if ((rc & 0xff) == SQLITE_BUSY) {
+        stmts_->nextRestartAt = logPages + kCheckpointPages;
+    } else {
+        db_->fail(rc, "restarting the WAL");
+    }
 }
 
 } // namespace purist

@@ -6,6 +6,7 @@
 #include "store/sqlite.h"
 #include "store/store_path.h"
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -90,13 +91,22 @@ public:
     /// one read transaction, so it is a consistent snapshot. Nodes are in base-name order.
     RefGraph loadGraph();
 
-    /// Runs a PASSIVE WAL checkpoint: copies what it can back into the DB without waiting
-    /// for readers. Registration calls it after every batch that left the WAL at or past
-    /// kCheckpointPages pages, so the WAL never grows with the store; SQLite's own
-    /// automatic checkpoint (every 1000 pages, inside whichever commit crosses it) is off.
-    /// A no-op in ReadOnly mode.
+    /// Checkpoints the WAL on purist's schedule: registration calls it after every batch
+    /// that left the WAL at or past kCheckpointPages pages (SQLite's own automatic
+    /// checkpoint, inside whichever commit crosses 1000 pages, is off). First PASSIVE, which
+    /// copies what it can without waiting; if readers of older snapshots kept part of the
+    /// WAL, RESTART, which waits up to kRestartWait for them to finish, so the next commit
+    /// writes the WAL from its start and truncates it to kJournalSizeLimit. So beside any
+    /// number of purist's own readers (short read transactions) the WAL file stays within
+    /// kJournalSizeLimit during a burst of small batches; only one batch larger than that,
+    /// or a foreign reader holding a transaction open, makes it larger. A no-op in
+    /// ReadOnly mode. Throws StoreError.
     void checkpoint();
-    static constexpr int kCheckpointPages = 8192;
+    /// 16 MiB of 4 KiB pages: with the batch that crosses it, still below kJournalSizeLimit.
+    static constexpr int kCheckpointPages = 4096;
+    /// How long a RESTART checkpoint waits for readers; purist's hold a snapshot for one
+    /// short transaction.
+    static constexpr std::chrono::milliseconds kRestartWait{2000};
     /// After a checkpoint, the next commit that restarts the WAL truncates the file to
     /// this size (`pragma journal_size_limit`), so one huge batch does not leave a huge WAL.
     static constexpr int64_t kJournalSizeLimit = 32 * 1024 * 1024;

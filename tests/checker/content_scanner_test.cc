@@ -5,9 +5,12 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "checker/path_walker.h"
+#include "tests/support/hostile_trees.h"
 
 #include <algorithm>
 #include <fcntl.h>
+#include <filesystem>
 #include <gtest/gtest.h>
 #include <thread>
 #include <tuple>
@@ -171,6 +174,49 @@ TEST(ContentScanner, PrefixScanAndDfaAgree) {
 
 TEST(ContentScanner, BadPatternIsAConfigError) {
     EXPECT_THROW(ContentScanner({"(x"}), ConfigError);
+}
+
+// The checker's walk over every hostile tree: symlinks are visited as symlinks and never
+// entered, read only relative to their directory; what they point at is unchanged; the
+// deep chain is walked to its bottom in 48 descriptors, and its leaf scanned there.
+TEST(PathWalker, WalksEveryHostileTreeWithoutFollowingItsSymlinks) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    ContentScanner scanner({"keep me", "secret", "leaf"});
+    testing::forEachHostileTree(
+        dir.path(), true,
+        [&](const testing::HostileTree& tree, const std::string& root, const std::string&) {
+            size_t symlinks = 0, deepest = 0;
+            std::vector<std::string> matched;
+            testing::withDescriptorLimit(48, [&] {
+                walkPath(root, [&](const WalkEntry& entry) {
+                    const std::string& path = entry.relativePath;
+                    if (path.ends_with("/leaf"))
+                        deepest = static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+                    for (const char* through : {"outside/", "sub/", "etc/", "self/", "up/",
+                                                "d/back/", "ro/inner/outside/", "me/", "loop-a/"})
+                        EXPECT_FALSE(path.starts_with(through))
+                            << path.substr(0, 200) << " was reached through a symlink";
+                    if (S_ISLNK(entry.status.st_mode)) {
+                        ++symlinks;
+                        EXPECT_FALSE(readVisitedLink(entry).empty());
+                    } else if (S_ISREG(entry.status.st_mode)) {
+                        FileDescriptor fd = openVisited(entry);
+                        scanner.scanFile(fd.get(), entry.shownPath, {true, true, true},
+                                         [&](const ContentHit& hit) {
+                                             matched.push_back(scanner.source(hit.pattern));
+                                         });
+                    }
+                });
+            });
+            EXPECT_GT(symlinks, 0u);
+            EXPECT_EQ(std::count(matched.begin(), matched.end(), "keep me"), 0)
+                << "a file outside the tree was scanned";
+            EXPECT_EQ(std::count(matched.begin(), matched.end(), "secret"), 0);
+            if (tree.name.find("5,000-deep") != std::string::npos) {
+                EXPECT_EQ(deepest, 5000u);
+                EXPECT_EQ(std::count(matched.begin(), matched.end(), "leaf"), 1);
+            }
+        });
 }
 
 } // namespace

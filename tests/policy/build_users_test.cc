@@ -109,6 +109,28 @@ TEST(BuildUsers, AUserGivenBackGoesToTheCallerThatWaitedFirst) {
     EXPECT_TRUE(firstLock && secondLock);
 }
 
+// The queue is machine-wide, so a caller queued behind another waiter (another purist
+// process) says it waits at once, not only when its turn in the queue comes.
+TEST(BuildUsers, ACallerQueuedBehindAnotherWaiterSaysItWaitsToo) {
+    if (!::getgrnam("purist-build")) {
+        PURIST_SKIP_OUTSIDE_CI("needs the purist-build group (scripts/create-build-users.sh)");
+    }
+    TempDir dir("build-users-test-");
+    BuildUserPool pool("purist-build", dir.path() + "/userpool");
+    std::vector<BuildUserLock> held = holdEveryUser(pool);
+    ASSERT_GE(held.size(), 2u);
+    std::atomic<int> firstWaited{0}, secondWaited{0};
+    std::thread first([&] { BuildUserLock lock = pool.acquire([&] { ++firstWaited; }); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // first holds the queue
+    std::thread second([&] { BuildUserLock lock = pool.acquire([&] { ++secondWaited; }); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(firstWaited, 1);
+    EXPECT_EQ(secondWaited, 1) << "the caller behind another waiter said nothing";
+    held.clear();
+    first.join();
+    second.join();
+}
+
 // With every user held (by other purist processes, say), acquire says so once and waits
 // until one is given back.
 TEST(BuildUsers, AcquireWaitsForAUserToBeGivenBack) {

@@ -35,8 +35,13 @@ TEST_F(SettingsTest, DefaultsComeFromTheTable) {
     EXPECT_TRUE(s.sandboxPaths.empty());
     EXPECT_EQ(s.buildUsersGroup, "purist-build");
     EXPECT_EQ(s.timeout, 0u);
-    EXPECT_EQ(s.maxSilentTime, 0u);
+    EXPECT_EQ(s.maxSilentTime, 3600u) << "finite, so a hung build does not run for ever";
     EXPECT_EQ(s.maxJobs, 1u);
+    EXPECT_EQ(s.maxMemory.percentOfRam, 50u);
+    EXPECT_GT(s.maxMemory.bytes, 0u);
+    EXPECT_EQ(s.maxProcesses, 4096u);
+    EXPECT_EQ(s.maxLogSize, 64u << 20);
+    EXPECT_EQ(s.buildDirSize.percentOfRam, 50u);
     ASSERT_EQ(s.origins.size(), settingDescriptors().size());
     for (const auto& [name, origin] : s.origins) {
         EXPECT_EQ(origin.kind, SettingOrigin::Kind::Default) << name;
@@ -187,10 +192,13 @@ TEST_F(SettingsTest, EveryDescriptorShowsWhatItApplied) {
                            : d.name.starts_with("store")        ? "/x/y"
                            : d.name == "sandbox-allow-syscalls" ? "userfaultfd"
                                                                 : "9";
+        bool size =
+            d.name == "max-memory" || d.name == "max-log-size" || d.name == "build-dir-size";
+        if (size) text = "9MiB";
         v.isList = d.type.starts_with("list");
         v.items = {RawSettingItem{text, "", 0, 0, "test"}};
         d.apply(s, v);
-        EXPECT_EQ(d.show(s), text) << d.name;
+        EXPECT_EQ(d.show(s), size ? "9 MiB" : text) << d.name;
         EXPECT_FALSE(d.help.empty()) << d.name;
         EXPECT_TRUE(d.envVar.starts_with("PURIST_")) << d.name;
     }
@@ -217,6 +225,40 @@ TEST_F(SettingsTest, SandboxAllowSyscallsTakesKnownNamesOnly) {
                   std::string::npos)
             << e.what();
     }
+}
+
+TEST_F(SettingsTest, SizesTakeBinaryUnitsOrAShareOfTheRam) {
+    struct Case {
+        const char* text;
+        uint64_t bytes;
+        unsigned percent;
+    };
+    const Case cases[] = {{"0", 0, 0},           {"100", 100, 0},
+                          {"64K", 64 << 10, 0},  {"64MiB", 64 << 20, 0},
+                          {"2G", 2ull << 30, 0}, {"1TiB", 1ull << 40, 0}};
+    for (const Case& c : cases) {
+        SettingsSources sources = noSources();
+        sources.flags = {{"max-memory", {"--option", c.text}}};
+        Settings s = loadSettings(sources);
+        EXPECT_EQ(s.maxMemory.bytes, c.bytes) << c.text;
+        EXPECT_EQ(s.maxMemory.percentOfRam, c.percent) << c.text;
+    }
+    SettingsSources sources = noSources();
+    sources.flags = {{"build-dir-size", {"--option", "25%"}}};
+    Settings s = loadSettings(sources);
+    EXPECT_EQ(s.buildDirSize.percentOfRam, 25u);
+    EXPECT_EQ(s.buildDirSize.bytes, SizeSetting::ofRam(25).bytes);
+    EXPECT_TRUE(findSetting("build-dir-size")->show(s).starts_with("25% of RAM ("))
+        << s.buildDirSize.bytes;
+    for (const char* bad : {"2GB", "-1", "101%", "0%", "MiB", "99999999999GiB"}) {
+        sources.flags = {{"max-memory", {"--option", bad}}};
+        EXPECT_THROW(loadSettings(sources), ConfigError) << bad;
+    }
+    sources.flags = {{"max-log-size", {"--option", "50%"}}};
+    EXPECT_THROW(loadSettings(sources), ConfigError) << "a log size is not a share of the RAM";
+    EXPECT_EQ(formatSize(64u << 20), "64 MiB");
+    EXPECT_EQ(formatSize(1536u << 20), "1.5 GiB");
+    EXPECT_EQ(formatSize(100), "100 bytes");
 }
 
 TEST(SettingsDocs, DocsConfigMdIsGeneratedFromTheTable) {

@@ -90,7 +90,12 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\nargs: [-c, build]\n"
                                        "env: {LANG: C}\ninputs: [lib.yaml]\nsources: {src: src}\n"
                                        "checks: {disallowedRequisites: [lib.yaml]}\n");
-    options_.settings.sandboxPaths = {{"/bin", "/bin", false}, {"/opt/x", "/usr/x", true}};
+    // An optional entry naming a store path that is not valid is left out: whatever lies
+    // at its location is no store path's content.
+    options_.settings.sandboxPaths = {
+        {"/bin", "/bin", false},
+        {"/opt/x", "/usr/x", true},
+        {"/gone", "/nix/store/00000000000000000000000000000000-gone/bin", true}};
     std::vector<BuildResult> results = buildSpecs(*store_, {app}, options_);
 
     ASSERT_EQ(results.size(), 1u);
@@ -130,7 +135,8 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     EXPECT_EQ(config.env.at("PURIST_INPUTS"), expectedInputs);
     EXPECT_EQ(lib.env.count("src"), 0u);
 
-    // Mounts: the sandbox-paths, then the input closure from its real location, read-only.
+    // Mounts: the sandbox-paths, then the input closure by base name beneath the real store
+    // dir (never followed through a link), read-only.
     std::map<std::string, BindMount> byTarget;
     for (const auto& m : config.mounts)
         byTarget[m.target] = m;
@@ -140,8 +146,12 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
         ASSERT_EQ(byTarget.count(input), 1u) << input;
         const BindMount& m = byTarget.at(input);
         EXPECT_TRUE(m.readOnly);
-        EXPECT_EQ(m.source, dir_.path() + "/root/store/" + input.substr(11));
+        EXPECT_TRUE(m.fromStore);
+        EXPECT_EQ(m.source, input.substr(input.rfind('/') + 1));
     }
+    EXPECT_EQ(config.realStoreDir, dir_.path() + "/root/store");
+    EXPECT_FALSE(byTarget.at("/bin").fromStore);
+    EXPECT_EQ(byTarget.count("/gone"), 0u);
     EXPECT_EQ(byTarget.count(out), 0u) << "a build does not see its own output path";
     EXPECT_EQ(config.buildUid.has_value(), ::geteuid() == 0);
     EXPECT_TRUE(config.logPath.ends_with("/logs/" + out.substr(11) + ".log"));
@@ -203,8 +213,14 @@ TEST_F(BuilderTest, AFailedBuilderRegistersNothingAndLeavesNothing) {
 
     options_.keepFailed = true;
     EXPECT_THROW(buildSpecs(*store_, {file}, options_), BuildError);
-    EXPECT_EQ(::access(configs_.at("broken").buildDir.c_str(), F_OK), 0);
-    EXPECT_NE(printed_.find("note: keeping the build directory of 'broken'"), std::string::npos);
+    // Kept, it is renamed out of the scratch space that the next process reclaims.
+    const std::string note = "note: keeping the build directory of 'broken': ";
+    size_t at = printed_.find(note);
+    ASSERT_NE(at, std::string::npos) << printed_;
+    std::string kept = printed_.substr(at + note.size());
+    kept = kept.substr(0, kept.find('\n'));
+    EXPECT_NE(kept.find("/tmp/kept-build-"), std::string::npos) << kept;
+    EXPECT_EQ(::access((kept + "/build").c_str(), F_OK), 0) << kept;
 }
 
 TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {

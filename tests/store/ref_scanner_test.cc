@@ -3,6 +3,7 @@
 #include "store/base32.h"
 #include "store/hash.h"
 #include "store/ref_scanner.h"
+#include "tests/support/hostile_trees.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +110,27 @@ TEST(RefScannerTest, NamesTheFileAndOffsetInsideATree) {
 
 TEST(RefScannerTest, RejectsMalformedCandidates) {
     EXPECT_THROW(RefScanner({"tooshort"}), Error);
+}
+
+// A hash at the bottom of a 2,000-deep chain of 200-byte names is found and placed; the
+// scanner's pending payload marks held a path each, which took hundreds of MiB here.
+TEST(RefScannerTest, PlacesAHashAtTheBottomOfADeepChainInLinearMemory) {
+    TempDir dir("purist-test-", testing::scratchParent());
+    std::string root = dir.path() + "/chain";
+    std::string hash = hashPartOf(1);
+    testing::makeDeepChain(root, 2000, 200, "refers to /nix/store/" + hash + "-x\n");
+    bool failed = false;
+    long kib = testing::peakKibInChild(
+        [&] {
+            auto found = scanForReferences(root, {hash, hashPartOf(2)});
+            if (found.size() != 1 ||
+                found.at(hash).file != testing::deepChainPath(2000, 200) + "/leaf" ||
+                found.at(hash).offset != 21)
+                throw Error("wrong site");
+        },
+        failed);
+    EXPECT_FALSE(failed) << "the hash was not found at the bottom, or not placed there";
+    EXPECT_LT(kib, 64 * 1024) << "peak RSS " << kib << " KiB";
 }
 
 } // namespace

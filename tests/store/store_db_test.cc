@@ -17,6 +17,7 @@
 #include <fstream>
 #include <grp.h>
 #include <map>
+#include <sqlite3.h>
 #include <sstream>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -561,6 +562,26 @@ TEST_F(StoreDbTest, ReadOnlyRefusesANonStoreDatabase) {
     { Database(dbPath, Database::Mode::ReadWrite).exec("create table Other (x)"); }
     EXPECT_THAT([&] { StoreDb(dbPath, kStoreDir, Database::Mode::ReadOnly); },
                 ::testing::ThrowsMessage<StoreError>(HasSubstr("not a store database")));
+}
+
+// A reader's walk that throws part-way (a corrupt Refs row) must not leave its statement
+// mid-scan: that keeps the connection's read transaction open, and with it the WAL pinned,
+// for as long as the connection lives (issue 10, defect 5).
+TEST_F(StoreDbTest, AWalkThatThrowsLeavesNoStatementHoldingItsSnapshot) {
+    {
+        StoreDb db(dbPath, kStoreDir);
+        db.registerValidPaths({infoFor("a"), infoFor("b", {"a"})});
+        db.database().exec("pragma foreign_keys = off");
+        db.database().exec("insert into Refs (referrer, reference) values (1, 999)");
+    }
+    StoreDb reader(dbPath, kStoreDir, Database::Mode::ReadOnly);
+    EXPECT_THROW(reader.loadGraph(), FormatError);
+    int busy = 0;
+    for (sqlite3_stmt* s = sqlite3_next_stmt(reader.database().handle(), nullptr); s;
+         s = sqlite3_next_stmt(reader.database().handle(), s))
+        busy += sqlite3_stmt_busy(s) ? 1 : 0;
+    EXPECT_EQ(busy, 0);
+    EXPECT_TRUE(sqlite3_get_autocommit(reader.database().handle()));
 }
 
 TEST_F(StoreDbTest, CheckpointKeepsDataAndMoves) {

@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <grp.h>
 #include <filesystem>
+#include <grp.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,10 +50,10 @@ RunResult runProgram(const std::vector<std::string>& argv, const std::string& in
         ::dup2(inPipe[0], 0);
         ::dup2(outPipe[1], 1);
         ::dup2(errPipe[1], 2);
-        if (as && (::setgroups(0, nullptr) == -1 || ::setgid(as->gid) == -1 ||
-                   ::setuid(as->uid) == -1)) {
-            std::string msg = "cannot become " + std::to_string(as->uid) + ": " +
-                              std::strerror(errno) + "\n";
+        if (as &&
+            (::setgroups(0, nullptr) == -1 || ::setgid(as->gid) == -1 || ::setuid(as->uid) == -1)) {
+            std::string msg =
+                "cannot become " + std::to_string(as->uid) + ": " + std::strerror(errno) + "\n";
             (void)!::write(2, msg.data(), msg.size());
             ::_exit(126);
         }
@@ -120,8 +120,8 @@ RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& arg
     // Copied once, into a 0755 directory that lives as long as the test process.
     static const std::string binary = [] {
         std::filesystem::path source(PURIST_BINARY);
-        auto dir = std::filesystem::temp_directory_path() /
-                   ("purist-bin-" + std::to_string(::getpid()));
+        auto dir =
+            std::filesystem::temp_directory_path() / ("purist-bin-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         if (::chmod(dir.c_str(), 0755) == -1) throw SysError("chmod '" + dir.string() + "'");
         for (const char* name : {"purist", "purist-sandbox"})
@@ -138,6 +138,14 @@ RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& arg
     std::vector<std::string> argv{binary};
     argv.insert(argv.end(), args.begin(), args.end());
     return runProgram(argv, input, extraEnv, as);
+}
+
+std::string whyNoStrictBuilds() {
+    bool ready = ::geteuid() == 0 ? ::getgrnam("purist-build") != nullptr
+                                  : runProgram({"unshare", "-Ur", "true"}).exitCode == 0;
+    return ready ? ""
+                 : "strict builds need root with the purist-build group "
+                   "(scripts/create-build-users.sh) or unprivileged user namespaces";
 }
 
 bool haveProgram(const std::string& program) {

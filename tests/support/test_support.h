@@ -58,11 +58,14 @@ RunResult runPurist(const std::vector<std::string>& args, const std::string& inp
 /// directory every user can reach (the build tree may sit below a 0700 home), made once per
 /// test process. Needs root.
 RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& args,
-                      const std::string& input = "",
-                      const std::vector<std::string>& extraEnv = {});
+                      const std::string& input = "", const std::vector<std::string>& extraEnv = {});
 
 /// True if `program` is on PATH.
 bool haveProgram(const std::string& program);
+
+/// Why strict builds cannot run here, or empty if they can: as root they need the
+/// purist-build group (scripts/create-build-users.sh), otherwise unprivileged user namespaces.
+std::string whyNoStrictBuilds();
 
 /// Creates parent directories and a file with `contents` and `mode`.
 void makeFile(const std::string& path, const std::string& contents, unsigned mode = 0644);
