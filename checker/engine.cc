@@ -396,17 +396,29 @@ struct Checker::Impl {
         return finding;
     }
 
-    void checkPathSet(size_t r, uint32_t node, bool transitive, std::vector<Finding>& out) {
+    // Nix's checkOutputs: the references include the path's reference to itself; the
+    // requisites (its closure) include the path itself. `includeSelf` false drops the path
+    // from either set (Nix's ignoreSelfRefs, which it applies to requisites only).
+    void checkPathSet(size_t r, uint32_t node, bool transitive, bool includeSelf,
+                      std::vector<Finding>& out) {
         computeMembers();
         if (!transitive) {
             for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i) {
                 uint32_t target = graph.refs[i];
-                if (target == node || !violates(r, target)) continue;
+                if ((target == node && !includeSelf) || !violates(r, target)) continue;
                 Finding f = makeFinding(r, node, printPath(target), {});
                 f.chain.push_back(ChainHop{printPath(node), printPath(target), "", 0, ""});
                 out.push_back(std::move(f));
             }
             return;
+        }
+        if (includeSelf && violates(r, node)) {
+            // The path is its own requisite: no chain, or its reference to itself as one.
+            Finding f = makeFinding(r, node, printPath(node), {});
+            for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i)
+                if (graph.refs[i] == node)
+                    f.chain.push_back(ChainHop{printPath(node), printPath(node), "", 0, ""});
+            out.push_back(std::move(f));
         }
         if (!reachesViolator(r)[node]) return;
         // closureOrder holds node's closure (computed by the caller when needed).
@@ -712,9 +724,9 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         for (size_t r : selected) {
             const auto& check = rules[r].check;
             if (auto* f = std::get_if<ForbidCheck>(&check))
-                im.checkPathSet(r, node, f->transitive, findings);
+                im.checkPathSet(r, node, f->transitive, f->includeSelf, findings);
             if (auto* a = std::get_if<AllowOnlyCheck>(&check))
-                im.checkPathSet(r, node, a->transitive, findings);
+                im.checkPathSet(r, node, a->transitive, a->includeSelf, findings);
             if (auto* l = std::get_if<LimitCheck>(&check))
                 im.checkLimit(r, node, *l, closureBytes, findings);
             if (std::holds_alternative<ContentCheck>(check)) contentRules.push_back(r);

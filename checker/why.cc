@@ -1,6 +1,9 @@
 #include "checker/why.h"
 
 #include "checker/evidence.h"
+#include "checker/path_walker.h"
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <map>
@@ -52,14 +55,62 @@ struct Walker {
     }
 };
 
+// Every further file of `referrer` holding one of `parts`: each regular file and symlink
+// is scanned on its own (one read of the tree in all), its first hit being its site.
+void addMoreSites(const StoreView& store, const std::string& referrer,
+                  const std::set<std::string>& parts,
+                  const std::map<std::string, ReferenceEvidence>& first, size_t maxSites,
+                  WhyResult& result) {
+    const std::string root = store.realStoreDir + "/" + baseNameOf(referrer);
+    struct stat st;
+    if (::lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return; // one file: one site
+    std::set<std::string> open(parts.begin(), parts.end()); // parts still below the bound
+    std::map<std::string, std::string> target;              // hash part -> printed path
+    for (const auto& chain : result.chains)
+        for (const auto& hop : chain)
+            if (hop.from == referrer) target[baseNameOf(hop.to).substr(0, 32)] = hop.to;
+    // Once every reference has its bound, the rest of the tree is not read.
+    struct Done {};
+    try {
+        walkPath(root, [&](const WalkEntry& entry) {
+            if (!S_ISREG(entry.status.st_mode) && !S_ISLNK(entry.status.st_mode)) return;
+            const std::string& file = entry.relativePath;
+            const std::vector<std::string> list(open.begin(), open.end());
+            for (auto& [part, evidence] : locateReferences(root + "/" + file, list)) {
+                auto key = std::make_pair(referrer, target[part]);
+                auto f = first.find(part);
+                if (f != first.end() && f->second.file == file) continue; // the hop's own site
+                auto& more = result.moreSites[key];
+                if (more.size() + 1 >= maxSites) {
+                    result.sitesTruncated.insert(key);
+                    open.erase(part);
+                    continue;
+                }
+                more.push_back(
+                    ChainHop{referrer, key.second, file, evidence.offset, evidence.excerpt});
+            }
+            if (open.empty()) throw Done{};
+        });
+    } catch (const Done&) {
+    }
+}
+
 } // namespace
 
 WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool all, size_t limit,
-                     bool evidence) {
+                     bool evidence, size_t maxSites) {
     const RefGraph& graph = *store.graph;
     WhyResult result;
-    if (from == to) return result;
-    if (!all) {
+    result.root = store.storeDir + "/" + graph.paths[from].baseName();
+    if (from == to) {
+        // Nix counts a path in its own closure: the answer is its reference to itself
+        // (with the file that holds it), or the path alone.
+        std::vector<ChainHop> chain;
+        for (uint32_t i = graph.refStart[from]; i < graph.refStart[from + 1]; ++i)
+            if (graph.refs[i] == from)
+                chain.push_back(ChainHop{result.root, result.root, "", 0, ""});
+        result.chains.push_back(std::move(chain));
+    } else if (!all) {
         std::vector<int64_t> parent(graph.size(), -1);
         std::vector<uint32_t> queue{from};
         parent[from] = from;
@@ -122,6 +173,9 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
                 hop.offset = it->second.offset;
                 hop.excerpt = it->second.excerpt;
             }
+        if (maxSites > 1)
+            for (const auto& [referrer, parts] : wanted)
+                addMoreSites(store, referrer, parts, found[referrer], maxSites, result);
     }
     return result;
 }
@@ -133,7 +187,8 @@ struct TreeNode {
     std::vector<std::pair<std::string, std::unique_ptr<TreeNode>>> children; // by target path
 };
 
-void draw(const TreeNode& node, const std::string& indent, std::string& out) {
+void draw(const TreeNode& node, const std::string& indent, const WhyResult& result,
+          std::string& out) {
     for (size_t i = 0; i < node.children.size(); ++i) {
         bool last = i + 1 == node.children.size();
         const TreeNode& child = *node.children[i].second;
@@ -146,8 +201,16 @@ void draw(const TreeNode& node, const std::string& indent, std::string& out) {
                    std::to_string(hop.offset) + ": …" + hop.excerpt + "…";
         out += "\n";
         std::string next = indent + (last ? "    " : "│   ");
+        auto key = std::make_pair(hop.from, hop.to);
+        auto more = result.moreSites.find(key);
+        if (more != result.moreSites.end())
+            for (const ChainHop& site : more->second)
+                out += next + "also " + site.file + " at byte " + std::to_string(site.offset) +
+                       ": …" + site.excerpt + "…\n";
+        if (result.sitesTruncated.count(key))
+            out += next + "(more files hold it; raise --max-sites)\n";
         out += next + "→ " + hop.to + "\n";
-        draw(child, next, out);
+        draw(child, next, result, out);
     }
 }
 
@@ -170,8 +233,8 @@ std::string renderWhyTree(const WhyResult& result) {
             node = it->second.get();
         }
     }
-    std::string out = result.chains.front().front().from + "\n";
-    draw(root, "", out);
+    std::string out = result.root + "\n";
+    draw(root, "", result, out);
     if (result.truncated) out += "(more chains exist; the list stops here)\n";
     return out;
 }

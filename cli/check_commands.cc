@@ -9,6 +9,7 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/spec_check_rules.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
@@ -137,36 +138,28 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
 
 /// Spec arguments of `purist check`: their outputs (computed from the specs exactly as
 /// `purist build` computes them) are checked, and their `checks:` join the policy as rules
-/// run by the same engine. Outputs that were never built are a usage error.
+/// run by the same engine. Outputs that were never built are a usage error; a check entry
+/// that can match nothing in the build's input closure is a ConfigError at its position.
 std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
-                                     rules::Policy& policy) {
+                                     const RefGraph& refs, rules::Policy& policy) {
     sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
     const StoreDir& dir = store.storeDir();
     graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
     std::vector<std::string> outputs;
     for (size_t target : graph.targets()) {
         const sandbox::BuildNode& node = graph.nodes()[target];
-        std::vector<std::string> paths;
         for (const auto& [name, path] : node.outputs) {
             if (!store.db().isValid(path))
                 throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
                                  dir.print(path) + ") is not built; run purist build first");
-            paths.push_back(dir.print(path));
+            outputs.push_back(dir.print(path));
         }
-        if (node.spec.checks && node.spec.checks.size() > 0) {
-            auto resolve = [&](const std::string& entry, const rules::SourceLocation& at) {
-                auto it = node.spec.checkSpecFiles.find(entry);
-                if (it == node.spec.checkSpecFiles.end())
-                    throw ConfigError(at.file, at.line, at.column,
-                                      "'" + entry + "' is not a spec file this spec names");
-                return graph.outputPathsOf(it->second, dir);
-            };
-            for (rules::Rule& rule : rules::rulesFromSpecChecks(node.spec.checks, node.spec.file,
-                                                                node.spec.name, paths, resolve))
+        std::vector<rules::Rule> specRules = specCheckRules(graph, target, dir, refs);
+        if (!specRules.empty()) {
+            for (rules::Rule& rule : specRules)
                 policy.rules.push_back(std::move(rule));
             policy.files.push_back(node.spec.file);
         }
-        outputs.insert(outputs.end(), paths.begin(), paths.end());
     }
     return outputs;
 }
@@ -198,14 +191,14 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             std::vector<std::string> specs, arguments;
             for (const auto& argument : *paths)
                 (isSpecFile(argument) ? specs : arguments).push_back(argument);
+            RefGraph graph = store.db().loadGraph();
             if (!specs.empty()) {
-                std::vector<std::string> outputs = expandSpecs(specs, store, policy);
+                std::vector<std::string> outputs = expandSpecs(specs, store, graph, policy);
                 arguments.insert(arguments.end(), outputs.begin(), outputs.end());
             }
             if (policy.rules.empty())
                 throw UsageError("nothing to check against: give --policy FILE, or a build spec "
                                  "that declares checks:");
-            RefGraph graph = store.db().loadGraph();
             std::vector<uint32_t> nodes;
             for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
@@ -269,14 +262,22 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->add_flag("--all,-a", *all, "Show every chain, not only the shortest");
     cmd->add_option("--limit", *limit, "With --all, stop after this many chains")
         ->capture_default_str();
-    cmd->callback([&options, path, dependency, all, limit] {
-        options.action = [&options, path, dependency, all, limit] {
+    auto allSites = std::make_shared<bool>(false);
+    auto maxSites = std::make_shared<size_t>(100);
+    cmd->add_flag("--all-sites", *allSites,
+                  "List every file that holds each reference, not only the first (as `nix "
+                  "why-depends --all --precise` does); implied by --all");
+    cmd->add_option("--max-sites", *maxSites, "With --all-sites, files listed per reference")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites] {
+        options.action = [&options, path, dependency, all, limit, allSites, maxSites] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
             uint32_t to = dependencyNode(store, graph, from, *dependency);
-            checker::WhyResult result =
-                checker::whyDepends(viewOf(store, graph), from, to, *all, *limit);
+            checker::WhyResult result = checker::whyDepends(
+                viewOf(store, graph), from, to, *all, *limit, true, *allSites ? *maxSites : 1);
             if (result.chains.empty()) {
                 std::cerr << "purist: '" << graph.paths[from].baseName() << "' does not depend on '"
                           << graph.paths[to].baseName() << "'\n";

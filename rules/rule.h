@@ -46,13 +46,18 @@ struct PathSet {
 struct ForbidCheck {
     bool transitive = true; ///< requisites (the closure) rather than direct references
     PathSet forbidden;
+    /// Whether the checked path itself is a candidate: for references, when it refers to
+    /// itself; for requisites, always (the closure holds the path). Nix's default: true for
+    /// references, false for requisites (its ignoreSelfRefs); see docs/rules.md.
+    bool includeSelf = false;
 };
 
 /// allow-only-requisites / allow-only-references: every requisite (or reference) must be in
-/// the set; the checked path itself is always allowed.
+/// the set; the checked path itself counts only with `includeSelf`, as for ForbidCheck.
 struct AllowOnlyCheck {
     bool transitive = true;
     PathSet allowed;
+    bool includeSelf = false; ///< as ForbidCheck::includeSelf
 };
 
 /// max-closure-size, max-closure-paths, max-size.

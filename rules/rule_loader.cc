@@ -240,9 +240,25 @@ Severity parseSeverity(const std::string& file, const YAML::Node& node) {
     fail(file, node, "severity '" + value + "' is not one of: error, warning, info");
 }
 
-PathSet parsePathSet(const std::string& file, const YAML::Node& node, const std::string& what) {
-    PathSet set;
-    for (auto& [key, value] : expectMap(file, node, what, {"names", "paths"})) {
+// The set of a forbid-* or allow-only-* rule, and whether the checked path itself is a
+// candidate: Nix's semantics by default (a path's reference to itself is one of its
+// references; a path is not counted among its own requisites), `ignore-self-refs` to
+// choose. An allow-only set may be empty (`[]` or `{}`): nothing is allowed.
+template <typename CheckT>
+CheckT parsePathSet(const std::string& file, const YAML::Node& node, const std::string& what,
+                    bool transitive) {
+    CheckT check;
+    check.transitive = transitive;
+    check.includeSelf = !transitive;
+    constexpr bool allowOnly = std::is_same_v<CheckT, AllowOnlyCheck>;
+    PathSet& set = [&]() -> PathSet& {
+        if constexpr (allowOnly)
+            return check.allowed;
+        else
+            return check.forbidden;
+    }();
+    if (allowOnly && node.IsSequence() && node.size() == 0) return check;
+    for (auto& [key, value] : expectMap(file, node, what, {"names", "paths", "ignore-self-refs"})) {
         if (key == "names") set.names = patternList(file, value, what + " names", false);
         if (key == "paths") {
             for (const auto& item : expectList(file, value, what + " paths", false)) {
@@ -251,10 +267,11 @@ PathSet parsePathSet(const std::string& file, const YAML::Node& node, const std:
                 set.paths.push_back(p);
             }
         }
+        if (key == "ignore-self-refs") check.includeSelf = !expectBool(file, value, key);
     }
-    if (set.names.empty() && set.paths.empty())
+    if (!allowOnly && set.names.empty() && set.paths.empty())
         fail(file, node, what + " needs at least one entry in 'names' or 'paths'");
-    return set;
+    return check;
 }
 
 unsigned parseMode(const std::string& file, const YAML::Node& node) {
@@ -304,11 +321,11 @@ const std::vector<std::string>& checkKeys() {
 }
 
 Check parseCheck(const std::string& file, const std::string& key, const YAML::Node& value) {
-    if (key == "forbid-requisites") return ForbidCheck{true, parsePathSet(file, value, key)};
-    if (key == "forbid-references") return ForbidCheck{false, parsePathSet(file, value, key)};
-    if (key == "allow-only-requisites") return AllowOnlyCheck{true, parsePathSet(file, value, key)};
+    if (key == "forbid-requisites") return parsePathSet<ForbidCheck>(file, value, key, true);
+    if (key == "forbid-references") return parsePathSet<ForbidCheck>(file, value, key, false);
+    if (key == "allow-only-requisites") return parsePathSet<AllowOnlyCheck>(file, value, key, true);
     if (key == "allow-only-references")
-        return AllowOnlyCheck{false, parsePathSet(file, value, key)};
+        return parsePathSet<AllowOnlyCheck>(file, value, key, false);
     if (key == "max-closure-size")
         return LimitCheck{LimitCheck::Kind::ClosureSize, expectSize(file, value, key)};
     if (key == "max-size") return LimitCheck{LimitCheck::Kind::Size, expectSize(file, value, key)};

@@ -232,35 +232,69 @@ private:
         if (!node.IsMap()) throw yamlError(file_, node, "checks must be a mapping");
         for (const auto& entry : node) {
             std::string key = yamlString(file_, entry.first, "a check name");
-            if (std::find(kBuildCheckNames.begin(), kBuildCheckNames.end(), key) ==
-                kBuildCheckNames.end()) {
-                std::string list;
-                for (const auto& k : kBuildCheckNames)
-                    list += (list.empty() ? "" : ", ") + k;
-                throw yamlError(file_, entry.first,
-                                "unknown check '" + key + "' (known: " + list + ")");
-            }
-            if (key == "maxSize" || key == "maxClosureSize") {
-                std::string size = yamlScalar(file_, entry.second, key);
-                if (!isSize(size))
-                    throw yamlError(file_, entry.second,
-                                    key +
-                                        " must be a size such as 1048576, 512KiB or 50MiB, not '" +
-                                        size + "'");
+            if (key == "outputChecks") {
+                parseOutputChecks(spec, entry.second);
                 continue;
             }
-            std::vector<std::string> items = yamlStringList(file_, entry.second, key);
-            size_t i = 0;
-            for (const auto& item : entry.second) {
-                const std::string& written = items[i++];
-                if (!isSpecFileName(written)) continue;
-                std::string path = normalisePath(written, dir_);
-                if (!exists(path))
-                    throw yamlError(file_, item, key + ": spec " + path + " does not exist");
-                spec.checkSpecFiles[written] = path;
+            parseCheck(spec, key, entry.first, entry.second, "outputChecks");
+        }
+        // The node itself, not a clone: a clone loses the marks errors are positioned by.
+        spec.checks = node;
+    }
+
+    // `outputChecks: {dev: {allowedReferences: [...], ignoreSelfRefs: true}}`, Nix's
+    // per-output checks.
+    void parseOutputChecks(BuildSpec& spec, const YAML::Node& node) {
+        if (!node.IsMap())
+            throw yamlError(file_, node, "outputChecks must be a mapping {output: {check: value}}");
+        for (const auto& entry : node) {
+            std::string output = yamlString(file_, entry.first, "an output name");
+            if (std::find(spec.outputs.begin(), spec.outputs.end(), output) == spec.outputs.end())
+                throw yamlError(file_, entry.first,
+                                "outputChecks names '" + output +
+                                    "', which is not an output of this spec");
+            if (!entry.second.IsMap())
+                throw yamlError(file_, entry.second,
+                                "outputChecks." + output + " must be a mapping of checks");
+            for (const auto& check : entry.second) {
+                std::string key = yamlString(file_, check.first, "a check name");
+                if (key == "ignoreSelfRefs") {
+                    yamlBool(file_, check.second, key);
+                    continue;
+                }
+                parseCheck(spec, key, check.first, check.second, "ignoreSelfRefs");
             }
         }
-        spec.checks = YAML::Clone(node);
+    }
+
+    void parseCheck(BuildSpec& spec, const std::string& key, const YAML::Node& keyNode,
+                    const YAML::Node& value, const std::string& alsoKnown) {
+        if (std::find(kBuildCheckNames.begin(), kBuildCheckNames.end(), key) ==
+            kBuildCheckNames.end()) {
+            std::string list;
+            for (const auto& k : kBuildCheckNames)
+                list += (list.empty() ? "" : ", ") + k;
+            throw yamlError(file_, keyNode,
+                            "unknown check '" + key + "' (known: " + list + ", " + alsoKnown + ")");
+        }
+        if (key == "maxSize" || key == "maxClosureSize") {
+            std::string size = yamlScalar(file_, value, key);
+            if (!isSize(size))
+                throw yamlError(file_, value,
+                                key + " must be a size such as 1048576, 512KiB or 50MiB, not '" +
+                                    size + "'");
+            return;
+        }
+        std::vector<std::string> items = yamlStringList(file_, value, key);
+        size_t i = 0;
+        for (const auto& item : value) {
+            const std::string& written = items[i++];
+            if (!isSpecFileName(written)) continue;
+            std::string path = normalisePath(written, dir_);
+            if (!exists(path))
+                throw yamlError(file_, item, key + ": spec " + path + " does not exist");
+            spec.checkSpecFiles[written] = path;
+        }
     }
 
     void parseFixedOutput(BuildSpec& spec, const YAML::Node& node) {

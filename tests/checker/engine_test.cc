@@ -325,11 +325,14 @@ TEST_F(LeakStore, SpecChecksRunThroughTheSameEngine) {
     YAML::Node spec =
         YAML::Load("checks:\n  disallowedRequisites: [bootstrap-tools.yaml]\n  maxSize: 1MiB\n");
     rules::Policy policy;
-    policy.rules =
-        rules::rulesFromSpecChecks(spec["checks"], "hello.yaml", "hello", {s.print(hello)},
-                                   [&](const std::string&, const rules::SourceLocation&) {
-                                       return std::vector<std::string>{s.print(tools)};
-                                   });
+    policy.rules = rules::rulesFromSpecChecks(
+        spec["checks"], {"hello.yaml",
+                         "hello",
+                         {{"out", s.print(hello)}},
+                         [&](const std::string&, const rules::SourceLocation&) {
+                             return std::vector<std::string>{s.print(tools)};
+                         },
+                         {}});
     s.loadGraph();
     Checker checker(policy, s.view());
     Report report = checker.check({static_cast<uint32_t>(s.graph().find(hello)),
@@ -339,6 +342,25 @@ TEST_F(LeakStore, SpecChecksRunThroughTheSameEngine) {
     EXPECT_EQ(report.findings[0].ruleId, "spec/hello/disallowedRequisites");
     EXPECT_EQ(report.findings[0].chain.size(), 2u);
     EXPECT_EQ(report.findings[0].chain[1].file, "lib/libgreet.so");
+}
+
+// Policies have Nix's semantics: a path's reference to itself is one of its references
+// (allow-only-references: [] fails it, forbid-references sees it), it is not among its own
+// requisites unless ignore-self-refs: false says so, and an allow list may be empty.
+TEST(SelfReferences, CountAsNixCountsThem) {
+    testing::SmallStore s;
+    StorePath self = s.pathFor("tool");
+    s.add(self, {{"bin/tool", "#!" + s.print(self) + "/bin/sh"}});
+    auto findings = [&](const std::string& check) {
+        return s.check("rules:\n  - id: r\n    " + check + "\n", {self}).findings.size();
+    };
+    EXPECT_EQ(findings("allow-only-references: []"), 1u);
+    EXPECT_EQ(findings("allow-only-references: {ignore-self-refs: true}"), 0u);
+    EXPECT_EQ(findings("forbid-references: {names: ['^tool$']}"), 1u);
+    EXPECT_EQ(findings("allow-only-requisites: []"), 0u);
+    EXPECT_EQ(findings("allow-only-requisites: {ignore-self-refs: false}"), 1u);
+    EXPECT_EQ(findings("forbid-requisites: {names: ['^tool$']}"), 0u);
+    EXPECT_EQ(findings("forbid-requisites: {names: ['^tool$'], ignore-self-refs: false}"), 1u);
 }
 
 TEST(Fingerprint, StableAcrossRebuildsAndDistinctAcrossRules) {

@@ -72,5 +72,58 @@ TEST_F(Diamond, NoChainWhenNotADependency) {
     EXPECT_EQ(renderWhyTree({}), "");
 }
 
+// As `nix why-depends X X`: a path is in its own closure. Its chain is its reference to
+// itself, with the file holding it, or no hop when it has none.
+TEST(WhySelf, APathDependsOnItself) {
+    SmallStore s;
+    StorePath self = s.pathFor("self");
+    s.add(self, {{"bin/tool", "#!" + s.print(self) + "/bin/sh"}});
+    StorePath plain = s.pathFor("plain");
+    s.add(plain, {{"f", "nothing"}});
+    s.loadGraph();
+    auto node = [&](const StorePath& p) { return static_cast<uint32_t>(s.graph().find(p)); };
+    WhyResult result = whyDepends(s.view(), node(self), node(self), false);
+    ASSERT_EQ(result.chains.size(), 1u);
+    ASSERT_EQ(result.chains[0].size(), 1u);
+    EXPECT_EQ(result.chains[0][0].to, s.print(self));
+    EXPECT_EQ(result.chains[0][0].file, "bin/tool");
+    const size_t at = 2 + s.store().layout().storeDir.size() + 1;
+    EXPECT_EQ(result.chains[0][0].offset, at);
+    EXPECT_THAT(renderWhyTree(result), HasSubstr("bin/tool at byte " + std::to_string(at)));
+    WhyResult alone = whyDepends(s.view(), node(plain), node(plain), true);
+    ASSERT_EQ(alone.chains.size(), 1u);
+    EXPECT_TRUE(alone.chains[0].empty());
+    EXPECT_EQ(renderWhyTree(alone), s.print(plain) + "\n");
+}
+
+// `--all-sites`: every file holding the reference, bounded by maxSites.
+TEST_F(Diamond, AllSitesListsEveryFile) {
+    StorePath many = s.pathFor("many");
+    s.add(many, {{"a", s.print(libc)},
+                 {"b", "x" + s.print(libc)},
+                 {"c", "yy" + s.print(libc)},
+                 {"d", "no reference"}});
+    s.loadGraph();
+    WhyResult one = whyDepends(s.view(), node(many), node(libc), false);
+    EXPECT_TRUE(one.moreSites.empty());
+    WhyResult every = whyDepends(s.view(), node(many), node(libc), false, 1000, true, 100);
+    ASSERT_EQ(every.chains.size(), 1u);
+    EXPECT_EQ(every.chains[0][0].file, "a");
+    auto key = std::make_pair(s.print(many), s.print(libc));
+    ASSERT_EQ(every.moreSites[key].size(), 2u);
+    EXPECT_EQ(every.moreSites[key][0].file, "b");
+    const size_t prefix = s.store().layout().storeDir.size() + 1;
+    EXPECT_EQ(every.moreSites[key][0].offset, prefix + 1);
+    EXPECT_EQ(every.moreSites[key][1].file, "c");
+    EXPECT_FALSE(every.sitesTruncated.count(key));
+    std::string tree = renderWhyTree(every);
+    EXPECT_THAT(tree, HasSubstr("also b at byte " + std::to_string(prefix + 1)));
+    EXPECT_THAT(tree, HasSubstr("also c at byte " + std::to_string(prefix + 2)));
+    WhyResult capped = whyDepends(s.view(), node(many), node(libc), false, 1000, true, 2);
+    EXPECT_EQ(capped.moreSites[key].size(), 1u);
+    EXPECT_TRUE(capped.sitesTruncated.count(key));
+    EXPECT_THAT(renderWhyTree(capped), HasSubstr("raise --max-sites"));
+}
+
 } // namespace
 } // namespace purist::checker
