@@ -152,6 +152,33 @@ TEST(LogFilterTest, SplitsOverlongLines) {
 // Issue 10: with a limit of 4, `abc C2 A9` made a 5-byte line, and a run of C2 bytes was
 // never split at all (256 MiB of them took purist to 1 GiB). The limit holds whatever the
 // bytes; a character that would cross it starts the next line.
+// Inputs fuzz_log_filter found (tests/fuzz): a lead byte cut off by a control sequence or
+// a feed boundary left a line one character over a limit smaller than the character.
+TEST(LogFilterTest, FuzzFoundLinesOverTheLimitStayWithinIt) {
+    struct Case {
+        size_t limit;
+        size_t split; ///< where the log is cut into two feed() calls
+        std::string log;
+    } cases[] = {
+        {1, 16,
+         std::string("\x09tab\x1bP dcs \x1b\\BBBB\x04\x03" "abc=\xa9" "d enzzzzzzzef\xc2zzz")},
+        {5, 3,
+         std::string("abc\xde" "e\xa9\xde" "e\xa9\xc2" "d\x7f(\0\0\0\x7f\x7f\x7f\x7f\x7f\x7f\x7f"
+                     "\x7f\x7f" "f\x17\xc2\x9b=31mc\xc2\x9c" "do",
+                     40)},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE("limit " + std::to_string(c.limit));
+        size_t longest = 0;
+        LogFilter filter([&](std::string_view line) { longest = std::max(longest, line.size()); },
+                         c.limit);
+        filter.feed(std::string_view(c.log).substr(0, c.split));
+        filter.feed(std::string_view(c.log).substr(c.split));
+        filter.finish();
+        EXPECT_LE(longest, c.limit);
+    }
+}
+
 TEST(LogFilterTest, NoLineIsLongerThanTheLimitWhateverItsBytes) {
     Lines lines;
     LogFilter filter([&](std::string_view line) { lines.emplace_back(line); }, 4);
