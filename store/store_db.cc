@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <ctime>
+#include <thread>
 #include <unordered_set>
 
 namespace purist {
@@ -197,11 +199,35 @@ struct StoreDb::Statements {
     int nextRestartAt = 0;
 };
 
+namespace {
+
+// Switching a new database to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY
+// at once, without its busy handler, when another connection holds a lock on the file at
+// that moment: several purist processes opening a fresh store together (builds and adds
+// started in parallel) failed with "database is locked" within 0.1 s. The switch is
+// retried within the busy timeout, and skipped once another process has made it (the mode
+// is recorded in the file).
+void enableWal(Database& db) {
+    using Clock = std::chrono::steady_clock;
+    auto deadline = Clock::now() + db.busyTimeout();
+    auto pause = std::chrono::milliseconds(1);
+    for (;;) {
+        int rc = sqlite3_exec(db.handle(), "pragma journal_mode = wal", nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) return;
+        if ((rc & 0xff) != SQLITE_BUSY || Clock::now() >= deadline)
+            db.fail(rc, "running 'pragma journal_mode = wal'");
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+} // namespace
+
 StoreDb::StoreDb(const std::string& dbPath, StoreDir storeDir, Database::Mode mode)
     : db_(std::make_unique<Database>(dbPath, mode)), storeDir_(std::move(storeDir)) {
     Database& db = *db_;
     if (mode == Database::Mode::ReadWrite) {
-        db.exec("pragma journal_mode = wal");
+        enableWal(db);
         db.exec("pragma synchronous = normal");
         db.exec("pragma foreign_keys = on");
         db.exec("pragma journal_size_limit = " + std::to_string(kJournalSizeLimit));
