@@ -169,13 +169,23 @@ StorePath LocalStore::parseUserPath(const std::string& argument) const {
         if (argument.find('/') == std::string::npos && !pathExists(argument))
             return StorePath::fromBaseName(argument);
         if (pathExists(argument)) {
+            // Links are followed one at a time until the path is in the store, as Nix does,
+            // never further: a store path that is itself a link (a build's `$out` -> another
+            // path, or -> /etc) names itself, not what it points to, which fs::canonical
+            // would have given. The directories above the argument are the user's own.
             std::error_code ec;
-            fs::path resolved = fs::canonical(argument, ec);
+            fs::path at = fs::absolute(argument, ec);
+            if (!ec) at = fs::canonical(at.parent_path(), ec) / at.filename();
             if (ec) throw SysError(ec.value(), "resolving '" + argument + "'");
-            for (const std::string& dir : {layout_.storeDir, layout_.realStoreDir}) {
-                StoreDir storeDir(dir);
-                if (storeDir.isInStore(resolved.string()))
-                    return storeDir.parseWithSubpath(resolved.string()).first;
+            for (int hops = 0; hops <= 40; ++hops) {
+                for (const std::string& dir : {layout_.storeDir, layout_.realStoreDir}) {
+                    StoreDir storeDir(dir);
+                    if (storeDir.isInStore(at.string()))
+                        return storeDir.parseWithSubpath(at.string()).first;
+                }
+                fs::path target = fs::read_symlink(at, ec);
+                if (ec) break; // not a link (EINVAL), or gone: not in the store
+                at = (at.parent_path() / target).lexically_normal();
             }
         }
     } catch (const FormatError& e) {

@@ -78,6 +78,28 @@ TEST_F(StoreE2ETest, AddQueryVerifyRoundTrip) {
     EXPECT_EQ(readFile(dir_.path() + "/copy/share/data"), "data\n");
 }
 
+// Issue 9, door 1's class: a `result` link to a store path that is itself a link names
+// that store path, never the path (or host file) the store path points to.
+TEST_F(StoreE2ETest, AResultLinkToALinkStorePathNamesTheLinkNotItsTarget) {
+    makeTree(dir_.path() + "/pkg");
+    auto real = runPurist({"--root", root(), "store", "add", dir_.path() + "/pkg"});
+    ASSERT_EQ(real.exitCode, 0) << real.err;
+    std::string target = real.out.substr(0, real.out.find('\n'));
+    fs::create_symlink(target, dir_.path() + "/alias");
+    auto alias = runPurist({"--root", root(), "store", "add", dir_.path() + "/alias"});
+    ASSERT_EQ(alias.exitCode, 0) << alias.err;
+    std::string linkPath = alias.out.substr(0, alias.out.find('\n'));
+    ASSERT_NE(linkPath, target);
+    // result -> the link store path -> the real one; and a second hop outside the store.
+    fs::create_symlink(linkPath, dir_.path() + "/result");
+    fs::create_symlink(dir_.path() + "/result", dir_.path() + "/result-of-result");
+    for (const char* name : {"/result", "/result-of-result"}) {
+        auto closure = runPurist({"--root", root(), "store", "closure", dir_.path() + name});
+        ASSERT_EQ(closure.exitCode, 0) << closure.err;
+        EXPECT_EQ(closure.out.substr(0, closure.out.find('\n')), linkPath) << name;
+    }
+}
+
 TEST_F(StoreE2ETest, HostileNarIsRefusedWithExitTwoAndNothingLeft) {
     auto restore =
         runPurist({"store", "restore", dir_.path() + "/out"}, "this is not a NAR at all");
