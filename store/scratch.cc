@@ -4,11 +4,14 @@
 #include "base/error.h"
 #include "base/temp_dir.h"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -93,6 +96,32 @@ void ScratchDir::keep() {
     keep_ = true;
 }
 
+namespace {
+
+// Removes the scratch directory of a dead process. Its lock is free as soon as the process
+// is gone, but the build it ran may still be dying: the builder is killed when its
+// supervisor sees purist's end of the control socket close, and until the kernel has torn
+// down its PID namespace it can still create files in the outputs' directory, so a removal
+// can meet ENOTEMPTY (seen in CrashBuildE2eTest after kill -9 of `purist build`). That is
+// retried for a few seconds; a directory that still fills is left for the next reclaimer.
+bool removeDeadScratch(const std::string& path) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    auto pause = std::chrono::milliseconds(5);
+    for (;;) {
+        try {
+            removeTree(path);
+            return true;
+        } catch (const SysError& e) {
+            if (e.errorNumber() != ENOTEMPTY) throw;
+            if (std::chrono::steady_clock::now() >= deadline) return false;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(200));
+    }
+}
+
+} // namespace
+
 ScratchReclaim reclaimDeadScratch(const std::string& tmpDir) {
     ScratchReclaim result;
     FileDescriptor dir(openDirectory(AT_FDCWD, tmpDir.c_str()));
@@ -128,8 +157,10 @@ ScratchReclaim reclaimDeadScratch(const std::string& tmpDir) {
             throw SysError("examining '" + path + "'");
         }
         if (!sameFile(opened, named)) continue;
-        removeTree(path);
-        ++result.removed;
+        if (removeDeadScratch(path))
+            ++result.removed;
+        else
+            ++result.live;
     }
     return result;
 }

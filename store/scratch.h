@@ -42,7 +42,7 @@ private:
 /// What reclaimDeadScratch() did.
 struct ScratchReclaim {
     size_t removed = 0; ///< scratch directories of dead processes removed
-    size_t live = 0;    ///< scratch directories left alone because their owner holds them
+    size_t live = 0;    ///< left alone: their owner holds them, or its build is still dying
 };
 
 /// Removes every scratch directory under `tmpDir` whose lock is free (its owner is dead),
