@@ -12,8 +12,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <initializer_list>
-#include <linux/keyctl.h>
 #include <iterator>
+#include <linux/keyctl.h>
 #include <memory>
 #include <poll.h>
 #include <sched.h>

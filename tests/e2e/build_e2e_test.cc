@@ -24,13 +24,7 @@ namespace {
 
 const std::string kExamples = std::string(PURIST_SOURCE_DIR) + "/examples";
 
-std::vector<std::string> listDir(const std::string& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        names.push_back(entry.path().filename().string());
-    return names;
-}
+using testing::listDir;
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;

@@ -34,13 +34,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-std::vector<std::string> listDir(const std::string& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-        names.push_back(entry.path().filename().string());
-    return names;
-}
+using testing::listDir;
 
 // The directories of this process's v1 memory and pids cgroups, where purist, started by
 // this process, creates its builds' cgroups.

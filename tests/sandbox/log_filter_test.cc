@@ -161,10 +161,17 @@ TEST(LogFilterTest, FuzzFoundLinesOverTheLimitStayWithinIt) {
         std::string log;
     } cases[] = {
         {1, 16,
-         std::string("\x09tab\x1bP dcs \x1b\\BBBB\x04\x03" "abc=\xa9" "d enzzzzzzzef\xc2zzz")},
+         std::string("\x09tab\x1bP dcs \x1b\\BBBB\x04\x03"
+                     "abc=\xa9"
+                     "d enzzzzzzzef\xc2zzz")},
         {5, 3,
-         std::string("abc\xde" "e\xa9\xde" "e\xa9\xc2" "d\x7f(\0\0\0\x7f\x7f\x7f\x7f\x7f\x7f\x7f"
-                     "\x7f\x7f" "f\x17\xc2\x9b=31mc\xc2\x9c" "do",
+         std::string("abc\xde"
+                     "e\xa9\xde"
+                     "e\xa9\xc2"
+                     "d\x7f(\0\0\0\x7f\x7f\x7f\x7f\x7f\x7f\x7f"
+                     "\x7f\x7f"
+                     "f\x17\xc2\x9b=31mc\xc2\x9c"
+                     "do",
                      40)},
     };
     for (const Case& c : cases) {

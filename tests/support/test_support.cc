@@ -148,6 +148,14 @@ std::string whyNoStrictBuilds() {
                    "(scripts/create-build-users.sh) or unprivileged user namespaces";
 }
 
+std::vector<std::string> listDir(const std::string& dir) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+        names.push_back(entry.path().filename().string());
+    return names;
+}
+
 bool haveProgram(const std::string& program) {
     return runProgram({"sh", "-c", "command -v " + program}).exitCode == 0;
 }

@@ -60,6 +60,9 @@ RunResult runPurist(const std::vector<std::string>& args, const std::string& inp
 RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& args,
                       const std::string& input = "", const std::vector<std::string>& extraEnv = {});
 
+/// The names in `dir`, in no particular order; none when it is missing or unreadable.
+std::vector<std::string> listDir(const std::string& dir);
+
 /// True if `program` is on PATH.
 bool haveProgram(const std::string& program);
 
