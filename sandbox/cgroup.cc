@@ -100,7 +100,7 @@ std::string ownDirectory(const Hierarchy& h, const std::string& cgroupPath) {
 // Removes the empty build cgroups that a purist process killed mid-build (SIGKILL: no
 // destructor ran) left in `dir`: named purist-<pid>-<n>, their pid no longer alive. One
 // still holding processes is not empty and stays (rmdir refuses it).
-void removeStaleCgroups(const std::string& dir) {
+void removeStaleCgroups(const CgroupFileSystem& files, const std::string& dir) {
     DIR* list = ::opendir(dir.c_str());
     if (!list) return;
     std::unique_ptr<DIR, int (*)(DIR*)> closer(list, ::closedir);
@@ -110,20 +110,24 @@ void removeStaleCgroups(const std::string& dir) {
         pid_t owner = static_cast<pid_t>(std::strtol(entry->d_name + 7, nullptr, 10));
         if (owner <= 0 || ::kill(owner, 0) == 0 || errno != ESRCH) continue;
         // Best effort: what cannot be removed now is tried again by the next purist.
-        (void)::rmdir((dir + "/" + entry->d_name).c_str());
+        std::string stale = dir + "/" + entry->d_name;
+        if (files.removing) files.removing(stale);
+        (void)::rmdir(stale.c_str());
     }
 }
 
 // Whether a cgroup can be made in `dir`: the only test that tells (ownership, a read-only
 // mount, delegation); the probe's cgroup is removed at once.
-bool canCreateIn(const std::string& dir, std::string& why) {
+bool canCreateIn(const CgroupFileSystem& files, const std::string& dir, std::string& why) {
     std::string probe = dir + "/" + uniqueName();
     if (::mkdir(probe.c_str(), 0755) == -1) {
         why = SysError("creating a cgroup in '" + dir + "'").what();
         return false;
     }
+    if (files.created) files.created(probe);
+    if (files.removing) files.removing(probe);
     if (::rmdir(probe.c_str()) == -1) throw cgroupFailure("removing the cgroup '" + probe + "'");
-    removeStaleCgroups(dir);
+    removeStaleCgroups(files, dir);
     return true;
 }
 
@@ -134,7 +138,8 @@ bool canCreateIn(const std::string& dir, std::string& why) {
 // and before the sandbox helper is started (prepareSandbox probes first); with other
 // processes there (a terminal's shell), it cannot, and `why` says so. The leaf is left
 // behind when purist exits, and removed by the next purist (removeStaleCgroups).
-bool handDownControllers(const std::string& own, const std::string& enable, std::string& why) {
+bool handDownControllers(const CgroupFileSystem& files, const std::string& own,
+                         const std::string& enable, std::string& why) {
     std::string control = own + "/cgroup.subtree_control";
     try {
         writeControl(control, enable);
@@ -145,6 +150,7 @@ bool handDownControllers(const std::string& own, const std::string& enable, std:
     if (::access(control.c_str(), W_OK) != 0) return false;
     std::string leaf = own + "/" + uniqueName() + "-self";
     if (::mkdir(leaf.c_str(), 0755) == -1) return false;
+    if (files.created) files.created(leaf);
     try {
         writeControl(leaf + "/cgroup.procs", "0");
         writeControl(control, enable);
@@ -157,12 +163,15 @@ bool handDownControllers(const std::string& own, const std::string& enable, std:
     }
 }
 
-CgroupSupport probeCgroups() {
+} // namespace
+
+CgroupSupport probeCgroups(const CgroupFileSystem& files) {
     CgroupSupport support;
+    support.files = files;
     std::string cgroups, mountinfo;
     try {
-        cgroups = readFile("/proc/self/cgroup");
-        mountinfo = readFile("/proc/self/mountinfo");
+        cgroups = readFile(files.root + "/proc/self/cgroup");
+        mountinfo = readFile(files.root + "/proc/self/mountinfo");
     } catch (const SysError& e) {
         support.whyNot = e.what();
         return support;
@@ -179,6 +188,7 @@ CgroupSupport probeCgroups() {
         }
         std::string type, source, options;
         fields >> type >> source >> options;
+        mountPoint = files.root + mountPoint;
         if (type == "cgroup2" && !v2) v2 = Hierarchy{mountPoint, root};
         if (type != "cgroup") continue;
         if (hasWord(options, "memory", ',') && !memoryV1) memoryV1 = Hierarchy{mountPoint, root};
@@ -220,8 +230,8 @@ CgroupSupport probeCgroups() {
             }
             bool handedDown = (!memory || hasWord(subtree, "memory", ' ')) &&
                               (!pids || hasWord(subtree, "pids", ' '));
-            if (!handedDown) handedDown = handDownControllers(own, enable, support.whyNot);
-            if (handedDown && canCreateIn(own, support.whyNot)) {
+            if (!handedDown) handedDown = handDownControllers(files, own, enable, support.whyNot);
+            if (handedDown && canCreateIn(files, own, support.whyNot)) {
                 support.memory = memory;
                 support.pids = pids;
             }
@@ -235,14 +245,14 @@ CgroupSupport probeCgroups() {
     support.version = CgroupSupport::Version::V1;
     if (memoryV1 && !memoryPath.empty()) {
         support.memoryParent = ownDirectory(*memoryV1, memoryPath);
-        support.memory = canCreateIn(support.memoryParent, support.whyNot);
+        support.memory = canCreateIn(files, support.memoryParent, support.whyNot);
     } else {
         support.whyNot = "no cgroup memory controller is mounted";
     }
     if (pidsV1 && !pidsPath.empty()) {
         support.pidsParent = ownDirectory(*pidsV1, pidsPath);
         std::string why;
-        support.pids = canCreateIn(support.pidsParent, why);
+        support.pids = canCreateIn(files, support.pidsParent, why);
         if (!support.pids && support.whyNot.empty()) support.whyNot = why;
     } else if (support.whyNot.empty()) {
         support.whyNot = "no cgroup pids controller is mounted";
@@ -252,12 +262,10 @@ CgroupSupport probeCgroups() {
     return support;
 }
 
-} // namespace
-
 const CgroupSupport& cgroupSupport() {
     static std::once_flag once;
     static CgroupSupport support;
-    std::call_once(once, [] { support = probeCgroups(); });
+    std::call_once(once, [] { support = probeCgroups(CgroupFileSystem{}); });
     return support;
 }
 
@@ -325,12 +333,16 @@ void BuildCgroup::limit(uint64_t maxMemory, uint64_t maxProcesses) {
     pidsMaxBefore_ = pidsMaxSeen_;
 }
 
+bool BuildCgroup::populated() const {
+    if (cgroupEvents_) return counterOf(readFrom(cgroupEvents_.get()), "populated") != 0;
+    if (pidsCurrent_) return readFrom(pidsCurrent_.get()) != "0\n";
+    if (memoryDir_) return !readFile(*memoryDir_ + "/cgroup.procs").empty();
+    return false;
+}
+
 void BuildCgroup::recycle() {
-    // Nothing of the build may be left to run in the next one's cgroup: pids.current
-    // counts what is in it (one read), else the members are listed.
-    bool empty = pidsDir_ ? readFile(*pidsDir_ + "/pids.current") == "0\n"
-                          : readFile(*memoryDir_ + "/cgroup.procs").empty();
-    if (!empty) return remove();
+    // Nothing of the build may be left to run in the next one's cgroup.
+    if (!pooled_ || populated()) return remove();
     cgroupPool().give(std::move(*this));
 }
 
@@ -343,21 +355,36 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
         reused->limit(maxMemory, maxProcesses);
         return reused;
     }
+    std::optional<BuildCgroup> made = create(support, maxMemory, maxProcesses);
+    if (made) made->pooled_ = true;
+    return made;
+}
+
+std::optional<BuildCgroup> BuildCgroup::create(const CgroupSupport& support, uint64_t maxMemory,
+                                               uint64_t maxProcesses) {
+    bool memory = maxMemory > 0 && support.memory;
+    bool pids = maxProcesses > 0 && support.pids;
+    if (!memory && !pids) return std::nullopt;
     BuildCgroup cgroup; // removes what was made if a step below throws
+    cgroup.files_ = &support.files;
     cgroup.v1_ = support.version == CgroupSupport::Version::V1;
     std::string name = uniqueName();
     auto make = [&](const std::string& parent) {
         std::string dir = parent + "/" + name;
         if (::mkdir(dir.c_str(), 0755) == -1)
             throw cgroupFailure("creating the build's cgroup '" + dir + "'");
+        if (support.files.created) support.files.created(dir);
         cgroup.join_.push_back(dir + "/cgroup.procs");
         return dir;
     };
-    auto openWatched = [&](const std::string& path) {
+    auto openRead = [&](const std::string& path) {
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd == -1) throw cgroupFailure("opening '" + path + "'");
-        cgroup.watched_.emplace_back(fd);
-        return fd;
+        return FileDescriptor(fd);
+    };
+    auto openWatched = [&](const std::string& path) {
+        cgroup.watched_.push_back(openRead(path));
+        return cgroup.watched_.back().get();
     };
 
     if (cgroup.v1_) {
@@ -372,6 +399,7 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
             if (event == -1) throw cgroupFailure("creating an eventfd");
             cgroup.eventFd_ = FileDescriptor(event);
             int oomControl = openWatched(dir + "/memory.oom_control");
+            cgroup.memoryEvents_ = oomControl;
             writeControl(dir + "/cgroup.event_control",
                          std::to_string(event) + " " + std::to_string(oomControl));
         }
@@ -380,6 +408,11 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
             cgroup.pidsDir_ = dir;
             writeControl(dir + "/pids.max", std::to_string(maxProcesses));
             cgroup.processLimit_ = maxProcesses;
+            cgroup.counters_.push_back(openRead(dir + "/pids.events"));
+            cgroup.pidsEvents_ = cgroup.counters_.back().get();
+            cgroup.pidsCurrent_ = openRead(dir + "/pids.current");
+            // v1 pids has no notification.
+            cgroup.needsPolling_ = true;
         }
         return cgroup;
     }
@@ -396,32 +429,44 @@ std::optional<BuildCgroup> BuildCgroup::create(uint64_t maxMemory, uint64_t maxP
         epoll_event event{};
         event.events = EPOLLPRI;
         event.data.fd = fd;
-        if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == -1)
-            throw cgroupFailure("watching '" + path + "'");
+        if (::epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event) == -1) {
+            // A file that cannot be polled (EPERM: no kernfs file, as in a test's tree) is
+            // asked every few hundred milliseconds instead.
+            if (errno != EPERM) throw cgroupFailure("watching '" + path + "'");
+            cgroup.needsPolling_ = true;
+        }
+        return fd;
     };
     if (memory) {
         writeControl(dir + "/memory.max", std::to_string(maxMemory));
         cgroup.memoryLimit_ = maxMemory;
         writeControl(dir + "/memory.swap.max", "0", true);
-        watch(dir + "/memory.events");
+        cgroup.memoryEvents_ = watch(dir + "/memory.events");
     }
     if (pids) {
         writeControl(dir + "/pids.max", std::to_string(maxProcesses));
         cgroup.processLimit_ = maxProcesses;
-        watch(dir + "/pids.events");
+        cgroup.pidsEvents_ = watch(dir + "/pids.events");
     }
+    // Whether anything is left in it, this cgroup or below, whatever the controllers.
+    cgroup.cgroupEvents_ = openRead(dir + "/cgroup.events");
     // One directory on v2: joined once.
     cgroup.join_.resize(1);
     return cgroup;
 }
 
 BuildCgroup::BuildCgroup(BuildCgroup&& other) noexcept
-    : v1_(other.v1_), memoryDir_(std::exchange(other.memoryDir_, std::nullopt)),
+    : files_(other.files_), v1_(other.v1_), needsPolling_(other.needsPolling_),
+      pooled_(other.pooled_), memoryDir_(std::exchange(other.memoryDir_, std::nullopt)),
       pidsDir_(std::exchange(other.pidsDir_, std::nullopt)), join_(std::move(other.join_)),
       eventFd_(std::move(other.eventFd_)), watched_(std::move(other.watched_)),
-      memoryLimit_(other.memoryLimit_), processLimit_(other.processLimit_),
-      oomKillsBefore_(other.oomKillsBefore_), pidsMaxBefore_(other.pidsMaxBefore_),
-      oomKillsSeen_(other.oomKillsSeen_), pidsMaxSeen_(other.pidsMaxSeen_) {}
+      memoryEvents_(std::exchange(other.memoryEvents_, -1)),
+      pidsEvents_(std::exchange(other.pidsEvents_, -1)),
+      pidsCurrent_(std::move(other.pidsCurrent_)), cgroupEvents_(std::move(other.cgroupEvents_)),
+      counters_(std::move(other.counters_)), memoryLimit_(other.memoryLimit_),
+      processLimit_(other.processLimit_), oomKillsBefore_(other.oomKillsBefore_),
+      pidsMaxBefore_(other.pidsMaxBefore_), oomKillsSeen_(other.oomKillsSeen_),
+      pidsMaxSeen_(other.pidsMaxSeen_) {}
 
 BuildCgroup::~BuildCgroup() {
     try {
@@ -443,13 +488,12 @@ void BuildCgroup::drainEvent() const {
 }
 
 CgroupLimit BuildCgroup::limitHit() const {
-    if (memoryDir_) {
-        std::string events =
-            readFile(*memoryDir_ + (v1_ ? "/memory.oom_control" : "/memory.events"));
+    if (memoryEvents_ >= 0) {
+        std::string events = readFrom(memoryEvents_);
         oomKillsSeen_ = counterOf(events, "oom_kill");
         if (v1_ && counterOf(events, "under_oom") > 0) return CgroupLimit::Memory;
     }
-    if (pidsDir_) pidsMaxSeen_ = counterOf(readFile(*pidsDir_ + "/pids.events"), "max");
+    if (pidsEvents_ >= 0) pidsMaxSeen_ = counterOf(readFrom(pidsEvents_), "max");
     if (oomKillsSeen_ > oomKillsBefore_) return CgroupLimit::Memory;
     if (pidsMaxSeen_ > pidsMaxBefore_) return CgroupLimit::Processes;
     return CgroupLimit::None;
@@ -474,23 +518,27 @@ void BuildCgroup::killAll() const {
 }
 
 void BuildCgroup::remove() {
-    using Clock = std::chrono::steady_clock;
-    auto deadline = Clock::now() + std::chrono::seconds(1);
-    for (std::optional<std::string>* dir : {&memoryDir_, &pidsDir_}) {
-        if (!*dir) continue;
-        for (int attempt = 0;; ++attempt) {
-            if (::rmdir((*dir)->c_str()) == 0 || errno == ENOENT) break;
-            if (errno != EBUSY || Clock::now() >= deadline)
-                throw cgroupFailure("removing the build's cgroup '" + **dir + "'");
-            // A process that has closed its pipes may still be exiting: give it a moment,
-            // then kill whatever stays.
-            if (attempt >= 10) killAll();
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
-        // On v2 both name one directory, which is gone now.
-        if (dir == &memoryDir_ && !v1_) pidsDir_.reset();
-        dir->reset();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    // On v2 both name one directory: removed once.
+    if (!v1_ && memoryDir_) pidsDir_.reset();
+    removeDir(memoryDir_, deadline);
+    removeDir(pidsDir_, deadline);
+}
+
+void BuildCgroup::removeDir(std::optional<std::string>& dir,
+                            std::chrono::steady_clock::time_point deadline) {
+    if (!dir) return;
+    if (files_ && files_->removing) files_->removing(*dir);
+    for (int attempt = 0;; ++attempt) {
+        if (::rmdir(dir->c_str()) == 0 || errno == ENOENT) break;
+        if (errno != EBUSY || std::chrono::steady_clock::now() >= deadline)
+            throw cgroupFailure("removing the build's cgroup '" + *dir + "'");
+        // A process that has closed its pipes may still be exiting: give it a moment,
+        // then kill whatever stays.
+        if (attempt >= 10) killAll();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    dir.reset();
 }
 
 } // namespace purist::sandbox

@@ -12,12 +12,25 @@
 
 #include "base/file_descriptor.h"
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace purist::sandbox {
+
+/// Where the cgroup code finds the kernel's files. `root` is put before every path it reads
+/// or writes: /proc/self/cgroup, /proc/self/mountinfo and the mount points they name. The
+/// real ones: an empty root and no hooks. A test points `root` at a directory tree that
+/// mimics cgroupfs; as a plain directory is no cgroupfs, the hooks do what the kernel does
+/// when a cgroup is made (its control files appear) and before one is removed.
+struct CgroupFileSystem {
+    std::string root;
+    std::function<void(const std::string& dir)> created;  ///< after a cgroup's mkdir
+    std::function<void(const std::string& dir)> removing; ///< before a cgroup's rmdir
+};
 
 /// What this process can limit with cgroups. Probed once per process.
 struct CgroupSupport {
@@ -31,10 +44,17 @@ struct CgroupSupport {
     std::string pidsParent;
     /// Why memory or pids is false, for the warning that names what cannot be enforced.
     std::string whyNot;
+    /// Where the files are (the real ones, but in tests).
+    CgroupFileSystem files;
 };
 
-/// The probe's result: reads /proc/self/cgroup and /proc/self/mountinfo, and tries to create
-/// (and removes) a cgroup below this process's own in each hierarchy. Thread-safe.
+/// Reads `files.root`/proc/self/cgroup and /proc/self/mountinfo, and tries to create (and
+/// removes) a cgroup below this process's own in each hierarchy. On cgroup v2 it may hand
+/// the controllers down from purist's cgroup (cgroup.subtree_control), moving purist into
+/// a leaf of its own if it must (see cgroup.cc).
+CgroupSupport probeCgroups(const CgroupFileSystem& files);
+
+/// probeCgroups of the real files, once per process. Thread-safe.
 const CgroupSupport& cgroupSupport();
 
 /// A limit a build hit.
@@ -47,8 +67,12 @@ public:
     /// Creates the build's cgroups for the limits that `cgroupSupport()` can enforce (0: no
     /// limit of that kind). Returns nullopt when there is nothing to create. Throws
     /// SandboxError naming the file when a cgroup the probe said could be made cannot be:
-    /// a build never runs with fewer limits than announced.
+    /// a build never runs with fewer limits than announced. Reuses a recycled cgroup.
     static std::optional<BuildCgroup> create(uint64_t maxMemory, uint64_t maxProcesses);
+    /// The same in the hierarchies `support` names (which must outlive the cgroup), never
+    /// reusing one: for tests of other layouts than this machine's.
+    static std::optional<BuildCgroup> create(const CgroupSupport& support, uint64_t maxMemory,
+                                             uint64_t maxProcesses);
 
     BuildCgroup(BuildCgroup&& other) noexcept;
     BuildCgroup& operator=(BuildCgroup&&) = delete;
@@ -66,9 +90,10 @@ public:
     /// be a limit being hit, or -1. Read it with drainEvent() before checking.
     int eventFd() const { return eventFd_.get(); }
     void drainEvent() const;
-    /// Whether some limits can only be noticed by asking (v1 pids has no notification):
-    /// then the caller calls limitHit() every few hundred milliseconds.
-    bool needsPolling() const { return pidsDir_.has_value() && v1_; }
+    /// Whether some limits can only be noticed by asking (v1 pids has no notification, nor
+    /// has a file that cannot be polled): then the caller calls limitHit() every few
+    /// hundred milliseconds.
+    bool needsPolling() const { return needsPolling_; }
 
     /// Which limit the build has hit so far, from the kernel's counters (out-of-memory
     /// kills; forks refused by pids.max).
@@ -80,6 +105,15 @@ public:
     /// Removes the cgroups, waiting up to a second for exiting processes to leave and
     /// killing those that stay. Throws SandboxError naming the cgroup if one remains.
     void remove();
+
+    /// Whether a process is still in the build's cgroups (v2: cgroup.events, which counts
+    /// the cgroups below too; v1: pids.current, else cgroup.procs).
+    bool populated() const;
+
+    /// The cgroup directories: the memory one (v1), or the one (v2), and the pids one (v1;
+    /// the same on v2). Empty when there is none.
+    std::string memoryDir() const { return memoryDir_.value_or(""); }
+    std::string pidsDir() const { return pidsDir_.value_or(""); }
 
     /// After a build whose processes are all gone: keeps the emptied cgroups for the next
     /// build of this process (creating and removing a memory cgroup costs about 0.3 ms of
@@ -95,7 +129,13 @@ private:
     /// values as the new baseline.
     void limit(uint64_t maxMemory, uint64_t maxProcesses);
 
+    // Removes one cgroup directory, waiting for exiting processes (remove()).
+    void removeDir(std::optional<std::string>& dir, std::chrono::steady_clock::time_point deadline);
+
+    const CgroupFileSystem* files_ = nullptr;
     bool v1_ = false;
+    bool needsPolling_ = false;
+    bool pooled_ = false; ///< goes back to this process's pool when recycled
     std::optional<std::string> memoryDir_;
     std::optional<std::string> pidsDir_;
     std::vector<std::string> join_;
@@ -105,6 +145,14 @@ private:
     /// v1: memory.oom_control, kept open while its event is registered; v2: memory.events
     /// and pids.events, which the kernel marks (POLLPRI) when they change.
     std::vector<FileDescriptor> watched_;
+    /// The counters limitHit() and populated() read, kept open: a read of an open cgroup
+    /// file is one system call, opening one costs more than the read (recycled cgroups are
+    /// read after every build). -1 where there is none.
+    int memoryEvents_ = -1;       ///< v1 memory.oom_control, v2 memory.events (in watched_)
+    int pidsEvents_ = -1;         ///< pids.events (in watched_ on v2, in counters_ on v1)
+    FileDescriptor pidsCurrent_;  ///< v1 pids.current
+    FileDescriptor cgroupEvents_; ///< v2 cgroup.events
+    std::vector<FileDescriptor> counters_;
     /// The limits written to the kernel's files.
     uint64_t memoryLimit_ = 0;
     uint64_t processLimit_ = 0;
