@@ -227,9 +227,9 @@ const std::vector<SettingDescriptor> kSettings = {
          return showSize(SizeSetting{s.maxLogSize, 0});
      }},
     {"build-dir-size", "PURIST_BUILD_DIR_SIZE", "", "size | percent of RAM | 0", "50%",
-     "Size of each of the file systems a sandboxed build writes its scratch files to: /build, "
-     "/tmp and /dev/shm are each a tmpfs of this size, so a build cannot fill the host's disk "
-     "or memory through them (a full one gives ENOSPC; their pages count against max-memory "
+     "Size of the file system a sandboxed build writes its scratch files to: /build, /tmp "
+     "and /dev/shm share one tmpfs of this size, so a build cannot fill the host's disk or "
+     "memory through them (a full one gives ENOSPC; its pages count against max-memory "
      "too). With `--keep-failed`, /build is the host directory that is kept, and unbounded. "
      "Not bounded by it: the build's outputs, which are written to the store's file system "
      "(bounded only by its free space), and every directory of an unsandboxed build. 0: the "

@@ -133,8 +133,8 @@ std::vector<FileDescriptor> openCgroups(const SandboxConfig& config) {
 // everything it starts are counted and limited from the first instruction of the build,
 // and the whole build can be killed through them. The intermediate stays outside: killing
 // the build never kills the process that reports how it ended. A cgroup namespace of its
-// own then roots the builder's view of cgroups at the build's cgroup (the one the
-// intermediate entered is rooted at the parent).
+// own then roots the builder's view of cgroups at the build's cgroup (the intermediate
+// makes none then: enterNamespaces).
 // The builder shares the intermediate's memory until exec: it closes its own copies of
 // the descriptors without touching the owners, which are the intermediate's.
 void joinCgroups(const std::vector<FileDescriptor>& procs, bool isolate) {
@@ -382,22 +382,21 @@ int superviseBuilder(pid_t builder, bool isolate) {
     return builderStatus;
 }
 
-// Which of the build's bounded scratch file systems (kScratchDirs) are full now that the
-// build is over, as a bit mask: a build that failed on one failed because of build-dir-size,
-// and the caller says so. The builder's pivot_root moved this process into the sandbox's
-// root too (same mount namespace); if it never got that far, nothing is reported.
+// Whether the build's scratch space (kScratchDirs, one file system: mounts.cc) is full now
+// that the build is over, as a bit mask of kScratchDirs: a build that failed with it full
+// failed because of build-dir-size, and the caller says so. /build is not part of it when
+// it is the host's directory. The builder's pivot_root moved this process into the
+// sandbox's root too (same mount namespace); if it never got that far, nothing is reported.
 int32_t fullScratchDirs(const SandboxConfig& config, const struct stat& hostRoot) {
     struct stat root {};
     if (::stat("/", &root) == -1) throw SysError("examining the sandbox root");
     if (root.st_dev == hostRoot.st_dev && root.st_ino == hostRoot.st_ino) return 0;
+    struct statfs info {};
+    if (::statfs("/tmp", &info) == -1) throw SysError("examining /tmp");
+    if (info.f_bavail != 0) return 0;
     int32_t full = 0;
-    for (size_t i = 0; i < std::size(kScratchDirs); ++i) {
-        if (i == 0 && config.buildDirOnHost) continue;
-        struct statfs info {};
-        if (::statfs(kScratchDirs[i], &info) == -1)
-            throw SysError(std::string("examining ") + kScratchDirs[i]);
-        if (info.f_bavail == 0) full |= 1 << i;
-    }
+    for (size_t i = 0; i < std::size(kScratchDirs); ++i)
+        if (!(i == 0 && config.buildDirOnHost)) full |= 1 << i;
     return full;
 }
 
@@ -469,7 +468,9 @@ void runIntermediate(const ChildSetup& setup) {
 
         std::vector<FileDescriptor> cgroups = openCgroups(config);
         if (config.isolate) {
-            enterNamespaces(setup.identity, config.hostNetwork);
+            // A builder that joins its build's cgroups makes a cgroup namespace of its own
+            // there (joinCgroups): one is enough.
+            enterNamespaces(setup.identity, config.hostNetwork, cgroups.empty());
         } else if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == -1) {
             throw SysError("becoming the build's subreaper");
         }

@@ -35,8 +35,9 @@ private:
     std::vector<char*> envp_;
 };
 
-/// The scratch file systems build-dir-size bounds, in the order of the bits the
-/// intermediate reports full ones with (after the wait status, on the status pipe).
+/// The scratch directories build-dir-size bounds (together: one file system), in the order
+/// of the bits the intermediate reports full ones with (after the wait status, on the
+/// status pipe).
 inline constexpr const char* kScratchDirs[] = {"/build", "/tmp", "/dev/shm"};
 
 /// The write ends of the pipes between runInSandbox and the processes it forks. Each is

@@ -59,7 +59,7 @@ void bringUpLoopback() {
 
 } // namespace
 
-void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork) {
+void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork, bool cgroupNamespace) {
     uid_t outerUid = ::geteuid();
     gid_t outerGid = ::getegid();
 
@@ -75,7 +75,7 @@ void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork) {
     // Network: no host interfaces, so no exfiltration and no downloads that the output
     // hash does not pin. Fixed-output builds keep the host network by design.
     if (!hostNetwork) flags |= CLONE_NEWNET;
-    if (haveCgroupNamespaces()) flags |= CLONE_NEWCGROUP;
+    if (cgroupNamespace && haveCgroupNamespaces()) flags |= CLONE_NEWCGROUP;
     if (::unshare(flags) == -1) throw SysError("unshare(" + describeFlags(flags) + ")");
 
     if (identity.userNamespace) {
@@ -108,7 +108,7 @@ NamespaceProbe startNamespaceProbe() {
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1 || ::getppid() != parent) ::_exit(1);
         std::string verdict;
         try {
-            enterNamespaces(identity, false);
+            enterNamespaces(identity, false, true);
             verdict = "\1";
         } catch (const std::exception& e) {
             verdict = std::string(1, '\0') + e.what();

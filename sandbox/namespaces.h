@@ -18,11 +18,12 @@ struct SandboxIdentity {
 };
 
 /// Moves the calling process into fresh user (if `identity.userNamespace`), mount, PID,
-/// IPC, UTS, cgroup (when the kernel has it) and, unless `hostNetwork`, network
+/// IPC, UTS, cgroup (when the kernel has it, and `cgroupNamespace`: not when the builder
+/// makes its own once it has joined its build's cgroup) and, unless `hostNetwork`, network
 /// namespaces; maps the caller to the identity's uid/gid, names the host `localhost` and
 /// brings up `lo`. The new PID namespace applies to children forked afterwards, not to the
 /// caller. Throws SandboxError naming the step that failed.
-void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork);
+void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork, bool cgroupNamespace);
 
 /// A probe under way: a throw-away child that tries enterNamespaces for this process.
 struct NamespaceProbe {

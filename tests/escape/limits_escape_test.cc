@@ -229,8 +229,9 @@ TEST_P(LimitsEscapeTest, ADiskFillerRunsOutOfBuildDirSize) {
     RunResult r = build({filler}, {"--option", "build-dir-size", "8MiB"});
     EXPECT_EQ(r.exitCode, 3) << r.err;
     EXPECT_TRUE(contains(r.err, "No space left on device")) << r.err;
-    EXPECT_TRUE(contains(r.err, "builder for 'diskfill' ran out of space in /build "
-                                "(build-dir-size 8 MiB) and failed with exit code 1"))
+    // The three share the one bound (one file system): all three are full.
+    const std::string full = "ran out of space in /build, /tmp, /dev/shm (build-dir-size 8 MiB)";
+    EXPECT_TRUE(contains(r.err, "builder for 'diskfill' " + full + " and failed with exit code 1"))
         << r.err;
     // /tmp and /dev/shm hold as well, each tried on its own.
     for (const char* dir : {"/tmp", "/dev/shm"}) {
@@ -239,10 +240,16 @@ TEST_P(LimitsEscapeTest, ADiskFillerRunsOutOfBuildDirSize) {
                                    "/fill bs=1M count=64 || exit 1; echo > $out");
         RunResult each = build({one}, {"--option", "build-dir-size", "8MiB"});
         EXPECT_EQ(each.exitCode, 3) << each.err;
-        EXPECT_TRUE(contains(each.err,
-                             std::string("ran out of space in ") + dir + " (build-dir-size 8 MiB)"))
-            << each.err;
+        EXPECT_TRUE(contains(each.err, full)) << each.err;
     }
+    // The bound is their total, not one per directory: 5 MiB in /tmp and 5 MiB in
+    // /dev/shm do not both fit in 8 MiB.
+    std::string split = spec("fillsplit", "dd if=/dev/zero of=/tmp/fill bs=1M count=5 || exit 1; "
+                                          "dd if=/dev/zero of=/dev/shm/fill bs=1M count=5 || "
+                                          "exit 1; echo > $out");
+    RunResult both = build({split}, {"--option", "build-dir-size", "8MiB"});
+    EXPECT_EQ(both.exitCode, 3) << both.err;
+    EXPECT_TRUE(contains(both.err, "builder for 'fillsplit' " + full)) << both.err;
 }
 
 TEST_P(LimitsEscapeTest, AForkBombInTwoConcurrentBuildsStopsAtMaxProcesses) {
@@ -282,7 +289,7 @@ TEST(LimitsConfigTest, ConfigShowExplainsEveryLimit) {
     EXPECT_TRUE(contains(r.out, "# PURIST_MAX_MEMORY (environment)")) << r.out;
     for (const char* text :
          {"fails with `exceeded max-memory`", "fails with `exceeded max-processes`",
-          "fails with `exceeded max-log-size`", "/build, /tmp and /dev/shm are each a tmpfs",
+          "fails with `exceeded max-log-size`", "and /dev/shm share one tmpfs of this size",
           "type: size | percent of RAM | 0; default: 50%", "type: seconds; default: 3600"})
         EXPECT_TRUE(contains(r.out, text)) << text << "\n" << r.out;
 }
