@@ -16,6 +16,7 @@
 #include <string>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -111,6 +112,14 @@ scmp_arg_cmp hasBits(unsigned arg, scmp_datum_t bits) {
 
 constexpr int kNoFallback = -1;
 
+// The type bits of socket()'s and socketpair()'s type argument (SOCK_CLOEXEC and
+// SOCK_NONBLOCK are above them), and socketcall(2)'s numbers for socket, listen and
+// socketpair (linux/net.h's SYS_SOCKET, SYS_LISTEN and SYS_SOCKETPAIR).
+constexpr scmp_datum_t kSocketTypeMask = 0xf;
+constexpr scmp_datum_t kSocketcallSocket = 1;
+constexpr scmp_datum_t kSocketcallListen = 4;
+constexpr scmp_datum_t kSocketcallPair = 8;
+
 // Kernel facilities a build seldom needs, each a large, much-exploited interface: refused
 // unless the `sandbox-allow-syscalls` setting names them. The order is that of
 // policy::kAllowableSyscalls; a bit of the mask per entry.
@@ -146,7 +155,7 @@ unsigned allowedMask(const std::vector<std::string>& allowed) {
     return mask;
 }
 
-SeccompPrograms buildFilter(unsigned allowed) {
+SeccompPrograms buildFilter(unsigned allowed, bool hostNetwork) {
     Filters filters;
 #if defined(__x86_64__)
     // 32-bit and x32 programs must meet the same rules, not a hole in the filter.
@@ -202,25 +211,58 @@ SeccompPrograms buildFilter(unsigned allowed) {
             filters.refuse(call, number, eperm, {});
     }
 
+    // A fixed-output build shares the host's network namespace, and with it the abstract
+    // unix socket names: any host process, of any user, could connect to an abstract
+    // socket the build listens on, or send a datagram to one it bound, and over that
+    // channel take a descriptor the build passes out or hand it one (the CVE-2024-27297
+    // class). Landlock scopes only the connections a build makes. So such a build cannot
+    // listen() at all (a fetcher serves nothing; for TCP this closes inbound connections
+    // too), nor make a unix datagram socket, which receives from any sender unless it is
+    // connected (and a socketpair's end can be disconnected with AF_UNSPEC; SOCK_RAW is a
+    // datagram socket for AF_UNIX). Connecting out stays: a unix socket a sandbox-paths
+    // entry exposes (an SSH agent) is reached as before. No path socket is reachable from
+    // outside either: its root is its own, and its output directory lies below a 0700
+    // directory of purist's. Every other sandboxed build has a network namespace of its
+    // own, whose abstract names no host process sees.
+    if (hostNetwork) {
+        filters.refuse("listen", kNoFallback, eperm, {});
+        for (scmp_datum_t type : {scmp_datum_t{SOCK_DGRAM}, scmp_datum_t{SOCK_RAW}}) {
+            scmp_arg_cmp ofType{1, SCMP_CMP_MASKED_EQ, kSocketTypeMask, type};
+            filters.refuse("socket", kNoFallback, eperm,
+                           {scmp_arg_cmp{0, SCMP_CMP_EQ, AF_UNIX, 0}, ofType});
+            filters.refuse("socketpair", kNoFallback, eperm, {ofType});
+        }
+        // 32-bit x86 programs may make sockets through socketcall(2), whose arguments are
+        // in memory a filter cannot read: its socket() and socketpair() are refused
+        // outright, whatever the family (a 32-bit program in a fixed-output build needs the
+        // direct socket system calls, Linux 4.3, which the rules above see), and so is its
+        // listen().
+        for (scmp_datum_t call : {kSocketcallSocket, kSocketcallListen, kSocketcallPair})
+            filters.refuse("socketcall", kNoFallback, eperm,
+                           {scmp_arg_cmp{0, SCMP_CMP_EQ, call, 0}});
+    }
+
     return filters.compile();
 }
 
 } // namespace
 
-const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed) {
+const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed,
+                                             bool hostNetwork) {
     constexpr size_t kVariants = size_t{1} << std::size(kOptionalFacilities);
     static std::mutex mutex;
-    static std::array<std::optional<SeccompPrograms>, kVariants> compiled;
+    static std::array<std::optional<SeccompPrograms>, 2 * kVariants> compiled;
     unsigned mask = allowedMask(allowed);
+    size_t slot = mask + (hostNetwork ? kVariants : 0);
     std::lock_guard<std::mutex> lock(mutex);
-    if (!compiled[mask]) {
+    if (!compiled[slot]) {
         try {
-            compiled[mask] = buildFilter(mask);
+            compiled[slot] = buildFilter(mask, hostNetwork);
         } catch (const SysError& e) {
             throw SandboxError(std::string("building the seccomp filter: ") + e.what());
         }
     }
-    return *compiled[mask];
+    return *compiled[slot];
 }
 
 void installSeccompFilter(const SeccompPrograms& filter) {

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,7 @@
 #include <sched.h>
 #include <string>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/shm.h>
@@ -127,6 +129,107 @@ sockaddr_un abstractAddress(const std::string& name, socklen_t& length) {
     std::memcpy(address.sun_path + 1, name.data(), name.size());
     length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
     return address;
+}
+
+// A unix socket made for `unix-receivers`, bound to an abstract name where it could be.
+struct Receiver {
+    std::string method;
+    int fd;
+};
+
+#if defined(__x86_64__)
+// A 32-bit x86 system call from this 64-bit process: the kernel (and a seccomp filter)
+// sees the i386 ABI, as for a 32-bit program. Arguments are truncated to 32 bits.
+long int80(long number, long a, long b, long c) {
+    long result;
+    asm volatile("int $0x80" : "=a"(result) : "a"(number), "b"(a), "c"(b), "d"(c) : "memory");
+    return static_cast<int>(result);
+}
+#endif
+
+// Every way a build could make a unix socket that receives from an abstract name (one per
+// method, named NAME-METHOD): a listener, a bound datagram socket, a datagram socketpair
+// end disconnected with AF_UNSPEC (which a datagram pair allows; the pair's end bound
+// first), stream and seqpacket pair ends (which cannot listen), and, on x86-64, the same
+// through the 32-bit ABI (socketcall(2), and the direct i386 calls). `refusals` gets what
+// each failed method met.
+std::vector<Receiver> makeReceivers(const std::string& name, std::string& refusals) {
+    std::vector<Receiver> made;
+    auto refused = [&](const std::string& method, const std::string& step) {
+        refusals += (refusals.empty() ? "" : "; ") + method + ": " + step + " " + errnoText(errno);
+    };
+    // Binds `fd` to @NAME-METHOD and makes it receive: listen for connection types,
+    // disconnect a connected datagram socket.
+    auto receive = [&](const std::string& method, int fd, bool datagram, bool paired) {
+        if (fd < 0) return;
+        socklen_t length = 0;
+        sockaddr_un address = abstractAddress(name + "-" + method, length);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&address), length) == -1)
+            return refused(method, "bind");
+        if (!datagram && ::listen(fd, 4) == -1) return refused(method, "listen");
+        if (datagram && paired) {
+            sockaddr unspecified{};
+            unspecified.sa_family = AF_UNSPEC;
+            if (::connect(fd, &unspecified, sizeof unspecified) == -1)
+                return refused(method, "connect AF_UNSPEC");
+        }
+        made.push_back({method, fd});
+        std::printf("RECEIVING: %s @%s-%s\n", method.c_str(), name.c_str(), method.c_str());
+    };
+    auto pair = [&](const std::string& method, int type) {
+        int fds[2];
+        if (::socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, fds) == -1)
+            return refused(method, "socketpair");
+        receive(method, fds[0], type == SOCK_DGRAM || type == SOCK_RAW, true);
+    };
+    for (auto [method, type] :
+         {std::pair{"socket-stream", SOCK_STREAM}, std::pair{"socket-seqpacket", SOCK_SEQPACKET},
+          std::pair{"socket-dgram", SOCK_DGRAM}}) {
+        int fd = ::socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+        if (fd == -1) refused(method, "socket");
+        receive(method, fd, type == SOCK_DGRAM, false);
+    }
+    pair("pair-dgram", SOCK_DGRAM);
+    pair("pair-raw", SOCK_RAW);
+    pair("pair-stream", SOCK_STREAM);
+    pair("pair-seqpacket", SOCK_SEQPACKET);
+#if defined(__x86_64__)
+    // socketcall's arguments and socketpair's result live in memory below 4 GiB.
+    void* low = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (low == MAP_FAILED) {
+        refused("i386", "mmap MAP_32BIT");
+        return made;
+    }
+    auto* args = static_cast<uint32_t*>(low);
+    auto* result = args + 8;
+    constexpr long kSocketcall = 102, kSocket = 359, kSocketpair = 360;
+    auto i386 = [&](const std::string& method, long ret, int fd, bool datagram, bool paired) {
+        if (ret < 0) {
+            errno = static_cast<int>(-ret);
+            return refused(method, "system call");
+        }
+        receive(method, fd, datagram, paired);
+    };
+    uint32_t addr = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(args));
+    uint32_t resultAddr = static_cast<uint32_t>(reinterpret_cast<uintptr_t>(result));
+    args[0] = AF_UNIX, args[1] = SOCK_STREAM, args[2] = 0;
+    long ret = int80(kSocketcall, 1 /* SYS_SOCKET */, addr, 0);
+    i386("socketcall-socket", ret, static_cast<int>(ret), false, false);
+    args[0] = AF_UNIX, args[1] = SOCK_DGRAM, args[2] = 0, args[3] = resultAddr;
+    ret = int80(kSocketcall, 8 /* SYS_SOCKETPAIR */, addr, 0);
+    i386("socketcall-pair", ret, static_cast<int>(result[0]), true, true);
+    ret = int80(kSocket, AF_UNIX, SOCK_DGRAM, 0);
+    i386("i386-socket", ret, static_cast<int>(ret), true, false);
+    // socketpair takes a fourth argument, in esi.
+    long pairRet;
+    asm volatile("int $0x80"
+                 : "=a"(pairRet)
+                 : "a"(kSocketpair), "b"(AF_UNIX), "c"(SOCK_DGRAM), "d"(0), "S"(resultAddr)
+                 : "memory");
+    i386("i386-socketpair", static_cast<int>(pairRet), static_cast<int>(result[0]), true, true);
+#endif
+    return made;
 }
 
 bool hasSpecialBits(const std::string& path) {
@@ -516,6 +619,24 @@ int run(const std::vector<std::string>& a) {
         if (::poll(&waiter, 1, std::stoi(a[2])) == 1 && ::accept(fd, nullptr, nullptr) != -1)
             verdict(true, "a process outside the build connected to @" + a[1]);
         verdict(false, "nothing connected to @" + a[1] + " in " + a[2] + " ms");
+    }
+    if (cmd == "unix-receivers") { // unix-receivers NAME MS: wait for anyone to reach one
+        need(2);
+        std::string refusals;
+        std::vector<Receiver> receivers = makeReceivers(a[1], refusals);
+        std::printf("READY: %zu receivers\n", receivers.size());
+        std::fflush(stdout);
+        std::vector<pollfd> waiters;
+        for (const Receiver& r : receivers)
+            waiters.push_back({r.fd, POLLIN, 0});
+        if (!waiters.empty() && ::poll(waiters.data(), waiters.size(), std::stoi(a[2])) > 0) {
+            for (size_t i = 0; i < waiters.size(); ++i)
+                if (waiters[i].revents)
+                    verdict(true, "a process outside the build reached @" + a[1] + "-" +
+                                      receivers[i].method);
+        }
+        verdict(false, "nothing reached the build in " + a[2] + " ms" +
+                           (refusals.empty() ? "" : "; refused: " + refusals));
     }
     if (cmd == "csi8") { // csi8: 8-bit CSI sequences that clear the screen and colour text
         need(0);
