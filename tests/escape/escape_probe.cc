@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
+#include <csetjmp>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
@@ -138,6 +139,28 @@ struct Receiver {
 };
 
 #if defined(__x86_64__)
+sigjmp_buf noInt80;
+void onNoInt80(int) {
+    siglongjmp(noInt80, 1);
+}
+
+// Whether int 0x80 works here: a kernel without 32-bit emulation (or booted with
+// ia32_emulation=0) answers it with a general protection fault, SIGSEGV.
+bool haveInt80() {
+    struct sigaction catcher {
+    }, previous{};
+    catcher.sa_handler = onNoInt80;
+    if (::sigaction(SIGSEGV, &catcher, &previous) == -1) return false;
+    bool works = false;
+    if (sigsetjmp(noInt80, 1) == 0) {
+        long pid;
+        asm volatile("int $0x80" : "=a"(pid) : "a"(20L /* i386 getpid */) : "memory");
+        works = pid == ::getpid();
+    }
+    ::sigaction(SIGSEGV, &previous, nullptr);
+    return works;
+}
+
 // A 32-bit x86 system call from this 64-bit process: the kernel (and a seccomp filter)
 // sees the i386 ABI, as for a 32-bit program. Arguments are truncated to 32 bits.
 long int80(long number, long a, long b, long c) {
@@ -194,6 +217,11 @@ std::vector<Receiver> makeReceivers(const std::string& name, std::string& refusa
     pair("pair-stream", SOCK_STREAM);
     pair("pair-seqpacket", SOCK_SEQPACKET);
 #if defined(__x86_64__)
+    if (!haveInt80()) {
+        errno = ENOSYS;
+        refused("i386", "int 0x80");
+        return made;
+    }
     // socketcall's arguments and socketpair's result live in memory below 4 GiB.
     void* low = ::mmap(nullptr, 4096, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);

@@ -338,9 +338,13 @@ std::vector<std::string> reachReceivers(const std::string& name) {
 
 TEST_F(SyscallEscapeTest, NoHostProcessReachesABuildsUnixSockets) {
     // Each method works on this kernel where nothing refuses it (the stream and seqpacket
-    // pairs excepted: connected, they cannot listen), or the test below proves nothing.
+    // pairs excepted: connected, they cannot listen), or the test below proves nothing. A
+    // kernel without 32-bit emulation (ia32_emulation=0) has only the five native ones.
     RunResult direct = testing::runProgram({probe_, "unix-receivers", "purist-direct", "0"});
-    ASSERT_NE(direct.out.find("READY: 9 receivers"), std::string::npos) << direct.out;
+    const bool i386 = direct.out.find("READY: 9 receivers") != std::string::npos;
+    ASSERT_TRUE(i386 || direct.out.find("READY: 5 receivers") != std::string::npos) << direct.out;
+    if (!i386) std::cout << "[escape] no 32-bit system calls on this kernel: not tried\n";
+    const std::string everyReceiver = i386 ? "READY: 9 receivers" : "READY: 5 receivers";
     for (As who : kEveryone) {
         for (bool fixedOutput : {false, true}) {
             SCOPED_TRACE(std::string(nameOf(who)) + (fixedOutput ? ", fixed-output" : ""));
@@ -373,17 +377,21 @@ TEST_F(SyscallEscapeTest, NoHostProcessReachesABuildsUnixSockets) {
             expectBlocked(attempt, "nothing reached the build");
             if (!fixedOutput) {
                 // Made, and out of reach all the same: its own network namespace.
-                EXPECT_EQ(ready, "READY: 9 receivers") << attempt.run.err;
+                EXPECT_EQ(ready, everyReceiver) << attempt.run.err;
                 continue;
             }
             EXPECT_EQ(ready, "READY: 0 receivers") << attempt.run.err;
-            for (const char* refusal :
-                 {"socket-stream: listen EPERM", "socket-seqpacket: listen EPERM",
-                  "socket-dgram: socket EPERM", "pair-dgram: socketpair EPERM",
-                  "pair-raw: socketpair EPERM", "pair-stream: listen EPERM",
-                  "pair-seqpacket: listen EPERM", "socketcall-socket: system call EPERM",
-                  "socketcall-pair: system call EPERM", "i386-socket: system call EPERM",
-                  "i386-socketpair: system call EPERM"})
+            std::vector<std::string> refusals = {
+                "socket-stream: listen EPERM", "socket-seqpacket: listen EPERM",
+                "socket-dgram: socket EPERM",  "pair-dgram: socketpair EPERM",
+                "pair-raw: socketpair EPERM",  "pair-stream: listen EPERM",
+                "pair-seqpacket: listen EPERM"};
+            if (i386)
+                refusals.insert(refusals.end(), {"socketcall-socket: system call EPERM",
+                                                 "socketcall-pair: system call EPERM",
+                                                 "i386-socket: system call EPERM",
+                                                 "i386-socketpair: system call EPERM"});
+            for (const std::string& refusal : refusals)
                 EXPECT_NE(attempt.verdict.find(refusal), std::string::npos)
                     << refusal << " not in: " << attempt.verdict;
         }
