@@ -29,9 +29,26 @@ build() {
 # A report aborts the test (-fno-sanitize-recover=all, halt_on_error); leaks count too.
 # The sandbox helper and its builders fork, unshare and exec: detect_leaks stays on because
 # LeakSanitizer only runs at a sanitized program's own exit.
+# With a directory as $1, every report also goes to a file there (log_path): a report from a
+# process whose exit status no test looks at (the sandbox helper ending with its socket, a
+# child of a test) still fails the step, through sanitizer_reports.
 sanitizer_env() {
-    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1
-    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    local log=${1:+:log_path=$1/report}
+    export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1$log
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1$log
+}
+
+# Fails, printing them, if any sanitized process wrote a report into directory $1.
+sanitizer_reports() {
+    local reports
+    reports=$(find "$1" -type f -name 'report*' 2>/dev/null)
+    [ -z "$reports" ] && return 0
+    echo "sanitizer reports:" >&2
+    for report in $reports; do
+        echo "--- $report" >&2
+        cat "$report" >&2
+    done
+    return 1
 }
 
 case "$mode" in
@@ -62,8 +79,14 @@ sanitize)
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPURIST_SANITIZE=ON \
         -DPURIST_STATIC_DEPS=OFF -DPURIST_BUILD_BENCH=OFF >/dev/null
     cmake --build "$dir" -j2
-    sanitizer_env
-    ctest --test-dir "$dir" --output-on-failure -j2
+    reports=$(realpath "$dir")/sanitizer-reports
+    # 1777: tests run purist as other users too (uid 65534, the build users).
+    rm -rf "$reports" && mkdir -p -m 1777 "$reports"
+    sanitizer_env "$reports"
+    status=0
+    ctest --test-dir "$dir" --output-on-failure -j2 || status=$?
+    sanitizer_reports "$reports" || status=1
+    exit $status
     ;;
 fuzz)
     scripts/install-deps.sh test

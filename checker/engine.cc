@@ -133,42 +133,86 @@ std::string outputNameOf(std::string_view name, const std::vector<std::string>& 
     return "out";
 }
 
-/// An RE2::Set over one kind of string, remembering which rule each pattern belongs to.
+/// RE2::Sets over one kind of string, remembering which rule each pattern belongs to.
+///
+/// Why more than one set: RE2 walks a set's patterns as one regexp when it compiles them,
+/// and a walk that passes a million nodes (RE2's fixed budget) prints
+/// "CoalesceWalker::ShortVisit called" to stderr, once per node over, whatever `log_errors`
+/// says, then fails to compile (a policy listing a million names did). So patterns go into
+/// sets of at most kSetCost, an upper bound on their nodes: a parsed pattern has at most
+/// two nodes per byte of source (`|||` is an alternation of four empty matches), and a set
+/// adds three per pattern (a concatenation with its match marker, and its place in the
+/// alternation). Half the budget leaves room for what RE2's prefix factoring adds. A single
+/// pattern is at most rules::kMaxPatternBytes, so it always fits a set of its own.
+/// One set holds any policy a person writes; a million names make about seventy.
 class RuleSet {
 public:
-    RuleSet() : set_(options(), re2::RE2::UNANCHORED) {}
+    static constexpr size_t kSetCost = 500000;
+    static size_t costOf(const rules::Pattern& pattern) { return 2 * pattern.source.size() + 3; }
 
     void add(const rules::Pattern& pattern, size_t rule) {
+        size_t cost = costOf(pattern);
+        if (sets_.empty() || sets_.back().cost + cost > kSetCost) sets_.emplace_back();
+        Shard& shard = sets_.back();
         std::string error;
-        if (set_.Add(pattern.source, &error) < 0)
+        if (shard.set.Add(pattern.source, &error) < 0)
             throw ConfigError("", "bad RE2 pattern '" + pattern.source + "': " + error);
-        owners_.push_back(rule);
+        shard.owners.push_back(rule);
+        shard.cost += cost;
     }
     void compile() {
-        if (owners_.empty()) return;
-        if (!set_.Compile())
-            throw ConfigError("", "the policy's patterns are too many for RE2 to compile");
+        for (Shard& shard : sets_)
+            if (!shard.set.Compile())
+                throw ConfigError("", "the policy's patterns need more than RE2's " +
+                                          std::to_string(kMaxMem >> 20) + " MiB to compile (" +
+                                          std::to_string(shard.owners.size()) +
+                                          " patterns in one set)");
     }
-    bool empty() const { return owners_.empty(); }
+    bool empty() const { return sets_.empty(); }
     /// Calls `hit(rule)` for each pattern that matches `text` (a rule may come twice).
+    /// Throws Error if RE2 runs out of memory: a pattern it could not try must not read as
+    /// one that did not match.
     template <typename F>
     void match(std::string_view text, std::vector<int>& scratch, F hit) const {
-        if (owners_.empty()) return;
-        scratch.clear();
-        if (!set_.Match(re2::StringPiece(text.data(), text.size()), &scratch)) return;
-        for (int index : scratch)
-            hit(owners_[static_cast<size_t>(index)]);
+        for (const Shard& shard : sets_) {
+            scratch.clear();
+            re2::RE2::Set::ErrorInfo info{};
+            if (!shard.set.Match(re2::StringPiece(text.data(), text.size()), &scratch, &info)) {
+                if (info.kind != re2::RE2::Set::kNoError)
+                    throw Error("RE2 could not match the policy's patterns against '" +
+                                std::string(text) + "' (" + describe(info.kind) + ")");
+                continue;
+            }
+            for (int index : scratch)
+                hit(shard.owners[static_cast<size_t>(index)]);
+        }
     }
 
 private:
+    static constexpr int64_t kMaxMem = 64 << 20;
     static re2::RE2::Options options() {
         re2::RE2::Options o;
         o.set_log_errors(false);
-        o.set_max_mem(64 << 20);
+        o.set_max_mem(kMaxMem);
         return o;
     }
-    re2::RE2::Set set_;
-    std::vector<size_t> owners_;
+    static std::string describe(re2::RE2::Set::ErrorKind kind) {
+        switch (kind) {
+        case re2::RE2::Set::kOutOfMemory:
+            return "out of memory: more than " + std::to_string(kMaxMem >> 20) + " MiB";
+        case re2::RE2::Set::kNotCompiled:
+            return "not compiled";
+        default:
+            return "inconsistent result";
+        }
+    }
+    struct Shard {
+        re2::RE2::Set set{options(), re2::RE2::UNANCHORED};
+        std::vector<size_t> owners;
+        size_t cost = 0;
+    };
+    // A deque: a Set is neither copyable nor movable.
+    std::deque<Shard> sets_;
 };
 
 /// A bitmap over graph nodes.

@@ -263,6 +263,15 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
                     std::cerr << "reclaimed the scratch space of " << reclaimed.removed
                               << " dead process" << (reclaimed.removed == 1 ? "" : "es")
                               << " under " << store.layout().tmpDir() << "\n";
+                if (!reclaimed.legacy.empty())
+                    std::cerr << "note: " << reclaimed.legacy.size() << " scratch director"
+                              << (reclaimed.legacy.size() == 1 ? "y" : "ies")
+                              << " of an older purist left alone (it cannot be told whether "
+                                 "its owner still runs, and a build- one may be a "
+                                 "--keep-failed post-mortem); remove by hand once no older "
+                                 "purist uses this store: "
+                              << reclaimed.legacy.front()
+                              << (reclaimed.legacy.size() > 1 ? " ..." : "") << "\n";
             }
             std::vector<StorePath> paths;
             for (const std::string& arg : *verifyPaths)

@@ -6,6 +6,7 @@
 
 #include <re2/re2.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,6 +20,13 @@ namespace purist::rules {
 enum class Severity { Info = 0, Warning = 1, Error = 2 };
 
 using purist::SourceLocation;
+
+/// The longest pattern a policy may hold, in bytes of source. RE2 walks a parsed pattern
+/// with a fixed budget of a million nodes and, past it, prints its own log lines to stderr
+/// whatever its options say; a pattern has at most two nodes per byte, so this keeps a
+/// pattern, alone or among others in one matcher (checker/engine.cc), well inside it. A
+/// longer one is refused with its file:line:col.
+constexpr size_t kMaxPatternBytes = 100000;
 
 /// An RE2 pattern with the text it was written as. Compiled once, then shared read-only;
 /// RE2 matching is thread-safe.

@@ -495,6 +495,10 @@ Policy parsePolicyDocument(const YAML::Node& root, const std::string& file) {
 } // namespace
 
 Pattern compilePattern(const std::string& source, const SourceLocation& location) {
+    if (source.size() > kMaxPatternBytes)
+        throw ConfigError(location.file, location.line, location.column,
+                          "pattern too long: " + std::to_string(source.size()) +
+                              " bytes, at most " + std::to_string(kMaxPatternBytes));
     re2::RE2::Options options;
     options.set_log_errors(false);
     auto re = std::make_shared<const re2::RE2>(source, options);

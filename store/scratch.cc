@@ -21,6 +21,19 @@ namespace {
 constexpr std::string_view kScratchPrefix = "scratch-";
 constexpr std::string_view kKeptPrefix = "kept-";
 
+// Whether `name` is what purist's TempDir("add-"/"build-", tmpDir) made before scratch
+// directories were locked (563cc97): the prefix and mkdtemp's six letters or digits.
+bool isLegacyScratchName(std::string_view name) {
+    for (std::string_view prefix : {std::string_view("add-"), std::string_view("build-")}) {
+        if (name.size() != prefix.size() + 6 || name.substr(0, prefix.size()) != prefix) continue;
+        std::string_view suffix = name.substr(prefix.size());
+        return std::all_of(suffix.begin(), suffix.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        });
+    }
+    return false;
+}
+
 bool sameFile(const struct stat& a, const struct stat& b) {
     return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -130,6 +143,13 @@ ScratchReclaim reclaimDeadScratch(const std::string& tmpDir) {
         throw SysError("opening '" + tmpDir + "' to reclaim scratch space");
     }
     for (const DirectoryEntry& entry : listDirectory(dir.get(), tmpDir)) {
+        if (isLegacyScratchName(entry.name)) {
+            struct stat st {};
+            if (::fstatat(dir.get(), entry.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                S_ISDIR(st.st_mode))
+                result.legacy.push_back(tmpDir + "/" + entry.name);
+            continue;
+        }
         if (entry.name.compare(0, kScratchPrefix.size(), kScratchPrefix) != 0) continue;
         const std::string path = tmpDir + "/" + entry.name;
         FileDescriptor fd(openDirectory(dir.get(), entry.name.c_str()));

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace purist {
 
@@ -43,11 +44,20 @@ private:
 struct ScratchReclaim {
     size_t removed = 0; ///< scratch directories of dead processes removed
     size_t live = 0;    ///< left alone: their owner holds them, or its build is still dying
+    /// Scratch directories in the format of purist before 563cc97 (Dec 2026): `add-XXXXXX`
+    /// and `build-XXXXXX`, full paths. Found, never removed: see reclaimDeadScratch().
+    std::vector<std::string> legacy;
 };
 
 /// Removes every scratch directory under `tmpDir` whose lock is free (its owner is dead),
 /// and leaves those of live processes alone. Directories of another user that this one
 /// cannot open are counted neither way and left alone. A missing `tmpDir` reclaims nothing.
+///
+/// Directories left by older versions are listed in `legacy` and left alone: those versions
+/// took no lock on their scratch, so a live one cannot be told from a dead one (removing a
+/// live `store add`'s tree while it renames a copy into the store would delete files of a
+/// path it then registers), and their `--keep-failed` kept a failed build's directory under
+/// the same `build-` name as a killed build's, as the post-mortem the user asked for.
 /// Called by every process that opens a store read-write, by `store verify`, and by the
 /// garbage collector when there is one. Throws SysError on a failure to remove.
 ScratchReclaim reclaimDeadScratch(const std::string& tmpDir);

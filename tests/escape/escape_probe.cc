@@ -501,7 +501,9 @@ int run(const std::vector<std::string>& a) {
             bool up = fd != -1 && ::ioctl(fd, SIOCGIFFLAGS, &request) == 0 &&
                       (request.ifr_flags & IFF_UP);
             lo = up ? "lo up" : "lo down";
+            if (fd != -1) ::close(fd);
         }
+        ::if_freenameindex(list);
         verdict(!others.empty(), lo + (others.empty() ? "; no other interface" : ";" + others));
     }
     if (cmd == "shm") { // shm KEY: a host SysV shared memory segment

@@ -443,7 +443,7 @@ TEST_F(EscapeTest, StrictBlocksEveryAttemptAndOffModeIsMeasured) {
         ProbeRun off = runProbe(false, c.args);
         std::cout << "[escape] " << c.name << "\n    strict: " << strict.verdictLine()
                   << "\n    off:    " << off.verdictLine() << "\n";
-        EXPECT_EQ(strict.result.exitCode, 0);
+        EXPECT_EQ(strict.result.exitCode, 0) << ::testing::PrintToString(strict.log);
         EXPECT_EQ(strict.outcome(), Outcome::Blocked) << strict.verdictLine();
         EXPECT_NE(strict.verdictLine().find(c.strictReason), std::string::npos)
             << "expected the reason '" << c.strictReason << "' in: " << strict.verdictLine();
@@ -551,7 +551,7 @@ TEST_F(EscapeTest, ForkBombIsBounded) {
         std::string forked = run.line("FORKED:");
         std::cout << "[escape] fork bomb (" << (strict ? "strict" : "off") << "): " << forked
                   << "\n";
-        ASSERT_NE(forked, "");
+        ASSERT_NE(forked, "") << ::testing::PrintToString(run.log);
         long count = std::stol(forked.substr(8));
         EXPECT_LT(count, 64);
         EXPECT_NE(forked.find("EAGAIN"), std::string::npos);

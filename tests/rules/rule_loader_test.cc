@@ -349,6 +349,30 @@ TEST(RuleLoader, PatternRepeatedByAliasesIsCompiledOnce) {
     EXPECT_EQ(names[1].source, "cc");
 }
 
+// Issue 10: a pattern of a million alternatives made RE2 print "CoalesceWalker::ShortVisit
+// called" to stderr 43 times before it failed to compile. A pattern over kMaxPatternBytes
+// is refused before RE2 sees it, naming where it is; one at the limit loads quietly.
+TEST(RuleLoader, OverlongPatternIsRefusedAtItsLocationWithoutRe2Noise) {
+    std::string alternatives;
+    for (int i = 0; alternatives.size() < kMaxPatternBytes; ++i)
+        alternatives += (i ? "|x" : "x") + std::to_string(i);
+    std::string atLimit = alternatives.substr(0, kMaxPatternBytes);
+    atLimit = atLimit.substr(0, atLimit.rfind('|'));
+    const std::string head = "rules:\n  - id: a\n    forbid-requisites:\n      names:\n        - ";
+    ::testing::internal::CaptureStderr();
+    try {
+        loadPolicyString(head + "'" + alternatives + "|y'\n", "f.yaml");
+        ADD_FAILURE() << "loaded";
+    } catch (const ConfigError& e) {
+        EXPECT_EQ(e.line(), 5) << e.what();
+        EXPECT_THAT(e.what(), HasSubstr("f.yaml:5:11"));
+        EXPECT_THAT(e.what(), HasSubstr("pattern too long"));
+    }
+    Policy policy = loadPolicyString(head + "'" + atLimit + "'\n", "f.yaml");
+    EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+    ASSERT_EQ(policy.rules.size(), 1u);
+}
+
 double cpuSeconds() {
     timespec t{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);

@@ -283,7 +283,7 @@ TEST_F(SandboxTest, AMissingBuilderIsABuildFailureNotASandboxError) {
     config.builder = "/no/such/builder";
     auto result = runInSandbox(config);
     EXPECT_EQ(result.exitCode, 127);
-    ASSERT_EQ(log_.size(), 1u);
+    ASSERT_EQ(log_.size(), 1u) << ::testing::PrintToString(log_);
     EXPECT_THAT(log_[0], HasSubstr("cannot execute builder '/no/such/builder'"));
 }
 

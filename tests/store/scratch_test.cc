@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <sys/wait.h>
@@ -107,6 +108,27 @@ TEST(ScratchTest, OwnScratchIsRemovedOnDestructionAndAKeptOneSurvivesReclaim) {
     }
     EXPECT_EQ(reclaimDeadScratch(dir.path()).removed, 0u);
     EXPECT_EQ(entries(dir.path()), std::vector<std::string>{fs::path(kept).filename().string()});
+}
+
+// Issue 10: purist before 563cc97 named its scratch add-XXXXXX and build-XXXXXX and locked
+// neither, so whether their owner still runs cannot be known, and an old --keep-failed kept
+// a build-XXXXXX on purpose. They are listed, never removed; names that only look alike
+// (another length, a file) are neither.
+TEST(ScratchTest, AnOlderPuristsScratchIsListedAndLeftAlone) {
+    TempDir dir("purist-scratch-test-");
+    testing::makeFile(dir.path() + "/add-Ab3xYz/copy/file", "data", 0444);
+    testing::makeFile(dir.path() + "/build-q1W2e3/build/log", "why it failed");
+    fs::create_directories(dir.path() + "/build-toolong1");
+    fs::create_directories(dir.path() + "/add-ab_cd1");
+    testing::makeFile(dir.path() + "/add-qwerty", "a file");
+    ScratchReclaim reclaim = reclaimDeadScratch(dir.path());
+    std::sort(reclaim.legacy.begin(), reclaim.legacy.end());
+    EXPECT_EQ(reclaim.legacy,
+              (std::vector<std::string>{dir.path() + "/add-Ab3xYz", dir.path() + "/build-q1W2e3"}));
+    EXPECT_EQ(reclaim.removed, 0u);
+    EXPECT_TRUE(fs::exists(dir.path() + "/add-Ab3xYz/copy/file"));
+    EXPECT_TRUE(fs::exists(dir.path() + "/build-q1W2e3/build/log"));
+    EXPECT_EQ(entries(dir.path()).size(), 5u);
 }
 
 } // namespace
