@@ -1,75 +1,68 @@
-#include "cli/spec_check_rules.h"
+#include "sandbox/spec_check_rules.h"
 
 #include "base/error.h"
 #include "rules/spec_checks.h"
 
 #include <set>
 
-namespace purist::cli {
+namespace purist::sandbox {
 
 namespace {
 
+// What the outputs of a node could refer to besides themselves: every path named here,
+// and the closure of those that are valid, found in one query.
 class Dependable {
 public:
-    Dependable(const sandbox::BuildGraph& graph, const StoreDir& dir, const RefGraph& refs)
-        : graph_(graph), dir_(dir), refs_(refs), seen_(refs.size(), false) {}
+    Dependable(const BuildGraph& graph, StoreDb& db) : graph_(graph), db_(db) {}
 
-    // What the outputs of `node` could refer to besides themselves.
     void addInputsOf(size_t node) {
-        const sandbox::BuildNode& n = graph_.nodes()[node];
+        const BuildNode& n = graph_.nodes()[node];
         for (const auto& path : n.storeInputs)
-            addClosure(path);
+            add(path);
         for (const auto& [var, path] : n.sourcePaths)
-            addClosure(path);
+            add(path);
         for (size_t input : n.inputNodes) {
             if (!visitedNodes_.insert(input).second) continue;
             bool built = true;
             for (const auto& [name, path] : graph_.nodes()[input].outputs)
-                built &= refs_.find(path) >= 0;
-            for (const auto& [name, path] : graph_.nodes()[input].outputs)
-                addClosure(path);
+                built &= add(path);
             // Not built yet: its outputs may come to refer to anything it may depend on.
             if (!built) addInputsOf(input);
         }
     }
 
-    std::vector<std::string> paths() const {
-        return std::vector<std::string>(paths_.begin(), paths_.end());
+    std::vector<std::string> paths() {
+        const StoreDir& dir = db_.storeDir();
+        std::set<std::string> printed;
+        for (const StorePath& path : named_)
+            printed.insert(dir.print(path));
+        if (!valid_.empty())
+            for (const StorePath& path : db_.queryClosure(valid_))
+                printed.insert(dir.print(path));
+        return std::vector<std::string>(printed.begin(), printed.end());
     }
 
 private:
-    // The path, and its closure when the store knows it.
-    void addClosure(const StorePath& root) {
-        paths_.insert(dir_.print(root));
-        int64_t start = refs_.find(root);
-        if (start < 0 || seen_[start]) return;
-        std::vector<uint32_t> queue{static_cast<uint32_t>(start)};
-        seen_[start] = true;
-        for (size_t head = 0; head < queue.size(); ++head) {
-            uint32_t x = queue[head];
-            paths_.insert(dir_.print(refs_.paths[x]));
-            for (uint32_t i = refs_.refStart[x]; i < refs_.refStart[x + 1]; ++i)
-                if (!seen_[refs_.refs[i]]) {
-                    seen_[refs_.refs[i]] = true;
-                    queue.push_back(refs_.refs[i]);
-                }
-        }
+    // Names `path`; returns whether it is valid (its closure then counts too).
+    bool add(const StorePath& path) {
+        named_.insert(path);
+        if (!db_.isValid(path)) return false;
+        valid_.insert(path);
+        return true;
     }
 
-    const sandbox::BuildGraph& graph_;
-    const StoreDir& dir_;
-    const RefGraph& refs_;
-    std::vector<bool> seen_;
+    const BuildGraph& graph_;
+    StoreDb& db_;
     std::set<size_t> visitedNodes_;
-    std::set<std::string> paths_;
+    StorePathSet named_, valid_;
 };
 
 } // namespace
 
-std::vector<rules::Rule> specCheckRules(const sandbox::BuildGraph& graph, size_t node,
-                                        const StoreDir& dir, const RefGraph& refs) {
-    const sandbox::BuildNode& n = graph.nodes()[node];
+std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, StoreDb& db) {
+    const BuildNode& n = graph.nodes()[node];
     if (!n.spec.checks || n.spec.checks.size() == 0) return {};
+    const StoreDir& dir = db.storeDir();
     rules::SpecCheckContext context;
     context.sourceFile = n.spec.file;
     context.specName = n.spec.name;
@@ -82,10 +75,10 @@ std::vector<rules::Rule> specCheckRules(const sandbox::BuildGraph& graph, size_t
                               "'" + entry + "' is not a spec file this spec names");
         return graph.outputPathsOf(it->second, dir);
     };
-    Dependable dependable(graph, dir, refs);
+    Dependable dependable(graph, db);
     dependable.addInputsOf(node);
     context.dependable = dependable.paths();
     return rules::rulesFromSpecChecks(n.spec.checks, context);
 }
 
-} // namespace purist::cli
+} // namespace purist::sandbox
