@@ -297,7 +297,7 @@ struct Checker::Impl {
         return store.storeDir + "/" + graph.paths[node].baseName();
     }
     std::string realPath(uint32_t node) const {
-        return store.realStoreDir + "/" + graph.paths[node].baseName();
+        return store.realPathOf(graph.paths[node].baseName());
     }
 
     /// Rules whose selector picks `node`, in policy order.
@@ -695,7 +695,7 @@ struct Checker::Impl {
                 wanted[hop.from].insert(baseNameOf(hop.to).substr(0, 32));
         std::map<std::string, std::map<std::string, ReferenceEvidence>> found;
         for (const auto& [from, hashParts] : wanted) {
-            std::string real = store.realStoreDir + "/" + baseNameOf(from);
+            std::string real = store.realPathOf(baseNameOf(from));
             found[from] = locateReferences(
                 real, std::vector<std::string>(hashParts.begin(), hashParts.end()));
         }

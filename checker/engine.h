@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace purist::checker {
@@ -21,6 +23,16 @@ struct StoreView {
     std::string storeDir;     ///< the logical store dir that paths are printed with
     std::string realStoreDir; ///< where the paths' files are on this machine
     const RefGraph* graph = nullptr;
+    /// Base name → where the files are, for paths of the graph not (yet) in the real store
+    /// dir: a build's outputs, checked before they are registered.
+    std::map<std::string, std::string, std::less<>> locations;
+
+    /// Where the files of the path with base name `baseName` are on this machine.
+    std::string realPathOf(std::string_view baseName) const {
+        auto found = locations.find(baseName);
+        if (found != locations.end()) return found->second;
+        return realStoreDir + "/" + std::string(baseName);
+    }
 };
 
 struct CheckOptions {

@@ -61,7 +61,7 @@ void addMoreSites(const StoreView& store, const std::string& referrer,
                   const std::set<std::string>& parts,
                   const std::map<std::string, ReferenceEvidence>& first, size_t maxSites,
                   WhyResult& result) {
-    const std::string root = store.realStoreDir + "/" + baseNameOf(referrer);
+    const std::string root = store.realPathOf(baseNameOf(referrer));
     struct stat st;
     if (::lstat(root.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return; // one file: one site
     std::set<std::string> open(parts.begin(), parts.end()); // parts still below the bound
@@ -162,7 +162,7 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
         std::map<std::string, std::map<std::string, ReferenceEvidence>> found;
         for (const auto& [referrer, parts] : wanted)
             found[referrer] =
-                locateReferences(store.realStoreDir + "/" + baseNameOf(referrer),
+                locateReferences(store.realPathOf(baseNameOf(referrer)),
                                  std::vector<std::string>(parts.begin(), parts.end()));
         for (auto& chain : result.chains)
             for (auto& hop : chain) {

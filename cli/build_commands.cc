@@ -5,8 +5,6 @@
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
-#include "cli/spec_check_rules.h"
-#include "sandbox/build_graph.h"
 #include "sandbox/builder.h"
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
@@ -61,23 +59,6 @@ void addIndirectRoot(const StoreLayout& layout, const std::string& link) {
     replaceSymlink(link, autoDir + "/" + name);
 }
 
-// A `checks:` entry that can match nothing the build could depend on is refused at its
-// file:line:col before anything is built, as Nix refuses an illegal reference specifier.
-void refuseVacuousChecks(LocalStore& store, const std::vector<std::string>& specs) {
-    sandbox::BuildGraph graph = sandbox::BuildGraph::load(specs);
-    std::vector<size_t> checked;
-    for (size_t node : graph.topologicalOrder())
-        if (graph.nodes()[node].wanted && graph.nodes()[node].spec.checks &&
-            graph.nodes()[node].spec.checks.size() > 0)
-            checked.push_back(node);
-    if (checked.empty()) return;
-    const StoreDir& dir = store.storeDir();
-    graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
-    RefGraph refs = store.db().loadGraph();
-    for (size_t node : checked)
-        specCheckRules(graph, node, dir, refs);
-}
-
 int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     if (!options.store.empty())
         throw UsageError("purist build registers its outputs in purist's own store; --store "
@@ -89,7 +70,6 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     // the specs are read, so both are ready when the first build needs them.
     sandbox::prepareSandbox();
     LocalStore store = openStore(options);
-    refuseVacuousChecks(store, flags.specs);
     std::vector<sandbox::BuildResult> results =
         sandbox::buildSpecs(store, flags.specs, buildOptions);
 
@@ -115,11 +95,13 @@ void addBuildCommands(CLI::App& app, GlobalOptions& options) {
     auto flags = std::make_shared<BuildFlags>();
     auto* build = app.add_subcommand(
         "build", "Build specs in the sandbox the policy demands, print their output paths and "
-                 "leave `result` links (GC roots) to them");
+                 "leave `result` links (GC roots) to them; a build whose outputs break its "
+                 "spec's checks fails (exit 3) and registers nothing");
     build->add_option("specs", flags->specs, "Build spec files (YAML)")->required();
     addSettingsFlags(*build, flags->settings);
     build->add_flag("--keep-failed,-K", flags->keepFailed,
-                    "Keep the build directory of a failed build and say where it is");
+                    "Keep the build directory of a failed build and say where it is (with the "
+                    "outputs of a build that failed its checks)");
     auto* outLink = build->add_option("--out-link,-o", flags->outLink,
                                       "Name of the result links (default: result)");
     build->add_flag("--no-out-link", flags->noOutLink, "Leave no result links (and no GC roots)")

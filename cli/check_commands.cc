@@ -9,11 +9,11 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
-#include "cli/spec_check_rules.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
 #include "sandbox/build_graph.h"
+#include "sandbox/spec_check_rules.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -141,7 +141,7 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
 /// run by the same engine. Outputs that were never built are a usage error; a check entry
 /// that can match nothing in the build's input closure is a ConfigError at its position.
 std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
-                                     const RefGraph& refs, rules::Policy& policy) {
+                                     rules::Policy& policy) {
     sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
     const StoreDir& dir = store.storeDir();
     graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
@@ -154,7 +154,7 @@ std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, 
                                  dir.print(path) + ") is not built; run purist build first");
             outputs.push_back(dir.print(path));
         }
-        std::vector<rules::Rule> specRules = specCheckRules(graph, target, dir, refs);
+        std::vector<rules::Rule> specRules = sandbox::specCheckRules(graph, target, store.db());
         if (!specRules.empty()) {
             for (rules::Rule& rule : specRules)
                 policy.rules.push_back(std::move(rule));
@@ -193,7 +193,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
                 (isSpecFile(argument) ? specs : arguments).push_back(argument);
             RefGraph graph = store.db().loadGraph();
             if (!specs.empty()) {
-                std::vector<std::string> outputs = expandSpecs(specs, store, graph, policy);
+                std::vector<std::string> outputs = expandSpecs(specs, store, policy);
                 arguments.insert(arguments.end(), outputs.begin(), outputs.end());
             }
             if (policy.rules.empty())

@@ -3,9 +3,12 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "checker/report.h"
 #include "policy/build_users.h"
 #include "sandbox/build_scheduler.h"
+#include "sandbox/output_checks.h"
 #include "sandbox/output_copy.h"
+#include "sandbox/spec_check_rules.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
 #include "store/path_lock.h"
@@ -143,6 +146,8 @@ struct Job {
     /// A sandbox-paths entry outside the store is mounted: a host directory, which may hold
     /// a unix socket to a host process (see mustCopyOutputs).
     bool hostPathMounted = false;
+    /// The outputs were built but break the spec's checks: --keep-failed keeps them.
+    bool failedChecks = false;
 };
 
 // Takes each output lock, blocking, in base-name order (the order every process uses, so
@@ -171,12 +176,14 @@ public:
         for (size_t node : graph_.topologicalOrder())
             if (graph_.nodes()[node].wanted) wanted.push_back(node);
         refuseNoSandbox(wanted);
+        refuseVacuousChecks(wanted);
         graph_.resolve(storeDir_,
                        [this](const std::string& hostPath) { return store_.addSource(hostPath); });
         std::vector<size_t> toBuild;
         for (size_t node : wanted)
             if (!allOutputsValid(node)) toBuild.push_back(node);
         checkPolicy(toBuild);
+        loadChecks(toBuild);
 
         unsigned jobs = options_.settings.maxJobs;
         if (users_) jobs = std::min<unsigned>(jobs, static_cast<unsigned>(users_->size()));
@@ -245,6 +252,46 @@ private:
                                "' asks for no-sandbox: true, which sandbox mode strict " +
                                "refuses (use --sandbox relaxed to allow it)");
         }
+    }
+
+    // A `checks:` entry that can match nothing the build could depend on is refused at its
+    // file:line:col before anything is built, as Nix refuses an illegal reference specifier,
+    // and before any source is added to the store: the graph is resolved with the sources'
+    // paths computed, not added (run() resolves it again, adding them).
+    void refuseVacuousChecks(const std::vector<size_t>& wanted) {
+        bool any = false;
+        for (size_t node : wanted)
+            any = any ||
+                  (graph_.nodes()[node].spec.checks && graph_.nodes()[node].spec.checks.size() > 0);
+        if (!any) return;
+        graph_.resolve(storeDir_, [this](const std::string& hostPath) {
+            return computeSourcePath(storeDir_, hostPath);
+        });
+        for (size_t node : wanted)
+            addChecks(node);
+        for (const BuildNode& n : graph_.nodes())
+            checkedOutputs_.push_back(n.outputs);
+    }
+
+    // The rules the outputs of `toBuild` must pass before they are registered, for the
+    // graph as built: those of refuseVacuousChecks unless a source changed since it resolved
+    // the graph, which changes output paths.
+    void loadChecks(const std::vector<size_t>& toBuild) {
+        bool unchanged = checkedOutputs_.size() == graph_.nodes().size();
+        for (size_t i = 0; unchanged && i < checkedOutputs_.size(); ++i)
+            unchanged = checkedOutputs_[i] == graph_.nodes()[i].outputs;
+        if (unchanged) return;
+        checks_.clear();
+        for (size_t node : toBuild)
+            addChecks(node);
+    }
+
+    void addChecks(size_t node) {
+        std::vector<rules::Rule> rules = specCheckRules(graph_, node, store_.db());
+        if (rules.empty()) return;
+        rules::Policy& policy = checks_[node];
+        policy.rules = std::move(rules);
+        policy.files.push_back(graph_.nodes()[node].spec.file);
     }
 
     // Every other refusal the policy demands happens here, before anything is built.
@@ -554,21 +601,33 @@ private:
     }
 
     // Takes a failed build's traces away: its outputs never stay in the store, and its
-    // directories go unless --keep-failed.
+    // directories (with the outputs moved there: sealed, or refused by their checks) go
+    // unless --keep-failed.
     // The job is released (its build user above all) even when removing its output fails:
     // a user kept would make every later build of this run wait for it.
     void discard(size_t node, Job& job) {
         std::exception_ptr failure;
         try {
+            // Unsandboxed, the builder wrote at the real store locations.
             for (const NewPath& path : job.newPaths)
-                if (!job.isolate && !store_.db().isValid(path.path)) removeTree(path.location);
+                if (!job.isolate && !store_.db().isValid(path.path))
+                    removeTree(store_.realPath(path.path));
         } catch (...) {
             failure = std::current_exception();
         }
         if (options_.keepFailed && job.dirs) {
+            std::string top = job.dirs->top.path();
             job.dirs->top.keep();
-            print("note: keeping the build directory of '" + graph_.nodes()[node].spec.name +
-                  "': " + job.dirs->top.path());
+            const std::string& name = graph_.nodes()[node].spec.name;
+            print("note: keeping the build directory of '" + name + "': " + job.dirs->top.path());
+            // Outputs refused by their checks sit, canonicalised and unregistered, under the
+            // build's directory (out/ or sealed/), which keep() renamed.
+            if (job.failedChecks)
+                for (const NewPath& path : job.newPaths)
+                    if (path.location.starts_with(top + "/"))
+                        print("note: keeping the output " + storeDir_.print(path.path) + " of '" +
+                              name + "', which failed its checks: " + job.dirs->top.path() +
+                              path.location.substr(top.size()));
             job.dirs.reset();
         }
         releaseJob(node);
@@ -607,7 +666,9 @@ private:
                     takeOwnership(path.location, job.config.buildUid);
             }
             if (spec.fixedOutput) checkFixedOutput(spec, job);
-            store_.registerNewPaths(job.newPaths, job.closure);
+            store_.registerNewPaths(
+                job.newPaths, job.closure,
+                [&](const std::vector<ScannedPath>& scanned) { gateOnChecks(node, job, scanned); });
         } catch (...) {
             discard(node, job);
             throw;
@@ -645,6 +706,18 @@ private:
             removeTree(path.location);
             path.location = sealed;
         }
+    }
+
+    // Nix's checkOutputs: outputs that break their spec's checks are not registered, none of
+    // them (the checks see every output as scanned, and the closures through the inputs).
+    void gateOnChecks(size_t node, Job& job, const std::vector<ScannedPath>& scanned) {
+        auto found = checks_.find(node);
+        if (found == checks_.end()) return;
+        checker::Report report =
+            checkNewPaths(store_, found->second, job.newPaths, scanned, job.closure);
+        if (!checker::reportFails(report)) return;
+        job.failedChecks = true;
+        throw BuildError(describeFailedChecks(graph_.nodes()[node].spec.name, report, "    "));
     }
 
     void checkFixedOutput(const BuildSpec& spec, Job& job) {
@@ -704,6 +777,10 @@ private:
     std::map<size_t, std::unique_ptr<Job>> jobs_;
     std::vector<std::unique_ptr<BuildDirs>> spareDirs_;
     std::set<size_t> builtElsewhere_;
+    /// The rules from the `checks:` of each build to run that has any.
+    std::map<size_t, rules::Policy> checks_;
+    /// Every node's outputs when checks_ was made (empty if no wanted spec has checks).
+    std::vector<std::vector<std::pair<std::string, StorePath>>> checkedOutputs_;
     std::string sandboxRoot_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 // Building a set of specs: the graph resolved against the store, each build that is not
-// valid yet run in the sandbox the settings demand, its outputs checked and registered.
+// valid yet run in the sandbox the settings demand, its outputs checked (its spec's
+// `checks:`, as Nix's checkOutputs) and registered.
 
 #include "policy/settings.h"
 #include "sandbox/build_graph.h"
@@ -33,7 +34,8 @@ struct BuildResult {
 /// How to build.
 struct BuildOptions {
     policy::Settings settings;
-    /// Keep a failed build's directory (and sandbox root) and say where it is.
+    /// Keep a failed build's directory (and sandbox root) and say where it is; for a build
+    /// refused by its checks, also where each of its (unregistered) outputs is.
     bool keepFailed = false;
     /// Receives every builder log line, already prefixed with `name> `, and purist's own
     /// progress messages. Called from several threads, never concurrently. Default: stderr.
@@ -49,10 +51,15 @@ struct BuildOptions {
 /// `no-sandbox: true` in strict mode, a sandbox the kernel cannot give, missing build
 /// users as root, or (in off mode, or for an unsandboxed relaxed build) a logical store dir
 /// that differs from the real one are SandboxError (exit code 4), and nothing is built.
-/// Bad specs are ConfigError. When builds fail, the others that do not depend on them
-/// still run; then a BuildError lists each failed build with why, and each build skipped
-/// because an input failed (SandboxError instead if a sandbox could not be set up).
-/// A failed build registers nothing and leaves nothing at its output paths.
+/// Bad specs are ConfigError, as is a `checks:` entry that can match nothing the build
+/// could depend on (at its file:line:col, before any source is added to the store).
+/// A build whose outputs break its spec's `checks:` fails (see sandbox/output_checks.h):
+/// they are checked after they are scanned and before any is registered. When builds fail,
+/// the others that do not depend on them still run; then a BuildError lists each failed
+/// build with why (for failed checks, the findings as `purist check` prints them), and
+/// each build skipped because an input failed (SandboxError instead if a sandbox could not
+/// be set up). A failed build registers nothing and leaves nothing at its output paths.
+/// Outputs that are valid already are not built, so not checked again.
 std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::string>& specFiles,
                                     const BuildOptions& options);
 

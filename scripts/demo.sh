@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # purist's main job on the default store ($PURIST_ROOT, else ~/.local/share/purist):
 # build the example package set in the strict sandbox, then check it. The app `hello`
-# picks up the bootstrap tools through `libgreet`; the checker names the chain, the file
-# and the byte offset of each hop. `hello-clean` is the same app without the leak.
+# picks up the bootstrap tools through `libgreet`, which its checks forbid: its build
+# fails and names the chain, the file and the byte offset of each hop. `hello-clean` is
+# the same app without the leak; `libgreet` (no checks) builds, and a policy finds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 purist=$(realpath "${PURIST:-build/purist}")
@@ -23,11 +24,11 @@ finding() {
 }
 
 step "$purist" build --config examples/purist.yaml --out-link "$out/result" \
-    examples/hello.yaml examples/hello-clean.yaml
-step "$purist" store closure --size "$out/result"
+    examples/hello-clean.yaml examples/libgreet.yaml
+finding "$purist" build --config examples/purist.yaml --no-out-link examples/hello.yaml
+step "$purist" store closure --size "$out/result-2"
 finding "$purist" check --policy examples/policy.yaml "$out/result" "$out/result-2"
-step "$purist" why "$out/result" bootstrap-tools-1.0
-finding "$purist" check examples/hello.yaml
+step "$purist" why "$out/result-2" bootstrap-tools-1.0
 step "$purist" check --format sarif --output "$out/report.sarif" examples/hello-clean.yaml
 finding "$purist" check --policy examples/policy.yaml --format html --output "$out/audit.html" \
     "$out/result" "$out/result-2"

@@ -273,7 +273,8 @@ ScannedPath LocalStore::scanPath(const StorePath& path, const std::string& locat
 }
 
 std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>& paths,
-                                                      const StorePathSet& referenceCandidates) {
+                                                      const StorePathSet& referenceCandidates,
+                                                      const RegistrationGate& gate) {
     std::map<std::string, StorePath> byHashPart;
     for (const StorePath& candidate : referenceCandidates)
         byHashPart.emplace(std::string(candidate.hashPart()), candidate);
@@ -305,6 +306,7 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
         s.info.ultimate = true;
         scanned.push_back(std::move(s));
     }
+    if (gate) gate(scanned);
 
     std::vector<std::string> moved;
     try {

@@ -8,6 +8,7 @@
 #include "store/store_db.h"
 #include "store/store_path.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,13 +94,20 @@ public:
     /// whatever other adders and builders of the same path do meanwhile.
     StorePath addSource(const std::string& sourcePath, std::string name = "");
 
+    /// Called by registerNewPaths with the batch as scanned (references, NAR size and hash,
+    /// in the batch's order) while every path is still at its `location`; throwing aborts
+    /// the registration. A build's output checks run here (sandbox/output_checks.h).
+    using RegistrationGate = std::function<void(const std::vector<ScannedPath>& scanned)>;
+
     /// Canonicalises, scans (candidates: `referenceCandidates` plus the batch's own paths),
-    /// hashes, moves into place and registers `paths` in one DB transaction. On failure
-    /// nothing is registered and nothing is left at the store locations. The caller holds
-    /// every path's PathLock and has found it invalid; a path that is valid is refused
-    /// (StoreError), never replaced.
+    /// hashes, asks `gate` (if any), moves into place and registers `paths` in one DB
+    /// transaction. On failure (the gate's included) nothing is registered and nothing is
+    /// left at the store locations; a path the gate refused stays, canonicalised, at its
+    /// `location`. The caller holds every path's PathLock and has found it invalid; a path
+    /// that is valid is refused (StoreError), never replaced.
     std::vector<ScannedPath> registerNewPaths(const std::vector<NewPath>& paths,
-                                              const StorePathSet& referenceCandidates);
+                                              const StorePathSet& referenceCandidates,
+                                              const RegistrationGate& gate = {});
 
     /// Re-hashes the contents of `paths` (all valid paths if empty) and compares hash,
     /// size and references with the DB. Returns every problem found.

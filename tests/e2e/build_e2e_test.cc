@@ -78,14 +78,13 @@ protected:
 };
 
 TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
-    RunResult r = build({kExamples + "/hello.yaml", kExamples + "/hello-clean.yaml",
+    RunResult r = build({kExamples + "/hello-clean.yaml", kExamples + "/libgreet.yaml",
                          kExamples + "/greeting-fixed.yaml", "--out-link", link("result")});
     ASSERT_EQ(r.exitCode, 0) << r.err;
     std::vector<std::string> paths = lines(r.out);
     ASSERT_EQ(paths.size(), 3u) << r.out;
     EXPECT_TRUE(paths[0].ends_with("-hello-1.0")) << paths[0];
-    EXPECT_TRUE(paths[1].ends_with("-hello-1.0")) << paths[1];
-    EXPECT_NE(paths[0], paths[1]) << "hello and hello-clean have different inputs";
+    EXPECT_TRUE(paths[1].ends_with("-libgreet-1.0")) << paths[1];
     EXPECT_TRUE(paths[2].ends_with("-greeting.txt")) << paths[2];
     for (const char* name : {"bootstrap-tools-1.0", "libgreet-1.0", "hello-1.0"})
         EXPECT_TRUE(contains(r.err, std::string("building '") + name + "'")) << r.err;
@@ -100,6 +99,7 @@ TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
     }
     EXPECT_EQ(readFile(link("result-3")), "hello, fixed world\n");
     RunResult hello = runProgram({link("result") + "/bin/hello", "e2e"});
+    EXPECT_EQ(hello.exitCode, 0) << hello.err;
     EXPECT_EQ(hello.out, "Hello, e2e!\n") << hello.err;
 
     // Indirect roots: gcroots/auto/<name> -> each result link.
@@ -116,11 +116,7 @@ TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
         EXPECT_TRUE(contains(roots.out, link(names[i]) + " -> " + paths[i])) << roots.out;
 
     // The leak the checker example catches: libgreet's output names the bootstrap tools.
-    std::string la;
-    for (const auto& e : storeEntries())
-        if (e.ends_with("-libgreet-1.0") &&
-            std::filesystem::exists(root_ + "/store/" + e + "/lib/libgreet.la"))
-            la = readFile(root_ + "/store/" + e + "/lib/libgreet.la");
+    std::string la = readFile(link("result-2") + "/lib/libgreet.la");
     EXPECT_TRUE(contains(la, "-bootstrap-tools-1.0/bin/gcc")) << la;
 
     // Build logs are kept under logs/.
@@ -131,24 +127,46 @@ TEST_F(BuildE2eTest, ExamplesBuildInStrictModeWithResultLinksThatAreGcRoots) {
     EXPECT_TRUE(helloLog);
 }
 
+// `purist build` gates on a spec's checks (build_checks_e2e_test); `purist check SPEC`
+// re-checks built outputs, against checks changed since (checks are not hashed into the
+// output paths, so editing one rebuilds nothing).
 TEST_F(BuildE2eTest, CheckingASpecRunsItsChecksOnItsBuiltOutputs) {
     // Not built yet (in a store that exists): the spec's outputs cannot be checked.
     ASSERT_EQ(build({kExamples + "/greeting-fixed.yaml", "--no-out-link"}).exitCode, 0);
-    RunResult early = runPurist({"--root", root_, "check", kExamples + "/hello.yaml"});
+    RunResult early = runPurist({"--root", root_, "check", kExamples + "/hello-clean.yaml"});
     EXPECT_EQ(early.exitCode, 2) << early.out << early.err;
     EXPECT_TRUE(contains(early.err, "purist build first")) << early.err;
 
-    ASSERT_EQ(build({kExamples + "/hello.yaml", kExamples + "/hello-clean.yaml", "--no-out-link"})
-                  .exitCode,
-              0);
-    // hello's `checks: disallowedRequisites: [bootstrap-tools.yaml]` fails, with the chain
-    // through libgreet's libgreet.la; hello-clean's identical check passes.
-    RunResult leaky = runPurist({"--root", root_, "check", kExamples + "/hello.yaml"});
-    EXPECT_EQ(leaky.exitCode, 1) << leaky.out << leaky.err;
-    EXPECT_TRUE(contains(leaky.out, "spec/hello-1.0/disallowedRequisites")) << leaky.out;
-    EXPECT_TRUE(contains(leaky.out, "lib/libgreet.la @ ")) << leaky.out;
+    // hello's `checks: disallowedRequisites: [bootstrap-tools.yaml]` fails the build, with
+    // the chain through libgreet's libgreet.la; hello-clean's identical check passes.
+    RunResult leaky = build({kExamples + "/hello.yaml", "--no-out-link"});
+    EXPECT_EQ(leaky.exitCode, 3) << leaky.out << leaky.err;
+    EXPECT_TRUE(contains(leaky.err, "spec/hello-1.0/disallowedRequisites")) << leaky.err;
+    // The hash part of libgreet's path, after "#!/bin/sh\n. " and the store dir.
+    const std::string helloHop =
+        "bin/hello @ " + std::to_string(12 + (root_ + "/store/").size()) + "  \"#!/bin/sh";
+    EXPECT_TRUE(contains(leaky.err, helloHop)) << leaky.err;
+    EXPECT_TRUE(contains(leaky.err, "lib/libgreet.la @ ")) << leaky.err;
+    ASSERT_EQ(build({kExamples + "/hello-clean.yaml", "--no-out-link"}).exitCode, 0);
     RunResult clean = runPurist({"--root", root_, "check", kExamples + "/hello-clean.yaml"});
     EXPECT_EQ(clean.exitCode, 0) << clean.out << clean.err;
+
+    // The same build, its check changed: valid already, so `build` builds nothing and
+    // checks nothing; `check` judges the output by the new check.
+    std::string app = spec("app.yaml", readFile(kExamples + "/hello-clean.yaml"));
+    for (const char* input : {"libgreet-clean.yaml", "bootstrap-tools.yaml"})
+        makeFile(dir_->path() + "/" + input, readFile(kExamples + "/" + input));
+    std::filesystem::create_directory_symlink(kExamples + "/src", dir_->path() + "/src");
+    std::string text = readFile(app);
+    text.replace(text.find("[bootstrap-tools.yaml]"), 22, "[libgreet-clean.yaml]");
+    makeFile(app, text);
+    RunResult rebuilt = build({app, "--no-out-link"});
+    EXPECT_EQ(rebuilt.exitCode, 0) << rebuilt.err;
+    EXPECT_FALSE(contains(rebuilt.err, "building")) << rebuilt.err;
+    RunResult changed = runPurist({"--root", root_, "check", app});
+    EXPECT_EQ(changed.exitCode, 1) << changed.out << changed.err;
+    EXPECT_TRUE(contains(changed.out, "spec/hello-1.0/disallowedRequisites")) << changed.out;
+    EXPECT_TRUE(contains(changed.out, helloHop)) << changed.out;
     // Spec checks and a policy combine.
     RunResult both = runPurist({"--root", root_, "check", "--policy", kExamples + "/policy.yaml",
                                 kExamples + "/hello-clean.yaml", "--format", "json"});
@@ -157,10 +175,10 @@ TEST_F(BuildE2eTest, CheckingASpecRunsItsChecksOnItsBuiltOutputs) {
 }
 
 TEST_F(BuildE2eTest, ASecondBuildBuildsNothing) {
-    RunResult first = build({kExamples + "/hello.yaml", "--no-out-link"});
+    RunResult first = build({kExamples + "/hello-clean.yaml", "--no-out-link"});
     ASSERT_EQ(first.exitCode, 0) << first.err;
     size_t entries = storeEntries().size();
-    RunResult second = build({kExamples + "/hello.yaml", "--no-out-link"});
+    RunResult second = build({kExamples + "/hello-clean.yaml", "--no-out-link"});
     ASSERT_EQ(second.exitCode, 0) << second.err;
     EXPECT_EQ(second.out, first.out);
     EXPECT_FALSE(contains(second.err, "building")) << second.err;
@@ -269,6 +287,172 @@ TEST_F(BuildE2eTest, AFailedBuildRegistersNothingAndItsDependantsAreNamed) {
     std::string keptDir = lines(kept.err.substr(at)).at(0).substr(48);
     EXPECT_TRUE(std::filesystem::is_directory(keptDir + "/build")) << keptDir;
     EXPECT_FALSE(storeHas("-failing"));
+}
+
+// The gate, as Nix's: a build whose outputs break their spec's checks fails (exit 3), its
+// dependants are not built, nothing of it is registered or left in the store dir, and the
+// error shows what `purist check` shows: the rule, the chain, the file and byte offset of
+// each hop. base <- mid <- app <- user; each of mid and app writes "prefix:<input path>" to
+// share/ref, so every hop is share/ref at the byte after "prefix:" and the store dir.
+class BuildGateTest : public BuildE2eTest {
+protected:
+    void SetUp() override {
+        BuildE2eTest::SetUp();
+        if (IsSkipped()) return;
+        spec("base.yaml", script("base", "mkdir $out; echo base > $out/file"));
+        spec("mid.yaml", script("mid", refTo("base"), "inputs: [base.yaml]\n"));
+        user_ = spec("user.yaml", script("user", "echo > $out", "inputs: [app.yaml]\n"));
+        fine_ = spec("fine.yaml", script("fine", "echo > $out"));
+    }
+
+    static std::string script(const std::string& name, const std::string& body,
+                              const std::string& rest = "") {
+        return "name: " + name + "\nbuilder: /bin/sh\nargs: [-c, '" + body +
+               "']\nenv: {PATH: /bin:/usr/bin}\n" + rest;
+    }
+    static std::string refTo(const std::string& input) {
+        return "mkdir -p $out/share; printf prefix:%s $" + input + " > $out/share/ref";
+    }
+    // app, 4 KiB of zeros beside its reference to mid, with `checks`.
+    std::string app(const std::string& checks) {
+        return spec("app.yaml", script("app", refTo("mid") + "; head -c 4096 /dev/zero > $out/z",
+                                       "inputs: [mid.yaml]\nchecks: " + checks + "\n"));
+    }
+    // Scratch directories a run left under tmp/: none, unless --keep-failed kept one.
+    std::vector<std::string> scratchLeft() {
+        std::vector<std::string> left;
+        for (const auto& e : listDir(root_ + "/tmp"))
+            if (e.starts_with("scratch-") || e.starts_with("kept-")) left.push_back(e);
+        return left;
+    }
+    void expectStoreClean() {
+        RunResult verify = runPurist({"--root", root_, "store", "verify"});
+        EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
+        EXPECT_TRUE(contains(verify.out + verify.err, " 0 problems")) << verify.out << verify.err;
+    }
+    // Whether the store DB holds `path` as valid.
+    bool isValid(const std::string& path) {
+        return runPurist({"--root", root_, "store", "info", path}).exitCode == 0;
+    }
+    // The checked path of the report's first finding ("✗ PATH: ...").
+    static std::string refusedPath(const std::string& err) {
+        size_t at = err.find("✗ ");
+        if (at == std::string::npos) return "";
+        at += std::string("✗ ").size();
+        return err.substr(at, err.find(':', at) - at);
+    }
+
+    std::string user_, fine_;
+};
+
+TEST_F(BuildGateTest, OutputsThatBreakTheirChecksFailTheBuildAndRegisterNothing) {
+    const std::string hop = "share/ref @ " + std::to_string(7 + (root_ + "/store/").size()) +
+                            "  \"prefix:" + root_ + "/store/";
+    struct Case {
+        const char* checks;
+        const char* rule;
+        std::vector<std::string> evidence;
+    };
+    const Case cases[] = {
+        {"{allowedReferences: []}",
+         "allowedReferences",
+         {"-mid, which allowedReferences does not list", hop}},
+        {"{disallowedReferences: [mid.yaml]}",
+         "disallowedReferences",
+         {"-mid, which disallowedReferences forbids", hop}},
+        // The chain app -> mid -> base, each hop with its file and offset.
+        {"{disallowedRequisites: [base.yaml]}",
+         "disallowedRequisites",
+         {"-base, which disallowedRequisites forbids", "└─ " + hop, "   └─ " + hop}},
+        {"{maxSize: 1000}", "maxSize", {" bytes, above maxSize 1000"}},
+    };
+    for (const std::string mode : {"strict", "off"})
+        for (const Case& c : cases) {
+            SCOPED_TRACE(mode + " " + c.checks);
+            std::string file = app(c.checks);
+            RunResult r = build({user_, fine_, "--no-out-link", "--sandbox", mode, "-j", "2"});
+            EXPECT_EQ(r.exitCode, 3) << r.err;
+            EXPECT_TRUE(contains(r.err, file + ": outputs of 'app' fail their checks, so none is "
+                                               "registered"))
+                << r.err;
+            EXPECT_TRUE(contains(r.err, std::string("error spec/app/") + c.rule + ": 1 finding"))
+                << r.err;
+            for (const std::string& evidence : c.evidence)
+                EXPECT_TRUE(contains(r.err, evidence)) << evidence << "\n" << r.err;
+            EXPECT_TRUE(contains(r.err, "not built because an input failed:\n  " + user_)) << r.err;
+            std::string out = refusedPath(r.err);
+            EXPECT_TRUE(out.ends_with("-app")) << r.err;
+            EXPECT_FALSE(isValid(out)) << out;
+            EXPECT_FALSE(storeHas("-app"));
+            EXPECT_FALSE(storeHas("-user"));
+            EXPECT_TRUE(storeHas("-mid"));
+            EXPECT_TRUE(storeHas("-fine")) << "independent builds still run";
+            EXPECT_EQ(scratchLeft(), std::vector<std::string>{});
+            expectStoreClean();
+        }
+}
+
+TEST_F(BuildGateTest, KeepFailedKeepsTheRefusedOutputAndSaysWhere) {
+    for (const std::string mode : {"strict", "off"}) {
+        SCOPED_TRACE(mode);
+        app("{disallowedRequisites: [base.yaml]}");
+        RunResult r = build({user_, "--no-out-link", "--sandbox", mode, "--keep-failed"});
+        EXPECT_EQ(r.exitCode, 3) << r.err;
+        std::string out = refusedPath(r.err);
+        const std::string note = "note: keeping the output " + out +
+                                 " of 'app', which failed "
+                                 "its checks: ";
+        auto at = r.err.find(note);
+        ASSERT_NE(at, std::string::npos) << r.err;
+        std::string kept = lines(r.err.substr(at + note.size())).at(0);
+        EXPECT_TRUE(kept.starts_with(root_ + "/tmp/kept-build-")) << kept;
+        EXPECT_TRUE(kept.ends_with(out.substr(out.rfind('/')))) << kept;
+        std::string mid;
+        for (const auto& e : storeEntries())
+            if (e.ends_with("-mid")) mid = root_ + "/store/" + e;
+        EXPECT_EQ(readFile(kept + "/share/ref"), "prefix:" + mid);
+        EXPECT_FALSE(isValid(out));
+        EXPECT_FALSE(storeHas("-app"));
+        expectStoreClean();
+        for (const auto& e : scratchLeft())
+            removeTree(root_ + "/tmp/" + e);
+    }
+}
+
+TEST_F(BuildGateTest, OutputsThatPassTheirChecksAreRegistered) {
+    std::string file = app("{allowedReferences: [mid.yaml], allowedRequisites: [mid.yaml, "
+                           "base.yaml], disallowedReferences: [base.yaml], maxSize: 1MiB, "
+                           "maxClosureSize: 1MiB}");
+    RunResult r = build({file, user_, "--no-out-link"});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    std::vector<std::string> paths = lines(r.out);
+    ASSERT_EQ(paths.size(), 2u) << r.out;
+    EXPECT_TRUE(isValid(paths[0])) << paths[0];
+    EXPECT_TRUE(isValid(paths[1])) << paths[1];
+    RunResult checked = runPurist({"--root", root_, "check", file});
+    EXPECT_EQ(checked.exitCode, 0) << checked.out << checked.err;
+    expectStoreClean();
+}
+
+// Nix registers none of a derivation's outputs when one breaks its checks (as
+// nix_verdicts_e2e_test's NixRegistersNoOutputOfARefusedBuild shows of Nix 2.8).
+TEST_F(BuildGateTest, OneOutputBreakingItsChecksRegistersNoOutput) {
+    std::string file = spec("two.yaml", script("two", "mkdir $out $lib; ln -s $out $lib/link",
+                                               "outputs: [out, lib]\nchecks:\n  outputChecks:\n"
+                                               "    out: {allowedReferences: []}\n"
+                                               "    lib: {allowedReferences: []}\n"));
+    RunResult r = build({file, "--no-out-link"});
+    EXPECT_EQ(r.exitCode, 3) << r.err;
+    EXPECT_TRUE(contains(r.err, "error spec/two/outputChecks.lib.allowedReferences: 1 finding"))
+        << r.err;
+    EXPECT_TRUE(contains(r.err, "└─ link @ " + std::to_string((root_ + "/store/").size())))
+        << r.err;
+    EXPECT_FALSE(contains(r.err, "outputChecks.out.")) << "out passes its own check\n" << r.err;
+    EXPECT_TRUE(refusedPath(r.err).ends_with("-two-lib")) << r.err;
+    EXPECT_FALSE(storeHas("-two"));
+    EXPECT_FALSE(storeHas("-two-lib"));
+    EXPECT_EQ(scratchLeft(), std::vector<std::string>{});
+    expectStoreClean();
 }
 
 TEST_F(BuildE2eTest, TimeoutKillsTheBuild) {

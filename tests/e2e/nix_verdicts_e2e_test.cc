@@ -292,18 +292,22 @@ protected:
         const std::string root = this->root();
         RunResult built = puristBuild(spec);
         log = built.err;
-        // A build that gates on its checks fails with 3; one that does not, passes and
-        // `check` gives the verdict.
-        if (built.exitCode == 3) return Verdict::Fail;
+        // The build gates on its checks, as nix-build does: a failing check fails it (3).
+        if (built.exitCode == 3 && built.err.find("fail their checks") != std::string::npos)
+            return Verdict::Fail;
         if (built.exitCode == 2) return Verdict::Refused;
         if (built.exitCode != 0) {
             ADD_FAILURE() << "purist build failed:\n" << built.err;
             return Verdict::Refused;
         }
+        // Built: `check` on the registered outputs must agree that they pass.
         RunResult checked = runPurist({"--root", root, "check", spec});
         log += checked.out + checked.err;
         if (checked.exitCode == 0) return Verdict::Pass;
-        if (checked.exitCode == 1) return Verdict::Fail;
+        if (checked.exitCode == 1) {
+            ADD_FAILURE() << "purist build registered outputs that `check` finds failing";
+            return Verdict::Fail;
+        }
         if (checked.exitCode == 2 && checked.err.find("can match nothing") != std::string::npos)
             return Verdict::Refused;
         ADD_FAILURE() << "purist check failed for another reason:\n" << checked.err;
@@ -446,6 +450,50 @@ std::string lastLine(const std::string& text) {
     while (!t.empty() && t.back() == '\n')
         t.pop_back();
     return t.substr(t.rfind('\n') == std::string::npos ? 0 : t.rfind('\n') + 1);
+}
+
+// Nix 2.8 registers none of a derivation's outputs when one of them breaks its checks
+// (here lib refers to out, which lib's disallowedReferences forbids; out has no check), and
+// neither does purist.
+TEST_F(NixVerdicts, ARefusedBuildRegistersNoneOfItsOutputsAsInNix) {
+    const std::string store = dir_->path() + "/nix";
+    std::string log;
+    ASSERT_EQ(nixVerdict("outLibRefersToOut", log), Verdict::Fail) << log;
+    RunResult drv = runProgram({"nix-instantiate", "--store", store, dir_->path() + "/cases.nix",
+                                "-A", "outLibRefersToOut"});
+    ASSERT_EQ(drv.exitCode, 0) << drv.err;
+    RunResult outputs =
+        runProgram({"nix-store", "--store", store, "--query", "--outputs", lastLine(drv.out)});
+    ASSERT_EQ(outputs.exitCode, 0) << outputs.err;
+    size_t count = 0;
+    for (size_t start = 0; start < outputs.out.size();) {
+        size_t end = outputs.out.find('\n', start);
+        if (end == std::string::npos) end = outputs.out.size();
+        std::string path = outputs.out.substr(start, end - start);
+        start = end + 1;
+        if (path.empty()) continue;
+        ++count;
+        RunResult valid = runProgram({"nix-store", "--store", store, "--check-validity", path});
+        EXPECT_NE(valid.exitCode, 0) << "Nix registered " << path;
+    }
+    EXPECT_EQ(count, 2u) << outputs.out;
+
+    const Case* c = nullptr;
+    for (const Case& each : kCases)
+        if (std::string(each.attr) == "outLibRefersToOut") c = &each;
+    ASSERT_NE(c, nullptr);
+    std::string spec = dir_->path() + "/outLibRefersToOut.yaml";
+    makeFile(spec, specFor(*c));
+    RunResult built = puristBuild(spec);
+    EXPECT_EQ(built.exitCode, 3) << built.err;
+    EXPECT_NE(built.err.find("outputChecks.lib.disallowedReferences"), std::string::npos)
+        << built.err;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(root() + "/store", ec))
+        EXPECT_EQ(entry.path().string().find("v-outLibRefersToOut"), std::string::npos)
+            << entry.path();
+    RunResult verify = runPurist({"--root", root(), "store", "verify"});
+    EXPECT_EQ(verify.exitCode, 0) << verify.out << verify.err;
 }
 
 // `why X X` as `nix why-depends`: a path is in its own closure, so both answer (exit 0)

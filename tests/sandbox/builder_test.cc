@@ -89,7 +89,7 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     spec("lib.yaml", "name: lib\nbuilder: /bin/sh\noutputs: [out, dev]\n");
     std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\nargs: [-c, build]\n"
                                        "env: {LANG: C}\ninputs: [lib.yaml]\nsources: {src: src}\n"
-                                       "checks: {disallowedRequisites: [lib.yaml]}\n");
+                                       "checks: {allowedReferences: [lib.yaml]}\n");
     // An optional entry naming a store path that is not valid is left out: whatever lies
     // at its location is no store path's content.
     options_.settings.sandboxPaths = {
@@ -167,7 +167,7 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     EXPECT_EQ(st.st_uid, ::geteuid()) << "outputs are not left owned by the build user";
 
     // The checks, with the spec they name resolved to its output paths.
-    EXPECT_TRUE(result.checks["disallowedRequisites"].IsSequence());
+    EXPECT_TRUE(result.checks["allowedReferences"].IsSequence());
     EXPECT_EQ(result.checkReferences.at("lib.yaml"),
               (std::vector<std::string>{lib.env.at("out"), lib.env.at("dev")}));
 
@@ -221,6 +221,47 @@ TEST_F(BuilderTest, AFailedBuilderRegistersNothingAndLeavesNothing) {
     kept = kept.substr(0, kept.find('\n'));
     EXPECT_NE(kept.find("/tmp/kept-build-"), std::string::npos) << kept;
     EXPECT_EQ(::access((kept + "/build").c_str(), F_OK), 0) << kept;
+}
+
+// The gate in a store whose logical dir (/nix/store) is not where its files are: the
+// outputs are judged where they lie before registration, with the evidence read there.
+TEST_F(BuilderTest, OutputsThatBreakTheirChecksAreNotRegistered) {
+    spec("lib.yaml", "name: lib\nbuilder: /bin/sh\n");
+    std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\ninputs: [lib.yaml]\n"
+                                       "outputs: [out, doc]\n"
+                                       "checks: {outputChecks: {doc: {maxSize: 1MiB}, out: "
+                                       "{disallowedReferences: [lib.yaml]}}}\n");
+    std::string user = spec("user.yaml", "name: user\nbuilder: /bin/sh\ninputs: [app.yaml]\n");
+    try {
+        buildSpecs(*store_, {user}, options_);
+        FAIL() << "expected BuildError";
+    } catch (const BuildError& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find(app + ": outputs of 'app' fail their checks, so none is registered"),
+                  std::string::npos)
+            << what;
+        EXPECT_NE(what.find("error spec/app/outputChecks.out.disallowedReferences: 1 finding"),
+                  std::string::npos)
+            << what;
+        // The fake wrote "inputs: <lib's path>" as the output file itself.
+        EXPECT_NE(what.find("└─ (the path itself) @ " +
+                            std::to_string(std::string("inputs: /nix/store/").size())),
+                  std::string::npos)
+            << what;
+        EXPECT_EQ(what.find("outputChecks.doc"), std::string::npos) << what;
+        EXPECT_NE(what.find("not built because an input failed:\n  " + user), std::string::npos)
+            << what;
+    }
+    EXPECT_EQ(configs_.count("user"), 0u);
+    // lib is registered; neither output of app, and nothing of it is left in the store.
+    std::vector<StorePath> valid = store_->db().queryAllValidPaths();
+    ASSERT_EQ(valid.size(), 1u);
+    EXPECT_EQ(valid[0].name(), "lib");
+    for (const char* output : {"out", "doc"}) {
+        std::string path = configs_.at("app").env.at(output);
+        EXPECT_NE(::access((dir_.path() + "/root/store/" + path.substr(11)).c_str(), F_OK), 0)
+            << path;
+    }
 }
 
 TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {

@@ -1,0 +1,24 @@
+#pragma once
+// A build spec's `checks:` as rules, with every entry checked against what the build could
+// depend on: shared by `purist build` (refused before anything is built, evaluated on the
+// outputs before they are registered) and `purist check SPEC` (after the build), so both
+// refuse the same vacuous specifiers at the same position and judge with the same rules.
+
+#include "rules/rule.h"
+#include "sandbox/build_graph.h"
+#include "store/store_db.h"
+
+#include <vector>
+
+namespace purist::sandbox {
+
+/// The rules of node `node`'s `checks:` (see rules::rulesFromSpecChecks), none if it has
+/// none. An entry that can match neither an output of the spec nor anything its outputs
+/// could refer to is a ConfigError at its file:line:col. What they could refer to: the
+/// closure in `db` of its store-path inputs, its sources and the outputs of its input
+/// specs; an input spec not (fully) built yet counts with its own outputs and,
+/// transitively, what it could refer to, so the answer before a build is never narrower
+/// than after it. Reads `db` in one closure query; throws StoreError if it fails.
+std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, StoreDb& db);
+
+} // namespace purist::sandbox
