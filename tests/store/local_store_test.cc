@@ -112,6 +112,31 @@ TEST_F(LocalStoreTest, VerifyReportsTamperingAndMissingPaths) {
     EXPECT_NE(all.find("missing from disk"), std::string::npos) << all;
 }
 
+// Issue 11: a store opened read-only (a Nix store always is) refuses every write before
+// it touches a file: nothing is copied, moved into the store dir or registered.
+TEST_F(LocalStoreTest, AReadOnlyStoreRefusesWritesBeforeTouchingAnything) {
+    testing::makeFile(dir_.path() + "/src/file", "x");
+    NewPath output = makeOutput("out", {{"file", "y"}});
+    LocalStore readOnly(store_.layout(), Database::Mode::ReadOnly);
+    EXPECT_TRUE(readOnly.readOnly());
+    auto before = testing::listDir(store_.layout().realStoreDir);
+    auto tmpBefore = testing::listDir(store_.layout().tmpDir());
+    EXPECT_THROW(readOnly.addSource(dir_.path() + "/src"), StoreError);
+    EXPECT_THROW(readOnly.registerNewPaths({output}, {}), StoreError);
+    EXPECT_EQ(testing::listDir(store_.layout().realStoreDir), before);
+    EXPECT_EQ(testing::listDir(store_.layout().tmpDir()), tmpBefore);
+    EXPECT_TRUE(fs::exists(output.location)) << "the output was left where it was";
+    EXPECT_FALSE(store_.db().isValid(output.path));
+
+    // A Nix store's layout opens read-only whatever mode is asked, and keeps its tmp dir.
+    StoreLayout nix = store_.layout();
+    nix.nix = true;
+    LocalStore nixStore(nix, Database::Mode::ReadWrite);
+    EXPECT_TRUE(nixStore.readOnly());
+    EXPECT_THROW(nixStore.addSource(dir_.path() + "/src"), StoreError);
+    EXPECT_THROW(nixStore.reclaimScratch(), StoreError);
+}
+
 TEST_F(LocalStoreTest, ParsesUserPaths) {
     testing::makeFile(dir_.path() + "/s/x", "x");
     StorePath p = store_.addSource(dir_.path() + "/s");
