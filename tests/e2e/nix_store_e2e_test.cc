@@ -358,14 +358,18 @@ TEST_F(NixStoreE2ETest, WritingCommandsRefuseANixStoreBeforeTouchingIt) {
     makeFile(scratch_.path() + "/spec.yaml",
              "name: x\nbuilder: /bin/sh\nargs: [-c, 'echo x > $out']\n");
     auto before = snapshot(root);
-    // A reader may touch SQLite's shared-memory WAL index (the -shm file), as Nix's own
-    // readers do; a command that refuses must not even open the DB.
+    // A reader (SQLite's read-only connection, as Nix's own readers) may create or touch
+    // the DB's -wal and -shm files, and so its directory; the DB file itself stays as it
+    // was. A command that refuses must not even open the DB.
     auto changes = [&before](const std::string& dir, bool readerRan = false) {
         std::string out;
         auto now = snapshot(dir);
+        auto sqliteOwn = [&](const std::string& file) {
+            return readerRan && (file.ends_with("/db.sqlite-shm") ||
+                                 file.ends_with("/db.sqlite-wal") || file.ends_with("/db"));
+        };
         for (const auto& [file, stamp] : now)
-            if ((!before.count(file) || before.at(file) != stamp) &&
-                !(readerRan && file.ends_with("/db.sqlite-shm")))
+            if ((!before.count(file) || before.at(file) != stamp) && !sqliteOwn(file))
                 out += "changed: " + file + "\n";
         for (const auto& [file, stamp] : before)
             if (!now.count(file)) out += "removed: " + file + "\n";

@@ -248,8 +248,33 @@ TEST(StoreLayoutTest, NixStoreLayout) {
     EXPECT_EQ(l.storeDir, "/nix/store");
     EXPECT_EQ(l.realStoreDir, "/nix/store");
     EXPECT_EQ(l.dbPath, "/nix/var/nix/db/db.sqlite");
-    EXPECT_EQ(StoreLayout::nixStore("/tmp/chroot/nix").realStoreDir, "/tmp/chroot/nix/store");
+    EXPECT_TRUE(l.nix);
     EXPECT_THROW(StoreLayout::nixStore("relative"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("nix://relative"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("daemon"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("ssh://host"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("local?root=/x&state=/y"), UsageError);
+    EXPECT_EQ(StoreLayout::nixStore("local").realStoreDir, "/nix/store");
+
+    // Issue 11: Nix's chroot store, DIR holding DIR/nix/store, in Nix's spellings and
+    // purist's; a bare DIR is what holds a database, and both at once is ambiguous.
+    TempDir dir("nix-layout-");
+    const std::string root = dir.path() + "/chroot";
+    testing::makeFile(root + "/nix/var/nix/db/db.sqlite", "");
+    for (const std::string& spec :
+         {root, root + "/", "local?root=" + root, "nix://" + root + "/nix", root + "/nix"}) {
+        SCOPED_TRACE(spec);
+        StoreLayout chroot = StoreLayout::nixStore(spec);
+        EXPECT_EQ(chroot.storeDir, "/nix/store");
+        EXPECT_EQ(chroot.realStoreDir, root + "/nix/store");
+        EXPECT_EQ(chroot.dbPath, root + "/nix/var/nix/db/db.sqlite");
+        EXPECT_EQ(chroot.root, root + "/nix/var/nix");
+    }
+    EXPECT_THROW(StoreLayout::nixStore(dir.path()), StoreError); // holds no store
+    testing::makeFile(root + "/var/nix/db/db.sqlite", "");
+    EXPECT_THROW(StoreLayout::nixStore(root), UsageError); // both: ambiguous
+    EXPECT_EQ(StoreLayout::nixStore("local?root=" + root).realStoreDir, root + "/nix/store");
+    EXPECT_EQ(StoreLayout::nixStore("nix://" + root).realStoreDir, root + "/store");
 }
 
 // An invalid leftover at a path's store location (a crash, or an unsandboxed build user's
