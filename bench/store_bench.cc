@@ -180,6 +180,33 @@ void BM_RegisterOutput(benchmark::State& state) {
 }
 BENCHMARK(BM_RegisterOutput)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 
+/// `store verify` of a whole store: 1,000 outputs, output i referring to outputs i-1 and
+/// i/2 (closures of up to 1,000 paths, 500 on average), each a small file holding its
+/// references' paths. Every path is re-hashed and rescanned; what the rescan looks for is
+/// the path's closure (issue 11), where it was every valid path before.
+void BM_VerifyStore(benchmark::State& state) {
+    TempDir root("purist-bench-root-", std::filesystem::temp_directory_path().string());
+    LocalStore store(StoreLayout::atRoot(root.path() + "/root"));
+    std::vector<StorePath> paths;
+    for (int i = 0; i < 1000; ++i) {
+        StorePath path = store.storeDir().makeOutputPath(
+            "out", hashString(HashAlgorithm::Sha256, std::to_string(i)), "verify-bench");
+        std::string contents(4096, 'x');
+        if (i > 0) contents += store.storeDir().print(paths[i - 1]) + "\n";
+        if (i > 1) contents += store.storeDir().print(paths[i / 2]) + "\n";
+        std::string location = store.layout().tmpDir() + "/" + path.baseName();
+        writeFile(location, contents);
+        store.registerNewPaths({NewPath{path, location, std::nullopt, ""}},
+                               StorePathSet(paths.begin(), paths.end()));
+        paths.push_back(path);
+    }
+    for (auto _ : state) {
+        if (!store.verify({}).empty()) state.SkipWithError("verify found problems");
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * paths.size()));
+}
+BENCHMARK(BM_VerifyStore)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+
 /// Reading 100,000 GC roots: as files named after store paths (range 0), the layout
 /// purist recommends, and as symlinks into the store (range 1), which cost a readlink each.
 void BM_FindGcRoots(benchmark::State& state) {

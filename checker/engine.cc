@@ -310,9 +310,15 @@ struct Checker::Impl {
         selectPaths.match(full, scratch, [&](size_t r) { chosen[r] = true; });
         excludeSet.match(name, scratch, [&](size_t r) { chosen[r] = false; });
         excludeSet.match(full, scratch, [&](size_t r) { chosen[r] = false; });
+        bool derivation = graph.paths[node].isDerivation();
         std::vector<size_t> result;
         for (size_t r = 0; r < rules.size(); ++r) {
             if (!chosen[r]) continue;
+            // Derivations only where the rule asks (rules::DerivationSelection says why).
+            auto which = rules[r].match.derivations;
+            if (derivation ? which == rules::DerivationSelection::Exclude
+                           : which == rules::DerivationSelection::Only)
+                continue;
             const auto& outputs = rules[r].match.outputs;
             if (!outputs.empty() && std::find(outputs.begin(), outputs.end(),
                                               outputNameOf(name, outputs)) == outputs.end())

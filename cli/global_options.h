@@ -11,9 +11,15 @@
 namespace purist::cli {
 
 struct GlobalOptions {
-    std::string root;     ///< --root; else $PURIST_ROOT, else the per-user default
-    std::string storeDir; ///< --store-dir; else $PURIST_STORE_DIR, else <root>/store
-    std::string store;    ///< --store nix:///nix: an existing Nix store, read-only
+    /// --root as given on the command line (or by a config file's store-root, for the
+    /// commands that load settings); empty: $PURIST_ROOT, else the per-user default.
+    std::string root;
+    /// --store-dir as given; empty: $PURIST_STORE_DIR, else <root>/store.
+    std::string storeDir;
+    /// --store: an existing Nix store, read-only (StoreLayout::nixStore says which
+    /// spellings). The flag wins over $PURIST_ROOT and $PURIST_STORE_DIR, as Nix's --store
+    /// wins over $NIX_REMOTE; with --root or --store-dir it is a usage error.
+    std::string store;
     /// What the chosen subcommand does, set by its parse callback and run after parsing
     /// so that errors surface outside CLI11. Returns the exit code.
     std::function<int()> action;
@@ -24,8 +30,15 @@ void addGlobalOptions(CLI::App& app, GlobalOptions& options);
 
 /// The layout the options select.
 StoreLayout selectLayout(const GlobalOptions& options);
-/// Opens the selected store; a Nix store is always opened read-only.
+/// Opens the selected store; a Nix store is always opened read-only (its LocalStore then
+/// refuses every write: LocalStore::requireWritable).
 LocalStore openStore(const GlobalOptions& options, Database::Mode mode = Database::Mode::ReadWrite);
+/// Opens the selected store for `command` (e.g. "purist store add"), which writes to it.
+/// Throws UsageError naming the command, before anything is read or written, when the
+/// store is a read-only Nix store (--store).
+LocalStore openWritableStore(const GlobalOptions& options, const std::string& command);
+/// Throws UsageError, saying `command` writes to the store, if --store selects a Nix store.
+void refuseReadOnlyStore(const GlobalOptions& options, const std::string& command);
 
 /// Adds `purist store ...`.
 void addStoreCommands(CLI::App& app, GlobalOptions& options);

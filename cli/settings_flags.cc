@@ -25,8 +25,8 @@ void addSettingsFlags(CLI::App& command, SettingsFlags& flags) {
 policy::Settings loadEffectiveSettings(const SettingsFlags& flags, GlobalOptions& options) {
     policy::SettingsSources sources = policy::defaultSettingsSources();
     sources.configFile = flags.configFile;
-    // --root and --store-dir also read PURIST_ROOT/PURIST_STORE_DIR (CLI11 envname); a value
-    // that differs from the variable came from the flag.
+    // options.root and options.storeDir hold the flags only (the variables are settings
+    // sources of their own); a flag equal to its variable adds nothing.
     auto fromFlag = [](const std::string& value, const char* variable) {
         const char* env = std::getenv(variable);
         return !value.empty() && (!env || value != env);

@@ -51,7 +51,7 @@ void addAdd(CLI::App& store, GlobalOptions& options) {
                     std::cout << storeDir.print(computeSourcePath(storeDir, p, *name)) << "\n";
                 return kExitOk;
             }
-            LocalStore store = openStore(options);
+            LocalStore store = openWritableStore(options, "purist store add");
             for (const std::string& p : *paths)
                 std::cout << store.storeDir().print(store.addSource(p, *name)) << "\n";
             return kExitOk;
@@ -147,32 +147,66 @@ void addDumpRestore(CLI::App& store, GlobalOptions& options) {
     });
 }
 
+/// One entry of `store info --json`, shaped as `nix path-info --json` prints it (Nix 2.8's
+/// keys, in its order, with its value types: SRI narHash, integer registrationTime), except
+/// that every key is always there: an absent deriver or ca is null, a path not built here
+/// has "ultimate": false, and "valid" is true (Nix 2.8 prints "valid" only when false, and
+/// leaves the other keys out when empty, as Nix 2.19 no longer does).
+nlohmann::ordered_json pathInfoJson(const StoreDir& storeDir, const ValidPathInfo& info) {
+    nlohmann::ordered_json refs = nlohmann::ordered_json::array();
+    for (const StorePath& r : info.references)
+        refs.push_back(storeDir.print(r));
+    nlohmann::ordered_json signatures = nlohmann::ordered_json::array();
+    for (size_t start = 0; start < info.sigs.size();) {
+        size_t end = info.sigs.find(' ', start);
+        if (end == std::string::npos) end = info.sigs.size();
+        if (end > start) signatures.push_back(info.sigs.substr(start, end - start));
+        start = end + 1;
+    }
+    nlohmann::ordered_json entry;
+    entry["path"] = storeDir.print(info.path);
+    entry["narHash"] = info.narHash.toSri();
+    entry["narSize"] = info.narSize;
+    entry["references"] = std::move(refs);
+    entry["ca"] = info.ca.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(info.ca);
+    entry["deriver"] = info.deriver ? nlohmann::ordered_json(storeDir.print(*info.deriver))
+                                    : nlohmann::ordered_json();
+    entry["registrationTime"] = info.registrationTime;
+    entry["ultimate"] = info.ultimate;
+    entry["signatures"] = std::move(signatures);
+    entry["valid"] = true;
+    return entry;
+}
+
 void addQueries(CLI::App& store, GlobalOptions& options) {
-    auto* info = store.add_subcommand("info", "Show what the store DB records of paths");
+    auto* info = store.add_subcommand(
+        "info", "Show what the store DB records of paths (--json: as `nix path-info --json`)");
     auto infoPaths = std::make_shared<std::vector<std::string>>();
     auto json = std::make_shared<bool>(false);
     info->add_option("paths", *infoPaths, "Store paths or result links")->required();
-    info->add_flag("--json", *json, "Print a JSON array");
+    info->add_flag("--json", *json,
+                   "Print a JSON array in the shape of `nix path-info --json`; a path that is "
+                   "not valid is {\"path\": ..., \"valid\": false}, as in Nix");
     info->callback([&options, infoPaths, json] {
         options.action = [&options, infoPaths, json] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
-            nlohmann::json out = nlohmann::json::array();
+            nlohmann::ordered_json out = nlohmann::ordered_json::array();
             for (const std::string& arg : *infoPaths) {
-                ValidPathInfo i = store.db().queryInfo(store.parseUserPath(arg));
-                std::vector<std::string> refs;
-                for (const StorePath& r : i.references)
-                    refs.push_back(store.storeDir().print(r));
+                StorePath path = store.parseUserPath(arg);
                 if (*json) {
-                    out.push_back({{"path", store.storeDir().print(i.path)},
-                                   {"narHash", i.narHash.toNixString()},
-                                   {"narSize", i.narSize},
-                                   {"registrationTime", formatTime(i.registrationTime)},
-                                   {"deriver", i.deriver ? store.storeDir().print(*i.deriver) : ""},
-                                   {"ca", i.ca},
-                                   {"ultimate", i.ultimate},
-                                   {"references", refs}});
+                    // As `nix path-info --json`: an invalid path is an entry, not an error.
+                    std::optional<ValidPathInfo> i = store.db().tryQueryInfo(path);
+                    if (i) {
+                        out.push_back(pathInfoJson(store.storeDir(), *i));
+                    } else {
+                        nlohmann::ordered_json entry;
+                        entry["path"] = store.storeDir().print(path);
+                        entry["valid"] = false;
+                        out.push_back(std::move(entry));
+                    }
                     continue;
                 }
+                ValidPathInfo i = store.db().queryInfo(path);
                 std::cout << "path:         " << store.storeDir().print(i.path) << "\n"
                           << "nar hash:     " << i.narHash.toNixString() << "\n"
                           << "nar size:     " << i.narSize << " (" << humanSize(i.narSize) << ")\n"
@@ -180,11 +214,11 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
                 if (i.deriver)
                     std::cout << "deriver:      " << store.storeDir().print(*i.deriver) << "\n";
                 if (!i.ca.empty()) std::cout << "content addr: " << i.ca << "\n";
-                std::cout << "references:   " << refs.size() << "\n";
-                for (const std::string& r : refs)
-                    std::cout << "  " << r << "\n";
+                std::cout << "references:   " << i.references.size() << "\n";
+                for (const StorePath& r : i.references)
+                    std::cout << "  " << store.storeDir().print(r) << "\n";
             }
-            if (*json) std::cout << out.dump(2) << "\n";
+            if (*json) std::cout << out.dump() << "\n";
             return kExitOk;
         };
     });
@@ -257,7 +291,7 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             // Verify reads the store without changing what is valid, but the scratch space
             // of killed processes is no part of it: that goes (never a Nix store's tmp).
-            if (options.store.empty()) {
+            if (!store.layout().nix) {
                 ScratchReclaim reclaimed = store.reclaimScratch();
                 if (reclaimed.removed)
                     std::cerr << "reclaimed the scratch space of " << reclaimed.removed

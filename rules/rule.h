@@ -35,13 +35,25 @@ struct Pattern {
     std::shared_ptr<const re2::RE2> re;
 };
 
-/// Which store paths a rule applies to. Empty `names` and `paths` select every path.
+/// Whether a rule applies to store derivations (`.drv` files), read from `match`'s
+/// `derivations` key. A derivation's closure is its build-time closure and its text names
+/// every input, so rules written for outputs and sources would flag every derivation whose
+/// build reaches what they forbid: derivations are left out unless a rule asks.
+enum class DerivationSelection {
+    Exclude, ///< default: outputs and sources only
+    Include, ///< derivations too
+    Only,    ///< derivations only
+};
+
+/// Which store paths a rule applies to. Empty `names` and `paths` select every path (of the
+/// kinds `derivations` admits).
 struct Selector {
     std::vector<Pattern> names;   ///< RE2, searched in the name (the base name minus its hash)
     std::vector<Pattern> paths;   ///< RE2, searched in the full store path
     std::vector<Pattern> exclude; ///< RE2, searched in the name and in the full path
     /// Output names (`out`, `dev`, `lib`, ...), read from the store path's name; empty: all.
     std::vector<std::string> outputs;
+    DerivationSelection derivations = DerivationSelection::Exclude;
 };
 
 /// A set of store paths named by name patterns or exactly by store path.

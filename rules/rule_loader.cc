@@ -392,7 +392,8 @@ void validateMessage(const std::string& file, const YAML::Node& node, const std:
 }
 
 const std::vector<std::string>& selectorKeys() {
-    static const std::vector<std::string> keys = {"names", "paths", "exclude", "outputs"};
+    static const std::vector<std::string> keys = {"names", "paths", "exclude", "outputs",
+                                                  "derivations"};
     return keys;
 }
 
@@ -408,6 +409,18 @@ Selector parseSelector(const std::string& file, const YAML::Node& node) {
             for (size_t i = 0; i < selector.outputs.size(); ++i)
                 if (!re2::RE2::FullMatch(selector.outputs[i], outputName))
                     fail(file, value[i], "output name '" + selector.outputs[i] + "' is not valid");
+        }
+        if (key == "derivations") {
+            std::string which = expectString(file, value, "match derivations");
+            if (which == "exclude")
+                selector.derivations = DerivationSelection::Exclude;
+            else if (which == "include")
+                selector.derivations = DerivationSelection::Include;
+            else if (which == "only")
+                selector.derivations = DerivationSelection::Only;
+            else
+                fail(file, value,
+                     "match derivations '" + which + "' is not one of: exclude, include, only");
         }
     }
     return selector;

@@ -116,25 +116,71 @@ StoreLayout StoreLayout::fromEnvironment() {
     return atRoot(root, storeDir ? storeDir : "");
 }
 
-StoreLayout StoreLayout::nixStore(const std::string& spec) {
-    std::string prefix = spec;
-    if (prefix.rfind("nix://", 0) == 0) prefix = prefix.substr(6);
-    if (prefix.empty() || prefix[0] != '/')
-        throw UsageError("Nix store '" + spec +
-                         "' must be nix:///PREFIX or an absolute prefix "
-                         "such as /nix");
-    while (prefix.size() > 1 && prefix.back() == '/')
-        prefix.pop_back();
+namespace {
+
+std::string withoutTrailingSlashes(std::string path) {
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    return path;
+}
+
+/// The layout of a Nix store whose state and store dirs are under `prefix` (`/nix`).
+StoreLayout nixStoreAtPrefix(const std::string& prefix) {
     StoreLayout layout;
     layout.root = prefix + "/var/nix";
     layout.storeDir = "/nix/store";
     layout.realStoreDir = prefix + "/store";
     layout.dbPath = prefix + "/var/nix/db/db.sqlite";
+    layout.nix = true;
     return layout;
 }
 
+std::string absoluteDir(const std::string& spec, const std::string& dir) {
+    if (dir.empty() || dir[0] != '/')
+        throw UsageError("Nix store '" + spec +
+                         "': expected nix:///PREFIX (e.g. nix:///nix), local?root=DIR or an "
+                         "absolute DIR");
+    return withoutTrailingSlashes(dir);
+}
+
+} // namespace
+
+StoreLayout StoreLayout::nixStore(const std::string& spec) {
+    if (spec.rfind("nix://", 0) == 0) return nixStoreAtPrefix(absoluteDir(spec, spec.substr(6)));
+    // Nix's own store URLs for a local store: `local` is the system store, and
+    // `local?root=DIR` the chroot store whose files are under DIR/nix.
+    if (spec == "local") return nixStoreAtPrefix("/nix");
+    if (spec.rfind("local?", 0) == 0) {
+        std::string query = spec.substr(6);
+        if (query.rfind("root=", 0) != 0 || query.find('&') != std::string::npos)
+            throw UsageError("Nix store '" + spec +
+                             "': of a local store's settings only root=DIR is understood");
+        std::string root = absoluteDir(spec, query.substr(5));
+        return nixStoreAtPrefix(root == "/" ? "/nix" : root + "/nix");
+    }
+    if (spec.find("://") != std::string::npos || spec == "daemon" || spec == "auto")
+        throw UsageError("Nix store '" + spec +
+                         "': purist reads a local Nix store's files and database directly; "
+                         "name it as nix:///PREFIX, local?root=DIR or DIR");
+    // A bare DIR is what Nix reads as a chroot store (`nix-build --store DIR` puts its
+    // paths in DIR/nix/store); purist has also always read it as a PREFIX holding store/
+    // and var/nix/db (`--store /nix`). The database on disk decides; both is ambiguous.
+    std::string dir = absoluteDir(spec, spec);
+    std::string chroot = dir == "/" ? "/nix" : dir + "/nix";
+    bool isChroot = pathExists(nixStoreAtPrefix(chroot).dbPath);
+    bool isPrefix = pathExists(nixStoreAtPrefix(dir).dbPath);
+    if (isChroot && isPrefix)
+        throw UsageError("Nix store '" + spec + "' is ambiguous: both " + chroot + " and " + dir +
+                         " hold a Nix store; say nix://" + chroot + " or nix://" + dir);
+    if (!isChroot && !isPrefix)
+        throw StoreError("no Nix store at '" + dir + "': neither " +
+                         nixStoreAtPrefix(chroot).dbPath + " (Nix's chroot store) nor " +
+                         nixStoreAtPrefix(dir).dbPath + " exists");
+    return nixStoreAtPrefix(isChroot ? chroot : dir);
+}
+
 static StoreLayout prepared(StoreLayout layout, Database::Mode mode) {
-    if (mode == Database::Mode::ReadWrite) {
+    if (mode == Database::Mode::ReadWrite && !layout.nix) {
         for (const std::string& dir : {layout.realStoreDir, layout.root + "/db",
                                        layout.gcRootsDir(), layout.logsDir(), layout.tmpDir()})
             makeDirectories(dir);
@@ -146,13 +192,24 @@ static StoreLayout prepared(StoreLayout layout, Database::Mode mode) {
 
 LocalStore::LocalStore(StoreLayout layout, Database::Mode mode)
     : layout_(prepared(std::move(layout), mode)),
-      db_(layout_.dbPath, StoreDir(layout_.storeDir), mode) {
+      mode_(layout_.nix ? Database::Mode::ReadOnly : mode),
+      db_(layout_.dbPath, StoreDir(layout_.storeDir), mode_) {
     // The scratch space of processes killed before they could clean up goes now, so that
     // crashes do not add up; a live process's is locked and stays.
-    if (mode == Database::Mode::ReadWrite) reclaimScratch();
+    if (mode_ == Database::Mode::ReadWrite) reclaimScratch();
+}
+
+void LocalStore::requireWritable(const std::string& what) const {
+    if (readOnly())
+        throw StoreError("cannot " + what + ": the " + (layout_.nix ? "Nix " : "") + "store at '" +
+                         layout_.realStoreDir + "' is opened read-only");
 }
 
 ScratchReclaim LocalStore::reclaimScratch() {
+    // Also from a read-only purist store (`store verify`): tmp/ is no part of what is valid.
+    if (layout_.nix)
+        throw StoreError("cannot reclaim scratch space in the Nix store at '" +
+                         layout_.realStoreDir + "': it is opened read-only");
     return reclaimDeadScratch(layout_.tmpDir());
 }
 
@@ -203,6 +260,7 @@ StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourceP
 }
 
 StorePath LocalStore::addSource(const std::string& sourcePath, std::string name) {
+    requireWritable("add '" + sourcePath + "'");
     if (name.empty()) name = baseNameOf(sourcePath);
     validateStorePathName(name);
     if (!pathExists(sourcePath)) throw UsageError("source '" + sourcePath + "' does not exist");
@@ -275,6 +333,7 @@ ScannedPath LocalStore::scanPath(const StorePath& path, const std::string& locat
 std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>& paths,
                                                       const StorePathSet& referenceCandidates,
                                                       const RegistrationGate& gate) {
+    if (!paths.empty()) requireWritable("register " + storeDir().print(paths.front().path));
     std::map<std::string, StorePath> byHashPart;
     for (const StorePath& candidate : referenceCandidates)
         byHashPart.emplace(std::string(candidate.hashPart()), candidate);
@@ -333,15 +392,18 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
     return scanned;
 }
 
+bool referencesFromScanning(const ValidPathInfo& info) {
+    return !info.path.isDerivation() && info.ca.rfind("text:", 0) != 0;
+}
+
 std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requested) {
-    std::vector<StorePath> paths = requested.empty() ? db_.queryAllValidPaths() : requested;
+    // One snapshot of the reference graph gives every path its closure, in memory.
+    RefGraph graph = db_.loadGraph();
+    const std::vector<StorePath>& paths = requested.empty() ? graph.paths : requested;
     std::vector<VerifyProblem> problems;
-    std::vector<std::string> allHashParts;
-    std::map<std::string, StorePath> byHashPart;
-    for (const StorePath& p : db_.queryAllValidPaths()) {
-        allHashParts.emplace_back(p.hashPart());
-        byHashPart.emplace(std::string(p.hashPart()), p);
-    }
+    std::vector<uint32_t> stamp(graph.size(), 0);
+    uint32_t generation = 0;
+    std::vector<uint32_t> queue;
     for (const StorePath& path : paths) {
         std::optional<ValidPathInfo> info = db_.tryQueryInfo(path);
         if (!info) {
@@ -353,7 +415,38 @@ std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requ
             problems.push_back({path, "is valid in the database but missing from disk"});
             continue;
         }
-        ScannedPath actual = scanPath(path, location, allHashParts);
+        // The candidates a rescan may look for without a false alarm are those the scan at
+        // registration certainly had: the path itself and the closure of what it records
+        // (all in its build's input closure, or its batch). Any other valid path may be
+        // named in its contents without being a reference: a source that mentions a store
+        // path, an output that prints one it was not given. Declared references are not
+        // rescanned at all (referencesFromScanning).
+        std::vector<std::string> candidates;
+        bool scanned = referencesFromScanning(*info);
+        if (scanned) {
+            int64_t node = graph.find(path);
+            if (node < 0) {
+                for (const StorePath& p : db_.queryClosure({path}))
+                    candidates.emplace_back(p.hashPart());
+            } else {
+                if (++generation == 0) {
+                    std::fill(stamp.begin(), stamp.end(), 0);
+                    generation = 1;
+                }
+                queue.assign(1, static_cast<uint32_t>(node));
+                stamp[node] = generation;
+                for (size_t head = 0; head < queue.size(); ++head)
+                    for (uint32_t i = graph.refStart[queue[head]];
+                         i < graph.refStart[queue[head] + 1]; ++i)
+                        if (stamp[graph.refs[i]] != generation) {
+                            stamp[graph.refs[i]] = generation;
+                            queue.push_back(graph.refs[i]);
+                        }
+                for (uint32_t m : queue)
+                    candidates.emplace_back(graph.paths[m].hashPart());
+            }
+        }
+        ScannedPath actual = scanPath(path, location, candidates);
         if (!(actual.info.narHash == info->narHash))
             problems.push_back({path, "NAR hash is " + actual.info.narHash.toNixString() +
                                           " but the database records " +
@@ -362,18 +455,22 @@ std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requ
             problems.push_back({path, "NAR size is " + std::to_string(actual.info.narSize) +
                                           " but the database records " +
                                           std::to_string(info->narSize)});
-        for (const auto& [hashPart, site] : actual.sites) {
-            const StorePath& ref = byHashPart.at(hashPart);
-            if (!info->references.count(ref))
-                problems.push_back({path, "refers to " + storeDir().print(ref) + " (in '" +
-                                              site.file + "' at byte " +
-                                              std::to_string(site.offset) +
-                                              ") but the database does not record it"});
-        }
+        if (!scanned) continue;
+        std::map<std::string, const StorePath*> recorded;
         for (const StorePath& ref : info->references)
-            if (!actual.sites.count(std::string(ref.hashPart())))
+            recorded.emplace(std::string(ref.hashPart()), &ref);
+        for (const auto& [hashPart, site] : actual.sites) {
+            if (recorded.count(hashPart)) continue;
+            std::optional<StorePath> ref = db_.queryPathFromHashPart(hashPart);
+            std::string where = site.file.empty() ? "" : "in '" + site.file + "' ";
+            problems.push_back({path, "refers to " + (ref ? storeDir().print(*ref) : hashPart) +
+                                          " (" + where + "at byte " + std::to_string(site.offset) +
+                                          ") but the database does not record it"});
+        }
+        for (const auto& [hashPart, ref] : recorded)
+            if (!actual.sites.count(hashPart))
                 problems.push_back({path, "the database records a reference to " +
-                                              storeDir().print(ref) +
+                                              storeDir().print(*ref) +
                                               " that its contents do not hold"});
     }
     return problems;

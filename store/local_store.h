@@ -25,14 +25,23 @@ struct StoreLayout {
     std::string storeDir;
     std::string realStoreDir;
     std::string dbPath;
+    /// An existing Nix store (nixStore()): purist opens it read-only and never writes under
+    /// it, not even in its tmp dir.
+    bool nix = false;
 
     /// The layout rooted at `root`: store dir `<root>/store` unless `storeDir` is given.
     static StoreLayout atRoot(const std::string& root, const std::string& storeDir = "");
     /// $PURIST_ROOT, else $XDG_DATA_HOME/purist, else ~/.local/share/purist; the store dir
     /// from $PURIST_STORE_DIR if set.
     static StoreLayout fromEnvironment();
-    /// An existing Nix store read-only: `nix:///nix` or a prefix such as `/nix`.
-    static StoreLayout nixStore(const std::string& prefix);
+    /// An existing Nix store (opened read-only by its users), named as:
+    /// - `nix:///PREFIX`: PREFIX holds store/ and var/nix/db (`nix:///nix`, the system's);
+    /// - `local?root=DIR` (Nix's URL) or `local`: the chroot store DIR/nix (`/nix`);
+    /// - a bare `DIR`: the chroot store DIR/nix if DIR/nix/var/nix/db/db.sqlite exists (what
+    ///   `nix-build --store DIR` makes), else the PREFIX DIR; both at once is ambiguous.
+    /// Paths always name /nix/store. Throws UsageError on another spelling, StoreError when a
+    /// bare DIR holds neither.
+    static StoreLayout nixStore(const std::string& spec);
     std::string gcRootsDir() const { return root + "/gcroots"; }
     std::string logsDir() const { return root + "/logs"; }
     std::string tmpDir() const { return root + "/tmp"; }
@@ -61,6 +70,13 @@ struct VerifyProblem {
     std::string problem; ///< "missing from disk", "NAR hash ... expected ...", ...
 };
 
+/// Whether `info`'s references were found by scanning its contents for candidate hash
+/// parts (build outputs, added sources), so that a rescan must agree with them. A store
+/// derivation's and any other text-hashed path's (`ca` "text:...", builtins.toFile) were
+/// declared by their writer instead: a .drv names its outputs in its text, and Nix
+/// deliberately does not record them as references.
+bool referencesFromScanning(const ValidPathInfo& info);
+
 /// The path `nix-store --add` would give `sourcePath` in a store whose dir is `storeDir`:
 /// recursive SHA-256 of its NAR, no references, named `name` or after the source's last
 /// component. Reads the source; needs no store.
@@ -71,10 +87,16 @@ StorePath computeSourcePath(const StoreDir& storeDir, const std::string& sourceP
 class LocalStore {
 public:
     /// Creates the root's directories if missing (in ReadWrite mode) and opens the DB. In
-    /// ReadWrite mode, reclaims the scratch space of dead processes (reclaimScratch).
+    /// ReadWrite mode, reclaims the scratch space of dead processes (reclaimScratch). A Nix
+    /// store's layout (StoreLayout::nix) is always opened ReadOnly, whatever `mode` says.
     explicit LocalStore(StoreLayout layout, Database::Mode mode = Database::Mode::ReadWrite);
 
     const StoreLayout& layout() const { return layout_; }
+    /// Opened in Database::Mode::ReadOnly (as a Nix store always is): every operation that
+    /// would write refuses, before it touches a file (requireWritable).
+    bool readOnly() const { return mode_ == Database::Mode::ReadOnly; }
+    /// Throws StoreError saying `what` writes to a read-only store, if it is one.
+    void requireWritable(const std::string& what) const;
     const StoreDir& storeDir() const { return db_.storeDir(); }
     StoreDb& db() { return db_; }
 
@@ -85,10 +107,11 @@ public:
     StorePath parseUserPath(const std::string& argument) const;
 
     /// Removes the scratch directories under tmp/ of processes that died before removing
-    /// them (reclaimDeadScratch); a live process's stay.
+    /// them (reclaimDeadScratch); a live process's stay. Refused on a Nix store.
     ScratchReclaim reclaimScratch();
 
     /// Copies `sourcePath` into the store as a source and registers it; returns its path.
+    /// Refused (StoreError) on a read-only store, before anything is copied.
     /// Adding a path that is already valid only returns it. Holds the path's PathLock from
     /// the validity check to the registration, so a valid path is never removed or replaced,
     /// whatever other adders and builders of the same path do meanwhile.
@@ -104,13 +127,16 @@ public:
     /// transaction. On failure (the gate's included) nothing is registered and nothing is
     /// left at the store locations; a path the gate refused stays, canonicalised, at its
     /// `location`. The caller holds every path's PathLock and has found it invalid; a path
-    /// that is valid is refused (StoreError), never replaced.
+    /// that is valid is refused (StoreError), never replaced, and so is every path on a read-only store.
     std::vector<ScannedPath> registerNewPaths(const std::vector<NewPath>& paths,
                                               const StorePathSet& referenceCandidates,
                                               const RegistrationGate& gate = {});
 
-    /// Re-hashes the contents of `paths` (all valid paths if empty) and compares hash,
-    /// size and references with the DB. Returns every problem found.
+    /// Re-hashes the contents of `paths` (all valid paths if empty) and compares hash and
+    /// size with the DB, as `nix-store --verify --check-contents` does. Where the recorded
+    /// references came from a scan of the contents (referencesFromScanning), also rescans:
+    /// every recorded reference must be held, and no path the scan at registration had
+    /// among its candidates may be held unrecorded. Returns every problem found.
     std::vector<VerifyProblem> verify(const std::vector<StorePath>& paths);
 
 private:
@@ -118,6 +144,7 @@ private:
                          const std::vector<std::string>& candidateHashParts) const;
 
     StoreLayout layout_;
+    Database::Mode mode_;
     StoreDb db_;
 };
 

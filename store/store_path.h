@@ -35,6 +35,8 @@ public:
     std::string_view name() const {
         return std::string_view(baseName_).substr(kHashPartLength + 1);
     }
+    /// Whether this is a store derivation: its name ends in `.drv`, Nix's own test.
+    bool isDerivation() const { return name().ends_with(".drv"); }
 
     friend auto operator<=>(const StorePath&, const StorePath&) = default;
 

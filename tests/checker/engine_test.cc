@@ -12,6 +12,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <sys/stat.h>
 
 namespace purist::checker {
@@ -262,6 +264,31 @@ TEST_F(LeakStore, SelectorNamesPathsExcludeAndOutputs) {
     EXPECT_EQ(count("{ exclude: [clean] }"), 2u);
     EXPECT_EQ(count("{ outputs: [out] }"), 3u);
     EXPECT_EQ(count("{ outputs: [dev] }"), 0u);
+}
+
+// Issue 11: a store derivation (named *.drv, as Nix tells them) is checked only by rules
+// that ask for derivations; its build closure reaches the bootstrap tools by design.
+TEST_F(LeakStore, DerivationsOnlyWhereARuleAsksForThem) {
+    StorePath drv = s.pathFor("hello.drv");
+    s.add(drv, {{"", "Derive([(\"out\",\"" + s.print(hello) + "\",\"\",\"\")],[(\"" +
+                         s.print(tools) + "\",[\"out\"])])"}});
+    auto paths = [&](const std::string& match) {
+        std::set<std::string> found;
+        for (const Finding& f :
+             s.check("rules:\n  - id: r\n    match: " + match +
+                         "\n    forbid-requisites: { names: [bootstrap-tools] }\n",
+                     {hello, libgreet, clean, drv})
+                 .findings)
+            found.insert(f.path);
+        return found;
+    };
+    EXPECT_EQ(paths("{}"), (std::set<std::string>{s.print(hello), s.print(libgreet)}));
+    EXPECT_EQ(paths("{ derivations: exclude }"), paths("{}"));
+    EXPECT_EQ(paths("{ derivations: only }"), (std::set<std::string>{s.print(drv)}));
+    EXPECT_EQ(paths("{ derivations: include }"),
+              (std::set<std::string>{s.print(hello), s.print(libgreet), s.print(drv)}));
+    EXPECT_EQ(paths("{ derivations: include, names: ['\\.drv$'] }"),
+              (std::set<std::string>{s.print(drv)}));
 }
 
 TEST_F(LeakStore, LiveWaiverMarksFindingsAndTheRunPasses) {

@@ -242,25 +242,9 @@ protected:
     // needed); the sandbox sees only the host's /bin, /lib and /usr, and nothing is
     // substituted (without that every build waits on the network).
     std::vector<std::string> nixBuild(const std::string& attr) {
-        return {"nix-build",
-                "--store",
-                dir_->path() + "/nix",
-                "--option",
-                "build-users-group",
-                "",
-                "--option",
-                "sandbox",
-                "true",
-                "--option",
-                "sandbox-paths",
-                "/bin /lib /lib64? /usr",
-                "--option",
-                "substituters",
-                "",
-                "--no-out-link",
-                dir_->path() + "/cases.nix",
-                "-A",
-                attr};
+        std::vector<std::string> argv = nixBuildCommand(dir_->path() + "/nix");
+        argv.insert(argv.end(), {dir_->path() + "/cases.nix", "-A", attr});
+        return argv;
     }
 
     Verdict nixVerdict(const std::string& attr, std::string& log, bool retry = true) {

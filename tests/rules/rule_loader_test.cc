@@ -70,6 +70,12 @@ const BadFile kBadFiles[] = {
      "match names must be a list"},
     {"bad output name", "rules:\n  - id: a\n    match: { outputs: ['a b'] }\n    max-size: 1\n", 3,
      24, "output name 'a b'"},
+    {"bad derivations selection",
+     "rules:\n  - id: a\n    match: { derivations: true }\n    max-size: 1\n", 3, 27,
+     "match derivations must be a string"},
+    {"unknown derivations selection",
+     "rules:\n  - id: a\n    match: { derivations: all }\n    max-size: 1\n", 3, 27,
+     "match derivations 'all' is not one of: exclude, include, only"},
     {"size with decimal unit", "rules:\n  - id: a\n    max-closure-size: 50MB\n", 3, 23,
      "unit 'MB' is ambiguous"},
     {"size with unknown unit", "rules:\n  - id: a\n    max-size: 5 parsecs\n", 3, 15,
@@ -183,7 +189,7 @@ rules:
   - id: ms
     max-size: 1024
   - id: fc
-    match: { names: ['^hello'], paths: ['/store/'], exclude: [doc], outputs: [out, lib] }
+    match: { names: ['^hello'], paths: ['/store/'], exclude: [doc], outputs: [out, lib], derivations: include }
     forbid-content: { patterns: ['/usr/bin'], skip-files: ['^share/'] }
   - id: sp
     store-permissions: { store-dir: { mode: '1735', owner: root, group: build } }
@@ -202,6 +208,8 @@ rules:
     EXPECT_EQ(policy.rules[5].severity, Severity::Info);
     EXPECT_EQ(std::get<LimitCheck>(policy.rules[6].check).kind, LimitCheck::Kind::Size);
     EXPECT_EQ(policy.rules[7].match.outputs, (std::vector<std::string>{"out", "lib"}));
+    EXPECT_EQ(policy.rules[7].match.derivations, DerivationSelection::Include);
+    EXPECT_EQ(policy.rules[6].match.derivations, DerivationSelection::Exclude);
     EXPECT_EQ(std::get<ContentCheck>(policy.rules[7].check).skipFiles.size(), 1u);
     const auto& sp = std::get<PermissionsCheck>(policy.rules[8].check);
     EXPECT_EQ(sp.storeDirMode, 01735u);

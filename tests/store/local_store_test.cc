@@ -112,6 +112,31 @@ TEST_F(LocalStoreTest, VerifyReportsTamperingAndMissingPaths) {
     EXPECT_NE(all.find("missing from disk"), std::string::npos) << all;
 }
 
+// Issue 11: a store opened read-only (a Nix store always is) refuses every write before
+// it touches a file: nothing is copied, moved into the store dir or registered.
+TEST_F(LocalStoreTest, AReadOnlyStoreRefusesWritesBeforeTouchingAnything) {
+    testing::makeFile(dir_.path() + "/src/file", "x");
+    NewPath output = makeOutput("out", {{"file", "y"}});
+    LocalStore readOnly(store_.layout(), Database::Mode::ReadOnly);
+    EXPECT_TRUE(readOnly.readOnly());
+    auto before = testing::listDir(store_.layout().realStoreDir);
+    auto tmpBefore = testing::listDir(store_.layout().tmpDir());
+    EXPECT_THROW(readOnly.addSource(dir_.path() + "/src"), StoreError);
+    EXPECT_THROW(readOnly.registerNewPaths({output}, {}), StoreError);
+    EXPECT_EQ(testing::listDir(store_.layout().realStoreDir), before);
+    EXPECT_EQ(testing::listDir(store_.layout().tmpDir()), tmpBefore);
+    EXPECT_TRUE(fs::exists(output.location)) << "the output was left where it was";
+    EXPECT_FALSE(store_.db().isValid(output.path));
+
+    // A Nix store's layout opens read-only whatever mode is asked, and keeps its tmp dir.
+    StoreLayout nix = store_.layout();
+    nix.nix = true;
+    LocalStore nixStore(nix, Database::Mode::ReadWrite);
+    EXPECT_TRUE(nixStore.readOnly());
+    EXPECT_THROW(nixStore.addSource(dir_.path() + "/src"), StoreError);
+    EXPECT_THROW(nixStore.reclaimScratch(), StoreError);
+}
+
 TEST_F(LocalStoreTest, ParsesUserPaths) {
     testing::makeFile(dir_.path() + "/s/x", "x");
     StorePath p = store_.addSource(dir_.path() + "/s");
@@ -223,8 +248,33 @@ TEST(StoreLayoutTest, NixStoreLayout) {
     EXPECT_EQ(l.storeDir, "/nix/store");
     EXPECT_EQ(l.realStoreDir, "/nix/store");
     EXPECT_EQ(l.dbPath, "/nix/var/nix/db/db.sqlite");
-    EXPECT_EQ(StoreLayout::nixStore("/tmp/chroot/nix").realStoreDir, "/tmp/chroot/nix/store");
+    EXPECT_TRUE(l.nix);
     EXPECT_THROW(StoreLayout::nixStore("relative"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("nix://relative"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("daemon"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("ssh://host"), UsageError);
+    EXPECT_THROW(StoreLayout::nixStore("local?root=/x&state=/y"), UsageError);
+    EXPECT_EQ(StoreLayout::nixStore("local").realStoreDir, "/nix/store");
+
+    // Issue 11: Nix's chroot store, DIR holding DIR/nix/store, in Nix's spellings and
+    // purist's; a bare DIR is what holds a database, and both at once is ambiguous.
+    TempDir dir("nix-layout-");
+    const std::string root = dir.path() + "/chroot";
+    testing::makeFile(root + "/nix/var/nix/db/db.sqlite", "");
+    for (const std::string& spec :
+         {root, root + "/", "local?root=" + root, "nix://" + root + "/nix", root + "/nix"}) {
+        SCOPED_TRACE(spec);
+        StoreLayout chroot = StoreLayout::nixStore(spec);
+        EXPECT_EQ(chroot.storeDir, "/nix/store");
+        EXPECT_EQ(chroot.realStoreDir, root + "/nix/store");
+        EXPECT_EQ(chroot.dbPath, root + "/nix/var/nix/db/db.sqlite");
+        EXPECT_EQ(chroot.root, root + "/nix/var/nix");
+    }
+    EXPECT_THROW(StoreLayout::nixStore(dir.path()), StoreError); // holds no store
+    testing::makeFile(root + "/var/nix/db/db.sqlite", "");
+    EXPECT_THROW(StoreLayout::nixStore(root), UsageError); // both: ambiguous
+    EXPECT_EQ(StoreLayout::nixStore("local?root=" + root).realStoreDir, root + "/nix/store");
+    EXPECT_EQ(StoreLayout::nixStore("nix://" + root).realStoreDir, root + "/store");
 }
 
 // An invalid leftover at a path's store location (a crash, or an unsandboxed build user's

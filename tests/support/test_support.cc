@@ -156,6 +156,15 @@ std::vector<std::string> listDir(const std::string& dir) {
     return names;
 }
 
+std::vector<std::string> nixBuildCommand(const std::string& store) {
+    return {"nix-build",    "--store",           store,
+            "--option",     "build-users-group", "",
+            "--option",     "sandbox",           "true",
+            "--option",     "sandbox-paths",     "/bin /lib /lib64? /usr",
+            "--option",     "substituters",      "",
+            "--no-out-link"};
+}
+
 bool haveProgram(const std::string& program) {
     return runProgram({"sh", "-c", "command -v " + program}).exitCode == 0;
 }

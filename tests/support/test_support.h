@@ -66,6 +66,12 @@ std::vector<std::string> listDir(const std::string& dir);
 /// True if `program` is on PATH.
 bool haveProgram(const std::string& program);
 
+/// `nix-build` into the chroot store `store` (Nix's `--store DIR`: paths under
+/// DIR/nix/store), as root without build users, sandboxed with only the host's /bin, /lib
+/// and /usr, and offline (no substituters: without that every build waits on the network).
+/// Append the expression file and `-A attr`s.
+std::vector<std::string> nixBuildCommand(const std::string& store);
+
 /// Why strict builds cannot run here, or empty if they can: as root they need the
 /// purist-build group (scripts/create-build-users.sh), otherwise unprivileged user namespaces.
 std::string whyNoStrictBuilds();
