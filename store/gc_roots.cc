@@ -85,7 +85,17 @@ private:
                     }
                 }
             }
-            // Not in the store: an indirect root names another link.
+            // Not in the store: an indirect root names another link. A link to anything
+            // else outside the store (gcroots/profiles -> the profiles directory, which is
+            // read on its own) keeps nothing alive and is not stale either, as in Nix.
+            struct stat st;
+            if (::lstat(target.c_str(), &st) == -1) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                    throw SysError("examining '" + target + "', named by GC root '" + location +
+                                   "'");
+                break; // the link it names is gone: a removed root
+            }
+            if (!S_ISLNK(st.st_mode)) return;
             shown = target;
             target = readLink(target);
         }
@@ -101,9 +111,19 @@ private:
 
 GcRootScan findGcRoots(const std::string& gcRootsDir, const StoreDir& storeDir,
                        const std::string& realStoreDir) {
+    return findGcRoots(std::vector<std::string>{gcRootsDir}, storeDir, realStoreDir);
+}
+
+GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& storeDir,
+                       const std::string& realStoreDir) {
     RootScanner scanner(storeDir, realStoreDir);
-    scanner.scanDirectory(gcRootsDir);
+    for (const std::string& dir : dirs)
+        scanner.scanDirectory(dir);
     return scanner.take();
+}
+
+std::vector<std::string> gcRootDirs(const std::string& root) {
+    return {root + "/gcroots", root + "/profiles"};
 }
 
 } // namespace purist

@@ -5,7 +5,10 @@
 //   - a symlink to a store path (or to a path inside one);
 //   - an indirect root: a symlink to a link elsewhere (a `result` link) that points into
 //     the store; it dies with the link it names.
-// Subdirectories (per-user/<name>/, auto/) are read recursively.
+// Subdirectories (per-user/<name>/, auto/) are read recursively. As in Nix, `<root>/profiles`
+// is read the same way (profile generations are links into the store), and a link to
+// something outside the store that is not itself a link (gcroots/profiles -> profiles/)
+// is neither a root nor stale.
 
 #include "store/store_path.h"
 
@@ -32,5 +35,12 @@ struct GcRootScan {
 /// has no roots. Throws SysError naming the entry that could not be read.
 GcRootScan findGcRoots(const std::string& gcRootsDir, const StoreDir& storeDir,
                        const std::string& realStoreDir);
+/// The same over several directories, in order.
+GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& storeDir,
+                       const std::string& realStoreDir);
+
+/// The directories of a store root that hold permanent roots, as Nix reads them:
+/// `<root>/gcroots` and `<root>/profiles` (for a Nix store, /nix/var/nix/{gcroots,profiles}).
+std::vector<std::string> gcRootDirs(const std::string& root);
 
 } // namespace purist
