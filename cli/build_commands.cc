@@ -9,6 +9,7 @@
 #include "sandbox/build_graph.h"
 #include "sandbox/builder.h"
 #include "sandbox/sandbox.h"
+#include "store/gc.h"
 #include "store/local_store.h"
 
 #include <cerrno>
@@ -89,6 +90,13 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     // the specs are read, so both are ready when the first build needs them.
     sandbox::prepareSandbox();
     LocalStore store = openStore(options);
+    const policy::Settings& settings = buildOptions.settings;
+    if (auto gc =
+            collectIfLowOnSpace(store, settings.minFree, settings.maxFree, settings.gcRuntimeRoots))
+        std::cerr << "less than min-free (" << policy::formatSize(settings.minFree)
+                  << ") was free on " << store.layout().realStoreDir << ": deleted "
+                  << gc->dead.size() << " dead store paths, " << policy::formatSize(gc->bytesFreed)
+                  << "\n";
     refuseVacuousChecks(store, flags.specs);
     std::vector<sandbox::BuildResult> results =
         sandbox::buildSpecs(store, flags.specs, buildOptions);

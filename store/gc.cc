@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "store/closure.h"
+#include "store/disk_space.h"
 #include "store/gc_roots.h"
 #include "store/gc_runtime_roots.h"
 #include "store/gc_temp_roots.h"
@@ -324,6 +325,18 @@ GcResult collectGarbage(LocalStore& store, const GcOptions& options) {
     Remover(store, result, options).remove(graph, order, count, cyclicFrom);
     if (count == order.size()) result.leftoversRemoved = removeLeftovers(store, tempRooted);
     return result;
+}
+
+std::optional<GcResult> collectIfLowOnSpace(LocalStore& store, uint64_t minFree, uint64_t maxFree,
+                                            bool runtimeRoots) {
+    if (minFree == 0) return std::nullopt;
+    const uint64_t free = freeSpace(store.layout().realStoreDir);
+    if (free >= minFree) return std::nullopt;
+    GcOptions options;
+    options.runtimeRoots = runtimeRoots;
+    if (maxFree != 0) options.maxFreed = maxFree > free ? maxFree - free : 0;
+    if (options.maxFreed == 0) return std::nullopt;
+    return collectGarbage(store, options);
 }
 
 GcResult deletePaths(LocalStore& store, const std::vector<StorePath>& paths, bool runtime) {

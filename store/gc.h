@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -74,6 +75,13 @@ GcResult collectGarbage(LocalStore& store, const GcOptions& options);
 /// that keeps it.
 GcResult deletePaths(LocalStore& store, const std::vector<StorePath>& paths,
                      bool runtimeRoots = true);
+
+/// Nix's min-free and max-free: if the file system holding the store has less than
+/// `minFree` bytes free, collects until the deleted paths' NAR sizes add up to the
+/// difference between `maxFree` and what is free (everything dead if `maxFree` is 0).
+/// Returns what the collection did, or nothing if there was enough space (or `minFree` is 0).
+std::optional<GcResult> collectIfLowOnSpace(LocalStore& store, uint64_t minFree, uint64_t maxFree,
+                                            bool runtimeRoots);
 
 /// Every root of `store`: permanent (gcroots/ and profiles/), temporary and, if asked,
 /// runtime; only roots naming valid paths. Holds no lock: a listing for people.

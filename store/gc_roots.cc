@@ -3,11 +3,13 @@
 #include "base/directory.h"
 #include "base/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace purist {
@@ -44,7 +46,18 @@ public:
         }
     }
 
-    GcRootScan take() { return std::move(scan_); }
+    // A root reached twice (`profile` -> `profile-1-link` -> store, and `profile-1-link`
+    // itself) is listed once, in Nix's order: by store path, then location.
+    GcRootScan take() {
+        auto key = [](const GcRoot& r) { return std::tie(r.path, r.location); };
+        std::sort(scan_.roots.begin(), scan_.roots.end(),
+                  [&](const GcRoot& a, const GcRoot& b) { return key(a) < key(b); });
+        scan_.roots.erase(
+            std::unique(scan_.roots.begin(), scan_.roots.end(),
+                        [&](const GcRoot& a, const GcRoot& b) { return key(a) == key(b); }),
+            scan_.roots.end());
+        return std::move(scan_);
+    }
 
 private:
     static unsigned char typeOf(const std::string& path) {

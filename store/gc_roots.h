@@ -24,7 +24,9 @@ struct GcRoot {
     StorePath path;
 };
 
-/// All roots found, and indirect roots whose link no longer points into the store.
+/// All roots found (each (location, path) once, sorted by path, then location, as
+/// `nix-store --gc --print-roots` lists them), and indirect roots whose link no longer points into
+/// the store.
 struct GcRootScan {
     std::vector<GcRoot> roots;
     std::vector<std::string> stale; ///< entries under gcroots/ that keep nothing alive

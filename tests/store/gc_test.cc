@@ -4,6 +4,7 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "store/disk_space.h"
 #include "store/gc.h"
 #include "store/gc_roots.h"
 #include "store/gc_temp_roots.h"
@@ -445,6 +446,25 @@ TEST_F(GcTest, DeleteIsRefusedForLiveOrReferencedPathsNamingWhy) {
     EXPECT_FALSE(valid(lib) || valid(app) || onDisk(lib) || onDisk(app));
     EXPECT_TRUE(valid(alone) && valid(rooted));
     expectConsistent();
+}
+
+// min-free / max-free: a collection only when free space is below min-free.
+TEST_F(GcTest, CollectsOnlyWhenLowOnSpace) {
+    StorePath a = add("a"), b = add("b");
+    EXPECT_FALSE(collectIfLowOnSpace(store(), 0, 0, false)) << "min-free 0: never";
+    EXPECT_FALSE(collectIfLowOnSpace(store(), 1, 0, false)) << "more than 1 byte is free";
+    EXPECT_TRUE(valid(a) && valid(b));
+    // Less free than min-free, and max-free 1 byte above what is free: one path is enough.
+    uint64_t free = freeSpace(store().layout().realStoreDir);
+    std::optional<GcResult> some =
+        collectIfLowOnSpace(store(), std::numeric_limits<uint64_t>::max(), free + 1, false);
+    ASSERT_TRUE(some);
+    EXPECT_EQ(some->dead.size(), 1u);
+    std::optional<GcResult> all =
+        collectIfLowOnSpace(store(), std::numeric_limits<uint64_t>::max(), 0, false);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->dead.size(), 1u);
+    EXPECT_FALSE(valid(a) || valid(b));
 }
 
 TEST_F(GcTest, AReadOnlyStoreIsRefused) {
