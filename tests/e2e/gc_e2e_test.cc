@@ -200,7 +200,7 @@ sources: { src: src }
 )");
     testing::makeFile(dir.path() + "/top.yaml", R"(name: top
 builder: /bin/sh
-args: ["-c", "PATH=/bin:/usr/bin; mkdir $out && cat $dep/file $dep/file > $out/file"]
+args: ["-c", "PATH=/bin:/usr/bin; sleep 0.3; mkdir $out && cat $dep/file $dep/file > $out/file"]
 inputs: { dep: dep.yaml }
 )");
     std::atomic<bool> stop{false};
