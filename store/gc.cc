@@ -202,13 +202,17 @@ private:
 // registration, or of a collection killed after its transaction. Each is removed under its
 // path's lock, after validity is checked again under it (so a path being registered now is
 // left alone), unless a temp root names it.
-size_t removeLeftovers(LocalStore& store, const std::set<std::string>& tempRooted) {
+size_t removeLeftovers(LocalStore& store, const std::set<std::string>& tempRooted,
+                       const RefGraph& graph, const std::vector<bool>& live) {
     const std::string& dir = store.layout().realStoreDir;
     FileDescriptor lockFile = openPathLockFile(store.layout().tmpDir());
     size_t removed = 0;
     for (const DirectoryEntry& entry : listDirectory(dir)) {
         std::optional<StorePath> path = maybeBaseName(entry.name);
-        if (!path || tempRooted.count(entry.name) || store.db().isValid(*path)) continue;
+        if (!path || tempRooted.count(entry.name)) continue;
+        // Live in the snapshot: valid, and it stays so (one lookup in memory, not the DB).
+        if (int64_t id = graph.find(*path); id >= 0 && live[static_cast<size_t>(id)]) continue;
+        if (store.db().isValid(*path)) continue;
         PathLock lock(lockFile.get(), entry.name);
         if (!lock.tryLock() || store.db().isValid(*path)) continue;
         removeTree(dir + "/" + entry.name);
@@ -323,7 +327,8 @@ GcResult collectGarbage(LocalStore& store, const GcOptions& options) {
     }
 
     Remover(store, result, options).remove(graph, order, count, cyclicFrom);
-    if (count == order.size()) result.leftoversRemoved = removeLeftovers(store, tempRooted);
+    if (count == order.size())
+        result.leftoversRemoved = removeLeftovers(store, tempRooted, graph, set.live);
     return result;
 }
 
