@@ -7,6 +7,7 @@
 #include "cli/settings_flags.h"
 #include "sandbox/builder.h"
 #include "sandbox/sandbox.h"
+#include "store/gc.h"
 #include "store/local_store.h"
 
 #include <cerrno>
@@ -70,6 +71,13 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     // the specs are read, so both are ready when the first build needs them.
     sandbox::prepareSandbox();
     LocalStore store = openStore(options);
+    const policy::Settings& settings = buildOptions.settings;
+    if (auto gc =
+            collectIfLowOnSpace(store, settings.minFree, settings.maxFree, settings.gcRuntimeRoots))
+        std::cerr << "less than min-free (" << policy::formatSize(settings.minFree)
+                  << ") was free on " << store.layout().realStoreDir << ": deleted "
+                  << gc->dead.size() << " dead store paths, " << policy::formatSize(gc->bytesFreed)
+                  << "\n";
     std::vector<sandbox::BuildResult> results =
         sandbox::buildSpecs(store, flags.specs, buildOptions);
 

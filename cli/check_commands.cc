@@ -14,6 +14,7 @@
 #include "rules/spec_checks.h"
 #include "sandbox/build_graph.h"
 #include "sandbox/spec_check_rules.h"
+#include "store/gc_temp_roots.h"
 
 #include <chrono>
 #include <cstdlib>
@@ -26,6 +27,12 @@
 
 namespace purist::cli {
 namespace {
+
+// Reads many paths without a temp root each: no collection may run meanwhile. Never on a
+// Nix store, which purist only reads (and whose gc.lock it must not create).
+GcReaderLock readerLock(const GlobalOptions& options, const LocalStore& store) {
+    return options.store.empty() ? GcReaderLock(store.layout().root) : GcReaderLock();
+}
 
 /// The flags `check` and `audit` share.
 struct CheckFlags {
@@ -188,6 +195,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             std::vector<std::string> specs, arguments;
             for (const auto& argument : *paths)
                 (isSpecFile(argument) ? specs : arguments).push_back(argument);
@@ -273,6 +281,7 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->callback([&options, path, dependency, all, limit, allSites, maxSites] {
         options.action = [&options, path, dependency, all, limit, allSites, maxSites] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
+            GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
             uint32_t to = dependencyNode(store, graph, from, *dependency);
@@ -346,6 +355,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             checker::CheckOptions checkOpts = checkOptions(*flags);
             checkOpts.closures = false;
             LocalStore store = openStore(options);
+            GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             bool readOnly = !options.store.empty();
             RefGraph graph = store.db().loadGraph();
             std::vector<uint32_t> nodes(graph.size());

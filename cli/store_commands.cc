@@ -322,13 +322,14 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
 
 void addRoots(CLI::App& store, GlobalOptions& options) {
     auto* cmd = store.add_subcommand(
-        "roots", "List the GC roots under <root>/gcroots (named files, symlinks, indirect "
-                 "roots) and the store paths they keep alive; stale roots are reported");
+        "roots",
+        "List the GC roots under <root>/gcroots and <root>/profiles (named files, "
+        "symlinks, indirect roots) and the store paths they keep alive; stale roots are reported");
     cmd->callback([&options] {
         options.action = [&options] {
             StoreLayout layout = selectLayout(options);
-            GcRootScan scan =
-                findGcRoots(layout.gcRootsDir(), StoreDir(layout.storeDir), layout.realStoreDir);
+            GcRootScan scan = findGcRoots(gcRootDirs(layout.root), StoreDir(layout.storeDir),
+                                          layout.realStoreDir);
             StoreDir storeDir(layout.storeDir);
             for (const GcRoot& root : scan.roots)
                 std::cout << root.location << " -> " << storeDir.print(root.path) << "\n";
@@ -341,15 +342,19 @@ void addRoots(CLI::App& store, GlobalOptions& options) {
 
 } // namespace
 
+void addGcCommands(CLI::App& store, GlobalOptions& options); // cli/gc_commands.cc
+
 void addStoreCommands(CLI::App& app, GlobalOptions& options) {
-    auto* store = app.add_subcommand("store", "Work with the content-addressed store: add, hash, "
-                                              "dump, restore, info, refs, closure, verify, roots");
+    auto* store = app.add_subcommand(
+        "store", "Work with the content-addressed store: add, hash, "
+                 "dump, restore, info, refs, closure, verify, roots, gc, delete");
     store->require_subcommand(1);
     addAdd(*store, options);
     addHash(*store, options);
     addDumpRestore(*store, options);
     addQueries(*store, options);
     addRoots(*store, options);
+    addGcCommands(*store, options);
 }
 
 } // namespace purist::cli

@@ -267,6 +267,39 @@ const std::vector<SettingDescriptor> kSettings = {
      "store root.",
      [](Settings& s, const RawSettingValue& v) { s.storeDir = absolutePathValue(v, "store-dir"); },
      [](const Settings& s) { return s.storeDir; }},
+    {"gc-runtime-roots", "PURIST_GC_RUNTIME_ROOTS", "", "true | false", "true",
+     "Whether the garbage collector keeps alive the store paths that running processes use "
+     "(their program, cwd, open files, memory maps and environment, read from /proc), as "
+     "Nix does. `false` collects them like any path no root names.",
+     [](Settings& s, const RawSettingValue& v) {
+         const RawSettingItem& item = scalarOf(v, "gc-runtime-roots");
+         if (item.text == "true")
+             s.gcRuntimeRoots = true;
+         else if (item.text == "false")
+             s.gcRuntimeRoots = false;
+         else
+             throw itemError(item,
+                             "gc-runtime-roots must be true or false, not '" + item.text + "'");
+     },
+     [](const Settings& s) { return std::string(s.gcRuntimeRoots ? "true" : "false"); }},
+    {"min-free", "PURIST_MIN_FREE", "", "size | 0", "0",
+     "When `purist build` starts with less free space than this on the store's file system, "
+     "it first collects garbage (`purist store gc`) until `max-free` is free. 0: never.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.minFree = parseSize(v, "min-free", false).bytes;
+     },
+     [](const Settings& s) {
+         return showSize(SizeSetting{s.minFree, 0});
+     }},
+    {"max-free", "PURIST_MAX_FREE", "", "size | 0", "0",
+     "How much free space an automatic collection (see `min-free`) aims for: it stops once "
+     "the paths it deleted add up to the difference. 0: it deletes every dead path.",
+     [](Settings& s, const RawSettingValue& v) {
+         s.maxFree = parseSize(v, "max-free", false).bytes;
+     },
+     [](const Settings& s) {
+         return showSize(SizeSetting{s.maxFree, 0});
+     }},
 };
 
 std::string originName(SettingOrigin::Kind kind) {

@@ -76,6 +76,13 @@ struct Settings {
     unsigned maxJobs = 1;
     std::string storeRoot; ///< empty: $XDG_DATA_HOME/purist or ~/.local/share/purist
     std::string storeDir;  ///< empty: <store-root>/store
+    /// Whether store paths that running processes use keep their closure alive (gc).
+    bool gcRuntimeRoots = true;
+    /// When a build starts with less free space than this on the store's file system, a
+    /// collection runs first (Nix's min-free); 0: never.
+    uint64_t minFree = 0;
+    /// ... and frees up to this much free space (Nix's max-free); 0: everything dead.
+    uint64_t maxFree = 0;
 
     /// Origin of each setting's value, by setting name; every setting has an entry.
     std::map<std::string, SettingOrigin> origins;

@@ -179,6 +179,12 @@ public:
         refuseVacuousChecks(wanted);
         graph_.resolve(storeDir_,
                        [this](const std::string& hostPath) { return store_.addSource(hostPath); });
+        // Temp roots before validity: what is found valid here stays so until we exit.
+        StorePathSet wantedOutputs;
+        for (size_t node : wanted)
+            for (const auto& [output, path] : graph_.nodes()[node].outputs)
+                wantedOutputs.insert(path);
+        store_.addTempRoots(wantedOutputs);
         std::vector<size_t> toBuild;
         for (size_t node : wanted)
             if (!allOutputsValid(node)) toBuild.push_back(node);
@@ -379,8 +385,18 @@ private:
     }
 
     std::function<void()> start(size_t node) {
-        if (allOutputsValid(node)) return {};
         const BuildNode& n = graph_.nodes()[node];
+        // Outputs and inputs are rooted before their validity is checked and the inputs'
+        // closure read, so no collection removes what the build is about to use or has
+        // just registered (docs/store.md, "Garbage collection").
+        StorePathSet rooted(n.storeInputs.begin(), n.storeInputs.end());
+        for (const auto& [output, path] : n.outputs)
+            rooted.insert(path);
+        for (size_t input : n.inputNodes)
+            for (const auto& [output, path] : graph_.nodes()[input].outputs)
+                rooted.insert(path);
+        store_.addTempRoots(rooted);
+        if (allOutputsValid(node)) return {};
         const BuildSpec& spec = n.spec;
         const StoreLayout& layout = store_.layout();
         auto job = std::make_unique<Job>();
@@ -434,6 +450,7 @@ private:
                 if (!inStore.isInStore(entry.source)) continue;
                 inAStore = true;
                 auto [path, subpath] = inStore.parseWithSubpath(entry.source);
+                store_.addTempRoots({path});
                 valid = store_.db().isValid(path);
                 if (!valid) break;
                 StorePathSet closure = store_.db().queryClosure({path});

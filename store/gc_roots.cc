@@ -3,11 +3,13 @@
 #include "base/directory.h"
 #include "base/error.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
+#include <tuple>
 #include <unistd.h>
 
 namespace purist {
@@ -44,7 +46,18 @@ public:
         }
     }
 
-    GcRootScan take() { return std::move(scan_); }
+    // A root reached twice (`profile` -> `profile-1-link` -> store, and `profile-1-link`
+    // itself) is listed once, in Nix's order: by store path, then location.
+    GcRootScan take() {
+        auto key = [](const GcRoot& r) { return std::tie(r.path, r.location); };
+        std::sort(scan_.roots.begin(), scan_.roots.end(),
+                  [&](const GcRoot& a, const GcRoot& b) { return key(a) < key(b); });
+        scan_.roots.erase(
+            std::unique(scan_.roots.begin(), scan_.roots.end(),
+                        [&](const GcRoot& a, const GcRoot& b) { return key(a) == key(b); }),
+            scan_.roots.end());
+        return std::move(scan_);
+    }
 
 private:
     static unsigned char typeOf(const std::string& path) {
@@ -85,7 +98,17 @@ private:
                     }
                 }
             }
-            // Not in the store: an indirect root names another link.
+            // Not in the store: an indirect root names another link. A link to anything
+            // else outside the store (gcroots/profiles -> the profiles directory, which is
+            // read on its own) keeps nothing alive and is not stale either, as in Nix.
+            struct stat st;
+            if (::lstat(target.c_str(), &st) == -1) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                    throw SysError("examining '" + target + "', named by GC root '" + location +
+                                   "'");
+                break; // the link it names is gone: a removed root
+            }
+            if (!S_ISLNK(st.st_mode)) return;
             shown = target;
             target = readLink(target);
         }
@@ -101,9 +124,19 @@ private:
 
 GcRootScan findGcRoots(const std::string& gcRootsDir, const StoreDir& storeDir,
                        const std::string& realStoreDir) {
+    return findGcRoots(std::vector<std::string>{gcRootsDir}, storeDir, realStoreDir);
+}
+
+GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& storeDir,
+                       const std::string& realStoreDir) {
     RootScanner scanner(storeDir, realStoreDir);
-    scanner.scanDirectory(gcRootsDir);
+    for (const std::string& dir : dirs)
+        scanner.scanDirectory(dir);
     return scanner.take();
+}
+
+std::vector<std::string> gcRootDirs(const std::string& root) {
+    return {root + "/gcroots", root + "/profiles"};
 }
 
 } // namespace purist

@@ -5,7 +5,10 @@
 //   - a symlink to a store path (or to a path inside one);
 //   - an indirect root: a symlink to a link elsewhere (a `result` link) that points into
 //     the store; it dies with the link it names.
-// Subdirectories (per-user/<name>/, auto/) are read recursively.
+// Subdirectories (per-user/<name>/, auto/) are read recursively. As in Nix, `<root>/profiles`
+// is read the same way (profile generations are links into the store), and a link to
+// something outside the store that is not itself a link (gcroots/profiles -> profiles/)
+// is neither a root nor stale.
 
 #include "store/store_path.h"
 
@@ -21,7 +24,9 @@ struct GcRoot {
     StorePath path;
 };
 
-/// All roots found, and indirect roots whose link no longer points into the store.
+/// All roots found (each (location, path) once, sorted by path, then location, as
+/// `nix-store --gc --print-roots` lists them), and indirect roots whose link no longer points into
+/// the store.
 struct GcRootScan {
     std::vector<GcRoot> roots;
     std::vector<std::string> stale; ///< entries under gcroots/ that keep nothing alive
@@ -32,5 +37,12 @@ struct GcRootScan {
 /// has no roots. Throws SysError naming the entry that could not be read.
 GcRootScan findGcRoots(const std::string& gcRootsDir, const StoreDir& storeDir,
                        const std::string& realStoreDir);
+/// The same over several directories, in order.
+GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& storeDir,
+                       const std::string& realStoreDir);
+
+/// The directories of a store root that hold permanent roots, as Nix reads them:
+/// `<root>/gcroots` and `<root>/profiles` (for a Nix store, /nix/var/nix/{gcroots,profiles}).
+std::vector<std::string> gcRootDirs(const std::string& root);
 
 } // namespace purist

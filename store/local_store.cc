@@ -196,13 +196,20 @@ LocalStore::LocalStore(StoreLayout layout, Database::Mode mode)
       db_(layout_.dbPath, StoreDir(layout_.storeDir), mode_) {
     // The scratch space of processes killed before they could clean up goes now, so that
     // crashes do not add up; a live process's is locked and stays.
-    if (mode_ == Database::Mode::ReadWrite) reclaimScratch();
+    if (mode_ == Database::Mode::ReadWrite) {
+        reclaimScratch();
+        tempRoots_ = std::make_unique<TempRoots>(layout_.root);
+    }
 }
 
 void LocalStore::requireWritable(const std::string& what) const {
     if (readOnly())
         throw StoreError("cannot " + what + ": the " + (layout_.nix ? "Nix " : "") + "store at '" +
                          layout_.realStoreDir + "' is opened read-only");
+}
+
+void LocalStore::addTempRoots(const StorePathSet& paths) {
+    if (tempRoots_) tempRoots_->add(paths);
 }
 
 ScratchReclaim LocalStore::reclaimScratch() {
@@ -285,6 +292,9 @@ StorePath LocalStore::addSource(const std::string& sourcePath, std::string name)
     NarDigest digest = hashPath(copy);
     StorePath path =
         storeDir().makeFixedOutputPath(FileIngestionMethod::Recursive, digest.hash, name);
+    // Rooted before its validity is checked: a valid path found here stays valid for the
+    // caller, whatever a collection running meanwhile decides.
+    addTempRoots({path});
     if (db_.isValid(path)) return path;
     // Validity is decided under the path's lock: another adder or a builder may be putting
     // the same path in place, and what it made valid must not be removed below.

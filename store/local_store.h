@@ -3,6 +3,7 @@
 // its DB, and the operations that keep the two consistent (add, register, verify).
 
 #include "store/canonicalise.h"
+#include "store/gc_temp_roots.h"
 #include "store/ref_scanner.h"
 #include "store/scratch.h"
 #include "store/store_db.h"
@@ -110,6 +111,12 @@ public:
     /// them (reclaimDeadScratch); a live process's stay. Refused on a Nix store.
     ScratchReclaim reclaimScratch();
 
+    /// Makes `paths` temp roots of this process (gc_temp_roots.h): no collection removes
+    /// them or their closures from now until the process exits. Call it before checking
+    /// that a path is valid and using it, or before making it; waits while a collection
+    /// runs. A no-op on a store opened read-only. Thread-safe. Throws SysError.
+    void addTempRoots(const StorePathSet& paths);
+
     /// Copies `sourcePath` into the store as a source and registers it; returns its path.
     /// Refused (StoreError) on a read-only store, before anything is copied.
     /// Adding a path that is already valid only returns it. Holds the path's PathLock from
@@ -146,6 +153,7 @@ private:
     StoreLayout layout_;
     Database::Mode mode_;
     StoreDb db_;
+    std::unique_ptr<TempRoots> tempRoots_; // null when read-only
 };
 
 } // namespace purist

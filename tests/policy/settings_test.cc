@@ -191,9 +191,10 @@ TEST_F(SettingsTest, EveryDescriptorShowsWhatItApplied) {
                            : d.name == "build-users-group"      ? "grp"
                            : d.name.starts_with("store")        ? "/x/y"
                            : d.name == "sandbox-allow-syscalls" ? "userfaultfd"
+                           : d.name == "gc-runtime-roots"       ? "false"
                                                                 : "9";
-        bool size =
-            d.name == "max-memory" || d.name == "max-log-size" || d.name == "build-dir-size";
+        bool size = d.name == "max-memory" || d.name == "max-log-size" ||
+                    d.name == "build-dir-size" || d.name == "min-free" || d.name == "max-free";
         if (size) text = "9MiB";
         v.isList = d.type.starts_with("list");
         v.items = {RawSettingItem{text, "", 0, 0, "test"}};
