@@ -23,12 +23,6 @@
 namespace purist {
 namespace {
 
-void refuseReadOnly(LocalStore& store, const std::string& what) {
-    if (store.db().database().mode() == Database::Mode::ReadOnly)
-        throw StoreError("the store at '" + store.layout().root + "' is open read-only; cannot " +
-                         what);
-}
-
 std::vector<GcRootRef> permanentRoots(const LocalStore& store) {
     const StoreLayout& layout = store.layout();
     GcRootScan scan =
@@ -259,7 +253,7 @@ std::vector<GcRootRef> findAllRoots(LocalStore& store, bool runtime) {
 
 GcResult collectGarbage(LocalStore& store, const GcOptions& options) {
     const bool changes = options.action == GcOptions::Action::Collect && !options.dryRun;
-    if (changes) refuseReadOnly(store, "collect garbage");
+    if (changes) store.requireWritable("collect garbage");
     if (options.batchSize == 0) throw UsageError("a collection's batch size must be positive");
     const std::string& root = store.layout().root;
     GcResult result;
@@ -345,7 +339,7 @@ std::optional<GcResult> collectIfLowOnSpace(LocalStore& store, uint64_t minFree,
 }
 
 GcResult deletePaths(LocalStore& store, const std::vector<StorePath>& paths, bool runtime) {
-    refuseReadOnly(store, "delete paths");
+    store.requireWritable("delete paths");
     const StoreDir& storeDir = store.storeDir();
     GcLock gcLock(store.layout().root, GcLock::Mode::Exclusive);
     TempRootsSnapshot temp = lockTempRoots(store.layout().root);
