@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char* kSarifSchema =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-constexpr const char* kFingerprintKey = "puristFingerprint/v1";
+// v2: names without versions (v1 kept them), so alerts survive a version bump.
+constexpr const char* kFingerprintKey = "puristFingerprint/v2";
 
 const char* sarifLevel(Severity severity) {
     switch (severity) {

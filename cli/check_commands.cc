@@ -21,6 +21,8 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +34,8 @@ struct CheckFlags {
     std::vector<std::string> policies;
     std::vector<std::string> waivers;
     std::string format = "text";
-    std::string output;
+    /// `--output` values: one bare FILE (the --format report), and FORMAT=FILE pairs.
+    std::vector<std::string> outputs;
     std::string failOn = "error";
     std::string baseline;
     std::string writeBaseline;
@@ -50,7 +53,11 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
                    "annotations)")
         ->check(CLI::IsMember({"text", "json", "sarif", "junit", "html", "github"}))
         ->capture_default_str();
-    cmd.add_option("--output", flags.output, "Write the report to FILE instead of stdout");
+    cmd.add_option("--output", flags.outputs,
+                   "Write the --format report to FILE instead of stdout; or, as FORMAT=FILE "
+                   "(repeatable), also write the report in FORMAT to FILE: several formats from "
+                   "one run (e.g. --output sarif=purist.sarif --output junit=purist.xml)")
+        ->allow_extra_args(false);
     cmd.add_option("--fail-on", flags.failOn,
                    "Exit 1 if a finding at or above this severity is neither waived nor in the "
                    "baseline: error, warning or info")
@@ -85,29 +92,94 @@ checker::CheckOptions checkOptions(const CheckFlags& flags) {
     return options;
 }
 
-bool wantsColor(const CheckFlags& flags) {
+/// Where each report of a run goes: the --format report to `file` (stdout if empty), and
+/// one report per FORMAT=FILE `--output`.
+struct OutputPlan {
+    std::string file;
+    std::vector<std::pair<checker::ReportFormat, std::string>> extra;
+};
+
+/// Reads the `--output` values; a usage error for two bare files, a file named twice, or
+/// FORMAT=FILE with an empty file. Checked before anything is loaded, so a typo costs no run.
+OutputPlan planOutputs(const CheckFlags& flags) {
+    OutputPlan plan;
+    std::set<std::string> files;
+    auto claim = [&](const std::string& file, const std::string& value) {
+        if (!files.insert(file).second)
+            throw UsageError("--output " + value + ": the file '" + file +
+                             "' is already the destination of another report");
+    };
+    for (const std::string& value : flags.outputs) {
+        size_t equals = value.find('=');
+        std::optional<checker::ReportFormat> format;
+        if (equals != std::string::npos) {
+            try {
+                format = checker::parseReportFormat(value.substr(0, equals));
+            } catch (const UsageError&) {
+                // Not FORMAT=FILE: a file whose name has an '='.
+            }
+        }
+        if (!format) {
+            if (!plan.file.empty())
+                throw UsageError("--output given two files ('" + plan.file + "' and '" + value +
+                                 "'); to write several formats, give each as FORMAT=FILE");
+            claim(value, value);
+            plan.file = value;
+            continue;
+        }
+        std::string file = value.substr(equals + 1);
+        if (file.empty())
+            throw UsageError("--output " + value + ": no file after '='; write FORMAT=FILE");
+        claim(file, value);
+        plan.extra.emplace_back(*format, file);
+    }
+    return plan;
+}
+
+bool wantsColor(const CheckFlags& flags, const OutputPlan& plan) {
     const char* noColor = std::getenv("NO_COLOR");
-    return flags.format == "text" && flags.output.empty() && ::isatty(STDOUT_FILENO) == 1 &&
+    return flags.format == "text" && plan.file.empty() && ::isatty(STDOUT_FILENO) == 1 &&
            !(noColor && *noColor);
 }
 
-/// Writes the report where the flags say, and the baseline if asked; returns the exit code.
-int emit(const checker::Report& report, const CheckFlags& flags) {
-    if (!flags.writeBaseline.empty()) checker::writeBaseline(flags.writeBaseline, report);
+void writeReportFile(const checker::Report& report, checker::ReportFormat format,
+                     const std::string& file) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw SysError("creating report file '" + file + "'");
+    checker::writeReport(report, format, out);
+    out.close();
+    if (!out) throw SysError("writing report file '" + file + "'");
+}
+
+/// Writes the reports where the flags say, and the baseline if asked; returns the exit code.
+/// Writing a baseline is the run's purpose, so it exits 0 once the file is written, findings
+/// or not (they are now the baseline).
+int emit(const checker::Report& report, const CheckFlags& flags, const OutputPlan& plan) {
     checker::ReportOptions reportOptions;
-    reportOptions.color = wantsColor(flags);
+    reportOptions.color = wantsColor(flags, plan);
     checker::ReportFormat format = checker::parseReportFormat(flags.format);
-    for (const std::string& warning : checker::reportFormatWarnings(report, format))
-        std::cerr << "purist: warning: " << warning << "\n";
-    if (flags.output.empty()) {
+    std::vector<checker::ReportFormat> formats{format};
+    for (const auto& [extraFormat, file] : plan.extra)
+        formats.push_back(extraFormat);
+    std::set<checker::ReportFormat> warned;
+    for (checker::ReportFormat f : formats)
+        if (warned.insert(f).second)
+            for (const std::string& warning : checker::reportFormatWarnings(report, f))
+                std::cerr << "purist: warning: " << warning << "\n";
+    for (const auto& [extraFormat, file] : plan.extra)
+        writeReportFile(report, extraFormat, file);
+    if (plan.file.empty()) {
         checker::writeReport(report, format, std::cout, reportOptions);
         std::cout.flush();
     } else {
-        std::ofstream out(flags.output, std::ios::binary | std::ios::trunc);
-        if (!out) throw SysError("creating report file '" + flags.output + "'");
-        checker::writeReport(report, format, out, reportOptions);
-        out.close();
-        if (!out) throw SysError("writing report file '" + flags.output + "'");
+        writeReportFile(report, format, plan.file);
+    }
+    if (!flags.writeBaseline.empty()) {
+        checker::writeBaseline(flags.writeBaseline, report);
+        std::cerr << "purist: wrote the baseline " << flags.writeBaseline << " ("
+                  << report.findings.size() << " finding"
+                  << (report.findings.size() == 1 ? "" : "s") << ")\n";
+        return kExitOk;
     }
     return checker::reportFails(report) ? kExitViolations : kExitOk;
 }
@@ -185,6 +257,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
     cmd->callback([&options, paths, flags] {
         options.action = [&options, paths, flags] {
             // The whole policy loads before anything is checked: no half-loaded policy runs.
+            OutputPlan plan = planOutputs(*flags);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
@@ -203,7 +276,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
-            return emit(checker.check(nodes, checkOpts), *flags);
+            return emit(checker.check(nodes, checkOpts), *flags, plan);
         };
     });
 }
@@ -342,6 +415,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
         if (history->parsed()) return;
         options.action = [&options, flags] {
             if (flags->policies.empty()) throw UsageError("purist audit needs --policy FILE");
+            OutputPlan plan = planOutputs(*flags);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             checkOpts.closures = false;
@@ -365,7 +439,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 audits.record(report, static_cast<int64_t>(std::time(nullptr)),
                               static_cast<int64_t>(nodes.size()));
             }
-            return emit(report, *flags);
+            return emit(report, *flags, plan);
         };
     });
 }

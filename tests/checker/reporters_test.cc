@@ -549,7 +549,7 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
         EXPECT_TRUE(uri.starts_with(result["ruleId"] == "expired-waiver" ? "ci/waivers.yaml"
                                                                          : "file:///nix/store"))
             << uri;
-        fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v1"]);
+        fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v2"]);
         EXPECT_TRUE(result["baselineState"] == "new" || result["baselineState"] == "unchanged");
     }
     EXPECT_EQ(fingerprints.size(), 7u) << "fingerprints must tell findings apart";

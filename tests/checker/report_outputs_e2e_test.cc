@@ -1,0 +1,176 @@
+// End to end: what a CI job does with one run of `purist check` or `purist audit`: several
+// report formats from one run (one audit in the history), and baselines a reviewer reads
+// that survive rebuilds and version bumps.
+
+#include "base/file_descriptor.h"
+#include "checker/audit_history.h"
+#include "checker/engine.h"
+#include "tests/checker/checker_fixture.h"
+#include "tests/support/test_support.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace purist {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::runPurist;
+
+class ReportOutputsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        tools = s.pathFor("bootstrap-tools-1.0");
+        s.add(tools, {{"bin/gcc", "gcc"}});
+        hello = s.pathFor("hello-2.12");
+        s.add(hello, {{"bin/hello", "cc " + s.print(tools) + "/bin/gcc\n"}});
+        policy = dir.path() + "/leak.yaml";
+        testing::makeFile(policy, R"(rules:
+  - id: no-bootstrap
+    match: { names: ['hello'] }
+    forbid-requisites: { names: ['bootstrap-tools'] }
+)");
+    }
+
+    testing::RunResult purist(const std::string& command, std::vector<std::string> args) {
+        std::vector<std::string> all = {"--root", s.store().layout().root, command};
+        all.insert(all.end(), args.begin(), args.end());
+        return runPurist(all);
+    }
+    std::string file(const std::string& name) const { return dir.path() + "/" + name; }
+
+    checker::testing::SmallStore s;
+    TempDir dir{"purist-report-outputs-"};
+    StorePath tools = StorePath::fromBaseName("00000000000000000000000000000000-x");
+    StorePath hello = tools;
+    std::string policy;
+};
+
+TEST_F(ReportOutputsTest, SeveralFormatsFromOneAuditAreOneHistoryRow) {
+    auto run = purist("audit", {"--policy", policy, "--output", "json=" + file("r.json"),
+                                "--output", "sarif=" + file("r.sarif"), "--output",
+                                "junit=" + file("r.xml"), "--output", "html=" + file("r.html")});
+    EXPECT_EQ(run.exitCode, 1) << run.err;
+    // The --format report (text by default) still goes to stdout.
+    EXPECT_THAT(run.out, HasSubstr("no-bootstrap"));
+    auto json = nlohmann::json::parse(readFile(file("r.json")));
+    EXPECT_EQ(json["findings"].size(), 1u);
+    auto sarif = nlohmann::json::parse(readFile(file("r.sarif")));
+    EXPECT_EQ(sarif["runs"][0]["results"].size(), 1u);
+    EXPECT_THAT(readFile(file("r.xml")), HasSubstr("<testsuites"));
+    EXPECT_THAT(readFile(file("r.html")), HasSubstr("<!DOCTYPE html>"));
+    // The same findings in every file: the fingerprint of the JSON is the SARIF one.
+    EXPECT_EQ(json["findings"][0]["fingerprint"],
+              sarif["runs"][0]["results"][0]["partialFingerprints"]["puristFingerprint/v2"]);
+
+    Database db(s.store().layout().dbPath, Database::Mode::ReadOnly);
+    checker::AuditHistory history(db);
+    EXPECT_EQ(history.runs().size(), 1u) << "four formats, one audit";
+}
+
+TEST_F(ReportOutputsTest, BareOutputAndFormatPairsTogether) {
+    auto run =
+        purist("check", {s.print(hello), "--policy", policy, "--format", "sarif", "--output",
+                         file("main.sarif"), "--output", "github=" + file("annotations.txt")});
+    EXPECT_EQ(run.exitCode, 1) << run.err;
+    EXPECT_TRUE(run.out.empty()) << run.out;
+    EXPECT_NO_THROW(nlohmann::json::parse(readFile(file("main.sarif"))));
+    EXPECT_THAT(readFile(file("annotations.txt")), HasSubstr("::error "));
+}
+
+TEST_F(ReportOutputsTest, OutputMistakesAreUsageErrorsBeforeTheRun) {
+    struct Case {
+        std::vector<std::string> outputs;
+        const char* message;
+    };
+    const Case cases[] = {
+        {{file("a"), file("b")}, "to write several formats, give each as FORMAT=FILE"},
+        {{"json=" + file("a"), "sarif=" + file("a")}, "is already the destination"},
+        {{file("a"), "json=" + file("a")}, "is already the destination"},
+        {{"json="}, "no file after '='"},
+    };
+    for (const Case& c : cases) {
+        std::vector<std::string> args = {s.print(hello), "--policy", policy};
+        for (const std::string& output : c.outputs) {
+            args.push_back("--output");
+            args.push_back(output);
+        }
+        auto run = purist("check", args);
+        EXPECT_EQ(run.exitCode, 2) << ::testing::PrintToString(c.outputs) << run.err;
+        EXPECT_THAT(run.err, HasSubstr(c.message));
+        EXPECT_FALSE(std::filesystem::exists(file("a")));
+    }
+    // A name with '=' whose left side is no format is a file name.
+    auto named = purist("check", {s.print(hello), "--policy", policy, "--output", file("x=y")});
+    EXPECT_EQ(named.exitCode, 1) << named.err;
+    EXPECT_TRUE(std::filesystem::exists(file("x=y")));
+}
+
+TEST_F(ReportOutputsTest, BaselineNamesRulePathAndOffenderAndExitsZero) {
+    auto run = purist(
+        "check", {s.print(hello), "--policy", policy, "--write-baseline", file("baseline.json")});
+    EXPECT_EQ(run.exitCode, 0) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("wrote the baseline"));
+    std::string text = readFile(file("baseline.json"));
+    auto json = nlohmann::json::parse(text);
+    EXPECT_EQ(json["version"], 2);
+    ASSERT_EQ(json["findings"].size(), 1u);
+    const auto& entry = json["findings"][0];
+    EXPECT_EQ(entry["rule"], "no-bootstrap");
+    EXPECT_EQ(entry["path"], "hello-2.12");
+    EXPECT_EQ(entry["offender"], "bootstrap-tools-1.0");
+    EXPECT_EQ(entry["fingerprint"].get<std::string>().size(), 32u);
+    // One entry a line, so a reviewer reads the diff of a baseline change line by line.
+    EXPECT_THAT(text, HasSubstr("\n    {\"fingerprint\":"));
+}
+
+TEST_F(ReportOutputsTest, AVersionBumpKeepsBaselinedFindingsInTheBaseline) {
+    ASSERT_EQ(purist("check", {s.print(hello), "--policy", policy, "--write-baseline",
+                               file("baseline.json")})
+                  .exitCode,
+              0);
+    // Both the package and the tool it leaks are bumped: every hash and version changes.
+    StorePath newTools = s.pathFor("bootstrap-tools-1.1");
+    s.add(newTools, {{"bin/gcc", "gcc 1.1"}});
+    StorePath newHello = s.pathFor("hello-2.13");
+    s.add(newHello, {{"bin/hello", "cc " + s.print(newTools) + "/bin/gcc\n"}});
+    auto run = purist("check", {s.print(newHello), "--policy", policy, "--baseline",
+                                file("baseline.json"), "--format", "json"});
+    EXPECT_EQ(run.exitCode, 0) << run.out << run.err;
+    auto json = nlohmann::json::parse(run.out);
+    ASSERT_EQ(json["findings"].size(), 1u);
+    EXPECT_EQ(json["findings"][0]["inBaseline"], true);
+    // Another package leaking the same tool is a new finding.
+    StorePath other = s.pathFor("hello-extra-1.0");
+    s.add(other, {{"bin/x", s.print(newTools)}});
+    EXPECT_EQ(
+        purist("check", {s.print(other), "--policy", policy, "--baseline", file("baseline.json")})
+            .exitCode,
+        1);
+}
+
+TEST_F(ReportOutputsTest, AVersionOneBaselineIsStillRead) {
+    // What purist 0.1 wrote: bare fingerprints, names with their versions.
+    std::string old = checker::legacyFingerprintOf("no-bootstrap", s.print(hello), s.print(tools));
+    testing::makeFile(file("v1.json"), "{\"version\": 1, \"fingerprints\": [\"" + old + "\"]}\n");
+    auto run = purist("check", {s.print(hello), "--policy", policy, "--baseline", file("v1.json")});
+    EXPECT_EQ(run.exitCode, 0) << run.out << run.err;
+    // Rewriting it gives the readable version-2 file.
+    ASSERT_EQ(purist("check", {s.print(hello), "--policy", policy, "--baseline", file("v1.json"),
+                               "--write-baseline", file("v1.json")})
+                  .exitCode,
+              0);
+    EXPECT_EQ(nlohmann::json::parse(readFile(file("v1.json")))["version"], 2);
+
+    testing::makeFile(file("v3.json"), "{\"version\": 3, \"findings\": []}\n");
+    auto future =
+        purist("check", {s.print(hello), "--policy", policy, "--baseline", file("v3.json")});
+    EXPECT_EQ(future.exitCode, 2);
+    EXPECT_THAT(future.err, HasSubstr("baseline version 3 is not one this purist reads"));
+}
+
+} // namespace
+} // namespace purist
