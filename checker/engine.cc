@@ -93,11 +93,21 @@ std::string stableNameOf(const std::string& path) {
     return name == path ? path : nameWithoutVersion(name);
 }
 
+/// A spec check's rule id, `spec/<spec name>/<check>`, names the spec with its version.
+std::string stableRuleIdOf(const std::string& ruleId) {
+    if (!ruleId.starts_with("spec/")) return ruleId;
+    size_t slash = ruleId.find('/', 5);
+    if (slash == std::string::npos) return ruleId;
+    return "spec/" + nameWithoutVersion(std::string_view(ruleId).substr(5, slash - 5)) +
+           ruleId.substr(slash);
+}
+
 } // namespace
 
 std::string fingerprintOf(const std::string& ruleId, const std::string& path,
                           const std::string& offender) {
-    std::string key = ruleId + '\0' + stableNameOf(path) + '\0' + stableNameOf(offender);
+    std::string key =
+        stableRuleIdOf(ruleId) + '\0' + stableNameOf(path) + '\0' + stableNameOf(offender);
     return hashString(HashAlgorithm::Sha256, key).toHex().substr(0, 32);
 }
 

@@ -78,7 +78,8 @@ std::string nameWithoutVersion(std::string_view name);
 
 /// Stable across rebuilds and version bumps: a SHA-256 over the rule id, the checked path's
 /// name and the offender's name (store paths without hash part and version, other strings
-/// as they are), first 32 hex digits.
+/// as they are), first 32 hex digits. A spec check's rule id (`spec/hello-1.0/maxSize`)
+/// counts without the spec's version.
 std::string fingerprintOf(const std::string& ruleId, const std::string& path,
                           const std::string& offender);
 

@@ -18,8 +18,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -213,7 +215,8 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
 /// run by the same engine. Outputs that were never built are a usage error; a check entry
 /// that can match nothing in the build's input closure is a ConfigError at its position.
 std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
-                                     const RefGraph& refs, rules::Policy& policy) {
+                                     const RefGraph& refs, rules::Policy& policy,
+                                     std::map<std::string, SourceLocation>& checkLocations) {
     sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
     const StoreDir& dir = store.storeDir();
     graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
@@ -228,12 +231,51 @@ std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, 
         }
         std::vector<rules::Rule> specRules = specCheckRules(graph, target, dir, refs);
         if (!specRules.empty()) {
-            for (rules::Rule& rule : specRules)
+            for (rules::Rule& rule : specRules) {
+                checkLocations.emplace(rule.id, rule.location);
                 policy.rules.push_back(std::move(rule));
+            }
             policy.files.push_back(node.spec.file);
         }
     }
     return outputs;
+}
+
+/// The top of the git work tree holding `start` (a directory), or "" outside one.
+std::filesystem::path repositoryTop(std::filesystem::path start) {
+    std::error_code ignored;
+    for (std::filesystem::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+        if (std::filesystem::exists(dir / ".git", ignored)) return dir;
+        if (dir == dir.root_path()) break;
+    }
+    return {};
+}
+
+/// Locates findings where the developer fixes them: a spec check's finding at the check in
+/// its spec (`checkLocations`, by rule id). Then every located file under the repository
+/// that holds the working directory (else under the working directory) is named relative
+/// to it, and that directory becomes the report's source root: code scanning resolves the
+/// same name on every checkout, and paths to the store no longer change the location.
+void locateInSources(checker::Report& report,
+                     const std::map<std::string, SourceLocation>& checkLocations) {
+    for (checker::Finding& finding : report.findings)
+        if (auto it = checkLocations.find(finding.ruleId);
+            it != checkLocations.end() && !finding.source)
+            finding.source = it->second;
+    std::filesystem::path cwd = std::filesystem::current_path();
+    std::filesystem::path top = repositoryTop(cwd);
+    if (top.empty()) top = cwd;
+    std::string root = top.string();
+    if (!root.ends_with('/')) root += '/';
+    for (checker::Finding& finding : report.findings) {
+        if (!finding.source) continue;
+        std::string file =
+            std::filesystem::weakly_canonical(std::filesystem::absolute(finding.source->file))
+                .string();
+        if (!file.starts_with(root)) continue;
+        finding.source->file = file.substr(root.size());
+        report.sourceRoot = root;
+    }
 }
 
 checker::StoreView viewOf(LocalStore& store, const RefGraph& graph) {
@@ -265,8 +307,10 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : *paths)
                 (isSpecFile(argument) ? specs : arguments).push_back(argument);
             RefGraph graph = store.db().loadGraph();
+            std::map<std::string, SourceLocation> checkLocations;
             if (!specs.empty()) {
-                std::vector<std::string> outputs = expandSpecs(specs, store, graph, policy);
+                std::vector<std::string> outputs =
+                    expandSpecs(specs, store, graph, policy, checkLocations);
                 arguments.insert(arguments.end(), outputs.begin(), outputs.end());
             }
             if (policy.rules.empty())
@@ -276,7 +320,9 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
-            return emit(checker.check(nodes, checkOpts), *flags, plan);
+            checker::Report report = checker.check(nodes, checkOpts);
+            locateInSources(report, checkLocations);
+            return emit(report, *flags, plan);
         };
     });
 }
@@ -430,6 +476,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
             checker::Checker checker(policy, viewOf(store, graph));
             checker::Report report = checker.check(nodes, checkOpts);
+            locateInSources(report, {});
             if (readOnly) {
                 std::cerr << "purist: note: the store is opened read-only (--store), so this audit "
                              "is not recorded in the audit history\n";

@@ -398,6 +398,11 @@ TEST(Fingerprint, IgnoresVersionsButNotOutputs) {
     EXPECT_EQ(fingerprintOf("r", a, "/s/22222222222222222222222222222222-tools-1"),
               fingerprintOf("r", b, "/s/33333333333333333333333333333333-tools-2"));
     EXPECT_NE(fingerprintOf("r", a, ""), fingerprintOf("r", dev, ""));
+    // A spec check's rule id names the spec with its version.
+    EXPECT_EQ(fingerprintOf("spec/hello-1.0/maxSize", a, ""),
+              fingerprintOf("spec/hello-1.1/maxSize", b, ""));
+    EXPECT_NE(fingerprintOf("spec/hello-1.0/maxSize", a, ""),
+              fingerprintOf("spec/hello-1.0/maxClosureSize", a, ""));
     // A string that is not a store path (a content pattern) is kept whole.
     EXPECT_NE(fingerprintOf("r", a, "gcc-12"), fingerprintOf("r", a, "gcc-13"));
 }

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace purist {
@@ -170,6 +171,77 @@ TEST_F(ReportOutputsTest, AVersionOneBaselineIsStillRead) {
         purist("check", {s.print(hello), "--policy", policy, "--baseline", file("v3.json")});
     EXPECT_EQ(future.exitCode, 2);
     EXPECT_THAT(future.err, HasSubstr("baseline version 3 is not one this purist reads"));
+}
+
+// `purist check SPEC` in a repository: the SARIF result points at the spec's check, relative
+// to the repository, with the store chain beside it; a rebuild keeps its fingerprint.
+TEST(SpecFindingsTest, SarifLocatesTheCheckInTheSpecRelativeToTheRepository) {
+    if (std::string why = testing::whyNoStrictBuilds(); !why.empty()) {
+        PURIST_SKIP_OUTSIDE_CI(why);
+    }
+    TempDir dir("purist-spec-sarif-");
+    // Unsandboxed set-up steps run as a build user, who must be able to reach the store.
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+    const std::string repo = dir.path() + "/repo";
+    const std::string examples = std::string(PURIST_SOURCE_DIR) + "/examples";
+    std::filesystem::create_directories(repo + "/.git");
+    std::filesystem::copy(examples, repo + "/pkgs", std::filesystem::copy_options::recursive);
+    const std::string root = dir.path() + "/root";
+    auto build = [&] {
+        return runPurist({"--root", root, "build", "--config", repo + "/pkgs/purist.yaml",
+                          repo + "/pkgs/hello.yaml", "--no-out-link"});
+    };
+    // The check is on this line of hello.yaml; the test finds it rather than hard-coding it.
+    auto checkLine = [&] {
+        std::string text = readFile(repo + "/pkgs/hello.yaml");
+        size_t at = text.find("disallowedRequisites:");
+        return 1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n');
+    };
+    auto sarifOfCheck = [&] {
+        // As CI runs it: from the repository's top, the spec named relative to it.
+        std::filesystem::path before = std::filesystem::current_path();
+        std::filesystem::current_path(repo + "/pkgs");
+        auto run = runPurist({"--root", root, "check", "hello.yaml", "--format", "sarif"});
+        std::filesystem::current_path(before);
+        EXPECT_EQ(run.exitCode, 1) << run.err;
+        return nlohmann::json::parse(run.out);
+    };
+    auto first = build();
+    ASSERT_EQ(first.exitCode, 0) << first.err;
+    nlohmann::json sarif = sarifOfCheck();
+    const auto& run = sarif["runs"][0];
+    EXPECT_EQ(run["originalUriBaseIds"]["%SRCROOT%"]["uri"], "file://" + repo + "/");
+    ASSERT_EQ(run["results"].size(), 1u);
+    const auto& result = run["results"][0];
+    EXPECT_EQ(result["ruleId"], "spec/hello-1.0/disallowedRequisites");
+    const auto& primary = result["locations"][0]["physicalLocation"];
+    EXPECT_EQ(primary["artifactLocation"]["uri"], "pkgs/hello.yaml");
+    EXPECT_EQ(primary["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    EXPECT_EQ(primary["region"]["startLine"], checkLine());
+    // The store chain hello → libgreet → bootstrap-tools, as related locations.
+    const auto& related = result["relatedLocations"];
+    ASSERT_EQ(related.size(), 3u) << related.dump(1);
+    EXPECT_THAT(related[0]["physicalLocation"]["artifactLocation"]["uri"].get<std::string>(),
+                ::testing::MatchesRegex("file://.*-hello-1\\.0/bin/hello"));
+    EXPECT_THAT(related[1]["physicalLocation"]["artifactLocation"]["uri"].get<std::string>(),
+                ::testing::MatchesRegex("file://.*-libgreet-1\\.0/lib/libgreet\\.la"));
+    EXPECT_THAT(related[2]["message"]["text"].get<std::string>(), HasSubstr("bootstrap-tools"));
+    std::string fingerprint = result["partialFingerprints"]["puristFingerprint/v2"];
+
+    // A rebuild (the builder's script changed, a line added above the check, the version
+    // bumped): another output path, the check on another line, the same fingerprint.
+    std::string spec = readFile(repo + "/pkgs/hello.yaml");
+    spec.replace(spec.find("name: hello-1.0"), 15, "name: hello-1.1\n# bumped");
+    spec.replace(spec.find("set -e"), 6, "set -e; : rebuilt");
+    testing::makeFile(repo + "/pkgs/hello.yaml", spec);
+    auto second = build();
+    ASSERT_EQ(second.exitCode, 0) << second.err;
+    nlohmann::json again = sarifOfCheck();
+    const auto& rebuilt = again["runs"][0]["results"][0];
+    EXPECT_EQ(rebuilt["ruleId"], "spec/hello-1.1/disallowedRequisites");
+    EXPECT_EQ(rebuilt["locations"][0]["physicalLocation"]["region"]["startLine"], checkLine());
+    EXPECT_NE(rebuilt["relatedLocations"][0], related[0]) << "a new output path";
+    EXPECT_EQ(rebuilt["partialFingerprints"]["puristFingerprint/v2"], fingerprint);
 }
 
 } // namespace
