@@ -79,6 +79,28 @@ std::set<std::string> AuditHistory::fingerprints(int64_t id) {
     return result;
 }
 
+std::vector<AuditFinding> AuditHistory::findings(int64_t id) {
+    std::vector<AuditFinding> result;
+    if (!exists()) return result;
+    Statement query(db_, "select fingerprint, rule, severity, path, offender, accepted from "
+                         "PuristAuditFindings where audit = ? order by rule, path, offender");
+    query.bind(1, id);
+    while (query.step()) {
+        AuditFinding f;
+        f.fingerprint = query.columnText(0);
+        f.rule = query.columnText(1);
+        int64_t severity = query.columnInt(2);
+        f.severity = severity >= 2   ? Severity::Error
+                     : severity == 1 ? Severity::Warning
+                                     : Severity::Info;
+        f.path = query.columnText(3);
+        f.offender = query.columnText(4);
+        f.accepted = query.columnInt(5) != 0;
+        result.push_back(std::move(f));
+    }
+    return result;
+}
+
 std::vector<AuditRun> AuditHistory::runs() {
     std::vector<AuditRun> result;
     if (!exists()) return result;

@@ -23,6 +23,16 @@ struct AuditRun {
     size_t fixed = 0;                            ///< fingerprints of the previous run that are gone
 };
 
+/// One finding as the history recorded it.
+struct AuditFinding {
+    std::string fingerprint;
+    std::string rule;
+    Severity severity = Severity::Error;
+    std::string path;      ///< the checked store path, as printed in that run
+    std::string offender;  ///< may be empty
+    bool accepted = false; ///< waived or in the baseline
+};
+
 /// Reads and writes the history tables of one DB connection. Not thread-safe.
 class AuditHistory {
 public:
@@ -38,6 +48,8 @@ public:
     std::vector<AuditRun> runs();
     /// The fingerprints recorded for run `id`.
     std::set<std::string> fingerprints(int64_t id);
+    /// The findings recorded for run `id`, by rule, path and offender; none for an unknown id.
+    std::vector<AuditFinding> findings(int64_t id);
 
 private:
     Database& db_;

@@ -12,9 +12,12 @@
 #include "cli/spec_check_rules.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
+
 #include "rules/spec_checks.h"
 #include "sandbox/build_graph.h"
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -365,6 +368,37 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
     throw UsageError("'" + argument + "' names several paths in the closure; pass one:" + list);
 }
 
+/// `purist why --json`: every chain as a list of hops; a hop's further files (--all-sites)
+/// as its `moreSites`.
+nlohmann::ordered_json whyJson(const checker::WhyResult& result, const std::string& dependency) {
+    auto hopJson = [](const checker::ChainHop& hop) {
+        return nlohmann::ordered_json{{"from", hop.from},
+                                      {"to", hop.to},
+                                      {"file", hop.file},
+                                      {"offset", hop.offset},
+                                      {"excerpt", hop.excerpt}};
+    };
+    nlohmann::ordered_json chains = nlohmann::ordered_json::array();
+    for (const auto& chain : result.chains) {
+        nlohmann::ordered_json hops = nlohmann::ordered_json::array();
+        for (const checker::ChainHop& hop : chain) {
+            nlohmann::ordered_json entry = hopJson(hop);
+            nlohmann::ordered_json more = nlohmann::ordered_json::array();
+            if (auto it = result.moreSites.find({hop.from, hop.to}); it != result.moreSites.end())
+                for (const checker::ChainHop& site : it->second)
+                    more.push_back(hopJson(site));
+            entry["moreSites"] = std::move(more);
+            entry["moreSitesTruncated"] = result.sitesTruncated.count({hop.from, hop.to}) > 0;
+            hops.push_back(std::move(entry));
+        }
+        chains.push_back(std::move(hops));
+    }
+    return {{"path", result.root},
+            {"dependency", dependency},
+            {"chains", std::move(chains)},
+            {"truncated", result.truncated}};
+}
+
 void addWhy(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(
         "why", "Show why PATH depends on DEPENDENCY: the chain of references, with the file and "
@@ -389,20 +423,29 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->add_option("--max-sites", *maxSites, "With --all-sites, files listed per reference")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites] {
-        options.action = [&options, path, dependency, all, limit, allSites, maxSites] {
+    auto json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *json,
+                  "Print the chains as JSON: {path, dependency, chains: [[{from, to, file, "
+                  "offset, excerpt, moreSites}]], truncated} (docs/json-format.md)");
+    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites, json] {
+        options.action = [&options, path, dependency, all, limit, allSites, maxSites, json] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             RefGraph graph = store.db().loadGraph();
             uint32_t from = nodeOf(store, graph, *path);
             uint32_t to = dependencyNode(store, graph, from, *dependency);
             checker::WhyResult result = checker::whyDepends(
                 viewOf(store, graph), from, to, *all, *limit, true, *allSites ? *maxSites : 1);
+            if (*json) {
+                std::cout << whyJson(result, store.storeDir().print(graph.paths[to]))
+                                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << "\n";
+            }
             if (result.chains.empty()) {
                 std::cerr << "purist: '" << graph.paths[from].baseName() << "' does not depend on '"
                           << graph.paths[to].baseName() << "'\n";
                 return kExitViolations;
             }
-            std::cout << checker::renderWhyTree(result);
+            if (!*json) std::cout << checker::renderWhyTree(result);
             return kExitOk;
         };
     });
@@ -426,21 +469,113 @@ private:
     std::chrono::steady_clock::time_point last_{};
 };
 
+nlohmann::ordered_json auditRunJson(const checker::AuditRun& run) {
+    return {{"run", run.id},        {"time", formatTime(run.time)},
+            {"policy", run.policy}, {"paths", run.paths},
+            {"errors", run.errors}, {"warnings", run.warnings},
+            {"infos", run.infos},   {"new", run.added},
+            {"fixed", run.fixed}};
+}
+
+nlohmann::ordered_json auditFindingJson(const checker::AuditFinding& f) {
+    return {{"fingerprint", f.fingerprint},
+            {"rule", f.rule},
+            {"severity", checker::severityName(f.severity)},
+            {"path", f.path},
+            {"offender", f.offender},
+            {"accepted", f.accepted}};
+}
+
+/// `audit history --run N`: the run's findings, each new or not against the run before,
+/// then the previous run's findings that this one no longer has.
+ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t id, bool json) {
+    std::vector<checker::AuditRun> runs = audits.runs();
+    auto it = std::find_if(runs.begin(), runs.end(),
+                           [&](const checker::AuditRun& run) { return run.id == id; });
+    if (it == runs.end())
+        throw UsageError("no audit run " + std::to_string(id) + " in " + store.layout().dbPath +
+                         (runs.empty() ? " (none recorded)"
+                                       : " (runs " + std::to_string(runs.front().id) + " to " +
+                                             std::to_string(runs.back().id) + ")"));
+    std::vector<checker::AuditFinding> findings = audits.findings(id);
+    std::set<std::string> previous, current;
+    std::vector<checker::AuditFinding> fixed;
+    if (it != runs.begin()) {
+        previous = audits.fingerprints(std::prev(it)->id);
+        for (const auto& f : findings)
+            current.insert(f.fingerprint);
+        for (auto& f : audits.findings(std::prev(it)->id))
+            if (!current.count(f.fingerprint)) fixed.push_back(std::move(f));
+    }
+    auto isNew = [&](const checker::AuditFinding& f) {
+        return it == runs.begin() || !previous.count(f.fingerprint);
+    };
+    if (json) {
+        nlohmann::ordered_json out = {{"run", auditRunJson(*it)},
+                                      {"findings", nlohmann::ordered_json::array()},
+                                      {"fixed", nlohmann::ordered_json::array()}};
+        for (const auto& f : findings) {
+            nlohmann::ordered_json entry = auditFindingJson(f);
+            entry["new"] = isNew(f);
+            out["findings"].push_back(std::move(entry));
+        }
+        for (const auto& f : fixed)
+            out["fixed"].push_back(auditFindingJson(f));
+        std::cout << out.dump(2) << "\n";
+        return kExitOk;
+    }
+    std::cout << "run " << it->id << " at " << formatTime(it->time) << " (" << it->policy
+              << "): " << findings.size() << " finding" << (findings.size() == 1 ? "" : "s") << ", "
+              << it->added << " new, " << fixed.size() << " fixed\n";
+    auto line = [](const char* mark, const checker::AuditFinding& f) {
+        std::cout << mark << " " << checker::severityName(f.severity) << " " << f.rule << " "
+                  << f.path;
+        if (!f.offender.empty()) std::cout << " -> " << f.offender;
+        if (f.accepted) std::cout << " [accepted]";
+        std::cout << "\n";
+    };
+    for (const auto& f : findings)
+        line(isNew(f) ? "new  " : "     ", f);
+    for (const auto& f : fixed)
+        line("fixed", f);
+    return kExitOk;
+}
+
 void addAudit(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(
         "audit", "Check every valid path of the store against a policy and record the run in the "
                  "store's audit history (not on a read-only --store)");
     auto flags = std::make_shared<CheckFlags>();
     addCheckFlags(*cmd, *flags);
-    auto* history = cmd->add_subcommand("history", "List past audits and how findings changed "
-                                                   "between consecutive runs");
+    auto* history = cmd->add_subcommand(
+        "history", "List past audits and how findings changed between consecutive runs; with "
+                   "--run N, the findings of run N");
+    auto historyFormat = std::make_shared<std::string>("text");
+    auto historyRun = std::make_shared<int64_t>(0);
+    history->add_option("--format", *historyFormat, "text, or json (see docs/json-format.md)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    history
+        ->add_option("--run", *historyRun,
+                     "List the findings of this run (its number in the list), each marked "
+                     "new or not against the run before, and those it fixed")
+        ->check(CLI::PositiveNumber);
     // `audit history` takes no policy; the flag is required only for the audit itself.
     cmd->get_option("--policy")->required(false);
-    history->callback([&options] {
-        options.action = [&options] {
+    history->callback([&options, historyFormat, historyRun] {
+        options.action = [&options, historyFormat, historyRun] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             checker::AuditHistory audits(store.db().database());
+            bool json = *historyFormat == "json";
+            if (*historyRun > 0) return printAuditRun(store, audits, *historyRun, json);
             auto runs = audits.runs();
+            if (json) {
+                nlohmann::ordered_json out = nlohmann::ordered_json::array();
+                for (const auto& run : runs)
+                    out.push_back(auditRunJson(run));
+                std::cout << out.dump(2) << "\n";
+                return kExitOk;
+            }
             if (runs.empty()) {
                 std::cout << "no audits recorded in " << store.layout().dbPath << "\n";
                 return kExitOk;

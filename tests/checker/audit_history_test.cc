@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace purist::checker {
 namespace {
 
@@ -50,6 +52,19 @@ TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
     EXPECT_EQ(runs[1].fixed, 1u); // a
     EXPECT_EQ(runs[1].policy, "p.yaml");
     EXPECT_EQ(history.fingerprints(runs[1].id), (std::set<std::string>{"b", "c", "d"}));
+
+    auto findings = history.findings(runs[1].id);
+    ASSERT_EQ(findings.size(), 3u);
+    std::map<std::string, AuditFinding> byFingerprint;
+    for (const auto& f : findings)
+        byFingerprint[f.fingerprint] = f;
+    EXPECT_EQ(byFingerprint["c"].severity, Severity::Error);
+    EXPECT_TRUE(byFingerprint["c"].accepted) << "waived";
+    EXPECT_EQ(byFingerprint["d"].severity, Severity::Info);
+    EXPECT_FALSE(byFingerprint["d"].accepted);
+    EXPECT_EQ(byFingerprint["b"].rule, "r");
+    EXPECT_EQ(byFingerprint["b"].path, "/s/x");
+    EXPECT_TRUE(history.findings(99).empty());
 }
 
 } // namespace

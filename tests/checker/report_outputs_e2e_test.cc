@@ -173,6 +173,101 @@ TEST_F(ReportOutputsTest, AVersionOneBaselineIsStillRead) {
     EXPECT_THAT(future.err, HasSubstr("baseline version 3 is not one this purist reads"));
 }
 
+TEST_F(ReportOutputsTest, AuditHistoryAsJsonAndOneRunsFindings) {
+    ASSERT_EQ(purist("audit", {"--policy", policy}).exitCode, 1);
+    // The second audit no longer has the leak: a policy that forbids something else.
+    testing::makeFile(file("other.yaml"),
+                      "rules:\n  - id: small\n    severity: warning\n    max-size: 0\n");
+    ASSERT_EQ(purist("audit", {"--policy", file("other.yaml")}).exitCode, 0);
+
+    auto history = purist("audit", {"history", "--format", "json"});
+    ASSERT_EQ(history.exitCode, 0) << history.err;
+    auto runs = nlohmann::json::parse(history.out);
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[0]["run"], 1);
+    EXPECT_EQ(runs[0]["errors"], 1);
+    EXPECT_EQ(runs[0]["new"], 1);
+    EXPECT_EQ(runs[1]["warnings"], 2);
+    EXPECT_EQ(runs[1]["fixed"], 1);
+    EXPECT_EQ(runs[1]["policy"], file("other.yaml"));
+
+    auto second = purist("audit", {"history", "--run", "2", "--format", "json"});
+    ASSERT_EQ(second.exitCode, 0) << second.err;
+    auto run = nlohmann::json::parse(second.out);
+    EXPECT_EQ(run["run"]["run"], 2);
+    ASSERT_EQ(run["findings"].size(), 2u);
+    for (const auto& f : run["findings"]) {
+        EXPECT_EQ(f["rule"], "small");
+        EXPECT_EQ(f["severity"], "warning");
+        EXPECT_EQ(f["new"], true);
+    }
+    ASSERT_EQ(run["fixed"].size(), 1u);
+    EXPECT_EQ(run["fixed"][0]["rule"], "no-bootstrap");
+    EXPECT_EQ(run["fixed"][0]["path"], s.print(hello));
+    EXPECT_EQ(run["fixed"][0]["offender"], s.print(tools));
+
+    auto text = purist("audit", {"history", "--run", "1"});
+    ASSERT_EQ(text.exitCode, 0) << text.err;
+    EXPECT_THAT(text.out,
+                HasSubstr("new   error no-bootstrap " + s.print(hello) + " -> " + s.print(tools)));
+    auto missing = purist("audit", {"history", "--run", "7"});
+    EXPECT_EQ(missing.exitCode, 2);
+    EXPECT_THAT(missing.err, HasSubstr("no audit run 7"));
+    EXPECT_THAT(missing.err, HasSubstr("runs 1 to 2"));
+}
+
+TEST_F(ReportOutputsTest, QueriesSpeakJson) {
+    auto why = purist("why", {s.print(hello), "bootstrap-tools", "--json"});
+    ASSERT_EQ(why.exitCode, 0) << why.err;
+    auto chains = nlohmann::json::parse(why.out);
+    EXPECT_EQ(chains["path"], s.print(hello));
+    EXPECT_EQ(chains["dependency"], s.print(tools));
+    ASSERT_EQ(chains["chains"].size(), 1u);
+    const auto& hop = chains["chains"][0][0];
+    EXPECT_EQ(hop["to"], s.print(tools));
+    EXPECT_EQ(hop["file"], "bin/hello");
+    // The hash part of the reference, after "cc " and the store dir.
+    EXPECT_EQ(hop["offset"], 3 + s.store().layout().storeDir.size() + 1);
+    auto no = purist("why", {s.print(tools), s.print(hello), "--json"});
+    EXPECT_EQ(no.exitCode, 1);
+    EXPECT_EQ(nlohmann::json::parse(no.out)["chains"].size(), 0u);
+
+    auto config = runPurist({"--root", s.store().layout().root, "config", "show", "--json"});
+    ASSERT_EQ(config.exitCode, 0) << config.err;
+    bool sawSandbox = false;
+    for (const auto& setting : nlohmann::json::parse(config.out)) {
+        EXPECT_TRUE(setting.contains("value") && setting.contains("origin") &&
+                    setting.contains("type") && setting.contains("default"));
+        if (setting["name"] == "sandbox") sawSandbox = true;
+    }
+    EXPECT_TRUE(sawSandbox);
+
+    auto store = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), "store");
+        args.push_back("--json");
+        auto run = runPurist([&] {
+            std::vector<std::string> all = {"--root", s.store().layout().root};
+            all.insert(all.end(), args.begin(), args.end());
+            return all;
+        }());
+        EXPECT_EQ(run.exitCode, 0) << run.err;
+        return nlohmann::json::parse(run.out);
+    };
+    EXPECT_EQ(store({"refs", s.print(hello)}), nlohmann::json::array({s.print(tools)}));
+    EXPECT_EQ(store({"referrers", s.print(tools)}), nlohmann::json::array({s.print(hello)}));
+    EXPECT_EQ(store({"closure", s.print(hello)}).size(), 2u);
+    auto sized = store({"closure", "--size", s.print(hello)});
+    EXPECT_EQ(sized["paths"].size(), 2u);
+    EXPECT_EQ(sized["totalNarSize"],
+              s.store().db().queryInfo(hello).narSize + s.store().db().queryInfo(tools).narSize);
+    auto verified = store({"verify"});
+    EXPECT_EQ(verified["checked"], 2);
+    EXPECT_TRUE(verified["problems"].empty());
+    auto roots = store({"roots"});
+    EXPECT_TRUE(roots["roots"].is_array());
+    EXPECT_TRUE(roots["stale"].is_array());
+}
+
 // `purist check SPEC` in a repository: the SARIF result points at the spec's check, relative
 // to the repository, with the store chain beside it; a rebuild keeps its fingerprint.
 TEST(SpecFindingsTest, SarifLocatesTheCheckInTheSpecRelativeToTheRepository) {
