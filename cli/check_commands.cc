@@ -330,6 +330,24 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
     });
 }
 
+/// The nodes of the closure of `roots`, breadth-first from them, each once.
+std::vector<uint32_t> closureNodes(const RefGraph& graph, const std::vector<uint32_t>& roots) {
+    std::vector<bool> seen(graph.size(), false);
+    std::vector<uint32_t> closure;
+    for (uint32_t root : roots)
+        if (!seen[root]) {
+            seen[root] = true;
+            closure.push_back(root);
+        }
+    for (size_t head = 0; head < closure.size(); ++head)
+        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
+            if (!seen[graph.refs[i]]) {
+                seen[graph.refs[i]] = true;
+                closure.push_back(graph.refs[i]);
+            }
+    return closure;
+}
+
 /// DEPENDENCY of `purist why`: a store path, or a name (`bootstrap-tools-1.0`, or a part of
 /// one) naming exactly one member of `from`'s closure.
 uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
@@ -340,15 +358,7 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
     } catch (const Error&) {
         // Not a base name: look the name up in the closure.
     }
-    std::vector<bool> seen(graph.size(), false);
-    std::vector<uint32_t> closure{from};
-    seen[from] = true;
-    for (size_t head = 0; head < closure.size(); ++head)
-        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
-            if (!seen[graph.refs[i]]) {
-                seen[graph.refs[i]] = true;
-                closure.push_back(graph.refs[i]);
-            }
+    std::vector<uint32_t> closure = closureNodes(graph, {from});
     std::vector<uint32_t> exact, partial;
     for (uint32_t n : closure) {
         std::string_view name = graph.paths[n].name();
@@ -474,7 +484,7 @@ nlohmann::ordered_json auditRunJson(const checker::AuditRun& run) {
             {"policy", run.policy}, {"paths", run.paths},
             {"errors", run.errors}, {"warnings", run.warnings},
             {"infos", run.infos},   {"new", run.added},
-            {"fixed", run.fixed}};
+            {"fixed", run.fixed},   {"scope", run.scope}};
 }
 
 nlohmann::ordered_json auditFindingJson(const checker::AuditFinding& f) {
@@ -498,18 +508,17 @@ ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t
                                        : " (runs " + std::to_string(runs.front().id) + " to " +
                                              std::to_string(runs.back().id) + ")"));
     std::vector<checker::AuditFinding> findings = audits.findings(id);
+    int64_t before = audits.previousRun(id);
     std::set<std::string> previous, current;
     std::vector<checker::AuditFinding> fixed;
-    if (it != runs.begin()) {
-        previous = audits.fingerprints(std::prev(it)->id);
+    if (before > 0) {
+        previous = audits.fingerprints(before);
         for (const auto& f : findings)
             current.insert(f.fingerprint);
-        for (auto& f : audits.findings(std::prev(it)->id))
+        for (auto& f : audits.findings(before))
             if (!current.count(f.fingerprint)) fixed.push_back(std::move(f));
     }
-    auto isNew = [&](const checker::AuditFinding& f) {
-        return it == runs.begin() || !previous.count(f.fingerprint);
-    };
+    auto isNew = [&](const checker::AuditFinding& f) { return !previous.count(f.fingerprint); };
     if (json) {
         nlohmann::ordered_json out = {{"run", auditRunJson(*it)},
                                       {"findings", nlohmann::ordered_json::array()},
@@ -525,8 +534,9 @@ ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t
         return kExitOk;
     }
     std::cout << "run " << it->id << " at " << formatTime(it->time) << " (" << it->policy
-              << "): " << findings.size() << " finding" << (findings.size() == 1 ? "" : "s") << ", "
-              << it->added << " new, " << fixed.size() << " fixed\n";
+              << (it->scope.empty() ? "" : "; closure of " + it->scope) << "): " << findings.size()
+              << " finding" << (findings.size() == 1 ? "" : "s") << ", " << it->added << " new, "
+              << fixed.size() << " fixed\n";
     auto line = [](const char* mark, const checker::AuditFinding& f) {
         std::cout << mark << " " << checker::severityName(f.severity) << " " << f.rule << " "
                   << f.path;
@@ -547,6 +557,11 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                  "store's audit history (not on a read-only --store)");
     auto flags = std::make_shared<CheckFlags>();
     addCheckFlags(*cmd, *flags);
+    auto closureOf = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--closure-of", *closureOf,
+                    "Audit only the closure of PATH (a store path or result link), not the whole "
+                    "store; repeatable. The history compares runs of the same scope")
+        ->allow_extra_args(false);
     auto* history = cmd->add_subcommand(
         "history", "List past audits and how findings changed between consecutive runs; with "
                    "--run N, the findings of run N");
@@ -581,20 +596,21 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 return kExitOk;
             }
             std::printf("%-5s %-20s %8s %7s %8s %6s %6s %6s  %s\n", "run", "time", "paths",
-                        "errors", "warnings", "infos", "new", "fixed", "policy");
+                        "errors", "warnings", "infos", "new", "fixed", "policy [scope]");
             for (const auto& run : runs)
-                std::printf("%-5lld %-20s %8lld %7lld %8lld %6lld %6zu %6zu  %s\n",
+                std::printf("%-5lld %-20s %8lld %7lld %8lld %6lld %6zu %6zu  %s%s\n",
                             static_cast<long long>(run.id), formatTime(run.time).c_str(),
                             static_cast<long long>(run.paths), static_cast<long long>(run.errors),
                             static_cast<long long>(run.warnings), static_cast<long long>(run.infos),
-                            run.added, run.fixed, run.policy.c_str());
+                            run.added, run.fixed, run.policy.c_str(),
+                            run.scope.empty() ? "" : (" [closure of " + run.scope + "]").c_str());
             std::fflush(stdout);
             return kExitOk;
         };
     });
-    cmd->callback([&options, flags, history] {
+    cmd->callback([&options, flags, history, closureOf] {
         if (history->parsed()) return;
-        options.action = [&options, flags] {
+        options.action = [&options, flags, closureOf] {
             if (flags->policies.empty()) throw UsageError("purist audit needs --policy FILE");
             OutputPlan plan = planOutputs(*flags);
             rules::Policy policy = loadFullPolicy(*flags);
@@ -603,9 +619,25 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             LocalStore store = openStore(options);
             bool readOnly = !options.store.empty();
             RefGraph graph = store.db().loadGraph();
-            std::vector<uint32_t> nodes(graph.size());
-            for (uint32_t i = 0; i < nodes.size(); ++i)
-                nodes[i] = i;
+            std::vector<uint32_t> nodes;
+            std::string scope;
+            if (closureOf->empty()) {
+                nodes.resize(graph.size());
+                for (uint32_t i = 0; i < nodes.size(); ++i)
+                    nodes[i] = i;
+            } else {
+                std::vector<uint32_t> roots;
+                std::set<std::string> named;
+                for (const std::string& argument : *closureOf) {
+                    roots.push_back(nodeOf(store, graph, argument));
+                    named.insert(store.storeDir().print(graph.paths[roots.back()]));
+                }
+                // The scope names the roots sorted, so the same package set is the same scope
+                // whatever order its roots are given in.
+                for (const std::string& root : named)
+                    scope += (scope.empty() ? "" : " ") + root;
+                nodes = closureNodes(graph, roots);
+            }
             ProgressBar bar;
             if (::isatty(STDERR_FILENO) == 1)
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
@@ -619,7 +651,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 checker::AuditHistory audits(store.db().database());
                 audits.createTables();
                 audits.record(report, static_cast<int64_t>(std::time(nullptr)),
-                              static_cast<int64_t>(nodes.size()));
+                              static_cast<int64_t>(nodes.size()), scope);
             }
             return emit(report, *flags, plan);
         };

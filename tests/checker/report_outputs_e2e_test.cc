@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 namespace purist {
 namespace {
@@ -214,6 +215,34 @@ TEST_F(ReportOutputsTest, AuditHistoryAsJsonAndOneRunsFindings) {
     EXPECT_EQ(missing.exitCode, 2);
     EXPECT_THAT(missing.err, HasSubstr("no audit run 7"));
     EXPECT_THAT(missing.err, HasSubstr("runs 1 to 2"));
+}
+
+TEST_F(ReportOutputsTest, AuditOfAClosureIsItsOwnScopeInTheHistory) {
+    StorePath other = s.pathFor("other-1.0");
+    s.add(other, {{"bin/other", "uses " + s.print(tools)}});
+    auto scoped =
+        purist("audit", {"--policy", policy, "--closure-of", s.print(hello), "--format", "json"});
+    EXPECT_EQ(scoped.exitCode, 1) << scoped.err;
+    auto report = nlohmann::json::parse(scoped.out);
+    std::set<std::string> checked;
+    for (const auto& c : report["checked"])
+        checked.insert(c["path"]);
+    EXPECT_EQ(checked, (std::set<std::string>{s.print(hello), s.print(tools)}))
+        << "other-1.0 is outside hello's closure";
+    // The whole store in between does not count as the closure's previous run.
+    ASSERT_EQ(purist("audit", {"--policy", policy}).exitCode, 1);
+    ASSERT_EQ(purist("audit", {"--policy", policy, "--closure-of", s.print(hello)}).exitCode, 1);
+    auto history = purist("audit", {"history", "--format", "json"});
+    auto runs = nlohmann::json::parse(history.out);
+    ASSERT_EQ(runs.size(), 3u);
+    EXPECT_EQ(runs[0]["scope"], s.print(hello));
+    EXPECT_EQ(runs[0]["paths"], 2);
+    EXPECT_EQ(runs[1]["scope"], "");
+    EXPECT_EQ(runs[2]["new"], 0) << "same finding as the first run of this scope";
+    auto text = purist("audit", {"history"});
+    EXPECT_THAT(text.out, HasSubstr("[closure of " + s.print(hello) + "]"));
+    auto bad = purist("audit", {"--policy", policy, "--closure-of", file("nowhere")});
+    EXPECT_EQ(bad.exitCode, 2) << bad.err;
 }
 
 TEST_F(ReportOutputsTest, QueriesSpeakJson) {
