@@ -101,10 +101,12 @@ TEST_F(CheckE2ETest, PolicyFlagTakesOneFileEach) {
 }
 
 TEST_F(CheckE2ETest, UsageAndConfigErrorsExitTwo) {
-    writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 50MB\n");
+    writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 1.5GiB\n");
     auto bad = check({s.print(hello), "--policy", policy("bad.yaml")});
     EXPECT_EQ(bad.exitCode, 2);
-    EXPECT_THAT(bad.err, HasSubstr(policy("bad.yaml") + ":3:23: max-closure-size: size '50MB'"));
+    EXPECT_THAT(bad.err,
+                HasSubstr(policy("bad.yaml") +
+                          ":3:23: max-closure-size: size '1.5GiB': fractions are refused"));
     EXPECT_TRUE(bad.out.empty()) << "nothing is checked with a bad policy: " << bad.out;
     // A good policy beside a bad one: still nothing checked.
     auto mixed =
