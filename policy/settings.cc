@@ -487,7 +487,7 @@ std::string renderSettingsMarkdown() {
         "A config file is a YAML mapping from setting names to values:\n\n"
         "```yaml\n"
         "sandbox: strict\n"
-        "sandbox-paths: [/bin, /usr, /lib, /lib64?]\n"
+        "sandbox-paths: [/bin, /usr, /lib, '/lib64?']\n"
         "max-jobs: 2\n"
         "timeout: 3600\n"
         "```\n\n"
