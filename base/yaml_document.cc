@@ -16,6 +16,48 @@ ConfigError errorAt(const std::string& file, const YAML::Mark& mark, const std::
     return ConfigError(file, mark.line + 1, mark.column + 1, message);
 }
 
+/// yaml-cpp's syntax messages ("unknown token", "end of map not found") name its grammar,
+/// not what the user wrote. Says what is wrong in a user's words, with the character found
+/// at the mark, and keeps yaml-cpp's words in parentheses for a search.
+std::string explainSyntaxError(const std::string& text, const YAML::Exception& e) {
+    const std::string& msg = e.msg;
+    std::string found;
+    if (!e.mark.is_null() && e.mark.pos >= 0 && static_cast<size_t>(e.mark.pos) < text.size()) {
+        char c = text[static_cast<size_t>(e.mark.pos)];
+        if (c >= 0x21 && c < 0x7f) found = std::string("'") + c + "'";
+    }
+    std::string plain;
+    if (msg == YAML::ErrorMsg::UNKNOWN_TOKEN) {
+        plain = "unexpected " + (found.empty() ? std::string("character") : found) +
+                "; inside [...] or {...}, a value holding '?', ':', ',', '[', ']', '{', '}' or "
+                "'#' must be quoted (write '/lib64?', not /lib64?)";
+    } else if (msg == YAML::ErrorMsg::END_OF_SEQ_FLOW) {
+        plain = "a list opened with '[' is not closed with ']'";
+    } else if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
+        plain = "a mapping opened with '{' is not closed with '}'";
+    } else if (msg == YAML::ErrorMsg::END_OF_MAP || msg == YAML::ErrorMsg::END_OF_SEQ) {
+        plain = "this line's indentation does not match the lines above it (indent with spaces, "
+                "the same amount for every entry of a list or mapping)";
+    } else if (msg == YAML::ErrorMsg::TAB_IN_INDENTATION) {
+        plain = "a tab in the indentation; YAML indents with spaces only";
+    } else if (msg == YAML::ErrorMsg::MAP_VALUE) {
+        plain = "a ': ' where no value can start; quote text that holds ': ', or put the key "
+                "on a line of its own";
+    } else if (msg == YAML::ErrorMsg::BLOCK_ENTRY) {
+        plain = "a '- ' list item where no list can start; indent it under its key";
+    } else if (msg == YAML::ErrorMsg::MAP_KEY) {
+        plain = "a key where none can start; check the indentation of this line";
+    } else if (msg == YAML::ErrorMsg::EOF_IN_SCALAR) {
+        plain = "a quoted string is not closed before the end of the file";
+    } else if (msg.starts_with(YAML::ErrorMsg::INVALID_ESCAPE)) {
+        plain = "an unknown escape in a double-quoted string; use single quotes for text with "
+                "backslashes";
+    } else {
+        return "bad YAML: " + msg;
+    }
+    return "bad YAML: " + plain + " (yaml-cpp: " + msg + ")";
+}
+
 /// Follows how deep the parse is, and where the innermost collection opened so far starts.
 /// yaml-cpp's own mark on its depth error is where its scanner had read to, which for flow
 /// collections (`[[[[`) is the end of the file, far from anything a user could fix; and its
@@ -174,7 +216,7 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
     } catch (const YAML::DeepRecursion& e) {
         throw nestingError(text, file, e);
     } catch (const YAML::Exception& e) {
-        throw errorAt(file, e.mark, "bad YAML: " + e.msg);
+        throw errorAt(file, e.mark, explainSyntaxError(text, e));
     }
     // YAML::Load reads the first document and ignores the rest. Only a line starting with
     // a document marker can begin another, so most files are parsed once. Not LoadAll: on
@@ -189,7 +231,7 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
             throw errorAt(file, starts.last,
                           "a second YAML document starts here; the file must hold one");
     } catch (const YAML::Exception& e) {
-        throw errorAt(file, e.mark, "bad YAML: " + e.msg);
+        throw errorAt(file, e.mark, explainSyntaxError(text, e));
     }
     return root;
 }

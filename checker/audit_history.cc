@@ -2,6 +2,8 @@
 
 #include "base/error.h"
 
+#include <map>
+
 namespace purist::checker {
 
 void AuditHistory::createTables() {
@@ -26,6 +28,15 @@ create table if not exists PuristAuditFindings (
 );
 create index if not exists IndexPuristAuditFindings on PuristAuditFindings(audit);
 )");
+    // Histories written before audits had a scope: every run of theirs was of the store.
+    if (!hasScopeColumn())
+        db_.exec("alter table PuristAudits add column scope text not null default ''");
+}
+
+bool AuditHistory::hasScopeColumn() {
+    Statement columns(
+        db_, "select count(*) from pragma_table_info('PuristAudits') where name = 'scope'");
+    return columns.step() && columns.columnInt(0) > 0;
 }
 
 bool AuditHistory::exists() {
@@ -34,7 +45,8 @@ bool AuditHistory::exists() {
     return query.step() && query.columnInt(0) > 0;
 }
 
-int64_t AuditHistory::record(const Report& report, int64_t time, int64_t paths) {
+int64_t AuditHistory::record(const Report& report, int64_t time, int64_t paths,
+                             const std::string& scope) {
     int64_t counts[3] = {0, 0, 0};
     for (const auto& f : report.findings)
         if (!f.waiverReason && !f.inBaseline) ++counts[static_cast<int>(f.severity)];
@@ -43,14 +55,15 @@ int64_t AuditHistory::record(const Report& report, int64_t time, int64_t paths) 
         policy += (policy.empty() ? "" : " ") + file;
     Transaction transaction(db_);
     Statement insertRun(db_,
-                        "insert into PuristAudits (time, policy, paths, errors, warnings, infos) "
-                        "values (?, ?, ?, ?, ?, ?)");
+                        "insert into PuristAudits (time, policy, paths, errors, warnings, infos, "
+                        "scope) values (?, ?, ?, ?, ?, ?, ?)");
     insertRun.bind(1, time)
         .bind(2, std::string_view(policy))
         .bind(3, paths)
         .bind(4, counts[2])
         .bind(5, counts[1])
-        .bind(6, counts[0]);
+        .bind(6, counts[0])
+        .bind(7, std::string_view(scope));
     insertRun.run();
     int64_t id = db_.lastInsertRowId();
     Statement insertFinding(db_, "insert into PuristAuditFindings "
@@ -79,12 +92,35 @@ std::set<std::string> AuditHistory::fingerprints(int64_t id) {
     return result;
 }
 
+std::vector<AuditFinding> AuditHistory::findings(int64_t id) {
+    std::vector<AuditFinding> result;
+    if (!exists()) return result;
+    Statement query(db_, "select fingerprint, rule, severity, path, offender, accepted from "
+                         "PuristAuditFindings where audit = ? order by rule, path, offender");
+    query.bind(1, id);
+    while (query.step()) {
+        AuditFinding f;
+        f.fingerprint = query.columnText(0);
+        f.rule = query.columnText(1);
+        int64_t severity = query.columnInt(2);
+        f.severity = severity >= 2   ? Severity::Error
+                     : severity == 1 ? Severity::Warning
+                                     : Severity::Info;
+        f.path = query.columnText(3);
+        f.offender = query.columnText(4);
+        f.accepted = query.columnInt(5) != 0;
+        result.push_back(std::move(f));
+    }
+    return result;
+}
+
 std::vector<AuditRun> AuditHistory::runs() {
     std::vector<AuditRun> result;
     if (!exists()) return result;
-    Statement query(
-        db_,
-        "select id, time, policy, paths, errors, warnings, infos from PuristAudits order by id");
+    // A read-only DB of an older purist has no scope column: all its runs were of the store.
+    std::string scope = hasScopeColumn() ? "scope" : "''";
+    Statement query(db_, "select id, time, policy, paths, errors, warnings, infos, " + scope +
+                             " from PuristAudits order by id");
     while (query.step()) {
         AuditRun run;
         run.id = query.columnInt(0);
@@ -94,18 +130,33 @@ std::vector<AuditRun> AuditHistory::runs() {
         run.errors = query.columnInt(4);
         run.warnings = query.columnInt(5);
         run.infos = query.columnInt(6);
+        run.scope = query.columnText(7);
         result.push_back(std::move(run));
     }
-    std::set<std::string> previous;
-    for (size_t i = 0; i < result.size(); ++i) {
-        std::set<std::string> current = fingerprints(result[i].id);
+    std::map<std::string, std::set<std::string>> previousOfScope;
+    for (AuditRun& run : result) {
+        std::set<std::string> current = fingerprints(run.id);
+        const std::set<std::string>& previous = previousOfScope[run.scope];
         for (const auto& fp : current)
-            result[i].added += previous.count(fp) ? 0 : 1;
+            run.added += previous.count(fp) ? 0 : 1;
         for (const auto& fp : previous)
-            result[i].fixed += current.count(fp) ? 0 : 1;
-        previous = std::move(current);
+            run.fixed += current.count(fp) ? 0 : 1;
+        previousOfScope[run.scope] = std::move(current);
     }
     return result;
+}
+
+int64_t AuditHistory::previousRun(int64_t id) {
+    int64_t previous = 0;
+    std::string scope;
+    std::vector<AuditRun> all = runs();
+    for (const AuditRun& run : all)
+        if (run.id == id) scope = run.scope;
+    for (const AuditRun& run : all) {
+        if (run.id >= id) break;
+        if (run.scope == scope) previous = run.id;
+    }
+    return previous;
 }
 
 } // namespace purist::checker

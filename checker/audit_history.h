@@ -17,10 +17,24 @@ struct AuditRun {
     int64_t id = 0;
     int64_t time = 0;   ///< seconds since the epoch
     std::string policy; ///< the policy files, space-separated
+    /// What was audited: "" for the whole store, else the roots whose closure was
+    /// (`--closure-of`), space-separated. Runs are compared with the previous run of the
+    /// same scope.
+    std::string scope;
     int64_t paths = 0;
     int64_t errors = 0, warnings = 0, infos = 0; ///< findings neither waived nor in the baseline
     size_t added = 0;                            ///< fingerprints not in the previous run
     size_t fixed = 0;                            ///< fingerprints of the previous run that are gone
+};
+
+/// One finding as the history recorded it.
+struct AuditFinding {
+    std::string fingerprint;
+    std::string rule;
+    Severity severity = Severity::Error;
+    std::string path;      ///< the checked store path, as printed in that run
+    std::string offender;  ///< may be empty
+    bool accepted = false; ///< waived or in the baseline
 };
 
 /// Reads and writes the history tables of one DB connection. Not thread-safe.
@@ -32,14 +46,21 @@ public:
     void createTables();
     /// True if the tables exist (a Nix store's DB never has them).
     bool exists();
-    /// Records `report` as one run in one transaction; returns its id.
-    int64_t record(const Report& report, int64_t time, int64_t paths);
-    /// Every run, oldest first, with what changed since the run before.
+    /// Records `report` as one run of `scope` (see AuditRun::scope) in one transaction;
+    /// returns its id.
+    int64_t record(const Report& report, int64_t time, int64_t paths,
+                   const std::string& scope = "");
+    /// Every run, oldest first, with what changed since the run before of the same scope.
     std::vector<AuditRun> runs();
+    /// The run before `id` with the same scope, or 0.
+    int64_t previousRun(int64_t id);
     /// The fingerprints recorded for run `id`.
     std::set<std::string> fingerprints(int64_t id);
+    /// The findings recorded for run `id`, by rule, path and offender; none for an unknown id.
+    std::vector<AuditFinding> findings(int64_t id);
 
 private:
+    bool hasScopeColumn();
     Database& db_;
 };
 

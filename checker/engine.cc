@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <ctime>
 #include <deque>
 #include <fcntl.h>
@@ -84,8 +85,34 @@ std::string nameWithoutHash(const std::string& path) {
     return path;
 }
 
+namespace {
+
+/// A store path's name without its hash and version; other strings unchanged.
+std::string stableNameOf(const std::string& path) {
+    std::string name = nameWithoutHash(path);
+    return name == path ? path : nameWithoutVersion(name);
+}
+
+/// A spec check's rule id, `spec/<spec name>/<check>`, names the spec with its version.
+std::string stableRuleIdOf(const std::string& ruleId) {
+    if (!ruleId.starts_with("spec/")) return ruleId;
+    size_t slash = ruleId.find('/', 5);
+    if (slash == std::string::npos) return ruleId;
+    return "spec/" + nameWithoutVersion(std::string_view(ruleId).substr(5, slash - 5)) +
+           ruleId.substr(slash);
+}
+
+} // namespace
+
 std::string fingerprintOf(const std::string& ruleId, const std::string& path,
                           const std::string& offender) {
+    std::string key =
+        stableRuleIdOf(ruleId) + '\0' + stableNameOf(path) + '\0' + stableNameOf(offender);
+    return hashString(HashAlgorithm::Sha256, key).toHex().substr(0, 32);
+}
+
+std::string legacyFingerprintOf(const std::string& ruleId, const std::string& path,
+                                const std::string& offender) {
     std::string key = ruleId + '\0' + nameWithoutHash(path) + '\0' + nameWithoutHash(offender);
     return hashString(HashAlgorithm::Sha256, key).toHex().substr(0, 32);
 }
@@ -132,6 +159,32 @@ std::string outputNameOf(std::string_view name, const std::vector<std::string>& 
         return suffix;
     return "out";
 }
+
+} // namespace
+
+std::string nameWithoutVersion(std::string_view name) {
+    std::string_view suffix;
+    if (name.ends_with(".drv")) {
+        suffix = ".drv";
+        name.remove_suffix(suffix.size());
+    }
+    // Nix's DrvName: the version starts after the first '-' that is not followed by a letter.
+    size_t dash = 0;
+    while ((dash = name.find('-', dash)) != std::string_view::npos) {
+        if (dash + 1 < name.size() && !std::isalpha(static_cast<unsigned char>(name[dash + 1])))
+            break;
+        ++dash;
+    }
+    if (dash == std::string_view::npos) return std::string(name) + std::string(suffix);
+    std::string stable(name.substr(0, dash));
+    // `hello-2.12-dev` is hello's dev output, a different path from `hello-2.12`.
+    size_t last = name.rfind('-');
+    if (last > dash && knownOutputNames().count(std::string(name.substr(last + 1))))
+        stable += name.substr(last);
+    return stable + std::string(suffix);
+}
+
+namespace {
 
 /// RE2::Sets over one kind of string, remembering which rule each pattern belongs to.
 ///
@@ -813,7 +866,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
     if (applyWaivers(im.policy.waivers, today, findings))
         report.rules.push_back(expiredWaiverRuleInfo());
     for (auto& f : findings)
-        f.inBaseline = options.baseline.count(f.fingerprint) > 0;
+        f.inBaseline = baselineCovers(options.baseline, f);
 
     // Sort through an index, so each rule id is looked up once rather than per comparison.
     std::unordered_map<std::string, size_t> ruleOrder;

@@ -39,7 +39,8 @@ struct CheckOptions {
     Severity failOn = Severity::Error;
     /// The day waivers are compared with (YYYY-MM-DD, UTC); empty means today.
     std::string today;
-    /// Fingerprints of accepted findings (--baseline): marked, and they do not fail the run.
+    /// Fingerprints of accepted findings (--baseline, as readBaseline returns them): marked,
+    /// and they do not fail the run.
     std::set<std::string> baseline;
     /// Scan referrers' files for the file and offset of every chain hop.
     bool evidence = true;
@@ -80,10 +81,23 @@ inline constexpr const char* kExpiredWaiverRule = "purist/expired-waiver";
 /// unchanged.
 std::string nameWithoutHash(const std::string& path);
 
-/// Stable across rebuilds: a SHA-256 over the rule id, the checked path's name and the
-/// offender's name (hash parts removed), first 32 hex digits.
+/// A package name without its version, as Nix's DrvName splits it (the version starts at
+/// the first '-' not followed by a letter): `hello-2.12` → `hello`, `bootstrap-tools` →
+/// `bootstrap-tools`; an output suffix Nix gives (`-dev`, `-lib`, ...) and `.drv` are kept:
+/// `hello-2.12-dev` → `hello-dev`.
+std::string nameWithoutVersion(std::string_view name);
+
+/// Stable across rebuilds and version bumps: a SHA-256 over the rule id, the checked path's
+/// name and the offender's name (store paths without hash part and version, other strings
+/// as they are), first 32 hex digits. A spec check's rule id (`spec/hello-1.0/maxSize`)
+/// counts without the spec's version.
 std::string fingerprintOf(const std::string& ruleId, const std::string& path,
                           const std::string& offender);
+
+/// The fingerprint purist wrote before 0.2 (version-1 baselines): as fingerprintOf, but
+/// with the versions kept. Only for reading old baselines.
+std::string legacyFingerprintOf(const std::string& ruleId, const std::string& path,
+                                const std::string& offender);
 
 /// Fills `{placeholder}`s of `templ` from `values`; unknown ones are left as written.
 std::string formatMessage(const std::string& templ,

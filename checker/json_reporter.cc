@@ -128,6 +128,7 @@ void renderJsonReport(const Report& report, ReportBuffer& buffer) {
     for (const std::string& file : report.policyFiles)
         json.string(file);
     json.endArray();
+    json.member("sourceRoot", report.sourceRoot);
     json.member("failOn", severityName(report.failOn));
     json.member("result", counts.failing > 0 ? "fail" : "pass");
     json.key("summary");

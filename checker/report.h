@@ -51,7 +51,9 @@ struct Finding {
     std::vector<ChainHop> chain;    ///< checked path → offender, shortest first
     std::vector<ContentSite> sites; ///< for content and permission findings
     std::vector<SizedMember> largest; ///< for closure-size findings: biggest members first
-    /// For findings about a configuration file (an expired waiver) rather than the store.
+    /// Where the developer fixes it, in a file of theirs: the waiver of an expired-waiver
+    /// finding, the check (in the build spec) of a spec check's finding. `file` is relative
+    /// to Report::sourceRoot when that is set, else as the user named it.
     std::optional<SourceLocation> source;
     std::optional<std::string> waiverReason; ///< set when a waiver covers this finding
     bool inBaseline = false;                 ///< present in the --baseline file
@@ -99,6 +101,9 @@ struct Report {
     std::vector<CheckedPath> checked;
     std::vector<Finding> findings;
     Severity failOn = Severity::Error; ///< findings at or above fail the run (exit 1)
+    /// The absolute directory (the repository's top, ending in '/') that relative
+    /// Finding::source files are relative to; SARIF's `%SRCROOT%`. Empty: none are.
+    std::string sourceRoot;
 };
 
 /// True if any finding that is neither waived nor in the baseline is at or above failOn.

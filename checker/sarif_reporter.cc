@@ -15,7 +15,8 @@ namespace {
 
 constexpr const char* kSarifSchema =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-constexpr const char* kFingerprintKey = "puristFingerprint/v1";
+// v2: names without versions (v1 kept them), so alerts survive a version bump.
+constexpr const char* kFingerprintKey = "puristFingerprint/v2";
 
 const char* sarifLevel(Severity severity) {
     switch (severity) {
@@ -91,15 +92,21 @@ void writeLocation(JsonWriter& json, std::string_view storePath, std::string_vie
     json.endObject();
 }
 
-/// A location in a configuration file the user wrote (a waiver file): its path as given,
-/// so a relative one stays relative to where purist ran, and the line and column.
-void writeSourceLocation(JsonWriter& json, const SourceLocation& source) {
+constexpr const char* kSourceRootId = "%SRCROOT%";
+
+/// A location in a file the user wrote (a waiver file, a build spec): relative to the
+/// repository (`uriBaseId: %SRCROOT%`) when the report has a source root, so code scanning
+/// shows the line in the repository whatever the checkout's path; else as the user named
+/// it. Then the line and column.
+void writeSourceLocation(JsonWriter& json, const Report& report, const SourceLocation& source) {
     json.beginObject();
     json.key("physicalLocation");
     json.beginObject();
     json.key("artifactLocation");
     json.beginObject();
     json.member("uri", fileUri(source.file, ""));
+    if (!report.sourceRoot.empty() && !source.file.starts_with('/'))
+        json.member("uriBaseId", kSourceRootId);
     json.endObject();
     if (source.line > 0) {
         json.key("region");
@@ -168,7 +175,7 @@ void writeResult(JsonWriter& json, const Report& report, const Finding& finding,
     json.key("locations");
     json.beginArray();
     if (finding.source) {
-        writeSourceLocation(json, *finding.source);
+        writeSourceLocation(json, report, *finding.source);
     } else if (!finding.chain.empty()) {
         const ChainHop& first = finding.chain.front();
         writeLocation(json, first.from, first.file, first.offset, "");
@@ -213,11 +220,20 @@ void writeResult(JsonWriter& json, const Report& report, const Finding& finding,
         json.endObject();
         json.endArray();
     }
+    // A finding located in the user's file (a spec's check) keeps the store evidence beside
+    // it: every hop of the chain, then the offender.
+    bool chainRelated = finding.source && !finding.chain.empty();
     if (finding.sites.size() > 1 || (!finding.chain.empty() && !finding.sites.empty()) ||
-        !finding.largest.empty()) {
+        !finding.largest.empty() || chainRelated) {
         json.key("relatedLocations");
         json.beginArray();
         size_t id = 0;
+        if (chainRelated) {
+            for (const ChainHop& hop : finding.chain)
+                writeLocation(json, hop.from, hop.file, hop.offset, "refers to " + hop.to, ++id);
+            writeLocation(json, finding.chain.back().to, "", std::nullopt,
+                          "reached " + finding.chain.back().to, ++id);
+        }
         for (const ContentSite& site : finding.sites)
             writeLocation(json, finding.path, site.file, site.offset, site.excerpt, ++id);
         for (const SizedMember& member : finding.largest)
@@ -280,6 +296,16 @@ void renderSarifReport(const Report& report, ReportBuffer& buffer) {
     json.endArray();
     json.endObject();
     json.endObject();
+
+    if (!report.sourceRoot.empty()) {
+        json.key("originalUriBaseIds");
+        json.beginObject();
+        json.key(kSourceRootId);
+        json.beginObject();
+        json.member("uri", fileUri(report.sourceRoot, ""));
+        json.endObject();
+        json.endObject();
+    }
 
     json.key("invocations");
     json.beginArray();

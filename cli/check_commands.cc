@@ -16,12 +16,19 @@
 #include "sandbox/spec_check_rules.h"
 #include "store/gc_temp_roots.h"
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,7 +46,8 @@ struct CheckFlags {
     std::vector<std::string> policies;
     std::vector<std::string> waivers;
     std::string format = "text";
-    std::string output;
+    /// `--output` values: one bare FILE (the --format report), and FORMAT=FILE pairs.
+    std::vector<std::string> outputs;
     std::string failOn = "error";
     std::string baseline;
     std::string writeBaseline;
@@ -57,7 +65,11 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
                    "annotations)")
         ->check(CLI::IsMember({"text", "json", "sarif", "junit", "html", "github"}))
         ->capture_default_str();
-    cmd.add_option("--output", flags.output, "Write the report to FILE instead of stdout");
+    cmd.add_option("--output", flags.outputs,
+                   "Write the --format report to FILE instead of stdout; or, as FORMAT=FILE "
+                   "(repeatable), also write the report in FORMAT to FILE: several formats from "
+                   "one run (e.g. --output sarif=purist.sarif --output junit=purist.xml)")
+        ->allow_extra_args(false);
     cmd.add_option("--fail-on", flags.failOn,
                    "Exit 1 if a finding at or above this severity is neither waived nor in the "
                    "baseline: error, warning or info")
@@ -92,29 +104,94 @@ checker::CheckOptions checkOptions(const CheckFlags& flags) {
     return options;
 }
 
-bool wantsColor(const CheckFlags& flags) {
+/// Where each report of a run goes: the --format report to `file` (stdout if empty), and
+/// one report per FORMAT=FILE `--output`.
+struct OutputPlan {
+    std::string file;
+    std::vector<std::pair<checker::ReportFormat, std::string>> extra;
+};
+
+/// Reads the `--output` values; a usage error for two bare files, a file named twice, or
+/// FORMAT=FILE with an empty file. Checked before anything is loaded, so a typo costs no run.
+OutputPlan planOutputs(const CheckFlags& flags) {
+    OutputPlan plan;
+    std::set<std::string> files;
+    auto claim = [&](const std::string& file, const std::string& value) {
+        if (!files.insert(file).second)
+            throw UsageError("--output " + value + ": the file '" + file +
+                             "' is already the destination of another report");
+    };
+    for (const std::string& value : flags.outputs) {
+        size_t equals = value.find('=');
+        std::optional<checker::ReportFormat> format;
+        if (equals != std::string::npos) {
+            try {
+                format = checker::parseReportFormat(value.substr(0, equals));
+            } catch (const UsageError&) {
+                // Not FORMAT=FILE: a file whose name has an '='.
+            }
+        }
+        if (!format) {
+            if (!plan.file.empty())
+                throw UsageError("--output given two files ('" + plan.file + "' and '" + value +
+                                 "'); to write several formats, give each as FORMAT=FILE");
+            claim(value, value);
+            plan.file = value;
+            continue;
+        }
+        std::string file = value.substr(equals + 1);
+        if (file.empty())
+            throw UsageError("--output " + value + ": no file after '='; write FORMAT=FILE");
+        claim(file, value);
+        plan.extra.emplace_back(*format, file);
+    }
+    return plan;
+}
+
+bool wantsColor(const CheckFlags& flags, const OutputPlan& plan) {
     const char* noColor = std::getenv("NO_COLOR");
-    return flags.format == "text" && flags.output.empty() && ::isatty(STDOUT_FILENO) == 1 &&
+    return flags.format == "text" && plan.file.empty() && ::isatty(STDOUT_FILENO) == 1 &&
            !(noColor && *noColor);
 }
 
-/// Writes the report where the flags say, and the baseline if asked; returns the exit code.
-int emit(const checker::Report& report, const CheckFlags& flags) {
-    if (!flags.writeBaseline.empty()) checker::writeBaseline(flags.writeBaseline, report);
+void writeReportFile(const checker::Report& report, checker::ReportFormat format,
+                     const std::string& file) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw SysError("creating report file '" + file + "'");
+    checker::writeReport(report, format, out);
+    out.close();
+    if (!out) throw SysError("writing report file '" + file + "'");
+}
+
+/// Writes the reports where the flags say, and the baseline if asked; returns the exit code.
+/// Writing a baseline is the run's purpose, so it exits 0 once the file is written, findings
+/// or not (they are now the baseline).
+int emit(const checker::Report& report, const CheckFlags& flags, const OutputPlan& plan) {
     checker::ReportOptions reportOptions;
-    reportOptions.color = wantsColor(flags);
+    reportOptions.color = wantsColor(flags, plan);
     checker::ReportFormat format = checker::parseReportFormat(flags.format);
-    for (const std::string& warning : checker::reportFormatWarnings(report, format))
-        std::cerr << "purist: warning: " << warning << "\n";
-    if (flags.output.empty()) {
+    std::vector<checker::ReportFormat> formats{format};
+    for (const auto& [extraFormat, file] : plan.extra)
+        formats.push_back(extraFormat);
+    std::set<checker::ReportFormat> warned;
+    for (checker::ReportFormat f : formats)
+        if (warned.insert(f).second)
+            for (const std::string& warning : checker::reportFormatWarnings(report, f))
+                std::cerr << "purist: warning: " << warning << "\n";
+    for (const auto& [extraFormat, file] : plan.extra)
+        writeReportFile(report, extraFormat, file);
+    if (plan.file.empty()) {
         checker::writeReport(report, format, std::cout, reportOptions);
         std::cout.flush();
     } else {
-        std::ofstream out(flags.output, std::ios::binary | std::ios::trunc);
-        if (!out) throw SysError("creating report file '" + flags.output + "'");
-        checker::writeReport(report, format, out, reportOptions);
-        out.close();
-        if (!out) throw SysError("writing report file '" + flags.output + "'");
+        writeReportFile(report, format, plan.file);
+    }
+    if (!flags.writeBaseline.empty()) {
+        checker::writeBaseline(flags.writeBaseline, report);
+        std::cerr << "purist: wrote the baseline " << flags.writeBaseline << " ("
+                  << report.findings.size() << " finding"
+                  << (report.findings.size() == 1 ? "" : "s") << ")\n";
+        return kExitOk;
     }
     return checker::reportFails(report) ? kExitViolations : kExitOk;
 }
@@ -148,7 +225,8 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
 /// run by the same engine. Outputs that were never built are a usage error; a check entry
 /// that can match nothing in the build's input closure is a ConfigError at its position.
 std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
-                                     rules::Policy& policy) {
+                                     rules::Policy& policy,
+                                     std::map<std::string, SourceLocation>& checkLocations) {
     sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
     const StoreDir& dir = store.storeDir();
     graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
@@ -163,12 +241,51 @@ std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, 
         }
         std::vector<rules::Rule> specRules = sandbox::specCheckRules(graph, target, store.db());
         if (!specRules.empty()) {
-            for (rules::Rule& rule : specRules)
+            for (rules::Rule& rule : specRules) {
+                checkLocations.emplace(rule.id, rule.location);
                 policy.rules.push_back(std::move(rule));
+            }
             policy.files.push_back(node.spec.file);
         }
     }
     return outputs;
+}
+
+/// The top of the git work tree holding `start` (a directory), or "" outside one.
+std::filesystem::path repositoryTop(std::filesystem::path start) {
+    std::error_code ignored;
+    for (std::filesystem::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+        if (std::filesystem::exists(dir / ".git", ignored)) return dir;
+        if (dir == dir.root_path()) break;
+    }
+    return {};
+}
+
+/// Locates findings where the developer fixes them: a spec check's finding at the check in
+/// its spec (`checkLocations`, by rule id). Then every located file under the repository
+/// that holds the working directory (else under the working directory) is named relative
+/// to it, and that directory becomes the report's source root: code scanning resolves the
+/// same name on every checkout, and paths to the store no longer change the location.
+void locateInSources(checker::Report& report,
+                     const std::map<std::string, SourceLocation>& checkLocations) {
+    for (checker::Finding& finding : report.findings)
+        if (auto it = checkLocations.find(finding.ruleId);
+            it != checkLocations.end() && !finding.source)
+            finding.source = it->second;
+    std::filesystem::path cwd = std::filesystem::current_path();
+    std::filesystem::path top = repositoryTop(cwd);
+    if (top.empty()) top = cwd;
+    std::string root = top.string();
+    if (!root.ends_with('/')) root += '/';
+    for (checker::Finding& finding : report.findings) {
+        if (!finding.source) continue;
+        std::string file =
+            std::filesystem::weakly_canonical(std::filesystem::absolute(finding.source->file))
+                .string();
+        if (!file.starts_with(root)) continue;
+        finding.source->file = file.substr(root.size());
+        report.sourceRoot = root;
+    }
 }
 
 checker::StoreView viewOf(LocalStore& store, const RefGraph& graph) {
@@ -192,6 +309,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
     cmd->callback([&options, paths, flags] {
         options.action = [&options, paths, flags] {
             // The whole policy loads before anything is checked: no half-loaded policy runs.
+            OutputPlan plan = planOutputs(*flags);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
@@ -200,8 +318,10 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : *paths)
                 (isSpecFile(argument) ? specs : arguments).push_back(argument);
             RefGraph graph = store.db().loadGraph();
+            std::map<std::string, SourceLocation> checkLocations;
             if (!specs.empty()) {
-                std::vector<std::string> outputs = expandSpecs(specs, store, policy);
+                std::vector<std::string> outputs =
+                    expandSpecs(specs, store, policy, checkLocations);
                 arguments.insert(arguments.end(), outputs.begin(), outputs.end());
             }
             if (policy.rules.empty())
@@ -211,9 +331,29 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
-            return emit(checker.check(nodes, checkOpts), *flags);
+            checker::Report report = checker.check(nodes, checkOpts);
+            locateInSources(report, checkLocations);
+            return emit(report, *flags, plan);
         };
     });
+}
+
+/// The nodes of the closure of `roots`, breadth-first from them, each once.
+std::vector<uint32_t> closureNodes(const RefGraph& graph, const std::vector<uint32_t>& roots) {
+    std::vector<bool> seen(graph.size(), false);
+    std::vector<uint32_t> closure;
+    for (uint32_t root : roots)
+        if (!seen[root]) {
+            seen[root] = true;
+            closure.push_back(root);
+        }
+    for (size_t head = 0; head < closure.size(); ++head)
+        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
+            if (!seen[graph.refs[i]]) {
+                seen[graph.refs[i]] = true;
+                closure.push_back(graph.refs[i]);
+            }
+    return closure;
 }
 
 /// DEPENDENCY of `purist why`: a store path, or a name (`bootstrap-tools-1.0`, or a part of
@@ -226,15 +366,7 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
     } catch (const Error&) {
         // Not a base name: look the name up in the closure.
     }
-    std::vector<bool> seen(graph.size(), false);
-    std::vector<uint32_t> closure{from};
-    seen[from] = true;
-    for (size_t head = 0; head < closure.size(); ++head)
-        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
-            if (!seen[graph.refs[i]]) {
-                seen[graph.refs[i]] = true;
-                closure.push_back(graph.refs[i]);
-            }
+    std::vector<uint32_t> closure = closureNodes(graph, {from});
     std::vector<uint32_t> exact, partial;
     for (uint32_t n : closure) {
         std::string_view name = graph.paths[n].name();
@@ -252,6 +384,37 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
     for (uint32_t n : found)
         list += "\n  " + store.storeDir().print(graph.paths[n]);
     throw UsageError("'" + argument + "' names several paths in the closure; pass one:" + list);
+}
+
+/// `purist why --json`: every chain as a list of hops; a hop's further files (--all-sites)
+/// as its `moreSites`.
+nlohmann::ordered_json whyJson(const checker::WhyResult& result, const std::string& dependency) {
+    auto hopJson = [](const checker::ChainHop& hop) {
+        return nlohmann::ordered_json{{"from", hop.from},
+                                      {"to", hop.to},
+                                      {"file", hop.file},
+                                      {"offset", hop.offset},
+                                      {"excerpt", hop.excerpt}};
+    };
+    nlohmann::ordered_json chains = nlohmann::ordered_json::array();
+    for (const auto& chain : result.chains) {
+        nlohmann::ordered_json hops = nlohmann::ordered_json::array();
+        for (const checker::ChainHop& hop : chain) {
+            nlohmann::ordered_json entry = hopJson(hop);
+            nlohmann::ordered_json more = nlohmann::ordered_json::array();
+            if (auto it = result.moreSites.find({hop.from, hop.to}); it != result.moreSites.end())
+                for (const checker::ChainHop& site : it->second)
+                    more.push_back(hopJson(site));
+            entry["moreSites"] = std::move(more);
+            entry["moreSitesTruncated"] = result.sitesTruncated.count({hop.from, hop.to}) > 0;
+            hops.push_back(std::move(entry));
+        }
+        chains.push_back(std::move(hops));
+    }
+    return {{"path", result.root},
+            {"dependency", dependency},
+            {"chains", std::move(chains)},
+            {"truncated", result.truncated}};
 }
 
 void addWhy(CLI::App& app, GlobalOptions& options) {
@@ -278,8 +441,12 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
     cmd->add_option("--max-sites", *maxSites, "With --all-sites, files listed per reference")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
-    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites] {
-        options.action = [&options, path, dependency, all, limit, allSites, maxSites] {
+    auto json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *json,
+                  "Print the chains as JSON: {path, dependency, chains: [[{from, to, file, "
+                  "offset, excerpt, moreSites}]], truncated} (docs/json-format.md)");
+    cmd->callback([&options, path, dependency, all, limit, allSites, maxSites, json] {
+        options.action = [&options, path, dependency, all, limit, allSites, maxSites, json] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             RefGraph graph = store.db().loadGraph();
@@ -287,12 +454,17 @@ void addWhy(CLI::App& app, GlobalOptions& options) {
             uint32_t to = dependencyNode(store, graph, from, *dependency);
             checker::WhyResult result = checker::whyDepends(
                 viewOf(store, graph), from, to, *all, *limit, true, *allSites ? *maxSites : 1);
+            if (*json) {
+                std::cout << whyJson(result, store.storeDir().print(graph.paths[to]))
+                                 .dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << "\n";
+            }
             if (result.chains.empty()) {
                 std::cerr << "purist: '" << graph.paths[from].baseName() << "' does not depend on '"
                           << graph.paths[to].baseName() << "'\n";
                 return kExitViolations;
             }
-            std::cout << checker::renderWhyTree(result);
+            if (!*json) std::cout << checker::renderWhyTree(result);
             return kExitOk;
         };
     });
@@ -316,41 +488,140 @@ private:
     std::chrono::steady_clock::time_point last_{};
 };
 
+nlohmann::ordered_json auditRunJson(const checker::AuditRun& run) {
+    return {{"run", run.id},        {"time", formatTime(run.time)},
+            {"policy", run.policy}, {"paths", run.paths},
+            {"errors", run.errors}, {"warnings", run.warnings},
+            {"infos", run.infos},   {"new", run.added},
+            {"fixed", run.fixed},   {"scope", run.scope}};
+}
+
+nlohmann::ordered_json auditFindingJson(const checker::AuditFinding& f) {
+    return {{"fingerprint", f.fingerprint},
+            {"rule", f.rule},
+            {"severity", checker::severityName(f.severity)},
+            {"path", f.path},
+            {"offender", f.offender},
+            {"accepted", f.accepted}};
+}
+
+/// `audit history --run N`: the run's findings, each new or not against the run before,
+/// then the previous run's findings that this one no longer has.
+ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t id, bool json) {
+    std::vector<checker::AuditRun> runs = audits.runs();
+    auto it = std::find_if(runs.begin(), runs.end(),
+                           [&](const checker::AuditRun& run) { return run.id == id; });
+    if (it == runs.end())
+        throw UsageError("no audit run " + std::to_string(id) + " in " + store.layout().dbPath +
+                         (runs.empty() ? " (none recorded)"
+                                       : " (runs " + std::to_string(runs.front().id) + " to " +
+                                             std::to_string(runs.back().id) + ")"));
+    std::vector<checker::AuditFinding> findings = audits.findings(id);
+    int64_t before = audits.previousRun(id);
+    std::set<std::string> previous, current;
+    std::vector<checker::AuditFinding> fixed;
+    if (before > 0) {
+        previous = audits.fingerprints(before);
+        for (const auto& f : findings)
+            current.insert(f.fingerprint);
+        for (auto& f : audits.findings(before))
+            if (!current.count(f.fingerprint)) fixed.push_back(std::move(f));
+    }
+    auto isNew = [&](const checker::AuditFinding& f) { return !previous.count(f.fingerprint); };
+    if (json) {
+        nlohmann::ordered_json out = {{"run", auditRunJson(*it)},
+                                      {"findings", nlohmann::ordered_json::array()},
+                                      {"fixed", nlohmann::ordered_json::array()}};
+        for (const auto& f : findings) {
+            nlohmann::ordered_json entry = auditFindingJson(f);
+            entry["new"] = isNew(f);
+            out["findings"].push_back(std::move(entry));
+        }
+        for (const auto& f : fixed)
+            out["fixed"].push_back(auditFindingJson(f));
+        std::cout << out.dump(2) << "\n";
+        return kExitOk;
+    }
+    std::cout << "run " << it->id << " at " << formatTime(it->time) << " (" << it->policy
+              << (it->scope.empty() ? "" : "; closure of " + it->scope) << "): " << findings.size()
+              << " finding" << (findings.size() == 1 ? "" : "s") << ", " << it->added << " new, "
+              << fixed.size() << " fixed\n";
+    auto line = [](const char* mark, const checker::AuditFinding& f) {
+        std::cout << mark << " " << checker::severityName(f.severity) << " " << f.rule << " "
+                  << f.path;
+        if (!f.offender.empty()) std::cout << " -> " << f.offender;
+        if (f.accepted) std::cout << " [accepted]";
+        std::cout << "\n";
+    };
+    for (const auto& f : findings)
+        line(isNew(f) ? "new  " : "     ", f);
+    for (const auto& f : fixed)
+        line("fixed", f);
+    return kExitOk;
+}
+
 void addAudit(CLI::App& app, GlobalOptions& options) {
     auto* cmd = app.add_subcommand(
         "audit", "Check every valid path of the store against a policy and record the run in the "
                  "store's audit history (not on a read-only --store)");
     auto flags = std::make_shared<CheckFlags>();
     addCheckFlags(*cmd, *flags);
-    auto* history = cmd->add_subcommand("history", "List past audits and how findings changed "
-                                                   "between consecutive runs");
+    auto closureOf = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--closure-of", *closureOf,
+                    "Audit only the closure of PATH (a store path or result link), not the whole "
+                    "store; repeatable. The history compares runs of the same scope")
+        ->allow_extra_args(false);
+    auto* history = cmd->add_subcommand(
+        "history", "List past audits and how findings changed between consecutive runs; with "
+                   "--run N, the findings of run N");
+    auto historyFormat = std::make_shared<std::string>("text");
+    auto historyRun = std::make_shared<int64_t>(0);
+    history->add_option("--format", *historyFormat, "text, or json (see docs/json-format.md)")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
+    history
+        ->add_option("--run", *historyRun,
+                     "List the findings of this run (its number in the list), each marked "
+                     "new or not against the run before, and those it fixed")
+        ->check(CLI::PositiveNumber);
     // `audit history` takes no policy; the flag is required only for the audit itself.
     cmd->get_option("--policy")->required(false);
-    history->callback([&options] {
-        options.action = [&options] {
+    history->callback([&options, historyFormat, historyRun] {
+        options.action = [&options, historyFormat, historyRun] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             checker::AuditHistory audits(store.db().database());
+            bool json = *historyFormat == "json";
+            if (*historyRun > 0) return printAuditRun(store, audits, *historyRun, json);
             auto runs = audits.runs();
+            if (json) {
+                nlohmann::ordered_json out = nlohmann::ordered_json::array();
+                for (const auto& run : runs)
+                    out.push_back(auditRunJson(run));
+                std::cout << out.dump(2) << "\n";
+                return kExitOk;
+            }
             if (runs.empty()) {
                 std::cout << "no audits recorded in " << store.layout().dbPath << "\n";
                 return kExitOk;
             }
             std::printf("%-5s %-20s %8s %7s %8s %6s %6s %6s  %s\n", "run", "time", "paths",
-                        "errors", "warnings", "infos", "new", "fixed", "policy");
+                        "errors", "warnings", "infos", "new", "fixed", "policy [scope]");
             for (const auto& run : runs)
-                std::printf("%-5lld %-20s %8lld %7lld %8lld %6lld %6zu %6zu  %s\n",
+                std::printf("%-5lld %-20s %8lld %7lld %8lld %6lld %6zu %6zu  %s%s\n",
                             static_cast<long long>(run.id), formatTime(run.time).c_str(),
                             static_cast<long long>(run.paths), static_cast<long long>(run.errors),
                             static_cast<long long>(run.warnings), static_cast<long long>(run.infos),
-                            run.added, run.fixed, run.policy.c_str());
+                            run.added, run.fixed, run.policy.c_str(),
+                            run.scope.empty() ? "" : (" [closure of " + run.scope + "]").c_str());
             std::fflush(stdout);
             return kExitOk;
         };
     });
-    cmd->callback([&options, flags, history] {
+    cmd->callback([&options, flags, history, closureOf] {
         if (history->parsed()) return;
-        options.action = [&options, flags] {
+        options.action = [&options, flags, closureOf] {
             if (flags->policies.empty()) throw UsageError("purist audit needs --policy FILE");
+            OutputPlan plan = planOutputs(*flags);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             checkOpts.closures = false;
@@ -358,14 +629,31 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             bool readOnly = !options.store.empty();
             RefGraph graph = store.db().loadGraph();
-            std::vector<uint32_t> nodes(graph.size());
-            for (uint32_t i = 0; i < nodes.size(); ++i)
-                nodes[i] = i;
+            std::vector<uint32_t> nodes;
+            std::string scope;
+            if (closureOf->empty()) {
+                nodes.resize(graph.size());
+                for (uint32_t i = 0; i < nodes.size(); ++i)
+                    nodes[i] = i;
+            } else {
+                std::vector<uint32_t> roots;
+                std::set<std::string> named;
+                for (const std::string& argument : *closureOf) {
+                    roots.push_back(nodeOf(store, graph, argument));
+                    named.insert(store.storeDir().print(graph.paths[roots.back()]));
+                }
+                // The scope names the roots sorted, so the same package set is the same scope
+                // whatever order its roots are given in.
+                for (const std::string& root : named)
+                    scope += (scope.empty() ? "" : " ") + root;
+                nodes = closureNodes(graph, roots);
+            }
             ProgressBar bar;
             if (::isatty(STDERR_FILENO) == 1)
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
             checker::Checker checker(policy, viewOf(store, graph));
             checker::Report report = checker.check(nodes, checkOpts);
+            locateInSources(report, {});
             if (readOnly) {
                 std::cerr << "purist: note: the store is opened read-only (--store), so this audit "
                              "is not recorded in the audit history\n";
@@ -373,9 +661,9 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 checker::AuditHistory audits(store.db().database());
                 audits.createTables();
                 audits.record(report, static_cast<int64_t>(std::time(nullptr)),
-                              static_cast<int64_t>(nodes.size()));
+                              static_cast<int64_t>(nodes.size()), scope);
             }
-            return emit(report, *flags);
+            return emit(report, *flags, plan);
         };
     });
 }

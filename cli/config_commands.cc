@@ -4,6 +4,8 @@
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <iomanip>
 #include <iostream>
@@ -43,19 +45,37 @@ void addConfigCommands(CLI::App& app, GlobalOptions& options) {
     show->add_flag("--explain", *explain,
                    "Also print what each setting does, its type and default (the text of "
                    "docs/config.md)");
-    show->callback([&options, flags, explain] {
-        options.action = [&options, flags, explain] {
+    auto json = std::make_shared<bool>(false);
+    show->add_flag("--json", *json,
+                   "Print a JSON array: {name, value, origin, type, default, help} per setting, "
+                   "value as the settings file would write it ('' when empty)");
+    show->callback([&options, flags, explain, json] {
+        options.action = [&options, flags, explain, json] {
             policy::Settings settings = loadEffectiveSettings(*flags, options);
             StoreLayout layout = selectLayout(options);
             std::vector<std::array<std::string, 3>> rows;
+            nlohmann::ordered_json out = nlohmann::ordered_json::array();
             for (const auto& d : policy::settingDescriptors()) {
                 std::string name(d.name);
                 std::string value = d.show(settings);
                 // The store's defaults depend on the environment; show what they resolve to.
                 if (name == "store-root" && value.empty()) value = layout.root;
                 if (name == "store-dir" && value.empty()) value = layout.storeDir;
+                if (*json) {
+                    out.push_back({{"name", name},
+                                   {"value", value},
+                                   {"origin", policy::describeOrigin(settings.origins.at(name))},
+                                   {"type", std::string(d.type)},
+                                   {"default", std::string(d.defaultText)},
+                                   {"help", std::string(d.help)}});
+                    continue;
+                }
                 if (value.empty()) value = "(empty)";
                 rows.push_back({name, value, policy::describeOrigin(settings.origins.at(name))});
+            }
+            if (*json) {
+                std::cout << out.dump(2) << "\n";
+                return kExitOk;
             }
             size_t nameWidth = 0, valueWidth = 0;
             for (const auto& row : rows) {

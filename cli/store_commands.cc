@@ -26,7 +26,14 @@ CaseHack parseCaseHack(const std::string& value) {
     return CaseHack::Off;
 }
 
-void printPaths(const LocalStore& store, const StorePathSet& paths) {
+void printPaths(const LocalStore& store, const StorePathSet& paths, bool json = false) {
+    if (json) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const StorePath& p : paths)
+            out.push_back(store.storeDir().print(p));
+        std::cout << out.dump(2) << "\n";
+        return;
+    }
     for (const StorePath& p : paths)
         std::cout << store.storeDir().print(p) << "\n";
 }
@@ -232,14 +239,18 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
         auto* cmd = store.add_subcommand(q.name, q.help);
         auto arg = std::make_shared<std::string>();
         cmd->add_option("path", *arg, "Store path or result link")->required();
+        auto json = std::make_shared<bool>(false);
+        cmd->add_flag("--json", *json, "Print a JSON array of store paths");
         std::string which = q.name;
-        cmd->callback([&options, arg, which] {
-            options.action = [&options, arg, which] {
+        cmd->callback([&options, arg, which, json] {
+            options.action = [&options, arg, which, json] {
                 LocalStore store = openStore(options, Database::Mode::ReadOnly);
                 StorePath p = store.parseUserPath(*arg);
                 store.db().queryInfo(p); // an invalid path is an error, not an empty answer
-                printPaths(store, which == "refs" ? store.db().queryReferences(p)
-                                                  : store.db().queryReferrers(p));
+                printPaths(store,
+                           which == "refs" ? store.db().queryReferences(p)
+                                           : store.db().queryReferrers(p),
+                           *json);
                 return kExitOk;
             };
         });
@@ -254,8 +265,12 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
     closure->add_option("paths", *closurePaths, "Store paths or result links")->required();
     closure->add_flag("--referrers", *referrers, "The referrers closure instead");
     closure->add_flag("--size", *sizes, "Print each path's NAR size and the total");
-    closure->callback([&options, closurePaths, referrers, sizes] {
-        options.action = [&options, closurePaths, referrers, sizes] {
+    auto closureJson = std::make_shared<bool>(false);
+    closure->add_flag("--json", *closureJson,
+                      "Print a JSON array of store paths; with --size, {paths: [{path, narSize}], "
+                      "totalNarSize}");
+    closure->callback([&options, closurePaths, referrers, sizes, closureJson] {
+        options.action = [&options, closurePaths, referrers, sizes, closureJson] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             StorePathSet roots;
             for (const std::string& arg : *closurePaths) {
@@ -266,14 +281,23 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
             StorePathSet result = *referrers ? store.db().queryReferrersClosure(roots)
                                              : store.db().queryClosure(roots);
             if (!*sizes) {
-                printPaths(store, result);
+                printPaths(store, result, *closureJson);
                 return kExitOk;
             }
             uint64_t total = 0;
+            nlohmann::json sized = nlohmann::json::array();
             for (const StorePath& p : result) {
                 uint64_t size = store.db().queryInfo(p).narSize;
                 total += size;
-                std::cout << store.storeDir().print(p) << "\t" << humanSize(size) << "\n";
+                if (*closureJson)
+                    sized.push_back({{"path", store.storeDir().print(p)}, {"narSize", size}});
+                else
+                    std::cout << store.storeDir().print(p) << "\t" << humanSize(size) << "\n";
+            }
+            if (*closureJson) {
+                std::cout << nlohmann::json{{"paths", sized}, {"totalNarSize", total}}.dump(2)
+                          << "\n";
+                return kExitOk;
             }
             std::cout << "total: " << result.size() << " paths, " << humanSize(total) << " ("
                       << total << " bytes)\n";
@@ -286,8 +310,11 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
                   "size and references with the DB; exit 1 if anything differs");
     auto verifyPaths = std::make_shared<std::vector<std::string>>();
     verify->add_option("paths", *verifyPaths, "Store paths (default: every valid path)");
-    verify->callback([&options, verifyPaths] {
-        options.action = [&options, verifyPaths] {
+    auto verifyJson = std::make_shared<bool>(false);
+    verify->add_flag("--json", *verifyJson,
+                     "Print {checked, problems: [{path, problem}]} (the exit code is the same)");
+    verify->callback([&options, verifyPaths, verifyJson] {
+        options.action = [&options, verifyPaths, verifyJson] {
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
             // Verify reads the store without changing what is valid, but the scratch space
             // of killed processes is no part of it: that goes (never a Nix store's tmp).
@@ -311,9 +338,19 @@ void addQueries(CLI::App& store, GlobalOptions& options) {
             for (const std::string& arg : *verifyPaths)
                 paths.push_back(store.parseUserPath(arg));
             std::vector<VerifyProblem> problems = store.verify(paths);
-            for (const VerifyProblem& p : problems)
-                std::cout << store.storeDir().print(p.path) << ": " << p.problem << "\n";
             size_t checked = paths.empty() ? store.db().queryAllValidPaths().size() : paths.size();
+            if (*verifyJson) {
+                nlohmann::json list = nlohmann::json::array();
+                for (const VerifyProblem& p : problems)
+                    list.push_back(
+                        {{"path", store.storeDir().print(p.path)}, {"problem", p.problem}});
+                std::cout << nlohmann::json{{"checked", checked}, {"problems", list}}.dump(
+                                 2, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << "\n";
+            }
+            for (const VerifyProblem& p : problems)
+                if (!*verifyJson)
+                    std::cout << store.storeDir().print(p.path) << ": " << p.problem << "\n";
             std::cerr << "verified " << checked << " paths: " << problems.size() << " problems\n";
             return problems.empty() ? kExitOk : kExitViolations;
         };
@@ -325,12 +362,24 @@ void addRoots(CLI::App& store, GlobalOptions& options) {
         "roots",
         "List the GC roots under <root>/gcroots and <root>/profiles (named files, "
         "symlinks, indirect roots) and the store paths they keep alive; stale roots are reported");
-    cmd->callback([&options] {
-        options.action = [&options] {
+    auto json = std::make_shared<bool>(false);
+    cmd->add_flag("--json", *json, "Print {roots: [{location, path}], stale: [...]}");
+    cmd->callback([&options, json] {
+        options.action = [&options, json] {
             StoreLayout layout = selectLayout(options);
             GcRootScan scan = findGcRoots(gcRootDirs(layout.root), StoreDir(layout.storeDir),
                                           layout.realStoreDir);
             StoreDir storeDir(layout.storeDir);
+            if (*json) {
+                nlohmann::json roots = nlohmann::json::array();
+                for (const GcRoot& root : scan.roots)
+                    roots.push_back(
+                        {{"location", root.location}, {"path", storeDir.print(root.path)}});
+                std::cout << nlohmann::json{{"roots", roots}, {"stale", scan.stale}}.dump(
+                                 2, ' ', false, nlohmann::json::error_handler_t::replace)
+                          << "\n";
+                return kExitOk;
+            }
             for (const GcRoot& root : scan.roots)
                 std::cout << root.location << " -> " << storeDir.print(root.path) << "\n";
             for (const std::string& stale : scan.stale)

@@ -1,5 +1,6 @@
 #include "policy/settings.h"
 
+#include "base/byte_size.h"
 #include "base/error.h"
 #include "policy/yaml_file.h"
 
@@ -55,8 +56,8 @@ std::string absolutePathValue(const RawSettingValue& value, std::string_view nam
     return text;
 }
 
-// A size: a whole number of bytes with an optional binary unit (K, KiB, M, MiB, G, GiB, T,
-// TiB; K and KiB alike are 1024), or, when `allowPercent`, a share of the RAM (`50%`).
+// A size as base/byte_size.h reads it (`512MiB`, `2G`, `500MB`), or, when `allowPercent`, a
+// share of the RAM (`50%`).
 SizeSetting parseSize(const RawSettingValue& value, std::string_view name, bool allowPercent) {
     const RawSettingItem& item = scalarOf(value, name);
     const std::string& text = item.text;
@@ -75,15 +76,12 @@ SizeSetting parseSize(const RawSettingValue& value, std::string_view name, bool 
         if (!allowPercent || number < 1 || number > 100) throw bad();
         return SizeSetting::ofRam(static_cast<unsigned>(number));
     }
-    static const std::pair<const char*, int> kUnits[] = {
-        {"", 0},     {"B", 0},  {"K", 10},   {"KiB", 10}, {"M", 20},
-        {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40},   {"TiB", 40}};
-    for (const auto& [suffix, shift] : kUnits) {
-        if (unit != suffix) continue;
-        if (shift > 0 && number > (UINT64_MAX >> shift)) throw bad();
-        return SizeSetting{number << shift, 0};
-    }
-    throw bad();
+    std::string error;
+    std::optional<uint64_t> bytes = parseByteSize(text, error);
+    if (!bytes)
+        throw itemError(item, std::string(name) + ": " + error +
+                                  (allowPercent ? "; or a share of the RAM such as 50%" : ""));
+    return SizeSetting{*bytes, 0};
 }
 
 std::string showSize(const SizeSetting& size) {
@@ -522,7 +520,7 @@ std::string renderSettingsMarkdown() {
         "A config file is a YAML mapping from setting names to values:\n\n"
         "```yaml\n"
         "sandbox: strict\n"
-        "sandbox-paths: [/bin, /usr, /lib, /lib64?]\n"
+        "sandbox-paths: [/bin, /usr, /lib, '/lib64?']\n"
         "max-jobs: 2\n"
         "timeout: 3600\n"
         "```\n\n"

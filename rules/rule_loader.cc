@@ -1,5 +1,7 @@
 #include "rules/rule_loader.h"
 
+#include "base/byte_size.h"
+
 #include "base/error.h"
 #include "base/yaml_document.h"
 
@@ -45,48 +47,6 @@ const std::vector<std::string>& messagePlaceholders() {
                                                    "offender_name", "size",   "limit", "count",
                                                    "file",          "offset", "match"};
     return names;
-}
-
-std::optional<uint64_t> parseSize(std::string_view text, std::string& error) {
-    size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
-        ++digits;
-    if (digits == 0) {
-        error = "size '" + std::string(text) +
-                "' must be a byte count or a count with a unit: B, KiB, MiB, GiB, TiB";
-        return std::nullopt;
-    }
-    uint64_t value = 0;
-    for (size_t i = 0; i < digits; ++i) {
-        uint64_t digit = static_cast<uint64_t>(text[i] - '0');
-        if (value > (UINT64_MAX - digit) / 10) {
-            error = "size '" + std::string(text) + "' is too large";
-            return std::nullopt;
-        }
-        value = value * 10 + digit;
-    }
-    std::string_view unit = text.substr(digits);
-    if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-    static const std::map<std::string_view, unsigned> shifts = {
-        {"", 0}, {"B", 0}, {"KiB", 10}, {"MiB", 20}, {"GiB", 30}, {"TiB", 40}};
-    auto it = shifts.find(unit);
-    if (it == shifts.end()) {
-        static const std::set<std::string_view> decimal = {"kB", "KB", "MB", "GB", "TB",
-                                                           "k",  "K",  "M",  "G",  "T"};
-        if (decimal.count(unit))
-            error = "size '" + std::string(text) + "': unit '" + std::string(unit) +
-                    "' is ambiguous (powers of 1000 or 1024?); use KiB, MiB, GiB or TiB "
-                    "(powers of 1024) or a plain byte count";
-        else
-            error = "size '" + std::string(text) + "': unknown unit '" + std::string(unit) +
-                    "'; use B, KiB, MiB, GiB or TiB";
-        return std::nullopt;
-    }
-    if (it->second > 0 && value > (UINT64_MAX >> it->second)) {
-        error = "size '" + std::string(text) + "' is too large";
-        return std::nullopt;
-    }
-    return value << it->second;
 }
 
 namespace {
@@ -150,7 +110,7 @@ uint64_t expectCount(const std::string& file, const YAML::Node& node, const std:
     if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
         fail(file, node, what + " must be a non-negative decimal integer, not '" + v + "'");
     std::string error;
-    auto value = parseSize(v, error);
+    auto value = parseByteSize(v, error);
     if (!value) fail(file, node, what + ": " + error);
     return *value;
 }
@@ -164,7 +124,7 @@ uint64_t expectSize(const std::string& file, const YAML::Node& node, const std::
         fail(file, node,
              what + " must be a size such as 50MiB or a byte count, not " + describeType(node));
     std::string error;
-    auto value = parseSize(node.Scalar(), error);
+    auto value = parseByteSize(node.Scalar(), error);
     if (!value) fail(file, node, what + ": " + error);
     return *value;
 }

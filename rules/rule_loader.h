@@ -15,10 +15,6 @@
 
 namespace purist::rules {
 
-/// Parses a size: a byte count (`1048576`) or a count and an IEC unit (`50MiB`): B, KiB,
-/// MiB, GiB, TiB, powers of 1024, optionally separated by one space. Decimal units (`MB`,
-/// `kB`) are refused as ambiguous. Returns the size, or sets `error` and returns nullopt.
-std::optional<uint64_t> parseSize(std::string_view text, std::string& error);
 
 /// How a YAML scalar resolves under the YAML 1.2 core schema (base/yaml_document.h).
 using purist::resolveScalarType;

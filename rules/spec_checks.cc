@@ -1,5 +1,7 @@
 #include "rules/spec_checks.h"
 
+#include "base/byte_size.h"
+
 #include "base/error.h"
 #include "rules/rule_loader.h"
 
@@ -88,7 +90,7 @@ public:
             if (type != ScalarType::Int && type != ScalarType::String)
                 fail(file, value, where + key + " must be a size such as 50MiB");
             std::string error;
-            auto size = parseSize(value.Scalar(), error);
+            auto size = parseByteSize(value.Scalar(), error);
             if (!size) fail(file, value, where + key + ": " + error);
             bool closure = key == "maxClosureSize";
             rule.check =

@@ -1,5 +1,7 @@
 #include "sandbox/build_spec.h"
 
+#include "base/byte_size.h"
+
 #include "base/error.h"
 #include "policy/yaml_file.h"
 
@@ -62,19 +64,6 @@ std::string variableFromStem(const std::string& specFile) {
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))) c = '_';
     if (!stem.empty() && stem[0] >= '0' && stem[0] <= '9') stem = "_" + stem;
     return stem;
-}
-
-// "50MiB", "1.5 GB" is not accepted: whole numbers with an optional binary or decimal unit.
-bool isSize(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
-        ++digits;
-    if (digits == 0) return false;
-    std::string unit = text.substr(digits);
-    if (!unit.empty() && unit[0] == ' ') unit = unit.substr(1);
-    static const std::set<std::string> units = {"",    "B", "K",  "KB",  "KiB", "M",  "MB",
-                                                "MiB", "G", "GB", "GiB", "T",   "TB", "TiB"};
-    return units.count(unit) > 0;
 }
 
 class SpecParser {
@@ -279,10 +268,8 @@ private:
         }
         if (key == "maxSize" || key == "maxClosureSize") {
             std::string size = yamlScalar(file_, value, key);
-            if (!isSize(size))
-                throw yamlError(file_, value,
-                                key + " must be a size such as 1048576, 512KiB or 50MiB, not '" +
-                                    size + "'");
+            std::string error;
+            if (!parseByteSize(size, error)) throw yamlError(file_, value, key + ": " + error);
             return;
         }
         std::vector<std::string> items = yamlStringList(file_, value, key);

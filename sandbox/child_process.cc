@@ -242,8 +242,19 @@ void dieWithIntermediate(int lifeline) {
     ::execve(setup.exec->path(), setup.exec->argv(), setup.exec->envp());
     // A missing or unrunnable builder is the build's failure, not the sandbox's: say so in
     // its log, where the user looks, and exit as a shell would.
+    int error = errno;
     std::string message = std::string("purist: cannot execute builder '") + setup.exec->path() +
-                          "': " + std::strerror(errno) + "\n";
+                          "': " + std::strerror(error);
+    // The usual first-hour cause: `builder: /bin/sh` under the default, empty sandbox-paths.
+    // ENOENT also means the program loader of a dynamic builder is not there.
+    if (config.isolate && error == ENOENT)
+        message += std::string("; a sandboxed build sees only its inputs and the host paths of "
+                               "the sandbox-paths setting (empty by default), so '") +
+                   setup.exec->path() +
+                   "' or the libraries it loads are missing: add their directories (e.g. /bin "
+                   "/usr /lib '/lib64?') to sandbox-paths in purist.yaml or with --option "
+                   "sandbox-paths, or take the builder from an input";
+    message += "\n";
     (void)!::write(2, message.data(), message.size());
     ::_exit(kExecFailed);
 }

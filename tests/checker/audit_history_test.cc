@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace purist::checker {
 namespace {
 
@@ -50,6 +52,64 @@ TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
     EXPECT_EQ(runs[1].fixed, 1u); // a
     EXPECT_EQ(runs[1].policy, "p.yaml");
     EXPECT_EQ(history.fingerprints(runs[1].id), (std::set<std::string>{"b", "c", "d"}));
+
+    auto findings = history.findings(runs[1].id);
+    ASSERT_EQ(findings.size(), 3u);
+    std::map<std::string, AuditFinding> byFingerprint;
+    for (const auto& f : findings)
+        byFingerprint[f.fingerprint] = f;
+    EXPECT_EQ(byFingerprint["c"].severity, Severity::Error);
+    EXPECT_TRUE(byFingerprint["c"].accepted) << "waived";
+    EXPECT_EQ(byFingerprint["d"].severity, Severity::Info);
+    EXPECT_FALSE(byFingerprint["d"].accepted);
+    EXPECT_EQ(byFingerprint["b"].rule, "r");
+    EXPECT_EQ(byFingerprint["b"].path, "/s/x");
+    EXPECT_TRUE(history.findings(99).empty());
+}
+
+TEST(AuditHistory, RunsAreComparedWithThePreviousRunOfTheSameScope) {
+    TempDir dir;
+    Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
+    AuditHistory history(db);
+    history.createTables();
+    history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Error}}), 1, 9, "/s/hello");
+    history.record(reportWith({{"x", Severity::Error}}), 2, 100); // the whole store
+    history.record(reportWith({{"b", Severity::Error}}), 3, 9, "/s/hello");
+    auto runs = history.runs();
+    ASSERT_EQ(runs.size(), 3u);
+    EXPECT_EQ(runs[1].scope, "");
+    EXPECT_EQ(runs[1].added, 1u);
+    EXPECT_EQ(runs[1].fixed, 0u) << "the first run of its scope fixed nothing";
+    EXPECT_EQ(runs[2].scope, "/s/hello");
+    EXPECT_EQ(runs[2].added, 0u);
+    EXPECT_EQ(runs[2].fixed, 1u) << "a, against run 1, not run 2";
+    EXPECT_EQ(history.previousRun(runs[2].id), runs[0].id);
+    EXPECT_EQ(history.previousRun(runs[1].id), 0);
+}
+
+// A history written before audits had a scope is read, and gains the column when written.
+TEST(AuditHistory, AnOlderHistoryWithoutScopesIsReadAndUpgraded) {
+    TempDir dir;
+    Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
+    db.exec(R"(
+create table PuristAudits (id integer primary key autoincrement not null, time integer not null,
+    policy text not null, paths integer not null, errors integer not null,
+    warnings integer not null, infos integer not null);
+create table PuristAuditFindings (audit integer not null, fingerprint text not null,
+    rule text not null, severity integer not null, path text not null, offender text not null,
+    accepted integer not null);
+insert into PuristAudits (time, policy, paths, errors, warnings, infos) values (5, 'p', 1, 1, 0, 0);
+insert into PuristAuditFindings values (1, 'a', 'r', 2, '/s/x', '', 0);
+)");
+    AuditHistory history(db);
+    auto old = history.runs();
+    ASSERT_EQ(old.size(), 1u);
+    EXPECT_EQ(old[0].scope, "");
+    history.createTables();
+    history.record(reportWith({{"a", Severity::Error}}), 6, 1);
+    auto runs = history.runs();
+    ASSERT_EQ(runs.size(), 2u);
+    EXPECT_EQ(runs[1].added, 0u) << "compared with the old run, of the same (whole-store) scope";
 }
 
 } // namespace

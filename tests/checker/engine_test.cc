@@ -423,6 +423,35 @@ TEST(Fingerprint, StableAcrossRebuildsAndDistinctAcrossRules) {
     EXPECT_EQ(nameWithoutHash("/usr/bin/"), "/usr/bin/");
 }
 
+TEST(Fingerprint, IgnoresVersionsButNotOutputs) {
+    const std::pair<const char*, const char*> names[] = {
+        {"hello-2.12", "hello"},
+        {"bootstrap-tools", "bootstrap-tools"},
+        {"bootstrap-tools-1.0", "bootstrap-tools"},
+        {"python3.11-requests-2.31.0", "python3.11-requests"},
+        {"hello-2.12-dev", "hello-dev"},
+        {"glibc-2.38-44-bin", "glibc-bin"},
+        {"hello-2.12.drv", "hello.drv"},
+        {"source", "source"},
+        {"x-", "x-"},
+    };
+    for (const auto& [name, stable] : names)
+        EXPECT_EQ(nameWithoutVersion(name), stable) << name;
+    const std::string a = "/s/00000000000000000000000000000000-hello-2.12";
+    const std::string b = "/s/11111111111111111111111111111111-hello-2.13";
+    const std::string dev = "/s/11111111111111111111111111111111-hello-2.13-dev";
+    EXPECT_EQ(fingerprintOf("r", a, "/s/22222222222222222222222222222222-tools-1"),
+              fingerprintOf("r", b, "/s/33333333333333333333333333333333-tools-2"));
+    EXPECT_NE(fingerprintOf("r", a, ""), fingerprintOf("r", dev, ""));
+    // A spec check's rule id names the spec with its version.
+    EXPECT_EQ(fingerprintOf("spec/hello-1.0/maxSize", a, ""),
+              fingerprintOf("spec/hello-1.1/maxSize", b, ""));
+    EXPECT_NE(fingerprintOf("spec/hello-1.0/maxSize", a, ""),
+              fingerprintOf("spec/hello-1.0/maxClosureSize", a, ""));
+    // A string that is not a store path (a content pattern) is kept whole.
+    EXPECT_NE(fingerprintOf("r", a, "gcc-12"), fingerprintOf("r", a, "gcc-13"));
+}
+
 TEST(FormatMessage, FillsKnownPlaceholdersOnly) {
     EXPECT_EQ(formatMessage("{path} needs {offender} {x}", {{"path", "p"}, {"offender", "o"}}),
               "p needs o {x}");

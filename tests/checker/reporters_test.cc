@@ -503,16 +503,22 @@ TEST(ReportersTest, SarifValidatesAgainstTheOfficialSchema) {
     // The last document lacks a required property: proof the validator is live.
     json broken = json::parse(render(fixtureReport(), ReportFormat::Sarif));
     broken["runs"][0]["results"][0].erase("message");
-    testing::RunResult result = runPythonOn(kValidateSarif,
-                                            {render(fixtureReport(), ReportFormat::Sarif),
-                                             render(hostileReport(), ReportFormat::Sarif),
-                                             render(empty, ReportFormat::Sarif), broken.dump()},
-                                            {schema});
+    // A spec check's finding: located in the spec, relative to the repository.
+    Report inRepository = fixtureReport();
+    inRepository.sourceRoot = "/home/ci/repo with space/";
+    for (Finding& finding : inRepository.findings)
+        if (!finding.chain.empty()) finding.source = SourceLocation{"pkgs/hello.yaml", 18, 3};
+    testing::RunResult result = runPythonOn(
+        kValidateSarif,
+        {render(fixtureReport(), ReportFormat::Sarif), render(hostileReport(), ReportFormat::Sarif),
+         render(empty, ReportFormat::Sarif), render(inRepository, ReportFormat::Sarif),
+         broken.dump()},
+        {schema});
     if (result.exitCode == kMissingModule) {
         PURIST_SKIP_OUTSIDE_CI("python3-jsonschema");
     }
     ASSERT_EQ(result.exitCode, 0) << result.err;
-    EXPECT_EQ(verdicts(result), (std::vector<std::string>{"ok", "ok", "ok", "invalid"}))
+    EXPECT_EQ(verdicts(result), (std::vector<std::string>{"ok", "ok", "ok", "ok", "invalid"}))
         << result.out;
 }
 
@@ -549,7 +555,7 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
         EXPECT_TRUE(uri.starts_with(result["ruleId"] == "expired-waiver" ? "ci/waivers.yaml"
                                                                          : "file:///nix/store"))
             << uri;
-        fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v1"]);
+        fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v2"]);
         EXPECT_TRUE(result["baselineState"] == "new" || result["baselineState"] == "unchanged");
     }
     EXPECT_EQ(fingerprints.size(), 7u) << "fingerprints must tell findings apart";

@@ -101,10 +101,12 @@ TEST_F(CheckE2ETest, PolicyFlagTakesOneFileEach) {
 }
 
 TEST_F(CheckE2ETest, UsageAndConfigErrorsExitTwo) {
-    writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 50MB\n");
+    writePolicy("bad.yaml", "rules:\n  - id: a\n    max-closure-size: 1.5GiB\n");
     auto bad = check({s.print(hello), "--policy", policy("bad.yaml")});
     EXPECT_EQ(bad.exitCode, 2);
-    EXPECT_THAT(bad.err, HasSubstr(policy("bad.yaml") + ":3:23: max-closure-size: size '50MB'"));
+    EXPECT_THAT(bad.err,
+                HasSubstr(policy("bad.yaml") +
+                          ":3:23: max-closure-size: size '1.5GiB': fractions are refused"));
     EXPECT_TRUE(bad.out.empty()) << "nothing is checked with a bad policy: " << bad.out;
     // A good policy beside a bad one: still nothing checked.
     auto mixed =
@@ -167,7 +169,7 @@ TEST_F(CheckE2ETest, BaselineThenOnlyNewFindingsFail) {
     std::string baseline = dir.path() + "/baseline.json";
     auto first =
         check({s.print(hello), "--policy", policy("leak.yaml"), "--write-baseline", baseline});
-    EXPECT_EQ(first.exitCode, 1);
+    EXPECT_EQ(first.exitCode, 0) << "a written baseline is the purpose of the run";
     auto again = check({s.print(hello), "--policy", policy("leak.yaml"), "--baseline", baseline});
     EXPECT_EQ(again.exitCode, 0) << again.out << again.err;
     auto more = check({s.print(hello), s.print(libgreet), "--policy", policy("leak.yaml"),

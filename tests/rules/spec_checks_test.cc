@@ -124,7 +124,8 @@ TEST(SpecChecks, ErrorsNamePosition) {
         const char* message;
     };
     const Case cases[] = {
-        {"checks:\n  maxClosureSize: 50MB\n", 2, 19, "unit 'MB' is ambiguous"},
+        {"checks:\n  maxClosureSize: 1.5GiB\n", 2, 19,
+         "fractions are refused; write a whole number of a smaller unit (1536MiB)"},
         {"checks:\n  disallowedRequisites: x\n", 2, 25, "must be a list"},
         {"checks:\n  maxsize: 1\n", 2, 3, "unknown check 'maxsize'"},
         {"checks:\n  disallowedRequisites: [other.yaml]\n", 2, 26, "no build graph"},
