@@ -29,7 +29,7 @@ std::string resolvePolicyArgument(const std::string& argument) {
     for (const InstallCandidate& candidate :
          installCandidates(InstallDir::Data, "rules/packs", runningExecutable())) {
         looked += (looked.empty() ? "" : ", ") + candidate.path;
-        const std::string pack = candidate.path + "/" + file;
+        std::string pack = candidate.path + "/" + file;
         if (isRegularFile(pack)) return pack;
         std::error_code error;
         for (const auto& entry : std::filesystem::directory_iterator(candidate.path, error))
