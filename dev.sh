@@ -22,7 +22,8 @@ build_users() {
 }
 
 build() {
-    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DPURIST_WERROR="${PURIST_WERROR:-OFF}" >/dev/null
     cmake --build "$build_dir" -j2
 }
 

@@ -3,6 +3,7 @@
 #include "base/directory.h"
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/version.h"
 #include "checker/content_scanner.h"
 #include "checker/evidence.h"
 #include "checker/path_walker.h"
@@ -779,7 +780,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
     Impl& im = *impl_;
     const auto& rules = im.policy.rules;
     Report report;
-    report.toolVersion = "0.1.0";
+    report.toolVersion = kVersion;
     report.startedAt = nowRfc3339();
     report.storeDir = im.store.storeDir;
     report.policyFiles = im.policy.files;

@@ -93,7 +93,7 @@ struct CheckedPath {
 
 /// Everything a reporter renders.
 struct Report {
-    std::string toolVersion; ///< "0.1.0"
+    std::string toolVersion; ///< purist::kVersion (base/version.h)
     std::string startedAt;   ///< RFC 3339 UTC, e.g. "2026-11-23T10:00:00Z"
     std::string storeDir;
     std::vector<std::string> policyFiles;

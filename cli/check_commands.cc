@@ -9,6 +9,7 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/rule_packs.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
@@ -55,8 +56,9 @@ struct CheckFlags {
 
 void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
     cmd.add_option("--policy", flags.policies,
-                   "Policy file (YAML rules and waivers; see docs/rules.md); repeat to combine "
-                   "several, e.g. the packs in rules/packs/")
+                   "Policy file (YAML rules and waivers; see docs/rules.md), or the name of a "
+                   "rule pack purist ships (bootstrap-tools, impure-paths, "
+                   "store-permissions); repeat to combine several")
         ->required()
         // One file per --policy, so `--policy p.yaml result other` leaves the paths alone.
         ->allow_extra_args(false);
@@ -91,7 +93,10 @@ checker::Severity parseSeverity(const std::string& name) {
 }
 
 rules::Policy loadFullPolicy(const CheckFlags& flags) {
-    rules::Policy policy = rules::loadPolicy(flags.policies);
+    std::vector<std::string> files;
+    for (const auto& argument : flags.policies)
+        files.push_back(resolvePolicyArgument(argument));
+    rules::Policy policy = rules::loadPolicy(files);
     for (const auto& file : flags.waivers)
         rules::addWaiversFile(policy, file);
     return policy;

@@ -1,8 +1,10 @@
 // purist: a policy-driven purity checker and build validator.
 
 #include "base/error.h"
+#include "base/version.h"
 #include "cli/command_suggestion.h"
 #include "cli/exit_codes.h"
+#include "cli/generated_docs.h"
 #include "cli/global_options.h"
 
 #include <CLI/CLI.hpp>
@@ -17,7 +19,7 @@ int main(int argc, char** argv) {
     CLI::App app{"purist: build in a sandbox, store content-addressed, check against policy.\n"
                  "Run 'purist COMMAND --help' for a command's options.",
                  "purist"};
-    app.set_version_flag("--version", "purist 0.1.0");
+    app.set_version_flag("--version", std::string("purist ") + purist::kVersion);
     app.require_subcommand(1);
     // Global options (--root, --store-dir, --store) may follow the subcommand too.
     app.fallthrough();
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
     addBuildCommands(app, options);
     addConfigCommands(app, options);
     addCheckCommands(app, options);
+    addGenerateCommand(app, options);
 
     try {
         app.parse(argc, argv);

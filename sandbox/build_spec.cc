@@ -347,10 +347,6 @@ std::string normalisePath(const std::string& path, const std::string& baseDir) {
     return out.empty() ? "/" : out;
 }
 
-bool isReservedVariable(const std::string& name) {
-    return kReserved.count(name) > 0;
-}
-
 BuildSpec parseBuildSpec(const std::string& file) {
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd)) throw SysError("getcwd");

@@ -75,7 +75,4 @@ BuildSpec parseBuildSpec(const std::string& file);
 /// `path` made absolute against `baseDir` with `.` and `..` removed (no symlinks resolved).
 std::string normalisePath(const std::string& path, const std::string& baseDir);
 
-/// Environment variables purist sets for every build; a spec may not set them in `env`.
-bool isReservedVariable(const std::string& name);
-
 } // namespace purist::sandbox

@@ -2,12 +2,12 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/install_layout.h"
 #include "sandbox/launcher_protocol.h"
 
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
-#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <new>
@@ -79,26 +79,36 @@ LauncherState& state() {
     return *s;
 }
 
-// The helper's path: next to the running executable (the build puts purist and
-// purist-sandbox in one directory), else where this build of the library put it (tests
-// and benchmarks run from elsewhere).
+// The helper's path: the first of base/install_layout.h's candidates that is there, i.e.
+// beside the running executable, else <prefix>/libexec/purist from <prefix>/bin, else (for
+// a test or benchmark run from the build tree only) the build tree's copy. Never silently
+// a build tree's helper for an installed or copied purist.
 std::string helperPath() {
-    std::error_code error;
-    std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
-    std::string beside = error ? std::string() : (self.parent_path() / "purist-sandbox").string();
-    if (!beside.empty() && ::access(beside.c_str(), X_OK) == 0) return beside;
-    // The build tree's copy is trusted only as a file no one but its owner, root or this
-    // user, can change: purist may run as root.
-    struct stat info {};
-    const std::string built = PURIST_SANDBOX_HELPER;
-    if (::stat(built.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-        (info.st_uid == 0 || info.st_uid == ::geteuid()) && !(info.st_mode & (S_IWGRP | S_IWOTH)) &&
-        ::access(built.c_str(), X_OK) == 0)
-        return built;
-    throw SandboxError("the sandbox helper purist-sandbox is missing: looked for " +
-                       (beside.empty() ? std::string() : beside + " and ") + built +
-                       " (which must be owned by root or by this user, and writable by no one "
-                       "else)");
+    const std::string self = runningExecutable();
+    const auto candidates = installCandidates(InstallDir::Libexec, "purist-sandbox", self);
+    std::string looked;
+    for (const InstallCandidate& candidate : candidates) {
+        looked += (looked.empty() ? "" : ", ") + candidate.path;
+        if (!candidate.inBuildTree) {
+            if (::access(candidate.path.c_str(), X_OK) == 0) return candidate.path;
+            continue;
+        }
+        // The build tree's copy is trusted only as a file no one but its owner, root or
+        // this user, can change: purist may run as root.
+        struct stat info {};
+        if (::stat(candidate.path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+            (info.st_uid == 0 || info.st_uid == ::geteuid()) &&
+            !(info.st_mode & (S_IWGRP | S_IWOTH)) && ::access(candidate.path.c_str(), X_OK) == 0)
+            return candidate.path;
+        looked += " (owned by root or by this user, and writable by no one else)";
+    }
+    if (self.empty())
+        throw SandboxError("the sandbox helper purist-sandbox cannot be found: where purist "
+                           "runs from is unknown (/proc/self/exe cannot be read)");
+    throw SandboxError("the sandbox helper purist-sandbox is missing: looked for " + looked +
+                       "; it is installed with purist (in <prefix>/libexec/purist), or copy "
+                       "it beside " +
+                       self);
 }
 
 // Starts a launcher for this process. Called with the state's mutex held.

@@ -4,12 +4,30 @@
 # picks up the bootstrap tools through `libgreet`, which its checks forbid: its build
 # fails and names the chain, the file and the byte offset of each hop. `hello-clean` is
 # the same app without the leak; `libgreet` (no checks) builds, and a policy finds it.
+# Runs from a source tree (scripts/demo.sh, with build/purist) or from an install
+# (<prefix>/share/purist/scripts/demo.sh, with <prefix>/bin/purist); PURIST names another
+# binary, PURIST_DEMO_DIR where the result links and reports go.
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
-purist=$(realpath "${PURIST:-build/purist}")
-# Result links and reports go beside the build, where they can be opened afterwards.
-out=$(dirname "$purist")/demo
+if [ -n "${PURIST:-}" ]; then
+    purist=$(realpath "$PURIST")
+elif [ -x build/purist ]; then
+    purist=$(realpath build/purist)
+else
+    purist=$(realpath ../../bin/purist)
+fi
+# Result links and reports go beside the build, where they can be opened afterwards; an
+# installed purist's directory is no place for them: the caller's is.
+if [ -n "${PURIST_DEMO_DIR:-}" ]; then
+    out=$PURIST_DEMO_DIR
+elif [ -f CMakeLists.txt ]; then # a source tree
+    out=$(dirname "$purist")/demo
+else
+    out=$caller/purist-demo
+fi
 mkdir -p "$out"
+out=$(realpath "$out")
 
 step() {
     printf '\n\033[1m$ %s\033[0m\n' "$*"

@@ -3,6 +3,8 @@
 #   scripts/install-deps.sh build   what building purist needs
 #   scripts/install-deps.sh test    that, plus what the test suites use
 #   scripts/install-deps.sh bench   that, plus the tools the benchmarks compare against
+#   scripts/install-deps.sh format  clang-format-14 (scripts/check-format.sh)
+#   scripts/install-deps.sh tidy    clang-tidy-14 (scripts/tidy.sh)
 # Idempotent: installs nothing (and does not touch apt) when everything is present.
 set -euo pipefail
 
@@ -19,7 +21,9 @@ case "$purpose" in
 build) wanted=("${build[@]}") ;;
 test) wanted=("${build[@]}" "${test[@]}") ;;
 bench) wanted=("${build[@]}" "${test[@]}" "${bench[@]}") ;;
-*) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
+format) wanted=(clang-format-14) ;;
+tidy) wanted=(clang-tidy-14) ;;
+*) echo "usage: $0 build|test|bench|format|tidy" >&2; exit 2 ;;
 esac
 
 missing=()

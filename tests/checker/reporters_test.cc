@@ -2,16 +2,20 @@
 // official SARIF schema, well-formed XML, escaping of hostile strings, fail-on semantics,
 // deterministic order, and the HTML treemap's geometry.
 
+#include "checker/engine.h"
 #include "checker/escaping.h"
 #include "checker/report_summary.h"
 #include "checker/reporters.h"
+#include "checker/waivers.h"
 
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "tests/support/test_support.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -45,7 +49,7 @@ const std::string kToolX = storePath("tool-x-1.0", 6);
 constexpr uint64_t KiB = 1024, MiB = 1024 * 1024;
 
 /// The fixture every golden file renders: five described rules (one without findings),
-/// a finding for a rule the engine did not describe, a 3-hop chain, content sites, a
+/// an expired waiver's finding and rule as the engine adds them, a 3-hop chain, content sites, a
 /// waived finding, a baseline finding, a permission finding on the store dir and a
 /// closure of 11 members (one of size 0).
 Report fixtureReport() {
@@ -156,14 +160,17 @@ Report fixtureReport() {
     permissions.offender = "0775";
     permissions.fingerprint = "store-permissions:/nix/store:0775";
 
-    Finding expired;
-    expired.ruleId = "expired-waiver";
-    expired.severity = Severity::Warning;
-    expired.message = "the waiver for no-usr-bin on tool-x-1.0 expired on 2026-10-01";
-    expired.help = "Renew the waiver with a new expiry date, or fix the finding.";
-    expired.path = kToolX;
-    expired.fingerprint = "expired-waiver:tool-x-1.0:no-usr-bin";
-    expired.source = SourceLocation{"ci/waivers.yaml", 7, 5};
+    // The expired waiver as the engine reports it, rule and all (checker/waivers.cc), so
+    // that the golden files show the rule id and wording purist emits.
+    rules::Waiver lapsed{"no-usr-bin",
+                         {"tool-x", std::make_shared<const re2::RE2>("tool-x")},
+                         "vendored until upstream drops /usr/bin/env",
+                         "2026-10-01",
+                         SourceLocation{"ci/waivers.yaml", 7, 5}};
+    std::vector<Finding> lapsedFindings;
+    EXPECT_TRUE(applyWaivers({lapsed}, "2026-11-23", lapsedFindings));
+    Finding expired = lapsedFindings.at(0);
+    report.rules.push_back(expiredWaiverRuleInfo());
 
     // Deliberately not in display order: the reporters sort.
     report.findings = {closureSize, buildDirTool, expired, leak, permissions, buildDir, waived};
@@ -192,13 +199,32 @@ void writeFile(const std::string& path, const std::string& content) {
 
 /// Compares `actual` to tests/checker/data/`name`; PURIST_TEST_ACCEPT=1 rewrites it.
 void expectGolden(const std::string& name, const std::string& actual) {
-    std::string path = std::string(PURIST_TEST_DATA_DIR) + "/" + name;
-    if (std::getenv("PURIST_TEST_ACCEPT")) {
-        writeFile(path, actual);
-        return;
+    testing::expectGoldenFile(std::string(PURIST_TEST_DATA_DIR) + "/" + name, actual);
+}
+
+// PURIST_TEST_ACCEPT=1 rewrites a golden file and compares nothing; any other value, or
+// none, compares and leaves the file alone.
+TEST(GoldenFiles, OnlyAcceptEqualToOneRewritesThem) {
+    TempDir dir("purist-golden-");
+    const std::string golden = dir.path() + "/golden.txt";
+    writeFile(golden, "old\n");
+    const char* before = std::getenv("PURIST_TEST_ACCEPT");
+    const std::string saved = before ? before : "";
+    for (const char* value : {"yes", "0", "true"}) {
+        ::setenv("PURIST_TEST_ACCEPT", value, 1);
+        EXPECT_NONFATAL_FAILURE(testing::expectGoldenFile(golden, "new\n"), "differs from");
+        EXPECT_EQ(readFile(golden), "old\n") << value;
     }
-    EXPECT_EQ(readFile(path), actual)
-        << "differs from " << path << "; regenerate with PURIST_TEST_ACCEPT=1 and review";
+    ::unsetenv("PURIST_TEST_ACCEPT");
+    EXPECT_NONFATAL_FAILURE(testing::expectGoldenFile(golden, "new\n"), "PURIST_TEST_ACCEPT=1");
+    ::setenv("PURIST_TEST_ACCEPT", "1", 1);
+    testing::expectGoldenFile(golden, "new\n");
+    EXPECT_EQ(readFile(golden), "new\n");
+    if (before) {
+        ::setenv("PURIST_TEST_ACCEPT", saved.c_str(), 1);
+    } else {
+        ::unsetenv("PURIST_TEST_ACCEPT");
+    }
 }
 
 /// The exit status a checker script uses when a Python module it needs is missing.
@@ -529,7 +555,7 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
     const json& run = sarif["runs"][0];
     const json& driver = run["tool"]["driver"];
     EXPECT_EQ(driver["name"], "purist");
-    // Described rules plus the undescribed expired-waiver rule.
+    // The five rules of the policy and the engine's expired-waiver rule.
     ASSERT_EQ(driver["rules"].size(), 6u);
     for (const json& rule : driver["rules"]) {
         EXPECT_FALSE(rule["shortDescription"]["text"].get<std::string>().empty());
@@ -552,8 +578,8 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
         ASSERT_EQ(result["locations"].size(), 1u);
         std::string uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
         // A finding about a configuration file points at the file as the user named it.
-        EXPECT_TRUE(uri.starts_with(result["ruleId"] == "expired-waiver" ? "ci/waivers.yaml"
-                                                                         : "file:///nix/store"))
+        EXPECT_TRUE(uri.starts_with(result["ruleId"] == kExpiredWaiverRule ? "ci/waivers.yaml"
+                                                                           : "file:///nix/store"))
             << uri;
         fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v2"]);
         EXPECT_TRUE(result["baselineState"] == "new" || result["baselineState"] == "unchanged");
@@ -620,7 +646,7 @@ TEST(ReportersTest, SizesAreSaidAsSizesAndConfigFindingsPointAtTheirLine) {
             EXPECT_LE(std::count(uri.begin(), uri.end(), ':'), 1) << uri;
             EXPECT_EQ(uri.find("/nix/store/", 1), uri.rfind("/nix/store/")) << uri;
         }
-        if (result["ruleId"] == "expired-waiver") {
+        if (result["ruleId"] == kExpiredWaiverRule) {
             const json& physical = result["locations"][0]["physicalLocation"];
             EXPECT_EQ(physical["artifactLocation"]["uri"], "ci/waivers.yaml");
             EXPECT_EQ(physical["region"]["startLine"], 7);
@@ -708,7 +734,7 @@ TEST(ReportersTest, GithubAnnotationsAreOnePerActiveFindingAndDecodeToIt) {
             // Nothing a build wrote reaches the log as a control byte or a line of its own.
             for (char ch : command.message)
                 EXPECT_TRUE(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20) << int(ch);
-            if (finding->ruleId == "expired-waiver") {
+            if (finding->ruleId == kExpiredWaiverRule) {
                 EXPECT_EQ(command.properties.at("file"), "ci/waivers.yaml");
                 EXPECT_EQ(command.properties.at("line"), "7");
                 EXPECT_EQ(command.properties.at("col"), "5");

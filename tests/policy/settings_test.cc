@@ -265,9 +265,7 @@ TEST_F(SettingsTest, SizesTakeBinaryUnitsOrAShareOfTheRam) {
 TEST(SettingsDocs, DocsConfigMdIsGeneratedFromTheTable) {
     std::string path = std::string(PURIST_SOURCE_DIR) + "/docs/config.md";
     std::string expected = renderSettingsMarkdown();
-    if (std::getenv("PURIST_TEST_ACCEPT")) writeFile(path, expected);
-    EXPECT_EQ(readFile(path), expected)
-        << "docs/config.md is stale; regenerate with PURIST_TEST_ACCEPT=1";
+    testing::expectGoldenFile(path, expected);
 }
 
 } // namespace

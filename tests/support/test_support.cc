@@ -148,6 +148,23 @@ std::string whyNoStrictBuilds() {
                    "(scripts/create-build-users.sh) or unprivileged user namespaces";
 }
 
+void expectGoldenFile(const std::string& path, const std::string& actual) {
+    const char* accept = std::getenv("PURIST_TEST_ACCEPT");
+    if (accept && std::strcmp(accept, "1") == 0) {
+        writeFile(path, actual);
+        return;
+    }
+    std::string expected;
+    try {
+        expected = readFile(path);
+    } catch (const SysError& e) {
+        ADD_FAILURE() << e.what() << "; create it with PURIST_TEST_ACCEPT=1 and review it";
+        return;
+    }
+    EXPECT_EQ(expected, actual) << "differs from " << path
+                                << "; regenerate with PURIST_TEST_ACCEPT=1 and review the diff";
+}
+
 std::vector<std::string> listDir(const std::string& dir) {
     std::vector<std::string> names;
     std::error_code ec;

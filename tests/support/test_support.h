@@ -60,6 +60,12 @@ RunResult runPurist(const std::vector<std::string>& args, const std::string& inp
 RunResult runPuristAs(const Credentials& as, const std::vector<std::string>& args,
                       const std::string& input = "", const std::vector<std::string>& extraEnv = {});
 
+/// Golden-file testing: with PURIST_TEST_ACCEPT=1 (exactly "1"), writes `actual` to `path`
+/// and compares nothing, so that the diff is reviewed instead (as Nix's characterisation
+/// tests do); otherwise expects the file to hold `actual`, naming `path` and how to
+/// regenerate it when it does not.
+void expectGoldenFile(const std::string& path, const std::string& actual);
+
 /// The names in `dir`, in no particular order; none when it is missing or unreadable.
 std::vector<std::string> listDir(const std::string& dir);
 
