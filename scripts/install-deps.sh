@@ -13,8 +13,9 @@ build=(g++ cmake make pkg-config libsqlite3-dev libyaml-cpp-dev libre2-dev libss
        libseccomp-dev libcli11-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev)
 # python3-jsonschema validates SARIF and rule files against their schemas; nix-bin and
 # bubblewrap are the tools purist is checked against byte for byte and side by side;
-# clang-14 and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) build tests/fuzz.
-test=(python3 python3-jsonschema libxml2-utils nix-bin bubblewrap iproute2 sqlite3 clang-14 libclang-rt-14-dev)
+# clang-14 and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) build tests/fuzz;
+# zsh runs the generated zsh completion (install_e2e_test).
+test=(python3 python3-jsonschema libxml2-utils nix-bin bubblewrap iproute2 sqlite3 clang-14 libclang-rt-14-dev zsh)
 bench=(hyperfine)
 
 case "$purpose" in
