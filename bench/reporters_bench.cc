@@ -50,8 +50,8 @@ Report largeReport(size_t findingCount) {
         report.checked.push_back(std::move(checked));
     }
     for (unsigned p = 0; p < 10000; ++p) {
-        CheckedPath checked{storePath("lib-" + std::to_string(p), 5000 + p), 20000u + p,
-                            3000000u + p, {}, {}, 40};
+        CheckedPath checked{
+            storePath("lib-" + std::to_string(p), 5000 + p), 20000u + p, 3000000u + p, {}, {}, 40};
         for (size_t r = 0; r < 3; ++r)
             checked.rules.push_back((p + r * 17) % report.rules.size());
         std::sort(checked.rules.begin(), checked.rules.end());

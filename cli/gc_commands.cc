@@ -1,5 +1,6 @@
 // `purist store gc` and `purist store delete`: removing what no root keeps alive.
 
+#include "base/byte_size.h"
 #include "base/error.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
@@ -9,41 +10,17 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace purist::cli {
 namespace {
 
-// A size as Nix's --max-freed takes it: bytes, or a number with K, M, G or T (powers of
-// 1024; KiB, MiB, GiB, TiB too).
+// A size as Nix's --max-freed takes it (100M, 2G), or any size purist's files accept.
 uint64_t parseMaxFreed(const std::string& text) {
-    size_t digits = 0;
-    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
-        ++digits;
-    const std::string unit = text.substr(digits);
-    int shift = -1;
-    if (unit.empty() || unit == "B")
-        shift = 0;
-    else if (unit == "K" || unit == "KiB")
-        shift = 10;
-    else if (unit == "M" || unit == "MiB")
-        shift = 20;
-    else if (unit == "G" || unit == "GiB")
-        shift = 30;
-    else if (unit == "T" || unit == "TiB")
-        shift = 40;
-    if (digits == 0 || digits > 15 || shift < 0)
-        throw UsageError("--max-freed must be a size such as 100M or 2G, not '" + text + "'");
-    uint64_t number = std::stoull(text.substr(0, digits));
-    if (number > (UINT64_MAX >> shift)) throw UsageError("--max-freed '" + text + "' is too large");
-    return number << shift;
-}
-
-// gc and delete change the store: never a Nix store opened with --store, which purist
-// only reads (refused before anything is opened, so nothing there is touched).
-void refuseReadOnlyStore(const GlobalOptions& options, const std::string& command) {
-    if (!options.store.empty())
-        throw UsageError("purist store " + command + " changes the store; --store '" +
-                         options.store + "' opens a Nix store read-only");
+    std::string error;
+    std::optional<uint64_t> bytes = parseByteSize(text, error);
+    if (!bytes) throw UsageError("--max-freed: " + error);
+    return *bytes;
 }
 
 void printSummary(const LocalStore& store, const GcResult& result, bool dryRun) {
@@ -108,7 +85,7 @@ void addGc(CLI::App& store, GlobalOptions& options) {
             gc.dryRun = flags->dryRun;
             if (!flags->maxFreed.empty()) gc.maxFreed = parseMaxFreed(flags->maxFreed);
             const bool changes = gc.action == GcOptions::Action::Collect && !gc.dryRun;
-            if (changes) refuseReadOnlyStore(options, "gc");
+            if (changes) refuseReadOnlyStore(options, "purist store gc");
             SettingsFlags noFlags;
             gc.runtimeRoots = loadEffectiveSettings(noFlags, options).gcRuntimeRoots;
             // A listing of purist's own store takes the same locks as a collection and
@@ -152,7 +129,7 @@ void addDelete(CLI::App& store, GlobalOptions& options) {
     cmd->add_option("paths", *paths, "Store paths to delete")->required();
     cmd->callback([&options, paths] {
         options.action = [&options, paths] {
-            refuseReadOnlyStore(options, "delete");
+            refuseReadOnlyStore(options, "purist store delete");
             SettingsFlags noFlags;
             bool runtimeRoots = loadEffectiveSettings(noFlags, options).gcRuntimeRoots;
             LocalStore store = openStore(options);

@@ -15,7 +15,6 @@
 
 namespace purist::rules {
 
-
 /// How a YAML scalar resolves under the YAML 1.2 core schema (base/yaml_document.h).
 using purist::resolveScalarType;
 using purist::ScalarType;

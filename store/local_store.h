@@ -134,7 +134,8 @@ public:
     /// transaction. On failure (the gate's included) nothing is registered and nothing is
     /// left at the store locations; a path the gate refused stays, canonicalised, at its
     /// `location`. The caller holds every path's PathLock and has found it invalid; a path
-    /// that is valid is refused (StoreError), never replaced, and so is every path on a read-only store.
+    /// that is valid is refused (StoreError), never replaced, and so is every path on a read-only
+    /// store.
     std::vector<ScannedPath> registerNewPaths(const std::vector<NewPath>& paths,
                                               const StorePathSet& referenceCandidates,
                                               const RegistrationGate& gate = {});

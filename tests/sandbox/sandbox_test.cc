@@ -303,8 +303,10 @@ TEST_F(SandboxTest, AMissingBuilderIsABuildFailureNotASandboxError) {
     ASSERT_EQ(log_.size(), 1u) << ::testing::PrintToString(log_);
     EXPECT_THAT(log_[0], HasSubstr("cannot execute builder '/no/such/builder'"));
     // What is missing and which setting provides it (issue 13).
-    if (config.isolate) EXPECT_THAT(log_[0], HasSubstr("add their directories"));
-    if (config.isolate) EXPECT_THAT(log_[0], HasSubstr("to sandbox-paths in purist.yaml"));
+    if (config.isolate) {
+        EXPECT_THAT(log_[0], HasSubstr("add their directories"));
+        EXPECT_THAT(log_[0], HasSubstr("to sandbox-paths in purist.yaml"));
+    }
 }
 
 TEST_F(SandboxTest, SetupFailuresNameTheStepAndPath) {
