@@ -130,7 +130,7 @@ TEST(RefScannerTest, PlacesAHashAtTheBottomOfADeepChainInLinearMemory) {
         },
         failed);
     EXPECT_FALSE(failed) << "the hash was not found at the bottom, or not placed there";
-    EXPECT_LT(kib, 64 * 1024) << "peak RSS " << kib << " KiB";
+    EXPECT_LT(kib, testing::memoryBoundKib(64 * 1024)) << "peak RSS " << kib << " KiB";
 }
 
 } // namespace

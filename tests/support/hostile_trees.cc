@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <dirent.h>
 #include <fcntl.h>
 #include <filesystem>
@@ -220,6 +221,13 @@ long peakKibInChild(const std::function<void()>& body, bool& failed) {
     check(::wait4(pid, &status, 0, &usage) == pid, "wait4");
     failed = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
     return usage.ru_maxrss;
+}
+
+std::string smallQuarantineAsanOptions() {
+    if (!kAddressSanitizer) return "";
+    const char* options = std::getenv("ASAN_OPTIONS");
+    // ASan reads its options in order; a later one wins.
+    return std::string(options != nullptr ? options : "") + ":quarantine_size_mb=16";
 }
 
 } // namespace purist::testing

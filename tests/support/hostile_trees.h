@@ -67,4 +67,32 @@ void withDescriptorLimit(rlim_t limit, const std::function<void()>& body);
 /// threw: the test then fails on `failed`).
 long peakKibInChild(const std::function<void()>& body, bool& failed);
 
+/// Whether this build runs under AddressSanitizer (`./dev.sh sanitize`), known at compile
+/// time as child_process.cc knows it.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool kAddressSanitizer = true;
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+#else
+inline constexpr bool kAddressSanitizer = false;
+#endif
+
+/// A bound on peak memory, given for the release build, as it applies to this build. The
+/// bounds catch walks whose memory grows with the square of a tree's depth (hundreds of
+/// MiB against a few). Under ASan every process also pays for shadow memory and the
+/// allocator's redzones (74-81 MiB measured against 64 MiB for in-process walks), and
+/// freed blocks wait in its quarantine: twice the bound plus 64 MiB still catches the
+/// quadratic cases. A process measured under ASan runs with `kSmallQuarantine`.
+inline long memoryBoundKib(long releaseKib) {
+    return kAddressSanitizer ? 2 * releaseKib + 64 * 1024 : releaseKib;
+}
+
+/// ASan's options for a process whose peak memory a test bounds: the quarantine (256 MiB by
+/// default, filled by any process that frees that much) cut to 16 MiB. Empty without ASan.
+std::string smallQuarantineAsanOptions();
+
 } // namespace purist::testing
