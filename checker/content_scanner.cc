@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "rules/rule.h"
 
 #include <algorithm>
 #include <cstring>
@@ -36,13 +37,28 @@ std::string makeExcerpt(std::string_view text, size_t begin, size_t length, size
 }
 
 ContentScanner::ContentScanner(const std::vector<std::string>& patterns) : sources_(patterns) {
+    re2::RE2::Options alternationOptions = byteOptions();
+    alternationOptions.set_never_capture(true);
     std::string alternation;
+    size_t cost = 0;
+    auto closeAlternation = [&] {
+        if (alternation.empty()) return;
+        auto any = std::make_unique<re2::RE2>(alternation, alternationOptions);
+        if (!any->ok()) throw ConfigError("", "cannot combine content patterns: " + any->error());
+        size_t first = alternations_.empty() ? 0 : alternations_.back().last;
+        alternations_.push_back({std::move(any), first, patterns_.size()});
+        alternation.clear();
+        cost = 0;
+    };
     for (const auto& source : patterns) {
         auto re = std::make_unique<re2::RE2>(source, byteOptions());
         if (!re->ok()) throw ConfigError("", "bad RE2 pattern '" + source + "': " + re->error());
+        if (cost + rules::combinedCost(source) > rules::kMaxCombinedCost) closeAlternation();
         patterns_.push_back(std::move(re));
         alternation += (alternation.empty() ? "(?:" : "|(?:") + source + ")";
+        cost += rules::combinedCost(source);
     }
+    closeAlternation();
     // A literal every match begins with: the common prefix of the least and greatest
     // strings a match can start with. Patterns with a two-byte prefix need no DFA pass.
     bool allPrefixed = !patterns_.empty();
@@ -65,12 +81,6 @@ ContentScanner::ContentScanner(const std::vector<std::string>& patterns) : sourc
         }
         // The SIMD scan tests each pair on every block; past a handful the DFA is as fast.
         if (pairs_.size() > 8) pairs_.clear();
-    }
-    if (!patterns.empty()) {
-        re2::RE2::Options options = byteOptions();
-        options.set_never_capture(true);
-        any_ = std::make_unique<re2::RE2>(alternation, options);
-        if (!any_->ok()) throw ConfigError("", "cannot combine content patterns: " + any_->error());
     }
 }
 
@@ -178,19 +188,26 @@ bool ContentScanner::search(std::string_view text, uint64_t textOffset, bool atE
         return pendingCount > 0;
     }
     re2::StringPiece piece(text.data(), text.size());
-    if (!re2::RE2::PartialMatch(piece, *any_)) return true;
-    for (size_t i = 0; i < patterns_.size(); ++i) {
-        if (!pending[i]) continue;
-        re2::StringPiece match;
-        if (!patterns_[i]->Match(piece, 0, piece.size(), re2::RE2::UNANCHORED, &match, 1)) continue;
-        report(i, text, textOffset, atEnd, match, pending, pendingCount, onHit);
+    for (const Alternation& group : alternations_) {
+        if (std::none_of(pending.begin() + static_cast<long>(group.first),
+                         pending.begin() + static_cast<long>(group.last),
+                         [](bool p) { return p; }) ||
+            !re2::RE2::PartialMatch(piece, *group.any))
+            continue;
+        for (size_t i = group.first; i < group.last; ++i) {
+            if (!pending[i]) continue;
+            re2::StringPiece match;
+            if (!patterns_[i]->Match(piece, 0, piece.size(), re2::RE2::UNANCHORED, &match, 1))
+                continue;
+            report(i, text, textOffset, atEnd, match, pending, pendingCount, onHit);
+        }
     }
     return pendingCount > 0;
 }
 
 void ContentScanner::scanBytes(std::string_view bytes, const std::vector<bool>& active,
                                const std::function<void(const ContentHit&)>& onHit) const {
-    if (!any_) return;
+    if (alternations_.empty()) return;
     std::vector<bool> pending = active;
     size_t pendingCount = std::count(pending.begin(), pending.end(), true);
     if (pendingCount == 0) return;
@@ -239,7 +256,7 @@ bool ContentScanner::scanMapped(int fd, const std::string& what, std::vector<boo
 
 void ContentScanner::scanFile(int fd, const std::string& what, const std::vector<bool>& active,
                               const std::function<void(const ContentHit&)>& onHit) const {
-    if (!any_) return;
+    if (alternations_.empty()) return;
     std::vector<bool> pending = active;
     size_t pendingCount = std::count(pending.begin(), pending.end(), true);
     if (pendingCount == 0) return;

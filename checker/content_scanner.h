@@ -75,7 +75,14 @@ private:
 
     std::vector<std::string> sources_;
     std::vector<std::unique_ptr<re2::RE2>> patterns_;
-    std::unique_ptr<re2::RE2> any_; ///< every pattern in one alternation: the cheap first pass
+    /// The cheap first pass: the patterns [first, last) in one alternation. More than one
+    /// group when the patterns are too many for RE2 to compile as one (rules::kMaxCombinedCost).
+    struct Alternation {
+        std::unique_ptr<re2::RE2> any;
+        size_t first = 0;
+        size_t last = 0;
+    };
+    std::vector<Alternation> alternations_;
     /// Per pattern, a literal every match starts with (from RE2's PossibleMatchRange).
     std::vector<std::string> prefixes_;
     /// The distinct first two bytes of the prefixes, when every pattern has a prefix of two

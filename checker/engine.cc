@@ -189,24 +189,16 @@ namespace {
 
 /// RE2::Sets over one kind of string, remembering which rule each pattern belongs to.
 ///
-/// Why more than one set: RE2 walks a set's patterns as one regexp when it compiles them,
-/// and a walk that passes a million nodes (RE2's fixed budget) prints
-/// "CoalesceWalker::ShortVisit called" to stderr, once per node over, whatever `log_errors`
-/// says, then fails to compile (a policy listing a million names did). So patterns go into
-/// sets of at most kSetCost, an upper bound on their nodes: a parsed pattern has at most
-/// two nodes per byte of source (`|||` is an alternation of four empty matches), and a set
-/// adds three per pattern (a concatenation with its match marker, and its place in the
-/// alternation). Half the budget leaves room for what RE2's prefix factoring adds. A single
-/// pattern is at most rules::kMaxPatternBytes, so it always fits a set of its own.
-/// One set holds any policy a person writes; a million names make about seventy.
+/// More than one set because RE2 compiles a set as one regexp under a fixed budget
+/// (rules::kMaxCombinedCost says why and how much): a policy listing a million names
+/// filled stderr with RE2's log lines and failed. One set holds any policy a person
+/// writes; a million names make about seventy.
 class RuleSet {
 public:
-    static constexpr size_t kSetCost = 500000;
-    static size_t costOf(const rules::Pattern& pattern) { return 2 * pattern.source.size() + 3; }
-
     void add(const rules::Pattern& pattern, size_t rule) {
-        size_t cost = costOf(pattern);
-        if (sets_.empty() || sets_.back().cost + cost > kSetCost) sets_.emplace_back();
+        size_t cost = rules::combinedCost(pattern.source);
+        if (sets_.empty() || sets_.back().cost + cost > rules::kMaxCombinedCost)
+            sets_.emplace_back();
         Shard& shard = sets_.back();
         std::string error;
         if (shard.set.Add(pattern.source, &error) < 0)

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -27,6 +28,21 @@ using purist::SourceLocation;
 /// pattern, alone or among others in one matcher (checker/engine.cc), well inside it. A
 /// longer one is refused with its file:line:col.
 constexpr size_t kMaxPatternBytes = 100000;
+
+/// Patterns matched together (an RE2::Set of names, an alternation of content patterns) are
+/// walked by RE2 as one regexp when compiled, under the same million-node budget: past it,
+/// RE2 prints "CoalesceWalker::ShortVisit called" to stderr once per node over and fails.
+/// So matchers group patterns under kMaxCombinedCost, an upper bound on their nodes: a
+/// parsed pattern has at most two nodes per byte of source (`|||` is an alternation of four
+/// empty matches), and combining adds three per pattern (a concatenation with its match
+/// marker, its place in the alternation). Half the budget leaves room for what RE2's prefix
+/// factoring adds; a pattern of kMaxPatternBytes always fits a group of its own.
+constexpr size_t kMaxCombinedCost = 500000;
+
+/// What `source` adds to a group of combined patterns (see kMaxCombinedCost).
+constexpr size_t combinedCost(std::string_view source) {
+    return 2 * source.size() + 3;
+}
 
 /// An RE2 pattern with the text it was written as. Compiled once, then shared read-only;
 /// RE2 matching is thread-safe.
