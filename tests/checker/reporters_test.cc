@@ -950,9 +950,14 @@ TEST(ReportersTest, HtmlStaysBoundedOnAuditSizedReports) {
     size_t svgs = 0;
     for (size_t at = html.find("<svg"); at != std::string::npos; at = html.find("<svg", at + 1))
         ++svgs;
-    EXPECT_EQ(svgs, 50u);
-    EXPECT_NE(html.find("Further closures not drawn (at most 50 per report)"), std::string::npos);
-    EXPECT_NE(html.find("201 more paths not listed"), std::string::npos);
+    EXPECT_EQ(svgs, 20u);
+    EXPECT_NE(html.find("1,181 further closures not drawn (at most 20 per report)"),
+              std::string::npos);
+    size_t rows = 0;
+    for (size_t at = html.find("<tr id=\"p"); at != std::string::npos;
+         at = html.find("<tr id=\"p", at + 1))
+        ++rows;
+    EXPECT_EQ(rows, 1201u) << "every checked path up to 2,000 rows";
 }
 
 TEST(ReportersTest, EmptyReportRendersInEveryFormat) {
