@@ -121,7 +121,7 @@ function go(){var h=location.hash.slice(1),e=h&&d.getElementById(decodeURICompon
 window.addEventListener('hashchange',go);go();
 all('th[data-t]').forEach(function(th){th.addEventListener('click',function(){
   var tb=th.closest('table').tBodies[0],i=th.cellIndex,n=th.dataset.t==='n',
-      dir=th.dataset.dir==='a'?-1:1,rows=all('tr',tb);
+      dir=th.dataset.dir?(th.dataset.dir==='a'?-1:1):(n?-1:1),rows=all('tr',tb);
   th.dataset.dir=dir>0?'a':'d';
   rows.sort(function(x,y){var a=x.cells[i],c=y.cells[i],
       u=n?+a.dataset.v:a.textContent,v=n?+c.dataset.v:c.textContent;
@@ -567,12 +567,15 @@ void HtmlWriter::writeOffenderSummary() {
             out_ +=
                 "<td class=\"num\" data-v=\"" + std::to_string(n) + "\">" + grouped(n) + "</td>";
         out_ += "<td>";
-        for (size_t r = 0; r < o.rules.size(); ++r) {
+        constexpr size_t kRulesNamed = 6;
+        for (size_t r = 0; r < o.rules.size() && r < kRulesNamed; ++r) {
             if (r) out_ += ", ";
             out_ += "<code>";
             esc(o.rules[r]);
             out_ += "</code>";
         }
+        if (o.rules.size() > kRulesNamed)
+            out_ += " and " + grouped(o.rules.size() - kRulesNamed) + " more";
         out_ += "</td></tr>\n";
     }
     out_ += "</tbody></table>\n";
