@@ -363,6 +363,7 @@ TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) 
     TempDir dir("purist-html-");
     if (std::getenv("PURIST_TEST_KEEP")) dir.keep(); // to open the pages by hand
     std::string html = render(report);
+    writeFile(dir.path() + "/report.html", html);
     // A path with failing findings, listed in the (collapsed) table.
     std::smatch listed;
     ASSERT_TRUE(std::regex_search(html, listed, std::regex("<tr id=\"p([0-9]+)\" class=\"has\"")));
@@ -372,7 +373,6 @@ TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) 
     driver.replace(driver.find("PATH)"), 4, "'" + path + "'");
     for (size_t at; (at = driver.find("PATHINDEX")) != std::string::npos;)
         driver.replace(at, 9, std::to_string(pathIndex));
-    writeFile(dir.path() + "/report.html", html);
     writeFile(dir.path() + "/driven.html", html + driver);
 
     std::vector<std::string> argv = chromiumArgs(chromium, dir);
