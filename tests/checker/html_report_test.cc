@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/temp_dir.h"
+#include "tests/checker/report_test_support.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>
@@ -27,15 +28,6 @@ namespace purist::checker {
 namespace {
 
 using nlohmann::json;
-
-/// A store path with a valid 32-character hash part derived from `seed`.
-std::string storePath(const std::string& name, unsigned seed) {
-    static const std::string alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
-    std::string hash;
-    for (unsigned i = 0; i < 32; ++i)
-        hash += alphabet[(seed * 11 + i * 17 + i * i * (seed % 5 + 1)) % 32];
-    return "/nix/store/" + hash + "-" + name;
-}
 
 std::string render(const Report& report) {
     std::ostringstream out;
@@ -272,20 +264,6 @@ std::string chromiumBinary() {
     for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
         if (testing::haveProgram(name)) return name;
     return "";
-}
-
-void writeFile(const std::string& path, const std::string& content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-    if (!out.flush()) throw SysError("writing " + path);
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw SysError("opening " + path);
-    std::ostringstream content;
-    content << in.rdbuf();
-    return content.str();
 }
 
 std::vector<std::string> chromiumArgs(const std::string& binary, const TempDir& dir) {
