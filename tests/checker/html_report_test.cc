@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/temp_dir.h"
+#include "tests/checker/checker_fixture.h"
 #include "tests/checker/report_test_support.h"
 #include "tests/support/test_support.h"
 
@@ -262,7 +263,7 @@ TEST(HtmlReportTest, RowsBeyondTheCapsAreCountedAndSaidToBeLeftOut) {
 
 std::string chromiumBinary() {
     for (const char* name : {"chromium", "chromium-browser", "google-chrome"})
-        if (testing::haveProgram(name)) return name;
+        if (purist::testing::haveProgram(name)) return name;
     return "";
 }
 
@@ -332,6 +333,105 @@ setTimeout(next,0);
 </script>
 )js";
 
+/// Loads `page` in headless Chromium and returns the JSON the page's driver left in
+/// <pre id="purist-test">; fails the test (and returns null) when it left none.
+json driveInChromium(const std::string& chromium, const TempDir& dir, const std::string& page) {
+    std::vector<std::string> argv = chromiumArgs(chromium, dir);
+    argv.insert(argv.end(), {"--virtual-time-budget=30000", "--dump-dom", "file://" + page});
+    purist::testing::RunResult run = purist::testing::runProgram(argv);
+    EXPECT_EQ(run.exitCode, 0) << consoleOf(run.err);
+    const std::string marker = "<pre id=\"purist-test\">";
+    size_t start = run.out.find(marker);
+    if (start == std::string::npos) {
+        ADD_FAILURE() << "the driver did not finish; the page's console said:\n"
+                      << consoleOf(run.err);
+        return nullptr;
+    }
+    start += marker.size();
+    return json::parse(run.out.substr(start, run.out.find("</pre>", start) - start));
+}
+
+// A real audit of a real store, as `purist audit --output html=FILE` writes it: every
+// finding naming bootstrap-tools in one group, every closure size computed, paths by name,
+// and the page's counts, search and filter right in Chromium.
+TEST(HtmlReportChromiumTest, ARealAuditGroupsItsFindingsAndCountsThemInChromium) {
+    checker::testing::SmallStore s;
+    StorePath tools = s.pathFor("bootstrap-tools-1.0");
+    s.add(tools, {{"bin/sh", "sh"}});
+    for (int i = 0; i < 12; ++i) {
+        StorePath app = s.pathFor("app-" + std::to_string(i) + "-1.0");
+        s.add(app, {{"bin/app", "#!" + s.print(tools) + "/bin/sh\n"}});
+    }
+    for (int i = 0; i < 5; ++i)
+        s.add(s.pathFor("lib-" + std::to_string(i) + "-2.0"), {{"lib/x", "clean"}});
+    TempDir dir("purist-html-audit-");
+    std::string policy = dir.path() + "/policy.yaml";
+    purist::testing::makeFile(policy, R"(rules:
+  - id: no-bootstrap
+    severity: error
+    match: { names: ['^app-', '^lib-'] }
+    forbid-requisites: { names: ['bootstrap-tools'] }
+)");
+    std::string report = dir.path() + "/audit.html";
+    purist::testing::RunResult run =
+        purist::testing::runPurist({"--root", s.store().layout().root, "audit", "--policy", policy,
+                                    "--output", "html=" + report});
+    ASSERT_EQ(run.exitCode, 1) << run.err;
+    std::string html = readFile(report);
+    EXPECT_EQ(occurrences(html, "<details class=\"grp\""), 1u);
+    EXPECT_NE(html.find("<code>bootstrap-tools-1.0</code> <span class=\"meta\">12 findings "
+                        "&middot; 12 paths</span><i class=\"t fl\">12 fail</i>"),
+              std::string::npos);
+    // An audit computes every checked path's closure size: none is "not computed".
+    EXPECT_EQ(occurrences(html, "<tr id=\"p"), 18u);
+    EXPECT_EQ(html.find("not computed"), std::string::npos);
+    EXPECT_NE(html.find("<td class=\"num\" data-v=\"2\">2 paths</td>"), std::string::npos)
+        << "an app's closure: itself and bootstrap-tools";
+    // By name: app-0, app-1, app-10, app-11, app-2, ..., bootstrap-tools, lib-0, ...
+    std::regex row("<tr id=\"p[0-9]+\"[^>]*><td><code title=\"[^\"]*\">([^<]*)</code>");
+    std::vector<std::string> names;
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), row);
+         it != std::sregex_iterator(); ++it)
+        names.push_back((*it)[1]);
+    ASSERT_EQ(names.size(), 18u);
+    EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+    EXPECT_EQ(names.front(), "app-0-1.0");
+    EXPECT_EQ(names.back(), "lib-4-2.0");
+
+    std::string chromium = chromiumBinary();
+    if (chromium.empty()) {
+        PURIST_SKIP_OUTSIDE_CI("chromium (Debian's chromium package) to load the HTML report");
+    }
+    writeFile(dir.path() + "/driven.html", html + R"js(<script>
+(function(){
+var d=document,q=d.getElementById('q'),st=d.getElementById('stat'),out={};
+function state(){return {shown:+st.dataset.shown,groups:+st.dataset.groups};}
+out.load=state();out.load.js=st.dataset.js;
+q.value='app-7-';q.dispatchEvent(new Event('input'));
+setTimeout(function(){out.search=state();
+  out.open=d.querySelector('details.grp').open;
+  q.value='';q.dispatchEvent(new Event('input'));
+  d.querySelector('input[data-hide="error"]').click();
+  out.noErrors=state();
+  out.resources=performance.getEntriesByType('resource').length;
+  var pre=d.createElement('pre');pre.id='purist-test';pre.textContent=JSON.stringify(out);
+  d.body.appendChild(pre);},400);
+})();
+</script>
+)js");
+    json seen = driveInChromium(chromium, dir, dir.path() + "/driven.html");
+    ASSERT_FALSE(seen.is_null());
+    SCOPED_TRACE(seen.dump());
+    EXPECT_EQ(seen["load"]["js"], "ready");
+    EXPECT_EQ(seen["load"]["shown"], 12);
+    EXPECT_EQ(seen["load"]["groups"], 1);
+    EXPECT_EQ(seen["search"]["shown"], 1);
+    EXPECT_EQ(seen["open"], true) << "a search opens the group it found a finding in";
+    EXPECT_EQ(seen["noErrors"]["shown"], 0);
+    EXPECT_EQ(seen["noErrors"]["groups"], 0);
+    EXPECT_EQ(seen["resources"], 0);
+}
+
 TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) {
     std::string chromium = chromiumBinary();
     if (chromium.empty()) {
@@ -353,19 +453,11 @@ TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) 
         driver.replace(at, 9, std::to_string(pathIndex));
     writeFile(dir.path() + "/driven.html", html + driver);
 
-    std::vector<std::string> argv = chromiumArgs(chromium, dir);
-    argv.insert(argv.end(), {"--virtual-time-budget=30000", "--dump-dom",
-                             "file://" + dir.path() + "/driven.html"});
     auto started = std::chrono::steady_clock::now();
-    testing::RunResult run = testing::runProgram(argv);
+    json seen = driveInChromium(chromium, dir, dir.path() + "/driven.html");
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    ASSERT_EQ(run.exitCode, 0) << run.err;
-    size_t start = run.out.find("<pre id=\"purist-test\">");
-    ASSERT_NE(start, std::string::npos) << "the driver did not finish; the page's console said:\n"
-                                        << consoleOf(run.err);
-    start += std::string("<pre id=\"purist-test\">").size();
-    json seen = json::parse(run.out.substr(start, run.out.find("</pre>", start) - start));
+    ASSERT_FALSE(seen.is_null());
     SCOPED_TRACE(seen.dump(1));
 
     size_t groups = groupsOf(report).size();
@@ -426,7 +518,7 @@ TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) 
     std::vector<std::string> shot = chromiumArgs(chromium, dir);
     shot.insert(shot.end(), {"--virtual-time-budget=5000", "--screenshot=" + screenshot,
                              "file://" + dir.path() + "/report.html"});
-    testing::RunResult shotRun = testing::runProgram(shot);
+    purist::testing::RunResult shotRun = purist::testing::runProgram(shot);
     ASSERT_EQ(shotRun.exitCode, 0) << shotRun.err;
     std::string png = readFile(screenshot);
     EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
