@@ -53,7 +53,7 @@ color:#1f2328;margin:0;background:#f6f8fa}
 main{max-width:1100px;margin:0 auto;padding:24px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:32px 0 12px;border-bottom:1px solid var(--line);padding-bottom:4px}
 h3{font-size:15px;margin:0}
-a{color:#0969da;text-decoration:none}a:hover{text-decoration:underline}
+a{color:inherit;text-decoration:none}a[href]{color:#0969da}a[href]:hover{text-decoration:underline}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:12.5px;word-break:break-all}
 .meta{color:var(--muted);margin:2px 0}
 .verdict{display:inline-block;font-weight:700;padding:4px 12px;border-radius:4px;color:#fff;margin:12px 0}
@@ -559,7 +559,7 @@ void HtmlWriter::writeOffenderSummary() {
         esc(o.name);
         out_ += "\"><code>";
         if (o.name.empty())
-            out_ += "(none named)";
+            out_ += "(no offender named)";
         else
             esc(o.name);
         out_ += "</code></a></td>";
