@@ -4,6 +4,7 @@
 // search and the filters hide what they should and count what they show, links open what
 // they point at, nothing is fetched, and the page stays a few screens tall.
 
+#include "checker/escaping.h"
 #include "checker/report_summary.h"
 #include "checker/reporters.h"
 
@@ -257,6 +258,30 @@ TEST(HtmlReportTest, RowsBeyondTheCapsAreCountedAndSaidToBeLeftOut) {
     EXPECT_NE(html.find("497 more findings of this group not listed"), std::string::npos);
     EXPECT_NE(html.find("497 findings are counted in the groups above but not listed"),
               std::string::npos);
+}
+
+TEST(HtmlReportTest, HostileOffendersAndPathsStayTextInEveryNewPlace) {
+    // Offender names and paths now also land in attributes (the group's search key, the
+    // summary's search link, the path's title): each must stay one attribute value.
+    Report report = auditModel(0, 3);
+    const std::string evil = "x\"' onmouseover=\"alert(1)\"><script>alert(2)</script>&amp;";
+    report.checked[0].path += evil;
+    Finding finding;
+    finding.ruleId = "rule-2" + evil;
+    finding.path = report.checked[0].path;
+    finding.offender = storePath("bootstrap-tools" + evil, 1);
+    finding.message = "message" + evil;
+    report.findings = {finding, finding};
+    report.findings[1].chain = {{finding.path, finding.offender, "bin/" + evil, 1, evil}};
+    std::string html = render(report);
+    EXPECT_EQ(occurrences(html, "<script"), 1u) << "only the report's own script";
+    EXPECT_EQ(html.find("onmouseover=\""), std::string::npos);
+    EXPECT_EQ(html.find("\"' onmouseover"), std::string::npos);
+    // (The '/' of "</script>" makes the offender no store path name: it is shown whole.)
+    EXPECT_NE(html.find("data-q=\"" + markupEscaped(finding.offender) + "\""), std::string::npos);
+    EXPECT_NE(html.find("title=\"" + markupEscaped(report.checked[0].path) + "\""),
+              std::string::npos);
+    EXPECT_NE(html.find("&amp;amp;"), std::string::npos) << "an entity in a name is text";
 }
 
 // --- In headless Chromium ----------------------------------------------------------------
