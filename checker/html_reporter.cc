@@ -289,7 +289,9 @@ private:
     void writeHeaviest();
     void writeChecked();
     void writeClosures();
-    void writeTreemap(const CheckedPath& checked, bool open);
+    /// One checked path's closure, or with `checked` null the checked paths themselves (an
+    /// audit's picture: it has no closures).
+    void writeTreemap(const CheckedPath* checked, bool open);
 
     const Report& report_;
     ReportBuffer& buffer_;
@@ -933,13 +935,17 @@ void HtmlWriter::writeClosures() {
     std::stable_partition(order.begin(), order.end(), [&](size_t i) { return findingsOf_[i] > 0; });
     out_ += "<h2 id=\"closures\">Closures</h2>\n";
     if (order.empty()) {
-        out_ += "<p>No closure is drawn in this report (an audit charts the heaviest closures "
-                "above; <code>purist check PATH --format html</code> draws one).</p>\n";
+        // An audit does not collect closures (they would repeat the store once per path):
+        // its picture is the checked paths themselves, sized by NAR size.
+        out_ += "<p class=\"meta\">This run collected no closures (<code>purist check PATH "
+                "--format html</code> draws each checked path's); below, the checked paths "
+                "themselves by NAR size, offenders in red.</p>\n";
+        if (!report_.checked.empty()) writeTreemap(nullptr, true);
         return;
     }
     size_t drawn = std::min(order.size(), kMaxTreemaps);
     for (size_t k = 0; k < drawn; ++k) {
-        writeTreemap(report_.checked[order[k]], k < kOpenTreemaps);
+        writeTreemap(&report_.checked[order[k]], k < kOpenTreemaps);
         buffer_.drainIfFull();
     }
     if (drawn < order.size())
@@ -948,14 +954,19 @@ void HtmlWriter::writeClosures() {
                 " not drawn (at most " + std::to_string(kMaxTreemaps) + " per report).</p>\n";
 }
 
-void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
-    // What to highlight: offenders and the paths their chains pass through; an offender
-    // only waived findings name is drawn paler, so the picture agrees with the verdict.
+void HtmlWriter::writeTreemap(const CheckedPath* checked, bool open) {
+    // What to highlight: offenders and the paths their chains pass through (in an audit's
+    // picture, the paths with failing findings); an offender only waived findings name is
+    // drawn paler, so the picture agrees with the verdict.
     std::unordered_set<std::string_view> offenders, waivedOffenders, chainPaths;
     for (const Finding& finding : report_.findings) {
-        if (finding.path != checked.path) continue;
+        if (checked && finding.path != checked->path) continue;
         auto& named = finding.waiverReason ? waivedOffenders : offenders;
         if (!finding.offender.empty()) named.insert(finding.offender);
+        if (!checked) {
+            if (isFailing(report_, finding)) chainPaths.insert(finding.path);
+            continue;
+        }
         for (const ChainHop& hop : finding.chain) {
             if (&hop == &finding.chain.back())
                 named.insert(hop.to);
@@ -964,34 +975,51 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
         }
     }
 
-    std::vector<const ClosureMember*> members;
+    struct Tile {
+        std::string_view path;
+        uint64_t narSize;
+    };
+    std::vector<Tile> members;
     uint64_t total = 0;
-    size_t empty = 0;
-    for (const ClosureMember& member : checked.closure) {
-        if (member.narSize == 0) {
+    size_t empty = 0, count = 0;
+    auto add = [&](std::string_view path, uint64_t narSize) {
+        ++count;
+        if (narSize == 0) {
             ++empty;
-            continue;
+            return;
         }
-        members.push_back(&member);
-        total += member.narSize;
+        members.push_back({path, narSize});
+        total += narSize;
+    };
+    if (checked) {
+        for (const ClosureMember& member : checked->closure)
+            add(member.path, member.narSize);
+    } else {
+        for (const CheckedPath& path : report_.checked)
+            add(path.path, path.narSize);
     }
-    std::stable_sort(
-        members.begin(), members.end(), [](const ClosureMember* a, const ClosureMember* b) {
-            return a->narSize != b->narSize ? a->narSize > b->narSize : a->path < b->path;
-        });
+    std::stable_sort(members.begin(), members.end(), [](const Tile& a, const Tile& b) {
+        return a.narSize != b.narSize ? a.narSize > b.narSize : a.path < b.path;
+    });
     uint64_t restSize = 0;
     size_t restCount = 0;
     if (members.size() > kMaxTreemapMembers) {
         for (size_t i = kMaxTreemapMembers; i < members.size(); ++i)
-            restSize += members[i]->narSize;
+            restSize += members[i].narSize;
         restCount = members.size() - kMaxTreemapMembers;
         members.resize(kMaxTreemapMembers);
     }
 
-    out_ += std::string("<details class=\"closure\"") + (open ? " open" : "") + "><summary><code>";
-    esc(checked.path);
-    out_ += "</code> <span class=\"meta\">" + countOf(checked.closure.size(), "path", "paths") +
-            " in the closure, " + formatSize(total) + " in all";
+    out_ += std::string("<details class=\"closure\"") + (open ? " open" : "") + "><summary>";
+    if (checked) {
+        out_ += "<code>";
+        esc(checked->path);
+        out_ += "</code> <span class=\"meta\">" + countOf(count, "path", "paths") +
+                " in the closure, " + formatSize(total) + " in all";
+    } else {
+        out_ += "The " + countOf(count, "checked path", "checked paths") +
+                " <span class=\"meta\">" + formatSize(total) + " in all";
+    }
     if (empty) out_ += "; " + std::to_string(empty) + " of size 0 not drawn";
     out_ += "</span></summary>\n";
     if (total == 0) {
@@ -1001,8 +1029,8 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
 
     std::vector<double> areas;
     double scale = kTreemapWidth * kTreemapHeight / static_cast<double>(total);
-    for (const ClosureMember* member : members)
-        areas.push_back(static_cast<double>(member->narSize) * scale);
+    for (const Tile& member : members)
+        areas.push_back(static_cast<double>(member.narSize) * scale);
     if (restCount) areas.push_back(static_cast<double>(restSize) * scale);
     // The aggregate may be larger than the last members; squarify wants areas sorted.
     std::vector<size_t> order(areas.size());
@@ -1018,21 +1046,26 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
     out_ += "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + number(kTreemapWidth) +
             " " + number(kTreemapHeight) +
             "\" role=\"img\" font-family=\"system-ui,sans-serif\" font-size=\"11\">\n";
-    out_ += "<title>closure of ";
-    esc(checked.path);
-    out_ += "</title>\n";
+    if (checked) {
+        out_ += "<title>closure of ";
+        esc(checked->path);
+        out_ += "</title>\n";
+    } else {
+        out_ += "<title>the checked paths by NAR size</title>\n";
+    }
+    const char* share = checked ? " of the closure)</title>" : " of the checked paths)</title>";
     for (size_t k = 0; k < order.size(); ++k) {
         size_t i = order[k];
         const Box& box = boxes[k];
         bool isRest = i == members.size();
-        std::string_view path = isRest ? std::string_view() : members[i]->path;
-        uint64_t size = isRest ? restSize : members[i]->narSize;
-        const char* fill = isRest                        ? Colors::rest
-                           : offenders.count(path)       ? Colors::offender
-                           : waivedOffenders.count(path) ? Colors::waived
-                           : chainPaths.count(path)      ? Colors::chain
-                           : path == checked.path        ? Colors::root
-                                                         : Colors::other;
+        std::string_view path = isRest ? std::string_view() : members[i].path;
+        uint64_t size = isRest ? restSize : members[i].narSize;
+        const char* fill = isRest                             ? Colors::rest
+                           : offenders.count(path)            ? Colors::offender
+                           : waivedOffenders.count(path)      ? Colors::waived
+                           : chainPaths.count(path)           ? Colors::chain
+                           : checked && path == checked->path ? Colors::root
+                                                              : Colors::other;
         bool dark = fill == Colors::offender || fill == Colors::root;
         std::string label = isRest ? std::to_string(restCount) + " smaller paths"
                                    : std::string(storePathName(path));
@@ -1044,7 +1077,7 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
         char percent[32];
         std::snprintf(percent, sizeof percent, "%.1f%%",
                       100.0 * static_cast<double>(size) / static_cast<double>(total));
-        out_ += " \xe2\x80\x94 " + formatSize(size) + " (" + percent + " of the closure)</title>";
+        out_ += " \xe2\x80\x94 " + formatSize(size) + " (" + percent + share;
         out_ += "<rect x=\"" + number(box.x) + "\" y=\"" + number(box.y) + "\" width=\"" +
                 number(box.w) + "\" height=\"" + number(box.h) + "\" fill=\"" + fill +
                 "\" stroke=\"#fff\" stroke-width=\"1\"/>";
@@ -1066,13 +1099,15 @@ void HtmlWriter::writeTreemap(const CheckedPath& checked, bool open) {
         out_ += "</g>\n";
     }
     out_ += "</svg>\n<div class=\"legend\">";
-    out_ += std::string("<span style=\"--c:") + Colors::root + "\">checked path</span>";
+    if (checked)
+        out_ += std::string("<span style=\"--c:") + Colors::root + "\">checked path</span>";
     out_ += std::string("<span style=\"--c:") + Colors::offender + "\">offender</span>";
     if (!waivedOffenders.empty())
         out_ += std::string("<span style=\"--c:") + Colors::waived + "\">waived offender</span>";
-    out_ +=
-        std::string("<span style=\"--c:") + Colors::chain + "\">on a chain to an offender</span>";
-    out_ += std::string("<span style=\"--c:") + Colors::other + "\">other closure member</span>";
+    out_ += std::string("<span style=\"--c:") + Colors::chain + "\">" +
+            (checked ? "on a chain to an offender" : "has failing findings") + "</span>";
+    out_ += std::string("<span style=\"--c:") + Colors::other + "\">" +
+            (checked ? "other closure member" : "other checked path") + "</span>";
     if (restCount)
         out_ +=
             std::string("<span style=\"--c:") + Colors::rest + "\">smaller paths, grouped</span>";

@@ -426,6 +426,22 @@ TEST(HtmlReportChromiumTest, ARealAuditGroupsItsFindingsAndCountsThemInChromium)
     EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
     EXPECT_EQ(names.front(), "app-0-1.0");
     EXPECT_EQ(names.back(), "lib-4-2.0");
+    // The audit's picture: no closures were collected, so the checked paths themselves,
+    // the offender red, the paths with failing findings orange, the clean ones grey.
+    size_t svg = html.find("<title>the checked paths by NAR size</title>");
+    ASSERT_NE(svg, std::string::npos);
+    std::string picture = html.substr(svg, html.find("</svg>", svg) - svg);
+    std::map<std::string, std::string> fillOf;
+    std::regex tile(
+        "<g><title>[^ ]*/[0-9a-z]{32}-([^ ]+) [^<]*</title><rect [^>]*fill=\"(#[0-9a-f]+)\"");
+    for (auto it = std::sregex_iterator(picture.begin(), picture.end(), tile);
+         it != std::sregex_iterator(); ++it)
+        fillOf[(*it)[1]] = (*it)[2];
+    EXPECT_EQ(fillOf.size(), 18u) << picture;
+    EXPECT_EQ(fillOf["bootstrap-tools-1.0"], "#d62728");
+    EXPECT_EQ(fillOf["app-7-1.0"], "#f28e2b");
+    EXPECT_EQ(fillOf["lib-3-2.0"], "#c9d6e3");
+    EXPECT_NE(html.find("has failing findings</span>"), std::string::npos);
 
     std::string chromium = chromiumBinary();
     if (chromium.empty()) {
