@@ -118,6 +118,23 @@ void renderFormat(benchmark::State& state, ReportFormat format) {
     state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(bytes));
 }
 
+/// The HTML report past the target: its rows are capped (25,000 findings listed, 2,000
+/// paths), so five times the findings must cost about what the extra grouping costs, not
+/// five times the output.
+void htmlAtScale(benchmark::State& state) {
+    const Report report = largeReport(static_cast<size_t>(state.range(0)));
+    size_t bytes = 0;
+    for (auto _ : state) {
+        CountingBuffer sink;
+        std::ostream out(&sink);
+        writeReport(report, ReportFormat::Html, out);
+        bytes = sink.count;
+        benchmark::DoNotOptimize(bytes);
+    }
+    state.counters["findings"] = static_cast<double>(report.findings.size());
+    state.counters["output_MB"] = static_cast<double>(bytes) / 1e6;
+}
+
 /// The alternative a C++ project would reach for first: the same findings array built as an
 /// nlohmann::ordered_json tree and dumped (what the JSON and SARIF reporters did before the
 /// streaming writer). Findings only, so it does less work than renderFormat/json.
@@ -166,6 +183,7 @@ BENCHMARK_CAPTURE(renderFormat, sarif, ReportFormat::Sarif)->Unit(benchmark::kMi
 BENCHMARK_CAPTURE(renderFormat, junit, ReportFormat::Junit)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(renderFormat, html, ReportFormat::Html)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(renderFormat, github, ReportFormat::Github)->Unit(benchmark::kMillisecond);
+BENCHMARK(htmlAtScale)->Arg(20000)->Arg(100000)->Unit(benchmark::kMillisecond);
 
 } // namespace
 

@@ -14,8 +14,10 @@ build=(g++ cmake make pkg-config libsqlite3-dev libyaml-cpp-dev libre2-dev libss
 # python3-jsonschema validates SARIF and rule files against their schemas; nix-bin and
 # bubblewrap are the tools purist is checked against byte for byte and side by side;
 # clang-14 and libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) build tests/fuzz;
-# zsh runs the generated zsh completion (install_e2e_test).
-test=(python3 python3-jsonschema libxml2-utils nix-bin bubblewrap iproute2 sqlite3 clang-14 libclang-rt-14-dev zsh)
+# zsh runs the generated zsh completion (install_e2e_test); chromium loads the HTML report
+# headless and drives its search and filters (html_report_test).
+test=(python3 python3-jsonschema libxml2-utils nix-bin bubblewrap iproute2 sqlite3 clang-14 libclang-rt-14-dev zsh
+      chromium)
 bench=(hyperfine)
 
 case "$purpose" in
