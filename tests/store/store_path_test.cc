@@ -57,6 +57,17 @@ TEST(StorePathTest, OutputPathsNameNonDefaultOutputs) {
     EXPECT_NE(dir.makeOutputPath("out", h, "hello").hashPart(), dev.hashPart());
 }
 
+// Found by fuzz_store_strings: a store path written with a trailing slash is the same path
+// (as in Nix), and prints without it; the fuzz target's promise now says so.
+TEST(StorePathTest, TrailingSlashesNameTheSamePath) {
+    const StoreDir store("/nix/store");
+    const std::string path = "/nix/store/s0r0p5kirb3jf04rh46y8ib8w8l7b329-hel8w8l7b32";
+    EXPECT_EQ(store.parse(path + "/"), store.parse(path));
+    EXPECT_EQ(store.parse(path + "//"), store.parse(path));
+    EXPECT_EQ(store.print(store.parse(path + "/")), path);
+    EXPECT_THROW(store.parse(path + "/bin"), FormatError);
+}
+
 TEST(StorePathTest, NameRules) {
     for (std::string good :
          {std::string("a"), std::string("hello-2.12"), std::string("foo_bar+baz?x=1"),
