@@ -2,10 +2,10 @@
 // and leave `result` links that are GC roots.
 
 #include "base/error.h"
+#include "builds/build_runner.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
-#include "sandbox/builder.h"
 #include "sandbox/sandbox.h"
 #include "store/gc.h"
 #include "store/local_store.h"
@@ -64,7 +64,7 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     if (!options.store.empty())
         throw UsageError("purist build registers its outputs in purist's own store; --store "
                          "opens a Nix store read-only");
-    sandbox::BuildOptions buildOptions;
+    builds::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;
     // The sandbox's helper starts now and probes the namespaces while the store opens and
@@ -78,8 +78,7 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
                   << ") was free on " << store.layout().realStoreDir << ": deleted "
                   << gc->dead.size() << " dead store paths, " << policy::formatSize(gc->bytesFreed)
                   << "\n";
-    std::vector<sandbox::BuildResult> results =
-        sandbox::buildSpecs(store, flags.specs, buildOptions);
+    std::vector<builds::BuildResult> results = builds::buildSpecs(store, flags.specs, buildOptions);
 
     for (size_t i = 0; i < results.size(); ++i) {
         for (const auto& [output, path] : results[i].outputs) {

@@ -2,6 +2,8 @@
 // store paths, for CI gates, maintainers and audits.
 
 #include "base/error.h"
+#include "builds/build_graph.h"
+#include "builds/spec_check_rules.h"
 #include "checker/audit_history.h"
 #include "checker/engine.h"
 #include "checker/reporters.h"
@@ -13,8 +15,6 @@
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
-#include "sandbox/build_graph.h"
-#include "sandbox/spec_check_rules.h"
 #include "store/gc_temp_roots.h"
 
 #include <nlohmann/json.hpp>
@@ -232,19 +232,19 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
 std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
                                      rules::Policy& policy,
                                      std::map<std::string, SourceLocation>& checkLocations) {
-    sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
+    builds::BuildGraph graph = builds::BuildGraph::load(specFiles);
     const StoreDir& dir = store.storeDir();
     graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
     std::vector<std::string> outputs;
     for (size_t target : graph.targets()) {
-        const sandbox::BuildNode& node = graph.nodes()[target];
+        const builds::BuildNode& node = graph.nodes()[target];
         for (const auto& [name, path] : node.outputs) {
             if (!store.db().isValid(path))
                 throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
                                  dir.print(path) + ") is not built; run purist build first");
             outputs.push_back(dir.print(path));
         }
-        std::vector<rules::Rule> specRules = sandbox::specCheckRules(graph, target, store.db());
+        std::vector<rules::Rule> specRules = builds::specCheckRules(graph, target, store.db());
         if (!specRules.empty()) {
             for (rules::Rule& rule : specRules) {
                 checkLocations.emplace(rule.id, rule.location);

@@ -1,6 +1,6 @@
 #pragma once
 // Running one builder in a sandbox: the contract between the build orchestration
-// (sandbox/builder.*) and the namespace code (sandbox/sandbox.cc and its helpers).
+// (builds/build_runner.*) and the namespace code (sandbox/sandbox.cc and its helpers).
 
 #include <chrono>
 #include <cstdint>

@@ -1,7 +1,7 @@
 // The build orchestration with the namespace code replaced by a fake: what each builder is
 // given (environment, mounts, network, user), and what happens to its outputs.
 
-#include "sandbox/builder.h"
+#include "builds/build_runner.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
@@ -23,7 +23,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using purist::testing::makeFile;
@@ -35,18 +35,18 @@ protected:
             PURIST_SKIP_OUTSIDE_CI("as root, builds need the purist-build group");
         }
         std::string why;
-        if (!canIsolate(&why)) {
+        if (!sandbox::canIsolate(&why)) {
             PURIST_SKIP_OUTSIDE_CI("strict mode needs namespaces: " + why);
         }
         // The logical store dir differs from the real one, as for a store mimicking Nix's.
         store_.emplace(StoreLayout::atRoot(dir_.path() + "/root", "/nix/store"));
         options_.print = [this](std::string_view line) { printed_ += std::string(line) + "\n"; };
-        options_.run = [this](const SandboxConfig& config) { return fakeRun(config); };
+        options_.run = [this](const sandbox::SandboxConfig& config) { return fakeRun(config); };
     }
 
-    // Stands in for runInSandbox: records the config and writes each output (naming every
+    // Stands in for sandbox::runInSandbox: records the config and writes each output (naming every
     // input it was given, so references are found) unless told to fail.
-    SandboxResult fakeRun(const SandboxConfig& config) {
+    sandbox::SandboxResult fakeRun(const sandbox::SandboxConfig& config) {
         {
             std::lock_guard lock(mutex_);
             configs_[config.env.at("name")] = config;
@@ -63,7 +63,7 @@ protected:
             makeFile(host, "inputs: " + config.env.at("PURIST_INPUTS") + "\n");
         }
         if (config.onLogLine) config.onLogLine("built " + config.env.at("name"));
-        SandboxResult result;
+        sandbox::SandboxResult result;
         result.exitCode = exitCode_;
         return result;
     }
@@ -79,7 +79,7 @@ protected:
     BuildOptions options_;
     std::string printed_;
     std::mutex mutex_;
-    std::map<std::string, SandboxConfig> configs_;
+    std::map<std::string, sandbox::SandboxConfig> configs_;
     int exitCode_ = 0;
     bool throwSandboxError_ = false;
 };
@@ -105,8 +105,8 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     const std::string& out = result.outputs[0].second;
     EXPECT_TRUE(out.starts_with("/nix/store/") && out.ends_with("-app")) << out;
 
-    const SandboxConfig& lib = configs_.at("lib");
-    const SandboxConfig& config = configs_.at("app");
+    const sandbox::SandboxConfig& lib = configs_.at("lib");
+    const sandbox::SandboxConfig& config = configs_.at("app");
     EXPECT_TRUE(config.isolate);
     EXPECT_EQ(config.builder, "/bin/sh");
     EXPECT_EQ(config.args, (std::vector<std::string>{"-c", "build"}));
@@ -137,14 +137,14 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
 
     // Mounts: the sandbox-paths, then the input closure by base name beneath the real store
     // dir (never followed through a link), read-only.
-    std::map<std::string, BindMount> byTarget;
+    std::map<std::string, sandbox::BindMount> byTarget;
     for (const auto& m : config.mounts)
         byTarget[m.target] = m;
     EXPECT_EQ(byTarget.at("/bin").source, "/bin");
     EXPECT_TRUE(byTarget.at("/opt/x").optional);
     for (const std::string& input : {lib.env.at("out"), lib.env.at("dev"), config.env.at("src")}) {
         ASSERT_EQ(byTarget.count(input), 1u) << input;
-        const BindMount& m = byTarget.at(input);
+        const sandbox::BindMount& m = byTarget.at(input);
         EXPECT_TRUE(m.readOnly);
         EXPECT_TRUE(m.fromStore);
         EXPECT_EQ(m.source, input.substr(input.rfind('/') + 1));
@@ -281,7 +281,7 @@ TEST_F(BuilderTest, ABuildGetsEmptyDirectoriesEvenWhenTheyAreReused) {
     std::string second = spec("second.yaml", "name: second\nbuilder: /bin/sh\n");
     std::vector<std::string> seenBuildDirs, leftovers;
     options_.settings.maxJobs = 1;
-    options_.run = [&](const SandboxConfig& config) {
+    options_.run = [&](const sandbox::SandboxConfig& config) {
         for (const std::string& dir : {config.buildDir, config.outputDir})
             for (const auto& entry : std::filesystem::directory_iterator(dir))
                 leftovers.push_back(entry.path().string());
@@ -305,7 +305,7 @@ TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     std::promise<void> firstStarted, releaseFirst;
     std::shared_future<void> release = releaseFirst.get_future().share();
     BuildOptions first = options_;
-    first.run = [&](const SandboxConfig& config) {
+    first.run = [&](const sandbox::SandboxConfig& config) {
         firstStarted.set_value();
         release.wait();
         return fakeRun(config);
@@ -318,7 +318,7 @@ TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     std::string secondPrinted; // its own sink: the two builds print concurrently
     secondOptions.print = [&](std::string_view line) { secondPrinted += std::string(line) + "\n"; };
     std::atomic<int> secondRuns{0};
-    secondOptions.run = [&](const SandboxConfig& config) {
+    secondOptions.run = [&](const sandbox::SandboxConfig& config) {
         ++secondRuns;
         return fakeRun(config);
     };
@@ -362,4 +362,4 @@ TEST_F(BuilderTest, UnsandboxedBuildsNeedTheRealStoreDir) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds

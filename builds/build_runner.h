@@ -3,8 +3,8 @@
 // valid yet run in the sandbox the settings demand, its outputs checked (its spec's
 // `checks:`, as Nix's checkOutputs) and registered.
 
+#include "builds/build_graph.h"
 #include "policy/settings.h"
-#include "sandbox/build_graph.h"
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
 
@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// What one requested spec produced, for printing, result links and the checker.
 struct BuildResult {
@@ -41,7 +41,8 @@ struct BuildOptions {
     /// progress messages. Called from several threads, never concurrently. Default: stderr.
     std::function<void(std::string_view line)> print;
     /// Runs one builder; the seam tests use to stand in for the namespace code.
-    std::function<SandboxResult(const SandboxConfig&)> run = runInSandbox;
+    std::function<sandbox::SandboxResult(const sandbox::SandboxConfig&)> run =
+        sandbox::runInSandbox;
 };
 
 /// Builds `specFiles` (and every input they need that is not valid yet), up to
@@ -53,7 +54,7 @@ struct BuildOptions {
 /// that differs from the real one are SandboxError (exit code 4), and nothing is built.
 /// Bad specs are ConfigError, as is a `checks:` entry that can match nothing the build
 /// could depend on (at its file:line:col, before any source is added to the store).
-/// A build whose outputs break its spec's `checks:` fails (see sandbox/output_checks.h):
+/// A build whose outputs break its spec's `checks:` fails (see builds/output_checks.h):
 /// they are checked after they are scanned and before any is registered. When builds fail,
 /// the others that do not depend on them still run; then a BuildError lists each failed
 /// build with why (for failed checks, the findings as `purist check` prints them), and
@@ -63,4 +64,4 @@ struct BuildOptions {
 std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::string>& specFiles,
                                     const BuildOptions& options);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -1,11 +1,11 @@
-#include "sandbox/spec_check_rules.h"
+#include "builds/spec_check_rules.h"
 
 #include "base/error.h"
 #include "rules/spec_checks.h"
 
 #include <set>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 namespace {
 
@@ -81,4 +81,4 @@ std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, St
     return rules::rulesFromSpecChecks(n.spec.checks, context);
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

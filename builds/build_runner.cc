@@ -1,14 +1,14 @@
-#include "sandbox/builder.h"
+#include "builds/build_runner.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "builds/build_scheduler.h"
+#include "builds/output_checks.h"
+#include "builds/output_copy.h"
+#include "builds/spec_check_rules.h"
 #include "checker/report.h"
 #include "policy/build_users.h"
-#include "sandbox/build_scheduler.h"
-#include "sandbox/output_checks.h"
-#include "sandbox/output_copy.h"
-#include "sandbox/spec_check_rules.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
 #include "store/path_lock.h"
@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using policy::SandboxMode;
@@ -59,18 +59,19 @@ void takeOwnership(const std::string& path, std::optional<uid_t> buildUid) {
     canonicalisePath(path, options);
 }
 
-std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
+std::string describeFailure(const sandbox::SandboxResult& result,
+                            const policy::Settings& settings) {
     switch (result.exceeded) {
-    case ExceededLimit::Memory:
+    case sandbox::ExceededLimit::Memory:
         return "exceeded max-memory (" + policy::formatSize(settings.maxMemory.bytes) +
                ") and was killed";
-    case ExceededLimit::Processes:
+    case sandbox::ExceededLimit::Processes:
         return "exceeded max-processes (" + std::to_string(settings.maxProcesses) +
                ") and was killed";
-    case ExceededLimit::LogSize:
+    case sandbox::ExceededLimit::LogSize:
         return "exceeded max-log-size (" + policy::formatSize(settings.maxLogSize) +
                ") and was killed";
-    case ExceededLimit::None:
+    case sandbox::ExceededLimit::None:
         break;
     }
     if (result.timedOut)
@@ -132,10 +133,10 @@ struct Job {
     bool isolate = true;
     std::unique_ptr<BuildDirs> dirs;
     std::optional<policy::BuildUserLock> user;
-    SandboxConfig config;
+    sandbox::SandboxConfig config;
     std::vector<NewPath> newPaths;
     StorePathSet closure;
-    SandboxResult result;
+    sandbox::SandboxResult result;
     /// One per output, held until the outputs are registered or discarded, so two purist
     /// processes never build one output at once.
     std::vector<OutputLock> outputLocks;
@@ -311,7 +312,7 @@ private:
             anyUnsandboxed = anyUnsandboxed || !isolate;
         }
         std::string why;
-        if (anyIsolated && !canIsolate(&why))
+        if (anyIsolated && !sandbox::canIsolate(&why))
             throw SandboxError("sandbox mode " +
                                std::string(policy::sandboxModeName(settings.sandbox)) +
                                " needs Linux namespaces, which are not available here: " + why);
@@ -323,7 +324,8 @@ private:
                                layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
         // Once per run, never silently: limits no cgroup can enforce here.
-        std::string unenforced = unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
+        std::string unenforced =
+            sandbox::unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
         if (!unenforced.empty()) print("warning: " + unenforced);
         if (::geteuid() == 0) {
             users_.emplace(settings.buildUsersGroup);
@@ -421,7 +423,7 @@ private:
             roots.insert(path);
         job->closure = store_.db().queryClosure(roots);
 
-        SandboxConfig& config = job->config;
+        sandbox::SandboxConfig& config = job->config;
         config.isolate = job->isolate;
         config.builder = spec.builder;
         config.args = spec.args;
@@ -438,12 +440,12 @@ private:
         config.buildDirOnHost = options_.keepFailed;
 
         // sandbox-paths, with the closure of any store path among them. Store paths are
-        // mounted by name relative to the real store dir (BindMount::fromStore), so no
+        // mounted by name relative to the real store dir (sandbox::BindMount::fromStore), so no
         // symlink a build left in the store is followed on the host.
         config.realStoreDir = layout.realStoreDir;
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
-            BindMount mount{entry.source, entry.target, true, entry.optional};
+            sandbox::BindMount mount{entry.source, entry.target, true, entry.optional};
             bool inAStore = false, valid = false;
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
@@ -808,4 +810,4 @@ std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::st
     return Orchestrator(store, options).run(specFiles);
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

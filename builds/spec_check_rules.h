@@ -4,13 +4,13 @@
 // outputs before they are registered) and `purist check SPEC` (after the build), so both
 // refuse the same vacuous specifiers at the same position and judge with the same rules.
 
+#include "builds/build_graph.h"
 #include "rules/rule.h"
-#include "sandbox/build_graph.h"
 #include "store/store_db.h"
 
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// The rules of node `node`'s `checks:` (see rules::rulesFromSpecChecks), none if it has
 /// none. An entry that can match neither an output of the spec nor anything its outputs
@@ -21,4 +21,4 @@ namespace purist::sandbox {
 /// than after it. Reads `db` in one closure query; throws StoreError if it fails.
 std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, StoreDb& db);
 
-} // namespace purist::sandbox
+} // namespace purist::builds
