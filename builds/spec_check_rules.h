@@ -6,8 +6,10 @@
 
 #include "builds/build_graph.h"
 #include "rules/rule.h"
+#include "store/local_store.h"
 #include "store/store_db.h"
 
+#include <string>
 #include <vector>
 
 namespace purist::builds {
@@ -20,5 +22,21 @@ namespace purist::builds {
 /// transitively, what it could refer to, so the answer before a build is never narrower
 /// than after it. Reads `db` in one closure query; throws StoreError if it fails.
 std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, StoreDb& db);
+
+/// What `purist check` checks for spec arguments, after `purist build`.
+struct BuiltSpecChecks {
+    /// The specs' outputs (computed from the specs exactly as `purist build` computes them),
+    /// printed with the logical store dir, spec by spec in the specs' order.
+    std::vector<std::string> outputs;
+    /// The specs' `checks:` as rules (specCheckRules), to join the policy.
+    std::vector<rules::Rule> rules;
+    /// The spec files that gave rules, in order.
+    std::vector<std::string> ruleFiles;
+};
+
+/// Reads `specFiles` (and the specs they name as inputs) and resolves them against `store`.
+/// An output that was never built is a UsageError naming it; a spec is a ConfigError as
+/// for `purist build`, and so is a check entry that can match nothing (specCheckRules).
+BuiltSpecChecks builtSpecChecks(const std::vector<std::string>& specFiles, LocalStore& store);
 
 } // namespace purist::builds

@@ -2,6 +2,7 @@
 // given (environment, mounts, network, user), and what happens to its outputs.
 
 #include "builds/build_runner.h"
+#include "builds/spec_check_rules.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
@@ -262,6 +263,28 @@ TEST_F(BuilderTest, OutputsThatBreakTheirChecksAreNotRegistered) {
         EXPECT_NE(::access((dir_.path() + "/root/store/" + path.substr(11)).c_str(), F_OK), 0)
             << path;
     }
+}
+
+// `purist check SPEC` after `purist build`: the outputs computed as the build computes them,
+// and the spec's checks as rules; an output never built is a usage error naming it.
+TEST_F(BuilderTest, BuiltSpecChecksAreTheOutputsAndTheChecksOfBuiltSpecs) {
+    std::string lib = spec("lib.yaml", "name: lib\nbuilder: /bin/sh\n");
+    std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\ninputs: [lib.yaml]\n"
+                                       "checks: {allowedReferences: [lib.yaml]}\n");
+    try {
+        builtSpecChecks({app}, *store_);
+        FAIL() << "expected UsageError";
+    } catch (const UsageError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("output 'out' of '" + app + "'"));
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("is not built; run purist build first"));
+    }
+    std::vector<BuildResult> results = buildSpecs(*store_, {app, lib}, options_);
+    BuiltSpecChecks checks = builtSpecChecks({app, lib}, *store_);
+    EXPECT_EQ(checks.outputs, (std::vector<std::string>{results[0].outputs[0].second,
+                                                        results[1].outputs[0].second}));
+    ASSERT_EQ(checks.rules.size(), 1u);
+    EXPECT_EQ(checks.rules[0].location.file, app);
+    EXPECT_EQ(checks.ruleFiles, std::vector<std::string>{app});
 }
 
 TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
