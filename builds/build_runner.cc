@@ -209,9 +209,6 @@ public:
             result.name = n.spec.name;
             for (const auto& [output, path] : n.outputs)
                 result.outputs.emplace_back(output, storeDir_.print(path));
-            result.checks = n.spec.checks;
-            for (const auto& [written, file] : n.spec.checkSpecFiles)
-                result.checkReferences[written] = graph_.outputPathsOf(file, storeDir_);
             result.built = built.count(node) > 0 && !builtElsewhere_.count(node);
             results.push_back(std::move(result));
         }
@@ -312,10 +309,10 @@ private:
             anyUnsandboxed = anyUnsandboxed || !isolate;
         }
         std::string why;
-        if (anyIsolated && !sandbox::canIsolate(&why))
+        if (anyIsolated && !options_.canIsolate(&why))
             throw SandboxError("sandbox mode " +
                                std::string(policy::sandboxModeName(settings.sandbox)) +
-                               " needs Linux namespaces, which are not available here: " + why);
+                               " cannot isolate its builds here: " + why);
         const StoreLayout& layout = store_.layout();
         if (anyUnsandboxed && layout.storeDir != layout.realStoreDir)
             throw SandboxError("an unsandboxed build writes its outputs straight into the store, "
@@ -327,7 +324,7 @@ private:
         std::string unenforced =
             sandbox::unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
         if (!unenforced.empty()) print("warning: " + unenforced);
-        if (::geteuid() == 0) {
+        if (options_.asRoot) {
             users_.emplace(settings.buildUsersGroup);
             // Unsandboxed builds write into the store dir itself: the build users may create
             // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
@@ -680,7 +677,7 @@ private:
                                      storeDir_.print(path.path));
             if (mustSealOutputs(spec, job)) {
                 sealOutputs(job);
-            } else if (::geteuid() == 0) {
+            } else if (options_.asRoot) {
                 for (const NewPath& path : job.newPaths)
                     takeOwnership(path.location, job.config.buildUid);
             }

@@ -8,11 +8,10 @@
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
 namespace purist::builds {
@@ -23,11 +22,6 @@ struct BuildResult {
     std::string name;
     /// Output name → store path (printed with the logical store dir), in the spec's order.
     std::vector<std::pair<std::string, std::string>> outputs;
-    /// The spec's `checks:` as written (null if none), for the checker.
-    YAML::Node checks;
-    /// Spec files named in `checks:` lists, by the string as written, resolved to their
-    /// output paths (printed with the logical store dir).
-    std::map<std::string, std::vector<std::string>> checkReferences;
     bool built = false; ///< false when every output was valid already
 };
 
@@ -43,6 +37,13 @@ struct BuildOptions {
     /// Runs one builder; the seam tests use to stand in for the namespace code.
     std::function<sandbox::SandboxResult(const sandbox::SandboxConfig&)> run =
         sandbox::runInSandbox;
+    /// Whether sandboxed builds can be isolated here, and if not why (sandbox::canIsolate):
+    /// with `run`, what lets tests of the orchestration run where namespaces do not.
+    std::function<bool(std::string* why)> canIsolate = sandbox::canIsolate;
+    /// Whether purist runs as root: then every build runs as a member of
+    /// `settings.buildUsersGroup` (one at a time per user), and what a build user wrote is
+    /// given back to purist's user before registration. Default: the effective uid is 0.
+    bool asRoot = ::geteuid() == 0;
 };
 
 /// Builds `specFiles` (and every input they need that is not valid yet), up to
