@@ -1,4 +1,4 @@
-// The cost of sealing a build's outputs (sandbox/output_copy.h) on the 1 GiB add path:
+// The cost of sealing a build's outputs (builds/output_copy.h) on the 1 GiB add path:
 // registration alone, as an output that needs no copy is registered, against the copy
 // followed by registration, as a fixed-output build's (or one with a host sandbox path)
 // is. The tree is store_bench's shape: PURIST_BENCH_BYTES (1 GiB) of incompressible data
@@ -8,7 +8,7 @@
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
-#include "sandbox/output_copy.h"
+#include "builds/output_copy.h"
 #include "store/local_store.h"
 
 #include <benchmark/benchmark.h>
@@ -66,7 +66,7 @@ void registerOutput(benchmark::State& state, bool seal) {
         state.ResumeTiming();
         if (seal) {
             // As the builder does: the copy, then the original removed at once.
-            sandbox::copyOutputTree(location, sealed);
+            builds::copyOutputTree(location, sealed);
             removeTree(location);
             location.swap(sealed);
         }
@@ -96,7 +96,7 @@ void BM_Seal(benchmark::State& state) {
     uint64_t round = 0;
     for (auto _ : state) {
         std::string to = scratch.path() + "/" + std::to_string(round++);
-        sandbox::copyOutputTree(built, to);
+        builds::copyOutputTree(built, to);
         state.PauseTiming();
         removeTree(to);
         state.ResumeTiming();

@@ -1,6 +1,7 @@
 #include "checker/audit_history.h"
 
 #include "base/error.h"
+#include "store/closure.h"
 
 #include <map>
 
@@ -157,6 +158,24 @@ int64_t AuditHistory::previousRun(int64_t id) {
         if (run.scope == scope) previous = run.id;
     }
     return previous;
+}
+
+AuditScope auditScope(const RefGraph& graph, const StoreDir& storeDir,
+                      const std::vector<uint32_t>& roots) {
+    AuditScope scope;
+    if (roots.empty()) {
+        scope.nodes.resize(graph.size());
+        for (uint32_t i = 0; i < scope.nodes.size(); ++i)
+            scope.nodes[i] = i;
+        return scope;
+    }
+    scope.nodes = breadthFirstClosure(graph, roots);
+    std::set<std::string> named;
+    for (uint32_t root : roots)
+        named.insert(storeDir.print(graph.paths[root]));
+    for (const std::string& root : named)
+        scope.name += (scope.name.empty() ? "" : " ") + root;
+    return scope;
 }
 
 } // namespace purist::checker

@@ -5,6 +5,7 @@
 
 #include "checker/report.h"
 #include "store/sqlite.h"
+#include "store/store_db.h"
 
 #include <cstdint>
 #include <set>
@@ -26,6 +27,19 @@ struct AuditRun {
     size_t added = 0;                            ///< fingerprints not in the previous run
     size_t fixed = 0;                            ///< fingerprints of the previous run that are gone
 };
+
+/// What one audit checks and the scope it is recorded under (AuditRun::scope).
+struct AuditScope {
+    std::vector<uint32_t> nodes; ///< nodes of the graph, in the order they are checked
+    std::string name;
+};
+
+/// The whole store (no `roots`: every node, name "") or the closures of `roots`
+/// (breadth-first from them; the name lists the roots printed in `storeDir`, sorted and
+/// each once, so the same package set is the same scope whatever order its roots are
+/// given in). Throws StoreError if a root is not a node of `graph`.
+AuditScope auditScope(const RefGraph& graph, const StoreDir& storeDir,
+                      const std::vector<uint32_t>& roots);
 
 /// One finding as the history recorded it.
 struct AuditFinding {

@@ -2,6 +2,7 @@
 
 #include "checker/evidence.h"
 #include "checker/path_walker.h"
+#include "store/closure.h"
 
 #include <sys/stat.h>
 
@@ -237,6 +238,20 @@ std::string renderWhyTree(const WhyResult& result) {
     draw(root, "", result, out);
     if (result.truncated) out += "(more chains exist; the list stops here)\n";
     return out;
+}
+
+std::vector<uint32_t> closureMembersNamed(const RefGraph& graph, uint32_t from,
+                                          std::string_view name) {
+    uint32_t roots[] = {from};
+    std::vector<uint32_t> exact, partial;
+    for (uint32_t n : breadthFirstClosure(graph, roots)) {
+        std::string_view member = graph.paths[n].name();
+        if (member == name)
+            exact.push_back(n);
+        else if (member.find(name) != std::string_view::npos)
+            partial.push_back(n);
+    }
+    return exact.empty() ? partial : exact;
 }
 
 } // namespace purist::checker

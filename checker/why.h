@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace purist::checker {
@@ -34,6 +35,12 @@ struct WhyResult {
 /// SysError on a read error.
 WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool all,
                      size_t limit = 1000, bool evidence = true, size_t maxSites = 1);
+
+/// The members of `from`'s closure named `name` (StorePath::name), or if none is, those
+/// whose name contains it, in breadth-first order from `from`: how `purist why` finds the
+/// DEPENDENCY given by name (`bootstrap-tools-1.0`, or a part of one).
+std::vector<uint32_t> closureMembersNamed(const RefGraph& graph, uint32_t from,
+                                          std::string_view name);
 
 /// Draws `result` as a tree rooted at the first path: each hop on its own line with the
 /// file, offset and excerpt, shared prefixes drawn once.

@@ -2,20 +2,18 @@
 // and leave `result` links that are GC roots.
 
 #include "base/error.h"
+#include "builds/build_runner.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
-#include "sandbox/builder.h"
 #include "sandbox/sandbox.h"
 #include "store/gc.h"
+#include "store/gc_roots.h"
 #include "store/local_store.h"
 
-#include <cerrno>
 #include <filesystem>
 #include <iostream>
 #include <memory>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace purist::cli {
 namespace {
@@ -32,39 +30,11 @@ std::string absolute(const std::string& path) {
     return std::filesystem::absolute(path).lexically_normal().string();
 }
 
-// Points `link` at `target`, replacing an earlier symlink atomically; refuses to replace
-// anything that is not a symlink.
-void replaceSymlink(const std::string& target, const std::string& link) {
-    struct stat st {};
-    if (::lstat(link.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
-        throw UsageError("cannot create the out link '" + link +
-                         "': it exists and is not a symlink");
-    std::string temporary = link + ".tmp-" + std::to_string(::getpid());
-    ::unlink(temporary.c_str());
-    if (::symlink(target.c_str(), temporary.c_str()) == -1)
-        throw SysError("creating symlink '" + temporary + "'");
-    if (::rename(temporary.c_str(), link.c_str()) == -1) {
-        int saved = errno;
-        ::unlink(temporary.c_str());
-        throw SysError(saved, "replacing '" + link + "'");
-    }
-}
-
-// An indirect GC root: gcroots/auto/<hash of the link's path> -> the link, as Nix does, so
-// the output stays alive while the link exists and the root dies with it.
-void addIndirectRoot(const StoreLayout& layout, const std::string& link) {
-    std::string autoDir = layout.gcRootsDir() + "/auto";
-    if (::mkdir(autoDir.c_str(), 0755) == -1 && errno != EEXIST)
-        throw SysError("creating '" + autoDir + "'");
-    std::string name = hashString(HashAlgorithm::Sha256, link).toBase32().substr(0, 32);
-    replaceSymlink(link, autoDir + "/" + name);
-}
-
 int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     if (!options.store.empty())
         throw UsageError("purist build registers its outputs in purist's own store; --store "
                          "opens a Nix store read-only");
-    sandbox::BuildOptions buildOptions;
+    builds::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;
     // The sandbox's helper starts now and probes the namespaces while the store opens and
@@ -78,8 +48,7 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
                   << ") was free on " << store.layout().realStoreDir << ": deleted "
                   << gc->dead.size() << " dead store paths, " << policy::formatSize(gc->bytesFreed)
                   << "\n";
-    std::vector<sandbox::BuildResult> results =
-        sandbox::buildSpecs(store, flags.specs, buildOptions);
+    std::vector<builds::BuildResult> results = builds::buildSpecs(store, flags.specs, buildOptions);
 
     for (size_t i = 0; i < results.size(); ++i) {
         for (const auto& [output, path] : results[i].outputs) {
@@ -90,8 +59,8 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
             if (i > 0) link += "-" + std::to_string(i + 1);
             if (output != "out") link += "-" + output;
             link = absolute(link);
-            replaceSymlink(store.realPath(store.storeDir().parse(path)), link);
-            addIndirectRoot(store.layout(), link);
+            addResultLink(store.layout().gcRootsDir(), store.realPath(store.storeDir().parse(path)),
+                          link);
         }
     }
     return kExitOk;

@@ -2,8 +2,10 @@
 // store paths, for CI gates, maintainers and audits.
 
 #include "base/error.h"
+#include "builds/spec_check_rules.h"
 #include "checker/audit_history.h"
 #include "checker/engine.h"
+#include "checker/finding_locations.h"
 #include "checker/reporters.h"
 #include "checker/waivers.h"
 #include "checker/why.h"
@@ -13,8 +15,6 @@
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
 #include "rules/spec_checks.h"
-#include "sandbox/build_graph.h"
-#include "sandbox/spec_check_rules.h"
 #include "store/gc_temp_roots.h"
 
 #include <nlohmann/json.hpp>
@@ -225,74 +225,6 @@ uint32_t nodeOf(LocalStore& store, const RefGraph& graph, const std::string& arg
     return static_cast<uint32_t>(node);
 }
 
-/// Spec arguments of `purist check`: their outputs (computed from the specs exactly as
-/// `purist build` computes them) are checked, and their `checks:` join the policy as rules
-/// run by the same engine. Outputs that were never built are a usage error; a check entry
-/// that can match nothing in the build's input closure is a ConfigError at its position.
-std::vector<std::string> expandSpecs(const std::vector<std::string>& specFiles, LocalStore& store,
-                                     rules::Policy& policy,
-                                     std::map<std::string, SourceLocation>& checkLocations) {
-    sandbox::BuildGraph graph = sandbox::BuildGraph::load(specFiles);
-    const StoreDir& dir = store.storeDir();
-    graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
-    std::vector<std::string> outputs;
-    for (size_t target : graph.targets()) {
-        const sandbox::BuildNode& node = graph.nodes()[target];
-        for (const auto& [name, path] : node.outputs) {
-            if (!store.db().isValid(path))
-                throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
-                                 dir.print(path) + ") is not built; run purist build first");
-            outputs.push_back(dir.print(path));
-        }
-        std::vector<rules::Rule> specRules = sandbox::specCheckRules(graph, target, store.db());
-        if (!specRules.empty()) {
-            for (rules::Rule& rule : specRules) {
-                checkLocations.emplace(rule.id, rule.location);
-                policy.rules.push_back(std::move(rule));
-            }
-            policy.files.push_back(node.spec.file);
-        }
-    }
-    return outputs;
-}
-
-/// The top of the git work tree holding `start` (a directory), or "" outside one.
-std::filesystem::path repositoryTop(std::filesystem::path start) {
-    std::error_code ignored;
-    for (std::filesystem::path dir = start; !dir.empty(); dir = dir.parent_path()) {
-        if (std::filesystem::exists(dir / ".git", ignored)) return dir;
-        if (dir == dir.root_path()) break;
-    }
-    return {};
-}
-
-/// Locates findings where the developer fixes them: a spec check's finding at the check in
-/// its spec (`checkLocations`, by rule id). Then every located file under the repository
-/// that holds the working directory (else under the working directory) is named relative
-/// to it, and that directory becomes the report's source root: code scanning resolves the
-/// same name on every checkout, and paths to the store no longer change the location.
-void locateInSources(checker::Report& report,
-                     const std::map<std::string, SourceLocation>& checkLocations) {
-    for (checker::Finding& finding : report.findings)
-        if (auto it = checkLocations.find(finding.ruleId);
-            it != checkLocations.end() && !finding.source)
-            finding.source = it->second;
-    std::filesystem::path cwd = std::filesystem::current_path();
-    std::filesystem::path top = repositoryTop(cwd);
-    if (top.empty()) top = cwd;
-    std::string root = top.string();
-    if (!root.ends_with('/')) root += '/';
-    for (checker::Finding& finding : report.findings) {
-        if (!finding.source) continue;
-        std::string file =
-            std::filesystem::weakly_canonical(std::filesystem::absolute(finding.source->file))
-                .string();
-        if (!file.starts_with(root)) continue;
-        finding.source->file = file.substr(root.size());
-        report.sourceRoot = root;
-    }
-}
-
 checker::StoreView viewOf(LocalStore& store, const RefGraph& graph) {
     return checker::StoreView{store.layout().storeDir, store.layout().realStoreDir, &graph};
 }
@@ -325,9 +257,15 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             RefGraph graph = store.db().loadGraph();
             std::map<std::string, SourceLocation> checkLocations;
             if (!specs.empty()) {
-                std::vector<std::string> outputs =
-                    expandSpecs(specs, store, policy, checkLocations);
-                arguments.insert(arguments.end(), outputs.begin(), outputs.end());
+                // Their built outputs are checked, and their `checks:` join the policy.
+                builds::BuiltSpecChecks built = builds::builtSpecChecks(specs, store);
+                arguments.insert(arguments.end(), built.outputs.begin(), built.outputs.end());
+                for (rules::Rule& rule : built.rules) {
+                    checkLocations.emplace(rule.id, rule.location);
+                    policy.rules.push_back(std::move(rule));
+                }
+                policy.files.insert(policy.files.end(), built.ruleFiles.begin(),
+                                    built.ruleFiles.end());
             }
             if (policy.rules.empty())
                 throw UsageError("nothing to check against: give --policy FILE, or a build spec "
@@ -337,28 +275,10 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
             checker::Report report = checker.check(nodes, checkOpts);
-            locateInSources(report, checkLocations);
+            checker::locateInSources(report, checkLocations, std::filesystem::current_path());
             return emit(report, *flags, plan);
         };
     });
-}
-
-/// The nodes of the closure of `roots`, breadth-first from them, each once.
-std::vector<uint32_t> closureNodes(const RefGraph& graph, const std::vector<uint32_t>& roots) {
-    std::vector<bool> seen(graph.size(), false);
-    std::vector<uint32_t> closure;
-    for (uint32_t root : roots)
-        if (!seen[root]) {
-            seen[root] = true;
-            closure.push_back(root);
-        }
-    for (size_t head = 0; head < closure.size(); ++head)
-        for (uint32_t i = graph.refStart[closure[head]]; i < graph.refStart[closure[head] + 1]; ++i)
-            if (!seen[graph.refs[i]]) {
-                seen[graph.refs[i]] = true;
-                closure.push_back(graph.refs[i]);
-            }
-    return closure;
 }
 
 /// DEPENDENCY of `purist why`: a store path, or a name (`bootstrap-tools-1.0`, or a part of
@@ -371,16 +291,7 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
     } catch (const Error&) {
         // Not a base name: look the name up in the closure.
     }
-    std::vector<uint32_t> closure = closureNodes(graph, {from});
-    std::vector<uint32_t> exact, partial;
-    for (uint32_t n : closure) {
-        std::string_view name = graph.paths[n].name();
-        if (name == argument)
-            exact.push_back(n);
-        else if (name.find(argument) != std::string_view::npos)
-            partial.push_back(n);
-    }
-    const std::vector<uint32_t>& found = exact.empty() ? partial : exact;
+    std::vector<uint32_t> found = checker::closureMembersNamed(graph, from, argument);
     if (found.size() == 1) return found.front();
     if (found.empty())
         throw UsageError("no path named like '" + argument + "' is in the closure of " +
@@ -634,31 +545,17 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             GcReaderLock noCollection = readerLock(options, store); // docs/store.md
             bool readOnly = !options.store.empty();
             RefGraph graph = store.db().loadGraph();
-            std::vector<uint32_t> nodes;
-            std::string scope;
-            if (closureOf->empty()) {
-                nodes.resize(graph.size());
-                for (uint32_t i = 0; i < nodes.size(); ++i)
-                    nodes[i] = i;
-            } else {
-                std::vector<uint32_t> roots;
-                std::set<std::string> named;
-                for (const std::string& argument : *closureOf) {
-                    roots.push_back(nodeOf(store, graph, argument));
-                    named.insert(store.storeDir().print(graph.paths[roots.back()]));
-                }
-                // The scope names the roots sorted, so the same package set is the same scope
-                // whatever order its roots are given in.
-                for (const std::string& root : named)
-                    scope += (scope.empty() ? "" : " ") + root;
-                nodes = closureNodes(graph, roots);
-            }
+            std::vector<uint32_t> roots;
+            for (const std::string& argument : *closureOf)
+                roots.push_back(nodeOf(store, graph, argument));
+            checker::AuditScope scope = checker::auditScope(graph, store.storeDir(), roots);
+            const std::vector<uint32_t>& nodes = scope.nodes;
             ProgressBar bar;
             if (::isatty(STDERR_FILENO) == 1)
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
             checker::Checker checker(policy, viewOf(store, graph));
             checker::Report report = checker.check(nodes, checkOpts);
-            locateInSources(report, {});
+            checker::locateInSources(report, {}, std::filesystem::current_path());
             if (readOnly) {
                 std::cerr << "purist: note: the store is opened read-only (--store), so this audit "
                              "is not recorded in the audit history\n";
@@ -666,7 +563,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
                 checker::AuditHistory audits(store.db().database());
                 audits.createTables();
                 audits.record(report, static_cast<int64_t>(std::time(nullptr)),
-                              static_cast<int64_t>(nodes.size()), scope);
+                              static_cast<int64_t>(nodes.size()), scope.name);
             }
             return emit(report, *flags, plan);
         };

@@ -6,7 +6,7 @@
 // first write copies the page (a copy-on-write fault, on a VM 15-20 us with the TLB
 // shootdown it needs). Each std::string the set-up builds would write into heap pages
 // shared with the helper. Instead, right after the fork, the child maps a small region,
-// populated in one system call, and the helper's operator new (helper_main.cc) serves
+// populated in one system call, and the helper's operator new (child_allocator.cc) serves
 // every later allocation of the child from it: no fault at all.
 
 #include <cstddef>

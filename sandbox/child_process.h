@@ -55,7 +55,7 @@ struct ChildSetup {
     const SandboxConfig* config;
     SandboxIdentity identity;
     const ExecArguments* exec;
-    const SeccompPrograms* seccomp; ///< loaded before exec; null with `isolate = false`
+    const SeccompProgram* seccomp; ///< loaded before exec; null with `isolate = false`
     ChildPipes pipes;
     pid_t parent; ///< the launcher's pid, to notice a parent that died before prctl
 };

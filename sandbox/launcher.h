@@ -9,7 +9,8 @@
 // trivial build, and on a virtual machine a fault costs over 10 µs. The launcher is
 // started once, does nothing but wait for requests, and so barely pays the fault tax.
 //
-// The launcher is purist-sandbox, started once by the caller with fork and exec; it is
+// The launcher is purist-sandbox, started once by the caller with posix_spawn (which
+// copies none of the caller's memory; launcher.cc says why); it is
 // single-threaded and forks the intermediates (the rule: fork, then unshare in the child;
 // never clone or vfork from a process that may have threads). It ends when the caller
 // closes its end of the socket, which the kernel does when the caller dies, however it

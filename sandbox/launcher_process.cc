@@ -46,7 +46,7 @@ void tellCaller(const std::vector<FileDescriptor>& pipes, std::string_view messa
         // The default filter was compiled in the launcher; a build allowed more, or a
         // fixed-output build, compiles its own here, in this process only: rare, and
         // about 0.3 ms (measured on the 2-core dev VM).
-        const SeccompPrograms* seccomp =
+        const SeccompProgram* seccomp =
             config.isolate ? &compiledSeccompFilter(config.allowedSyscalls, config.hostNetwork)
                            : nullptr;
         ChildSetup setup{&config,

@@ -22,7 +22,8 @@ struct SandboxIdentity {
 /// makes its own once it has joined its build's cgroup) and, unless `hostNetwork`, network
 /// namespaces; maps the caller to the identity's uid/gid, names the host `localhost` and
 /// brings up `lo`. The new PID namespace applies to children forked afterwards, not to the
-/// caller. Throws SandboxError naming the step that failed.
+/// caller. Throws SysError (with errno) naming the step that failed, which the set-up
+/// writes to its error pipe and runInSandbox turns into a SandboxError.
 void enterNamespaces(const SandboxIdentity& identity, bool hostNetwork, bool cgroupNamespace);
 
 /// A probe under way: a throw-away child that tries enterNamespaces for this process.

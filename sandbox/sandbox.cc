@@ -489,6 +489,9 @@ bool canIsolate(std::string* why) {
     std::call_once(once, [] {
         try {
             possible = probeIsolation(&reason);
+            // Said here, so that a missing helper (below) is not reported as missing
+            // namespaces.
+            if (!possible) reason = "Linux namespaces are not available: " + reason;
         } catch (const Error& e) {
             possible = false;
             reason = e.what();

@@ -1,6 +1,6 @@
 #pragma once
 // Running one builder in a sandbox: the contract between the build orchestration
-// (sandbox/builder.*) and the namespace code (sandbox/sandbox.cc and its helpers).
+// (builds/build_runner.*) and the namespace code (sandbox/sandbox.cc and its helpers).
 
 #include <chrono>
 #include <cstdint>
@@ -162,7 +162,8 @@ SandboxResult runInSandbox(const SandboxConfig& config);
 /// that needs it will).
 void prepareSandbox();
 
-/// Whether this process can create the namespaces `isolate = true` needs; if not, why.
+/// Whether this process can create the namespaces `isolate = true` needs; if not, why:
+/// namespaces the kernel refuses, or a sandbox helper that cannot be started.
 bool canIsolate(std::string* why = nullptr);
 
 /// The limits among `maxMemory` and `maxProcesses` (0: not asked for) that no cgroup can

@@ -84,7 +84,7 @@ struct Filters {
     // returns turned into jumps to the main program after it (seccomp's answer is the most
     // restrictive of all filters, and the fallback only ever allows or refuses, so this
     // is the same filter as loading both).
-    SeccompPrograms compile() {
+    SeccompProgram compile() {
         std::vector<sock_filter> program;
         if (fallbackUsed) {
             program = exportProgram(fallback.get());
@@ -100,9 +100,7 @@ struct Filters {
         if (program.size() > BPF_MAXINSNS)
             throw SysError(E2BIG, "joining the seccomp filters (" + std::to_string(program.size()) +
                                       " instructions)");
-        SeccompPrograms compiled;
-        compiled.programs.push_back(std::move(program));
-        return compiled;
+        return SeccompProgram{std::move(program)};
     }
 };
 
@@ -155,7 +153,7 @@ unsigned allowedMask(const std::vector<std::string>& allowed) {
     return mask;
 }
 
-SeccompPrograms buildFilter(unsigned allowed, bool hostNetwork) {
+SeccompProgram buildFilter(unsigned allowed, bool hostNetwork) {
     Filters filters;
 #if defined(__x86_64__)
     // 32-bit and x32 programs must meet the same rules, not a hole in the filter.
@@ -247,11 +245,11 @@ SeccompPrograms buildFilter(unsigned allowed, bool hostNetwork) {
 
 } // namespace
 
-const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed,
-                                             bool hostNetwork) {
+const SeccompProgram& compiledSeccompFilter(const std::vector<std::string>& allowed,
+                                            bool hostNetwork) {
     constexpr size_t kVariants = size_t{1} << std::size(kOptionalFacilities);
     static std::mutex mutex;
-    static std::array<std::optional<SeccompPrograms>, 2 * kVariants> compiled;
+    static std::array<std::optional<SeccompProgram>, 2 * kVariants> compiled;
     unsigned mask = allowedMask(allowed);
     size_t slot = mask + (hostNetwork ? kVariants : 0);
     std::lock_guard<std::mutex> lock(mutex);
@@ -265,16 +263,14 @@ const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& all
     return *compiled[slot];
 }
 
-void installSeccompFilter(const SeccompPrograms& filter) {
+void installSeccompFilter(const SeccompProgram& filter) {
     // No new privileges: a setuid binary in a sandbox path (or one the builder makes)
     // runs without raising privileges, and loading the filter below needs no capability.
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1) throw SysError("setting no_new_privs");
-    for (const auto& program : filter.programs) {
-        sock_fprog loadable{static_cast<unsigned short>(program.size()),
-                            const_cast<sock_filter*>(program.data())};
-        if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &loadable, 0, 0) == -1)
-            throw SysError("loading the seccomp filter");
-    }
+    sock_fprog loadable{static_cast<unsigned short>(filter.instructions.size()),
+                        const_cast<sock_filter*>(filter.instructions.data())};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &loadable, 0, 0) == -1)
+        throw SysError("loading the seccomp filter");
 }
 
 } // namespace purist::sandbox

@@ -7,7 +7,7 @@
 
 namespace purist::sandbox {
 
-/// The filter as BPF programs, ready for the kernel: compiled once per process with
+/// The filter as one BPF program, ready for the kernel: compiled once per process with
 /// libseccomp, so a build's child only makes the system calls that load it.
 ///
 /// It refuses, and only refuses: creating setuid or setgid files (chmod family,
@@ -22,8 +22,8 @@ namespace purist::sandbox {
 /// filter cannot see. Native, 32-bit x86 and x32 system calls
 /// are covered on x86-64; system calls newer than the installed libseccomp are covered for
 /// the native architecture. docs/sandbox.md lists each refusal and why.
-struct SeccompPrograms {
-    std::vector<std::vector<sock_filter>> programs;
+struct SeccompProgram {
+    std::vector<sock_filter> instructions;
 };
 
 /// The compiled filter for a build that may use the facilities named in `allowed` (names
@@ -31,12 +31,12 @@ struct SeccompPrograms {
 /// shares the host's network namespace when `hostNetwork` (a fixed-output build), built on
 /// first use for each combination and kept; thread-safe. Throws SandboxError for a name it
 /// does not know, or when libseccomp cannot build it (and again on every later call).
-const SeccompPrograms& compiledSeccompFilter(const std::vector<std::string>& allowed = {},
-                                             bool hostNetwork = false);
+const SeccompProgram& compiledSeccompFilter(const std::vector<std::string>& allowed = {},
+                                            bool hostNetwork = false);
 
 /// Sets PR_SET_NO_NEW_PRIVS and loads `filter` into the calling thread (inherited by all it
 /// starts). Allocates nothing, so it is safe in a child forked from a threaded process.
 /// Throws SysError naming the step that failed.
-void installSeccompFilter(const SeccompPrograms& filter);
+void installSeccompFilter(const SeccompProgram& filter);
 
 } // namespace purist::sandbox

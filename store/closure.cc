@@ -39,8 +39,12 @@ std::vector<uint32_t> walk(size_t nodes, const std::vector<uint32_t>& start,
             result.push_back(target);
         }
     }
-    std::sort(result.begin(), result.end());
     return result;
+}
+
+std::vector<uint32_t> sorted(std::vector<uint32_t> nodes) {
+    std::sort(nodes.begin(), nodes.end());
+    return nodes;
 }
 
 // The component DAG of a graph: strongly connected components numbered so that every
@@ -220,6 +224,10 @@ void sweepBlock(const Condensed& c, size_t lo, std::vector<Row>& rows,
 } // namespace
 
 std::vector<uint32_t> closureOf(const RefGraph& graph, std::span<const uint32_t> roots) {
+    return sorted(breadthFirstClosure(graph, roots));
+}
+
+std::vector<uint32_t> breadthFirstClosure(const RefGraph& graph, std::span<const uint32_t> roots) {
     checkRoots(graph, roots);
     return walk(graph.size(), graph.refStart, graph.refs, roots);
 }
@@ -241,7 +249,7 @@ ReferrerIndex::ReferrerIndex(const RefGraph& graph) {
 std::vector<uint32_t> referrersClosureOf(const RefGraph& graph, const ReferrerIndex& index,
                                          std::span<const uint32_t> roots) {
     checkRoots(graph, roots);
-    return walk(graph.size(), index.start, index.referrers, roots);
+    return sorted(walk(graph.size(), index.start, index.referrers, roots));
 }
 
 std::vector<ClosureSize> closureSizes(const RefGraph& graph, unsigned threads) {

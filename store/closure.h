@@ -1,5 +1,5 @@
 #pragma once
-// Whole-store algorithms over an in-memory RefGraph: closures, referrers-closures and the
+// Walks over an in-memory RefGraph: closures, referrers-closures and the
 // closure size of every path, for policies and reports that look at every path at once.
 
 #include "store/store_db.h"
@@ -13,6 +13,11 @@ namespace purist {
 /// The nodes reachable from `roots` through references, roots included, ascending.
 /// Throws StoreError if a root is not a node of `graph`. O(size of the closure + its edges).
 std::vector<uint32_t> closureOf(const RefGraph& graph, std::span<const uint32_t> roots);
+
+/// The same nodes in breadth-first order: the roots first (each once, as given), then each
+/// node's references in the order the graph lists them. Throws StoreError if a root is not a
+/// node of `graph`.
+std::vector<uint32_t> breadthFirstClosure(const RefGraph& graph, std::span<const uint32_t> roots);
 
 /// The reverse adjacency of a RefGraph: who refers to each node. Immutable after
 /// construction; safe to read from several threads.

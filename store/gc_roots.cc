@@ -2,6 +2,7 @@
 
 #include "base/directory.h"
 #include "base/error.h"
+#include "store/hash.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -137,6 +138,38 @@ GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& sto
 
 std::vector<std::string> gcRootDirs(const std::string& root) {
     return {root + "/gcroots", root + "/profiles"};
+}
+
+namespace {
+
+// Points `link` at `target`, replacing an earlier symlink atomically; refuses to replace
+// anything that is not a symlink.
+void replaceSymlink(const std::string& target, const std::string& link) {
+    struct stat st {};
+    if (::lstat(link.c_str(), &st) == 0 && !S_ISLNK(st.st_mode))
+        throw UsageError("cannot create the out link '" + link +
+                         "': it exists and is not a symlink");
+    std::string temporary = link + ".tmp-" + std::to_string(::getpid());
+    ::unlink(temporary.c_str());
+    if (::symlink(target.c_str(), temporary.c_str()) == -1)
+        throw SysError("creating symlink '" + temporary + "'");
+    if (::rename(temporary.c_str(), link.c_str()) == -1) {
+        int saved = errno;
+        ::unlink(temporary.c_str());
+        throw SysError(saved, "replacing '" + link + "'");
+    }
+}
+
+} // namespace
+
+void addResultLink(const std::string& gcRootsDir, const std::string& target,
+                   const std::string& link) {
+    replaceSymlink(target, link);
+    std::string autoDir = gcRootsDir + "/auto";
+    if (::mkdir(autoDir.c_str(), 0755) == -1 && errno != EEXIST)
+        throw SysError("creating '" + autoDir + "'");
+    std::string name = hashString(HashAlgorithm::Sha256, link).toBase32().substr(0, 32);
+    replaceSymlink(link, autoDir + "/" + name);
 }
 
 } // namespace purist

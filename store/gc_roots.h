@@ -45,4 +45,12 @@ GcRootScan findGcRoots(const std::vector<std::string>& dirs, const StoreDir& sto
 /// `<root>/gcroots` and `<root>/profiles` (for a Nix store, /nix/var/nix/{gcroots,profiles}).
 std::vector<std::string> gcRootDirs(const std::string& root);
 
+/// A `result` link, as nix-build leaves one: points `link` (an absolute path) at `target`,
+/// replacing an earlier symlink there atomically, and registers it as an indirect root,
+/// `<gcRootsDir>/auto/<hash of the link's path>` -> `link`, so `target` stays alive while
+/// the link exists and the root dies with it. Refuses (UsageError) to replace anything at
+/// `link` that is not a symlink; throws SysError naming the path that failed.
+void addResultLink(const std::string& gcRootsDir, const std::string& target,
+                   const std::string& link);
+
 } // namespace purist

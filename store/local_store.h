@@ -126,7 +126,7 @@ public:
 
     /// Called by registerNewPaths with the batch as scanned (references, NAR size and hash,
     /// in the batch's order) while every path is still at its `location`; throwing aborts
-    /// the registration. A build's output checks run here (sandbox/output_checks.h).
+    /// the registration. A build's output checks run here (builds/output_checks.h).
     using RegistrationGate = std::function<void(const std::vector<ScannedPath>& scanned)>;
 
     /// Canonicalises, scans (candidates: `referenceCandidates` plus the batch's own paths),

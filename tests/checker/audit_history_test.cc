@@ -2,6 +2,7 @@
 
 #include "checker/audit_history.h"
 
+#include "base/error.h"
 #include "base/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -110,6 +111,27 @@ insert into PuristAuditFindings values (1, 'a', 'r', 2, '/s/x', '', 0);
     auto runs = history.runs();
     ASSERT_EQ(runs.size(), 2u);
     EXPECT_EQ(runs[1].added, 0u) << "compared with the old run, of the same (whole-store) scope";
+}
+
+// Node ids of a three-node graph a -> b -> c, with c also a root of its own.
+TEST(AuditScope, TheWholeStoreOrTheClosuresOfRootsNamedInSortedOrder) {
+    RefGraph graph;
+    for (const char* name : {"a", "b", "c"})
+        graph.paths.push_back(StorePath::fromBaseName(std::string(32, 'a') + "-" + name));
+    graph.narSizes = {1, 1, 1};
+    graph.refStart = {0, 1, 2, 2};
+    graph.refs = {1, 2};
+    StoreDir dir("/nix/store");
+
+    AuditScope whole = auditScope(graph, dir, {});
+    EXPECT_EQ(whole.nodes, (std::vector<uint32_t>{0, 1, 2}));
+    EXPECT_EQ(whole.name, "");
+
+    AuditScope closures = auditScope(graph, dir, {2, 1, 2});
+    EXPECT_EQ(closures.nodes, (std::vector<uint32_t>{2, 1}));
+    EXPECT_EQ(closures.name, dir.print(graph.paths[1]) + " " + dir.print(graph.paths[2]));
+    EXPECT_EQ(auditScope(graph, dir, {1, 2}).name, closures.name);
+    EXPECT_THROW(auditScope(graph, dir, {3}), StoreError);
 }
 
 } // namespace

@@ -125,5 +125,15 @@ TEST_F(Diamond, AllSitesListsEveryFile) {
     EXPECT_THAT(renderWhyTree(capped), HasSubstr("raise --max-sites"));
 }
 
+TEST_F(Diamond, ADependencyIsFoundByItsNameOrAPartOfIt) {
+    uint32_t from = node(app);
+    EXPECT_EQ(closureMembersNamed(s.graph(), from, "libc"), std::vector<uint32_t>{node(libc)});
+    // No exact name: every member whose name holds it, breadth-first from `from`.
+    std::vector<uint32_t> libs = closureMembersNamed(s.graph(), from, "lib");
+    EXPECT_EQ(std::set<uint32_t>(libs.begin(), libs.end()),
+              (std::set<uint32_t>{node(liba), node(libb), node(libc)}));
+    EXPECT_TRUE(closureMembersNamed(s.graph(), node(libc), "liba").empty());
+}
+
 } // namespace
 } // namespace purist::checker

@@ -156,6 +156,18 @@ TEST(ClosureWalks, MatchBruteForceOnRandomGraphs) {
     EXPECT_EQ(closureOf(graph, two), expected);
 }
 
+TEST(ClosureWalks, BreadthFirstVisitsRootsThenReferencesInListedOrder) {
+    // 0 -> {2, 1}, 1 -> {3}, 2 -> {3, 0}, 3 -> {}, 4 -> {0}: a cycle, a shared node, and a
+    // node outside the closure of 0.
+    RefGraph graph = graphFrom({{2, 1}, {3}, {3, 0}, {}, {0}}, {1, 1, 1, 1, 1});
+    uint32_t zero[] = {0};
+    EXPECT_EQ(breadthFirstClosure(graph, zero), (std::vector<uint32_t>{0, 2, 1, 3}));
+    uint32_t repeated[] = {3, 4, 3};
+    EXPECT_EQ(breadthFirstClosure(graph, repeated), (std::vector<uint32_t>{3, 4, 0, 2, 1}));
+    uint32_t bad[] = {5};
+    EXPECT_THROW(breadthFirstClosure(graph, bad), StoreError);
+}
+
 TEST(ClosureWalks, RejectsUnknownRoots) {
     RefGraph graph = graphFrom({{}}, {1});
     uint32_t bad[] = {1};

@@ -1,3 +1,4 @@
+#include "base/error.h"
 #include "base/temp_dir.h"
 #include "store/gc_roots.h"
 #include "tests/support/test_support.h"
@@ -47,6 +48,46 @@ TEST(GcRootsTest, MissingDirectoryHasNoRoots) {
     GcRootScan scan = findGcRoots("/nonexistent/gcroots", StoreDir("/nix/store"), "/nix/store");
     EXPECT_TRUE(scan.roots.empty());
     EXPECT_TRUE(scan.stale.empty());
+}
+
+TEST(GcRootsTest, AResultLinkIsAnIndirectRootThatDiesWithTheLink) {
+    TempDir dir;
+    std::string roots = dir.path() + "/gcroots", real = dir.path() + "/store";
+    const std::string a = "00000000000000000000000000000000-a";
+    const std::string b = "11111111111111111111111111111111-b";
+    fs::create_directories(roots);
+    fs::create_directories(real + "/" + a);
+    fs::create_directories(real + "/" + b);
+    std::string link = dir.path() + "/result";
+
+    addResultLink(roots, real + "/" + a, link);
+    EXPECT_EQ(fs::read_symlink(link), real + "/" + a);
+    GcRootScan scan = findGcRoots(roots, StoreDir("/nix/store"), real);
+    ASSERT_EQ(scan.roots.size(), 1u);
+    EXPECT_EQ(scan.roots[0].location, link);
+    EXPECT_EQ(scan.roots[0].path.baseName(), a);
+
+    // A second build replaces the link and keeps one root, which now keeps `b` alive.
+    addResultLink(roots, real + "/" + b, link);
+    scan = findGcRoots(roots, StoreDir("/nix/store"), real);
+    ASSERT_EQ(scan.roots.size(), 1u);
+    EXPECT_EQ(scan.roots[0].path.baseName(), b);
+    EXPECT_EQ(std::distance(fs::directory_iterator(roots + "/auto"), fs::directory_iterator()), 1);
+
+    fs::remove(link);
+    scan = findGcRoots(roots, StoreDir("/nix/store"), real);
+    EXPECT_TRUE(scan.roots.empty());
+    EXPECT_EQ(scan.stale.size(), 1u);
+}
+
+TEST(GcRootsTest, AResultLinkNeverReplacesWhatIsNotASymlink) {
+    TempDir dir;
+    std::string link = dir.path() + "/result";
+    testing::makeFile(link, "mine");
+    EXPECT_THROW(addResultLink(dir.path() + "/gcroots", "/nix/store/x", link), UsageError);
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(link)));
+    EXPECT_EQ(fs::file_size(link), 4u);
+    EXPECT_FALSE(fs::exists(dir.path() + "/gcroots"));
 }
 
 } // namespace

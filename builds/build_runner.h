@@ -3,19 +3,18 @@
 // valid yet run in the sandbox the settings demand, its outputs checked (its spec's
 // `checks:`, as Nix's checkOutputs) and registered.
 
+#include "builds/build_graph.h"
 #include "policy/settings.h"
-#include "sandbox/build_graph.h"
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
-
-#include <yaml-cpp/yaml.h>
 
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// What one requested spec produced, for printing, result links and the checker.
 struct BuildResult {
@@ -23,11 +22,6 @@ struct BuildResult {
     std::string name;
     /// Output name → store path (printed with the logical store dir), in the spec's order.
     std::vector<std::pair<std::string, std::string>> outputs;
-    /// The spec's `checks:` as written (null if none), for the checker.
-    YAML::Node checks;
-    /// Spec files named in `checks:` lists, by the string as written, resolved to their
-    /// output paths (printed with the logical store dir).
-    std::map<std::string, std::vector<std::string>> checkReferences;
     bool built = false; ///< false when every output was valid already
 };
 
@@ -41,7 +35,15 @@ struct BuildOptions {
     /// progress messages. Called from several threads, never concurrently. Default: stderr.
     std::function<void(std::string_view line)> print;
     /// Runs one builder; the seam tests use to stand in for the namespace code.
-    std::function<SandboxResult(const SandboxConfig&)> run = runInSandbox;
+    std::function<sandbox::SandboxResult(const sandbox::SandboxConfig&)> run =
+        sandbox::runInSandbox;
+    /// Whether sandboxed builds can be isolated here, and if not why (sandbox::canIsolate):
+    /// with `run`, what lets tests of the orchestration run where namespaces do not.
+    std::function<bool(std::string* why)> canIsolate = sandbox::canIsolate;
+    /// Whether purist runs as root: then every build runs as a member of
+    /// `settings.buildUsersGroup` (one at a time per user), and what a build user wrote is
+    /// given back to purist's user before registration. Default: the effective uid is 0.
+    bool asRoot = ::geteuid() == 0;
 };
 
 /// Builds `specFiles` (and every input they need that is not valid yet), up to
@@ -53,7 +55,7 @@ struct BuildOptions {
 /// that differs from the real one are SandboxError (exit code 4), and nothing is built.
 /// Bad specs are ConfigError, as is a `checks:` entry that can match nothing the build
 /// could depend on (at its file:line:col, before any source is added to the store).
-/// A build whose outputs break its spec's `checks:` fails (see sandbox/output_checks.h):
+/// A build whose outputs break its spec's `checks:` fails (see builds/output_checks.h):
 /// they are checked after they are scanned and before any is registered. When builds fail,
 /// the others that do not depend on them still run; then a BuildError lists each failed
 /// build with why (for failed checks, the findings as `purist check` prints them), and
@@ -63,4 +65,4 @@ struct BuildOptions {
 std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::string>& specFiles,
                                     const BuildOptions& options);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

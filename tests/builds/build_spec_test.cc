@@ -1,4 +1,4 @@
-#include "sandbox/build_spec.h"
+#include "builds/build_spec.h"
 
 #include "base/error.h"
 #include "base/temp_dir.h"
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using purist::testing::makeFile;
@@ -232,4 +232,4 @@ TEST(NormalisePath, Table) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds

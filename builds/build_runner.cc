@@ -1,14 +1,14 @@
-#include "sandbox/builder.h"
+#include "builds/build_runner.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "builds/build_scheduler.h"
+#include "builds/output_checks.h"
+#include "builds/output_copy.h"
+#include "builds/spec_check_rules.h"
 #include "checker/report.h"
 #include "policy/build_users.h"
-#include "sandbox/build_scheduler.h"
-#include "sandbox/output_checks.h"
-#include "sandbox/output_copy.h"
-#include "sandbox/spec_check_rules.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
 #include "store/path_lock.h"
@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using policy::SandboxMode;
@@ -59,18 +59,19 @@ void takeOwnership(const std::string& path, std::optional<uid_t> buildUid) {
     canonicalisePath(path, options);
 }
 
-std::string describeFailure(const SandboxResult& result, const policy::Settings& settings) {
+std::string describeFailure(const sandbox::SandboxResult& result,
+                            const policy::Settings& settings) {
     switch (result.exceeded) {
-    case ExceededLimit::Memory:
+    case sandbox::ExceededLimit::Memory:
         return "exceeded max-memory (" + policy::formatSize(settings.maxMemory.bytes) +
                ") and was killed";
-    case ExceededLimit::Processes:
+    case sandbox::ExceededLimit::Processes:
         return "exceeded max-processes (" + std::to_string(settings.maxProcesses) +
                ") and was killed";
-    case ExceededLimit::LogSize:
+    case sandbox::ExceededLimit::LogSize:
         return "exceeded max-log-size (" + policy::formatSize(settings.maxLogSize) +
                ") and was killed";
-    case ExceededLimit::None:
+    case sandbox::ExceededLimit::None:
         break;
     }
     if (result.timedOut)
@@ -132,10 +133,10 @@ struct Job {
     bool isolate = true;
     std::unique_ptr<BuildDirs> dirs;
     std::optional<policy::BuildUserLock> user;
-    SandboxConfig config;
+    sandbox::SandboxConfig config;
     std::vector<NewPath> newPaths;
     StorePathSet closure;
-    SandboxResult result;
+    sandbox::SandboxResult result;
     /// One per output, held until the outputs are registered or discarded, so two purist
     /// processes never build one output at once.
     std::vector<OutputLock> outputLocks;
@@ -208,9 +209,6 @@ public:
             result.name = n.spec.name;
             for (const auto& [output, path] : n.outputs)
                 result.outputs.emplace_back(output, storeDir_.print(path));
-            result.checks = n.spec.checks;
-            for (const auto& [written, file] : n.spec.checkSpecFiles)
-                result.checkReferences[written] = graph_.outputPathsOf(file, storeDir_);
             result.built = built.count(node) > 0 && !builtElsewhere_.count(node);
             results.push_back(std::move(result));
         }
@@ -311,10 +309,10 @@ private:
             anyUnsandboxed = anyUnsandboxed || !isolate;
         }
         std::string why;
-        if (anyIsolated && !canIsolate(&why))
+        if (anyIsolated && !options_.canIsolate(&why))
             throw SandboxError("sandbox mode " +
                                std::string(policy::sandboxModeName(settings.sandbox)) +
-                               " needs Linux namespaces, which are not available here: " + why);
+                               " cannot isolate its builds here: " + why);
         const StoreLayout& layout = store_.layout();
         if (anyUnsandboxed && layout.storeDir != layout.realStoreDir)
             throw SandboxError("an unsandboxed build writes its outputs straight into the store, "
@@ -323,9 +321,10 @@ private:
                                layout.realStoreDir +
                                "); build sandboxed, or use a store whose dir is its real location");
         // Once per run, never silently: limits no cgroup can enforce here.
-        std::string unenforced = unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
+        std::string unenforced =
+            sandbox::unenforcedLimits(settings.maxMemory.bytes, settings.maxProcesses);
         if (!unenforced.empty()) print("warning: " + unenforced);
-        if (::geteuid() == 0) {
+        if (options_.asRoot) {
             users_.emplace(settings.buildUsersGroup);
             // Unsandboxed builds write into the store dir itself: the build users may create
             // entries there, but not list it (DESIGN.md, "Sandbox": 1735 root:<group>).
@@ -421,7 +420,7 @@ private:
             roots.insert(path);
         job->closure = store_.db().queryClosure(roots);
 
-        SandboxConfig& config = job->config;
+        sandbox::SandboxConfig& config = job->config;
         config.isolate = job->isolate;
         config.builder = spec.builder;
         config.args = spec.args;
@@ -438,12 +437,12 @@ private:
         config.buildDirOnHost = options_.keepFailed;
 
         // sandbox-paths, with the closure of any store path among them. Store paths are
-        // mounted by name relative to the real store dir (BindMount::fromStore), so no
+        // mounted by name relative to the real store dir (sandbox::BindMount::fromStore), so no
         // symlink a build left in the store is followed on the host.
         config.realStoreDir = layout.realStoreDir;
         StorePathSet mounted = job->closure;
         for (const auto& entry : options_.settings.sandboxPaths) {
-            BindMount mount{entry.source, entry.target, true, entry.optional};
+            sandbox::BindMount mount{entry.source, entry.target, true, entry.optional};
             bool inAStore = false, valid = false;
             for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
                 StoreDir inStore(dir);
@@ -678,7 +677,7 @@ private:
                                      storeDir_.print(path.path));
             if (mustSealOutputs(spec, job)) {
                 sealOutputs(job);
-            } else if (::geteuid() == 0) {
+            } else if (options_.asRoot) {
                 for (const NewPath& path : job.newPaths)
                     takeOwnership(path.location, job.config.buildUid);
             }
@@ -808,4 +807,4 @@ std::vector<BuildResult> buildSpecs(LocalStore& store, const std::vector<std::st
     return Orchestrator(store, options).run(specFiles);
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -1,11 +1,11 @@
-#include "sandbox/spec_check_rules.h"
+#include "builds/spec_check_rules.h"
 
 #include "base/error.h"
 #include "rules/spec_checks.h"
 
 #include <set>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 namespace {
 
@@ -81,4 +81,26 @@ std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, St
     return rules::rulesFromSpecChecks(n.spec.checks, context);
 }
 
-} // namespace purist::sandbox
+BuiltSpecChecks builtSpecChecks(const std::vector<std::string>& specFiles, LocalStore& store) {
+    BuildGraph graph = BuildGraph::load(specFiles);
+    const StoreDir& dir = store.storeDir();
+    graph.resolve(dir, [&](const std::string& host) { return computeSourcePath(dir, host); });
+    BuiltSpecChecks result;
+    for (size_t target : graph.targets()) {
+        const BuildNode& node = graph.nodes()[target];
+        for (const auto& [name, path] : node.outputs) {
+            if (!store.db().isValid(path))
+                throw UsageError("output '" + name + "' of '" + node.spec.file + "' (" +
+                                 dir.print(path) + ") is not built; run purist build first");
+            result.outputs.push_back(dir.print(path));
+        }
+        std::vector<rules::Rule> specRules = specCheckRules(graph, target, store.db());
+        if (specRules.empty()) continue;
+        for (rules::Rule& rule : specRules)
+            result.rules.push_back(std::move(rule));
+        result.ruleFiles.push_back(node.spec.file);
+    }
+    return result;
+}
+
+} // namespace purist::builds

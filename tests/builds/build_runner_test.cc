@@ -1,7 +1,8 @@
 // The build orchestration with the namespace code replaced by a fake: what each builder is
 // given (environment, mounts, network, user), and what happens to its outputs.
 
-#include "sandbox/builder.h"
+#include "builds/build_runner.h"
+#include "builds/spec_check_rules.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
@@ -23,7 +24,7 @@
 #include <thread>
 #include <unistd.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using purist::testing::makeFile;
@@ -31,22 +32,19 @@ using purist::testing::makeFile;
 class BuilderTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (::geteuid() == 0 && !::getgrnam("purist-build")) {
-            PURIST_SKIP_OUTSIDE_CI("as root, builds need the purist-build group");
-        }
-        std::string why;
-        if (!canIsolate(&why)) {
-            PURIST_SKIP_OUTSIDE_CI("strict mode needs namespaces: " + why);
-        }
+        // Neither root nor namespaces are needed: the fake stands in for both. (As root,
+        // AsRootEachBuildRunsAsABuildUser runs the build user pool too.)
+        options_.asRoot = false;
+        options_.canIsolate = [](std::string*) { return true; };
         // The logical store dir differs from the real one, as for a store mimicking Nix's.
         store_.emplace(StoreLayout::atRoot(dir_.path() + "/root", "/nix/store"));
         options_.print = [this](std::string_view line) { printed_ += std::string(line) + "\n"; };
-        options_.run = [this](const SandboxConfig& config) { return fakeRun(config); };
+        options_.run = [this](const sandbox::SandboxConfig& config) { return fakeRun(config); };
     }
 
-    // Stands in for runInSandbox: records the config and writes each output (naming every
+    // Stands in for sandbox::runInSandbox: records the config and writes each output (naming every
     // input it was given, so references are found) unless told to fail.
-    SandboxResult fakeRun(const SandboxConfig& config) {
+    sandbox::SandboxResult fakeRun(const sandbox::SandboxConfig& config) {
         {
             std::lock_guard lock(mutex_);
             configs_[config.env.at("name")] = config;
@@ -63,7 +61,7 @@ protected:
             makeFile(host, "inputs: " + config.env.at("PURIST_INPUTS") + "\n");
         }
         if (config.onLogLine) config.onLogLine("built " + config.env.at("name"));
-        SandboxResult result;
+        sandbox::SandboxResult result;
         result.exitCode = exitCode_;
         return result;
     }
@@ -79,7 +77,7 @@ protected:
     BuildOptions options_;
     std::string printed_;
     std::mutex mutex_;
-    std::map<std::string, SandboxConfig> configs_;
+    std::map<std::string, sandbox::SandboxConfig> configs_;
     int exitCode_ = 0;
     bool throwSandboxError_ = false;
 };
@@ -105,8 +103,8 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     const std::string& out = result.outputs[0].second;
     EXPECT_TRUE(out.starts_with("/nix/store/") && out.ends_with("-app")) << out;
 
-    const SandboxConfig& lib = configs_.at("lib");
-    const SandboxConfig& config = configs_.at("app");
+    const sandbox::SandboxConfig& lib = configs_.at("lib");
+    const sandbox::SandboxConfig& config = configs_.at("app");
     EXPECT_TRUE(config.isolate);
     EXPECT_EQ(config.builder, "/bin/sh");
     EXPECT_EQ(config.args, (std::vector<std::string>{"-c", "build"}));
@@ -137,14 +135,14 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
 
     // Mounts: the sandbox-paths, then the input closure by base name beneath the real store
     // dir (never followed through a link), read-only.
-    std::map<std::string, BindMount> byTarget;
+    std::map<std::string, sandbox::BindMount> byTarget;
     for (const auto& m : config.mounts)
         byTarget[m.target] = m;
     EXPECT_EQ(byTarget.at("/bin").source, "/bin");
     EXPECT_TRUE(byTarget.at("/opt/x").optional);
     for (const std::string& input : {lib.env.at("out"), lib.env.at("dev"), config.env.at("src")}) {
         ASSERT_EQ(byTarget.count(input), 1u) << input;
-        const BindMount& m = byTarget.at(input);
+        const sandbox::BindMount& m = byTarget.at(input);
         EXPECT_TRUE(m.readOnly);
         EXPECT_TRUE(m.fromStore);
         EXPECT_EQ(m.source, input.substr(input.rfind('/') + 1));
@@ -153,7 +151,7 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     EXPECT_FALSE(byTarget.at("/bin").fromStore);
     EXPECT_EQ(byTarget.count("/gone"), 0u);
     EXPECT_EQ(byTarget.count(out), 0u) << "a build does not see its own output path";
-    EXPECT_EQ(config.buildUid.has_value(), ::geteuid() == 0);
+    EXPECT_FALSE(config.buildUid.has_value()) << "not as root: no build user";
     EXPECT_TRUE(config.logPath.ends_with("/logs/" + out.substr(11) + ".log"));
     EXPECT_NE(printed_.find("app> built app\n"), std::string::npos) << printed_;
 
@@ -165,11 +163,6 @@ TEST_F(BuilderTest, EachBuilderGetsItsEnvironmentAndTheClosureOfItsInputs) {
     struct stat st {};
     ASSERT_EQ(::lstat(store_->realPath(appPath).c_str(), &st), 0);
     EXPECT_EQ(st.st_uid, ::geteuid()) << "outputs are not left owned by the build user";
-
-    // The checks, with the spec they name resolved to its output paths.
-    EXPECT_TRUE(result.checks["allowedReferences"].IsSequence());
-    EXPECT_EQ(result.checkReferences.at("lib.yaml"),
-              (std::vector<std::string>{lib.env.at("out"), lib.env.at("dev")}));
 
     // A second run finds everything valid and runs nothing.
     configs_.clear();
@@ -264,6 +257,28 @@ TEST_F(BuilderTest, OutputsThatBreakTheirChecksAreNotRegistered) {
     }
 }
 
+// `purist check SPEC` after `purist build`: the outputs computed as the build computes them,
+// and the spec's checks as rules; an output never built is a usage error naming it.
+TEST_F(BuilderTest, BuiltSpecChecksAreTheOutputsAndTheChecksOfBuiltSpecs) {
+    std::string lib = spec("lib.yaml", "name: lib\nbuilder: /bin/sh\n");
+    std::string app = spec("app.yaml", "name: app\nbuilder: /bin/sh\ninputs: [lib.yaml]\n"
+                                       "checks: {allowedReferences: [lib.yaml]}\n");
+    try {
+        builtSpecChecks({app}, *store_);
+        FAIL() << "expected UsageError";
+    } catch (const UsageError& e) {
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("output 'out' of '" + app + "'"));
+        EXPECT_THAT(e.what(), ::testing::HasSubstr("is not built; run purist build first"));
+    }
+    std::vector<BuildResult> results = buildSpecs(*store_, {app, lib}, options_);
+    BuiltSpecChecks checks = builtSpecChecks({app, lib}, *store_);
+    EXPECT_EQ(checks.outputs, (std::vector<std::string>{results[0].outputs[0].second,
+                                                        results[1].outputs[0].second}));
+    ASSERT_EQ(checks.rules.size(), 1u);
+    EXPECT_EQ(checks.rules[0].location.file, app);
+    EXPECT_EQ(checks.ruleFiles, std::vector<std::string>{app});
+}
+
 TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
     throwSandboxError_ = true;
     std::string file = spec("a.yaml", "name: a\nbuilder: /bin/sh\n");
@@ -276,12 +291,46 @@ TEST_F(BuilderTest, ASandboxThatCannotBeSetUpIsASandboxError) {
     EXPECT_TRUE(store_->db().queryAllValidPaths().empty());
 }
 
+TEST_F(BuilderTest, WhereNamespacesCannotBeMadeNothingIsBuiltAndTheErrorSaysWhy) {
+    options_.canIsolate = [](std::string* why) {
+        *why = "the sandbox helper purist-sandbox is missing";
+        return false;
+    };
+    std::string file = spec("a.yaml", "name: a\nbuilder: /bin/sh\n");
+    try {
+        buildSpecs(*store_, {file}, options_);
+        FAIL() << "expected SandboxError";
+    } catch (const SandboxError& e) {
+        EXPECT_STREQ(e.what(), "sandbox mode strict cannot isolate its builds here: the sandbox "
+                               "helper purist-sandbox is missing");
+    }
+    EXPECT_TRUE(configs_.empty());
+    // Mode off isolates nothing, so it does not ask.
+    options_.settings.sandbox = policy::SandboxMode::Off;
+    store_.emplace(StoreLayout::atRoot(dir_.path() + "/off", dir_.path() + "/off/store"));
+    buildSpecs(*store_, {file}, options_);
+    EXPECT_FALSE(configs_.at("a").isolate);
+}
+
+TEST_F(BuilderTest, AsRootEachBuildRunsAsABuildUser) {
+    if (::geteuid() != 0) GTEST_SKIP() << "the build user pool needs root";
+    if (!::getgrnam("purist-build")) PURIST_SKIP_OUTSIDE_CI("no purist-build group");
+    options_.asRoot = true;
+    std::string file = spec("a.yaml", "name: a\nbuilder: /bin/sh\n");
+    std::vector<BuildResult> results = buildSpecs(*store_, {file}, options_);
+    const sandbox::SandboxConfig& config = configs_.at("a");
+    ASSERT_TRUE(config.buildUid.has_value());
+    EXPECT_NE(*config.buildUid, 0u);
+    EXPECT_EQ(config.buildGid, ::getgrnam("purist-build")->gr_gid);
+    EXPECT_TRUE(store_->db().isValid(store_->storeDir().parse(results[0].outputs[0].second)));
+}
+
 TEST_F(BuilderTest, ABuildGetsEmptyDirectoriesEvenWhenTheyAreReused) {
     std::string first = spec("first.yaml", "name: first\nbuilder: /bin/sh\n");
     std::string second = spec("second.yaml", "name: second\nbuilder: /bin/sh\n");
     std::vector<std::string> seenBuildDirs, leftovers;
     options_.settings.maxJobs = 1;
-    options_.run = [&](const SandboxConfig& config) {
+    options_.run = [&](const sandbox::SandboxConfig& config) {
         for (const std::string& dir : {config.buildDir, config.outputDir})
             for (const auto& entry : std::filesystem::directory_iterator(dir))
                 leftovers.push_back(entry.path().string());
@@ -305,7 +354,7 @@ TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     std::promise<void> firstStarted, releaseFirst;
     std::shared_future<void> release = releaseFirst.get_future().share();
     BuildOptions first = options_;
-    first.run = [&](const SandboxConfig& config) {
+    first.run = [&](const sandbox::SandboxConfig& config) {
         firstStarted.set_value();
         release.wait();
         return fakeRun(config);
@@ -318,7 +367,7 @@ TEST_F(BuilderTest, TwoProcessesNeverBuildOneOutputAtOnce) {
     std::string secondPrinted; // its own sink: the two builds print concurrently
     secondOptions.print = [&](std::string_view line) { secondPrinted += std::string(line) + "\n"; };
     std::atomic<int> secondRuns{0};
-    secondOptions.run = [&](const SandboxConfig& config) {
+    secondOptions.run = [&](const sandbox::SandboxConfig& config) {
         ++secondRuns;
         return fakeRun(config);
     };
@@ -362,4 +411,4 @@ TEST_F(BuilderTest, UnsandboxedBuildsNeedTheRealStoreDir) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds

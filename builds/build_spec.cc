@@ -1,4 +1,4 @@
-#include "sandbox/build_spec.h"
+#include "builds/build_spec.h"
 
 #include "base/byte_size.h"
 
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 const std::vector<std::string> kBuildCheckNames = {
     "allowedReferences",    "allowedRequisites", "disallowedReferences",
@@ -353,4 +353,4 @@ BuildSpec parseBuildSpec(const std::string& file) {
     return SpecParser(normalisePath(file, cwd)).parse();
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

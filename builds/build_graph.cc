@@ -1,4 +1,4 @@
-#include "sandbox/build_graph.h"
+#include "builds/build_graph.h"
 
 #include "base/error.h"
 
@@ -8,7 +8,7 @@
 
 #include <unistd.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 size_t BuildGraph::loadNode(const std::string& file,
                             std::vector<std::pair<size_t, SpecPosition>>& stack) {
@@ -157,4 +157,4 @@ std::vector<std::string> BuildGraph::outputPathsOf(const std::string& specFile,
     return paths;
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

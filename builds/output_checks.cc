@@ -1,4 +1,4 @@
-#include "sandbox/output_checks.h"
+#include "builds/output_checks.h"
 
 #include "base/error.h"
 #include "checker/engine.h"
@@ -7,7 +7,7 @@
 #include <map>
 #include <sstream>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 namespace {
 
@@ -83,4 +83,4 @@ std::string describeFailedChecks(const std::string& specName, const checker::Rep
     return message;
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -1,4 +1,4 @@
-#include "sandbox/build_scheduler.h"
+#include "builds/build_scheduler.h"
 
 #include <condition_variable>
 #include <deque>
@@ -6,7 +6,7 @@
 #include <set>
 #include <thread>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& nodes,
                             unsigned maxJobs, const ScheduleHooks& hooks) {
@@ -149,4 +149,4 @@ ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& 
     return outcome;
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

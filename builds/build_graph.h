@@ -2,7 +2,7 @@
 // The build graph: specs and their inputs as a DAG, each spec resolved (inputs replaced by
 // their output paths, sources by their store paths) and hashed into its output paths.
 
-#include "sandbox/build_spec.h"
+#include "builds/build_spec.h"
 #include "store/store_path.h"
 
 #include <functional>
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// One spec in the graph.
 struct BuildNode {
@@ -71,4 +71,4 @@ private:
     std::vector<int> state_; // 0 new, 1 on the DFS stack, 2 done
 };
 
-} // namespace purist::sandbox
+} // namespace purist::builds

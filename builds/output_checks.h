@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// Checks the new paths `paths` (not valid yet; `scanned` is what registration scanned of
 /// them, in the same order) against `policy`. Their closures run through the batch and
@@ -28,4 +28,4 @@ checker::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
 std::string describeFailedChecks(const std::string& specName, const checker::Report& report,
                                  const std::string& indent);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

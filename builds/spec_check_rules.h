@@ -4,13 +4,15 @@
 // outputs before they are registered) and `purist check SPEC` (after the build), so both
 // refuse the same vacuous specifiers at the same position and judge with the same rules.
 
+#include "builds/build_graph.h"
 #include "rules/rule.h"
-#include "sandbox/build_graph.h"
+#include "store/local_store.h"
 #include "store/store_db.h"
 
+#include <string>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// The rules of node `node`'s `checks:` (see rules::rulesFromSpecChecks), none if it has
 /// none. An entry that can match neither an output of the spec nor anything its outputs
@@ -21,4 +23,20 @@ namespace purist::sandbox {
 /// than after it. Reads `db` in one closure query; throws StoreError if it fails.
 std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, StoreDb& db);
 
-} // namespace purist::sandbox
+/// What `purist check` checks for spec arguments, after `purist build`.
+struct BuiltSpecChecks {
+    /// The specs' outputs (computed from the specs exactly as `purist build` computes them),
+    /// printed with the logical store dir, spec by spec in the specs' order.
+    std::vector<std::string> outputs;
+    /// The specs' `checks:` as rules (specCheckRules), to join the policy.
+    std::vector<rules::Rule> rules;
+    /// The spec files that gave rules, in order.
+    std::vector<std::string> ruleFiles;
+};
+
+/// Reads `specFiles` (and the specs they name as inputs) and resolves them against `store`.
+/// An output that was never built is a UsageError naming it; a spec is a ConfigError as
+/// for `purist build`, and so is a check entry that can match nothing (specCheckRules).
+BuiltSpecChecks builtSpecChecks(const std::vector<std::string>& specFiles, LocalStore& store);
+
+} // namespace purist::builds

@@ -1,7 +1,7 @@
 // copyOutputTree: a copy of an output tree as new inodes, following nothing, in bounded
 // descriptors however deep the tree.
 
-#include "sandbox/output_copy.h"
+#include "builds/output_copy.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 struct stat statOf(const std::string& path) {
@@ -110,4 +110,4 @@ TEST_F(OutputCopyTest, DeepTreeNeedsNeitherLongPathsNorManyDescriptors) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -2,14 +2,14 @@
 // Running the build graph: up to N independent jobs at once, each after all of its inputs;
 // a failed job stops everything that depends on it and nothing else.
 
-#include "sandbox/build_graph.h"
+#include "builds/build_graph.h"
 
 #include <exception>
 #include <functional>
 #include <map>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// What a scheduler run did.
 struct ScheduleOutcome {
@@ -36,4 +36,4 @@ struct ScheduleHooks {
 ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& nodes,
                             unsigned maxJobs, const ScheduleHooks& hooks);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

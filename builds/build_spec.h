@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// Where something was written: `file:line:column`.
 struct SpecPosition {
@@ -75,4 +75,4 @@ BuildSpec parseBuildSpec(const std::string& file);
 /// `path` made absolute against `baseDir` with `.` and `..` removed (no symlinks resolved).
 std::string normalisePath(const std::string& path, const std::string& baseDir);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

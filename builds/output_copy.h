@@ -1,10 +1,10 @@
 #pragma once
 // Sealing a build's outputs: what is registered is a copy made after the build, which no
-// process of the build ever held open. Internal to sandbox/ (builder.cc).
+// process of the build ever held open. Internal to builds/ (build_runner.cc).
 
 #include <string>
 
-namespace purist::sandbox {
+namespace purist::builds {
 
 /// Copies the tree at `from` to `to` as new inodes: directories, regular files (their
 /// bytes and the owner's execute bit) and symlinks, which is all a store path can hold;
@@ -23,4 +23,4 @@ namespace purist::sandbox {
 /// path that failed.
 void copyOutputTree(const std::string& from, const std::string& to);
 
-} // namespace purist::sandbox
+} // namespace purist::builds

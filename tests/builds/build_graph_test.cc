@@ -1,4 +1,4 @@
-#include "sandbox/build_graph.h"
+#include "builds/build_graph.h"
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using purist::testing::makeFile;
@@ -165,4 +165,4 @@ TEST_F(BuildGraphTest, StoreInputsMustBeInTheStoreDir) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -1,4 +1,4 @@
-#include "sandbox/output_copy.h"
+#include "builds/output_copy.h"
 
 #include "base/directory.h"
 #include "base/error.h"
@@ -13,7 +13,7 @@
 #include <utility>
 #include <vector>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 const char* typeName(mode_t mode) {
@@ -176,4 +176,4 @@ void copyOutputTree(const std::string& from, const std::string& to) {
     }
 }
 
-} // namespace purist::sandbox
+} // namespace purist::builds

@@ -1,4 +1,4 @@
-#include "sandbox/build_scheduler.h"
+#include "builds/build_scheduler.h"
 
 #include "base/error.h"
 #include "base/temp_dir.h"
@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-namespace purist::sandbox {
+namespace purist::builds {
 namespace {
 
 using purist::testing::makeFile;
@@ -161,4 +161,4 @@ TEST_F(BuildSchedulerTest, StartAndFinishCanFailAndNothingToDoIsDone) {
 }
 
 } // namespace
-} // namespace purist::sandbox
+} // namespace purist::builds
