@@ -731,7 +731,14 @@ private:
         if (found == checks_.end()) return;
         checker::Report report =
             checkNewPaths(store_, found->second, job.newPaths, scanned, job.closure);
-        if (!checker::reportFails(report)) return;
+        bool fails = checker::reportFails(report);
+        if (options_.onChecked) {
+            std::map<std::string, SourceLocation> locations;
+            for (const rules::Rule& rule : found->second.rules)
+                locations.emplace(rule.id, rule.location);
+            options_.onChecked(fails ? report : std::move(report), locations);
+        }
+        if (!fails) return;
         job.failedChecks = true;
         throw BuildError(describeFailedChecks(graph_.nodes()[node].spec.name, report, "    "));
     }

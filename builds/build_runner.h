@@ -3,12 +3,15 @@
 // valid yet run in the sandbox the settings demand, its outputs checked (its spec's
 // `checks:`, as Nix's checkOutputs) and registered.
 
+#include "base/source_location.h"
 #include "builds/build_graph.h"
+#include "checker/report.h"
 #include "policy/settings.h"
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unistd.h>
@@ -34,6 +37,13 @@ struct BuildOptions {
     /// Receives every builder log line, already prefixed with `name> `, and purist's own
     /// progress messages. Called from several threads, never concurrently. Default: stderr.
     std::function<void(std::string_view line)> print;
+    /// Receives the report of each build whose spec has `checks:`, once its outputs were
+    /// checked, passed or refused (before a refusal fails the build), with where each of
+    /// the spec's checks is written (rule id → file:line:col). May be called from several
+    /// build threads at once. Default: nothing.
+    std::function<void(checker::Report report,
+                       const std::map<std::string, SourceLocation>& checkLocations)>
+        onChecked;
     /// Runs one builder; the seam tests use to stand in for the namespace code.
     std::function<sandbox::SandboxResult(const sandbox::SandboxConfig&)> run =
         sandbox::runInSandbox;

@@ -57,15 +57,6 @@ std::string todayUtc() {
 
 namespace {
 
-std::string nowRfc3339() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    if (!::gmtime_r(&now, &tm)) throw SysError("gmtime_r");
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
-
 bool isNixBase32(char c) {
     return (c >= '0' && c <= '9') ||
            (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' && c != 't');

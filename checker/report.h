@@ -106,7 +106,16 @@ struct Report {
     std::string sourceRoot;
 };
 
+/// The current time as Report::startedAt writes it (RFC 3339, UTC, whole seconds).
+std::string nowRfc3339();
+
 /// True if any finding that is neither waived nor in the baseline is at or above failOn.
 bool reportFails(const Report& report);
+
+/// Adds `from` to `into`, as one report of both runs (the checks of several builds): its
+/// policy files, rules (one entry per rule id), checked paths and findings. `into` keeps
+/// its start time, store dir, fail-on and source root unless it is empty (a default
+/// Report), when it becomes `from`.
+void appendReport(Report& into, Report from);
 
 } // namespace purist::checker

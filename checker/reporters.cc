@@ -4,6 +4,7 @@
 #include "checker/report_writers.h"
 
 #include <array>
+#include <fstream>
 #include <string>
 
 namespace purist::checker {
@@ -96,6 +97,14 @@ void writeReport(const Report& report, ReportFormat format, std::ostream& out,
     out.flush();
     if (!out)
         throw Error(std::string("writing the ") + reportFormatName(format) + " report failed");
+}
+
+void writeReportFile(const Report& report, ReportFormat format, const std::string& file) {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    if (!out) throw SysError("creating report file '" + file + "'");
+    writeReport(report, format, out);
+    out.close();
+    if (!out) throw SysError("writing report file '" + file + "'");
 }
 
 } // namespace purist::checker

@@ -42,4 +42,8 @@ std::vector<std::string> reportFormatWarnings(const Report& report, ReportFormat
 void writeReport(const Report& report, ReportFormat format, std::ostream& out,
                  const ReportOptions& options = {});
 
+/// Writes `report` in `format` to `file` (created or truncated). Throws SysError naming
+/// the file if it cannot be written.
+void writeReportFile(const Report& report, ReportFormat format, const std::string& file);
+
 } // namespace purist::checker

@@ -2,7 +2,10 @@
 // and leave `result` links that are GC roots.
 
 #include "base/error.h"
+#include "base/version.h"
 #include "builds/build_runner.h"
+#include "checker/finding_locations.h"
+#include "checker/reporters.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
 #include "cli/settings_flags.h"
@@ -13,7 +16,10 @@
 
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 
 namespace purist::cli {
 namespace {
@@ -24,6 +30,55 @@ struct BuildFlags {
     bool keepFailed = false;
     std::string outLink = "result";
     bool noOutLink = false;
+    /// FORMAT=FILE: the checks of every checked build, one report per format.
+    std::vector<std::string> outputs;
+};
+
+/// `--output FORMAT=FILE` values as formats and files; a usage error, before anything is
+/// built, for a format purist does not write or a file named twice.
+std::vector<std::pair<checker::ReportFormat, std::string>> planOutputs(const BuildFlags& flags) {
+    std::vector<std::pair<checker::ReportFormat, std::string>> plan;
+    std::set<std::string> files;
+    for (const std::string& value : flags.outputs) {
+        size_t equals = value.find('=');
+        if (equals == std::string::npos || equals + 1 == value.size())
+            throw UsageError("--output " + value + ": write FORMAT=FILE (e.g. sarif=checks.sarif)");
+        checker::ReportFormat format = checker::parseReportFormat(value.substr(0, equals));
+        std::string file = value.substr(equals + 1);
+        if (!files.insert(file).second)
+            throw UsageError("--output " + value + ": the file '" + file +
+                             "' is already the destination of another report");
+        plan.emplace_back(format, file);
+    }
+    return plan;
+}
+
+/// The checks of a run's builds as one report, as `purist check SPEC` would write them:
+/// each finding at its check in its spec, relative to the repository.
+class CheckedBuilds {
+public:
+    void add(checker::Report report, const std::map<std::string, SourceLocation>& locations) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        checkLocations_.insert(locations.begin(), locations.end());
+        checker::appendReport(report_, std::move(report));
+    }
+    void write(const std::vector<std::pair<checker::ReportFormat, std::string>>& plan,
+               const std::string& storeDir) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (report_.toolVersion.empty()) { // no build with checks ran: an empty, passing run
+            report_.toolVersion = kVersion;
+            report_.startedAt = checker::nowRfc3339();
+            report_.storeDir = storeDir;
+        }
+        checker::locateInSources(report_, checkLocations_, std::filesystem::current_path());
+        for (const auto& [format, file] : plan)
+            checker::writeReportFile(report_, format, file);
+    }
+
+private:
+    std::mutex mutex_;
+    checker::Report report_;
+    std::map<std::string, SourceLocation> checkLocations_;
 };
 
 std::string absolute(const std::string& path) {
@@ -34,6 +89,7 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     if (!options.store.empty())
         throw UsageError("purist build registers its outputs in purist's own store; --store "
                          "opens a Nix store read-only");
+    const auto plan = planOutputs(flags);
     builds::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;
@@ -48,7 +104,25 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
                   << ") was free on " << store.layout().realStoreDir << ": deleted "
                   << gc->dead.size() << " dead store paths, " << policy::formatSize(gc->bytesFreed)
                   << "\n";
-    std::vector<builds::BuildResult> results = builds::buildSpecs(store, flags.specs, buildOptions);
+    std::vector<builds::BuildResult> results;
+    if (plan.empty()) {
+        results = builds::buildSpecs(store, flags.specs, buildOptions);
+    } else {
+        auto checked = std::make_shared<CheckedBuilds>();
+        buildOptions.onChecked = [checked](checker::Report report,
+                                           const std::map<std::string, SourceLocation>& where) {
+            checked->add(std::move(report), where);
+        };
+        // The reports are written whether the builds pass or fail: a failed gate's SARIF
+        // is what CI shows where the developer works.
+        try {
+            results = builds::buildSpecs(store, flags.specs, buildOptions);
+        } catch (const BuildError&) {
+            checked->write(plan, store.storeDir().dir());
+            throw;
+        }
+        checked->write(plan, store.storeDir().dir());
+    }
 
     for (size_t i = 0; i < results.size(); ++i) {
         for (const auto& [output, path] : results[i].outputs) {
@@ -83,6 +157,12 @@ void addBuildCommands(CLI::App& app, GlobalOptions& options) {
                                       "Name of the result links (default: result)");
     build->add_flag("--no-out-link", flags->noOutLink, "Leave no result links (and no GC roots)")
         ->excludes(outLink);
+    build
+        ->add_option("--output", flags->outputs,
+                     "As FORMAT=FILE (repeatable; json, sarif, junit, html, github, text): write "
+                     "what the builds' checks found to FILE, passed or failed, each finding at "
+                     "its check in the spec (e.g. --output sarif=checks.sarif)")
+        ->allow_extra_args(false);
     build->callback([&options, flags] {
         options.action = [&options, flags] { return runBuild(*flags, options); };
     });

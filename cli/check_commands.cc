@@ -159,15 +159,6 @@ bool wantsColor(const CheckFlags& flags, const OutputPlan& plan) {
            !(noColor && *noColor);
 }
 
-void writeReportFile(const checker::Report& report, checker::ReportFormat format,
-                     const std::string& file) {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    if (!out) throw SysError("creating report file '" + file + "'");
-    checker::writeReport(report, format, out);
-    out.close();
-    if (!out) throw SysError("writing report file '" + file + "'");
-}
-
 /// Writes the reports where the flags say, and the baseline if asked; returns the exit code.
 /// Writing a baseline is the run's purpose, so it exits 0 once the file is written, findings
 /// or not (they are now the baseline).
@@ -184,12 +175,12 @@ int emit(const checker::Report& report, const CheckFlags& flags, const OutputPla
             for (const std::string& warning : checker::reportFormatWarnings(report, f))
                 std::cerr << "purist: warning: " << warning << "\n";
     for (const auto& [extraFormat, file] : plan.extra)
-        writeReportFile(report, extraFormat, file);
+        checker::writeReportFile(report, extraFormat, file);
     if (plan.file.empty()) {
         checker::writeReport(report, format, std::cout, reportOptions);
         std::cout.flush();
     } else {
-        writeReportFile(report, format, plan.file);
+        checker::writeReportFile(report, format, plan.file);
     }
     if (!flags.writeBaseline.empty()) {
         checker::writeBaseline(flags.writeBaseline, report);

@@ -20,6 +20,7 @@ namespace purist {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::runPurist;
 
 class ReportOutputsTest : public ::testing::Test {
@@ -374,6 +375,66 @@ TEST(SpecFindingsTest, SarifLocatesTheCheckInTheSpecRelativeToTheRepository) {
     EXPECT_EQ(rebuilt["locations"][0]["physicalLocation"]["region"]["startLine"], checkLine());
     EXPECT_NE(rebuilt["relatedLocations"][0], related[0]) << "a new output path";
     EXPECT_EQ(rebuilt["partialFingerprints"]["puristFingerprint/v2"], fingerprint);
+}
+
+// `purist build --output FORMAT=FILE`: the gate's findings where `purist check SPEC` puts
+// them, written whether the build passes or fails, so CI can upload the SARIF of a build
+// its checks refused (issue 13: findings from `purist build` located in the spec).
+TEST(SpecFindingsTest, BuildWritesItsChecksAsReportsPassedOrFailed) {
+    if (std::string why = testing::whyNoStrictBuilds(); !why.empty()) {
+        PURIST_SKIP_OUTSIDE_CI(why);
+    }
+    TempDir dir("purist-build-sarif-");
+    std::filesystem::permissions(dir.path(), std::filesystem::perms(0755));
+    const std::string repo = dir.path() + "/repo";
+    std::filesystem::create_directories(repo + "/.git");
+    std::filesystem::copy(std::string(PURIST_SOURCE_DIR) + "/examples", repo + "/pkgs",
+                          std::filesystem::copy_options::recursive);
+    const std::string root = dir.path() + "/root";
+    auto build = [&](const std::string& spec, const std::string& name) {
+        std::filesystem::path before = std::filesystem::current_path();
+        std::filesystem::current_path(repo);
+        auto run = runPurist({"--root", root, "build", "--config", "pkgs/purist.yaml",
+                              "pkgs/" + spec, "--no-out-link", "--output",
+                              "sarif=" + name + ".sarif", "--output", "junit=" + name + ".xml"});
+        std::filesystem::current_path(before);
+        return run;
+    };
+
+    auto refused = build("hello.yaml", "refused");
+    ASSERT_EQ(refused.exitCode, 3) << refused.err;
+    nlohmann::json sarif = nlohmann::json::parse(readFile(repo + "/refused.sarif"));
+    const auto& run = sarif["runs"][0];
+    EXPECT_EQ(run["originalUriBaseIds"]["%SRCROOT%"]["uri"], "file://" + repo + "/");
+    ASSERT_EQ(run["results"].size(), 1u) << run["results"].dump(1);
+    const auto& result = run["results"][0];
+    EXPECT_EQ(result["ruleId"], "spec/hello-1.0/disallowedRequisites");
+    EXPECT_EQ(result["level"], "error");
+    const auto& primary = result["locations"][0]["physicalLocation"];
+    EXPECT_EQ(primary["artifactLocation"]["uri"], "pkgs/hello.yaml");
+    EXPECT_EQ(primary["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+    std::string text = readFile(repo + "/pkgs/hello.yaml");
+    size_t at = text.find("disallowedRequisites:");
+    EXPECT_EQ(primary["region"]["startLine"],
+              1 + std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+    // hello → libgreet → bootstrap-tools, read from the unregistered output where it lay.
+    EXPECT_EQ(result["relatedLocations"].size(), 3u) << result.dump(1);
+    EXPECT_THAT(readFile(repo + "/refused.xml"), HasSubstr("<failure"));
+
+    // A build whose checks pass writes the same reports, with nothing found.
+    auto passed = build("hello-clean.yaml", "passed");
+    ASSERT_EQ(passed.exitCode, 0) << passed.err;
+    nlohmann::json clean = nlohmann::json::parse(readFile(repo + "/passed.sarif"));
+    EXPECT_TRUE(clean["runs"][0]["results"].empty());
+    EXPECT_EQ(clean["runs"][0]["tool"]["driver"]["rules"][0]["id"],
+              "spec/hello-1.0/disallowedRequisites");
+    EXPECT_THAT(readFile(repo + "/passed.xml"), Not(HasSubstr("<failure")));
+
+    // A format purist does not write is refused before anything is built.
+    auto typo = runPurist({"--root", root, "build", "--config", repo + "/pkgs/purist.yaml",
+                           repo + "/pkgs/hello.yaml", "--output", "sarf=x.sarif"});
+    EXPECT_EQ(typo.exitCode, 2) << typo.err;
+    EXPECT_THAT(typo.err, Not(HasSubstr("building")));
 }
 
 } // namespace

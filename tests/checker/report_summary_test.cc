@@ -125,5 +125,52 @@ TEST(ReportSummaryTest, GroupsBySeverityThenIdAndKeepsEveryFinding) {
     EXPECT_TRUE(groups[4].described);
 }
 
+// Two builds' checks as one report: rules once each by id, each checked path's rule
+// indices renumbered into the merged list, findings and policy files kept.
+TEST(AppendReport, RenumbersRuleIndicesAndKeepsOneRulePerId) {
+    auto rule = [](const std::string& id) {
+        RuleInfo info;
+        info.id = id;
+        return info;
+    };
+    auto checked = [](const std::string& path, std::vector<size_t> rules) {
+        CheckedPath result;
+        result.path = path;
+        result.rules = std::move(rules);
+        return result;
+    };
+    auto finding = [](const std::string& ruleId) {
+        Finding result;
+        result.ruleId = ruleId;
+        return result;
+    };
+    Report into;
+    appendReport(into, Report{});
+    Report first;
+    first.toolVersion = "1";
+    first.storeDir = "/nix/store";
+    first.policyFiles = {"a.yaml"};
+    first.rules = {rule("spec/a/x"), rule("shared")};
+    first.checked = {checked("/nix/store/a", {0, 1})};
+    first.findings = {finding("spec/a/x")};
+    Report second;
+    second.toolVersion = "1";
+    second.storeDir = "/elsewhere";
+    second.policyFiles = {"b.yaml", "a.yaml"};
+    second.rules = {rule("shared"), rule("spec/b/y")};
+    second.checked = {checked("/nix/store/b", {1, 0})};
+    second.findings = {finding("spec/b/y")};
+    appendReport(into, first);
+    appendReport(into, second);
+    ASSERT_EQ(into.rules.size(), 3u);
+    EXPECT_EQ(into.rules[2].id, "spec/b/y");
+    ASSERT_EQ(into.checked.size(), 2u);
+    EXPECT_EQ(into.checked[0].rules, (std::vector<size_t>{0, 1}));
+    EXPECT_EQ(into.checked[1].rules, (std::vector<size_t>{1, 2}));
+    EXPECT_EQ(into.findings.size(), 2u);
+    EXPECT_EQ(into.policyFiles, (std::vector<std::string>{"a.yaml", "b.yaml"}));
+    EXPECT_EQ(into.storeDir, "/nix/store");
+}
+
 } // namespace
 } // namespace purist::checker
