@@ -1,7 +1,7 @@
 #include "checker/audit_history.h"
 
 #include "base/error.h"
-#include "store/closure.h"
+#include "store/ref_graph.h"
 
 #include <map>
 
