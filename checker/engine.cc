@@ -68,11 +68,6 @@ std::string nowRfc3339() {
     return buffer;
 }
 
-bool isNixBase32(char c) {
-    return (c >= '0' && c <= '9') ||
-           (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' && c != 't');
-}
-
 std::string baseNameOf(const std::string& path) {
     size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -80,19 +75,11 @@ std::string baseNameOf(const std::string& path) {
 
 } // namespace
 
-std::string nameWithoutHash(const std::string& path) {
-    std::string base = baseNameOf(path);
-    if (base.size() > 33 && base[32] == '-' &&
-        std::all_of(base.begin(), base.begin() + 32, isNixBase32))
-        return base.substr(33);
-    return path;
-}
-
 namespace {
 
 /// A store path's name without its hash and version; other strings unchanged.
 std::string stableNameOf(const std::string& path) {
-    std::string name = nameWithoutHash(path);
+    std::string_view name = storePathName(path);
     return name == path ? path : nameWithoutVersion(name);
 }
 
@@ -116,7 +103,8 @@ std::string fingerprintOf(const std::string& ruleId, const std::string& path,
 
 std::string legacyFingerprintOf(const std::string& ruleId, const std::string& path,
                                 const std::string& offender) {
-    std::string key = ruleId + '\0' + nameWithoutHash(path) + '\0' + nameWithoutHash(offender);
+    std::string key = ruleId + '\0' + std::string(storePathName(path)) + '\0' +
+                      std::string(storePathName(offender));
     return hashString(HashAlgorithm::Sha256, key).toHex().substr(0, 32);
 }
 
@@ -470,7 +458,7 @@ struct Checker::Impl {
         values.emplace_back("path", finding.path);
         values.emplace_back("name", std::string(graph.paths[node].name()));
         values.emplace_back("offender", offender);
-        values.emplace_back("offender_name", nameWithoutHash(offender));
+        values.emplace_back("offender_name", storePathName(offender));
         finding.message = formatMessage(rule.message, values);
         finding.fingerprint = fingerprintOf(rule.id, finding.path, offender);
         return finding;
