@@ -13,7 +13,8 @@ namespace {
 
 ConfigError errorAt(const std::string& file, const YAML::Mark& mark, const std::string& message) {
     if (mark.is_null()) return ConfigError(file, message);
-    return ConfigError(file, mark.line + 1, mark.column + 1, message);
+    SourceLocation at = yamlLocation(file, mark);
+    return ConfigError(file, at.line, at.column, message);
 }
 
 /// yaml-cpp's syntax messages ("unknown token", "end of map not found") name its grammar,
@@ -234,6 +235,21 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
         throw errorAt(file, e.mark, explainSyntaxError(text, e));
     }
     return root;
+}
+
+SourceLocation yamlLocation(const std::string& file, const YAML::Mark& mark) {
+    if (mark.is_null() || mark.line < 0) return {file, 0, 0};
+    return {file, mark.line + 1, mark.column + 1};
+}
+
+SourceLocation yamlLocation(const std::string& file, const YAML::Node& node) {
+    return yamlLocation(file, node.IsDefined() ? node.Mark() : YAML::Mark::null_mark());
+}
+
+std::optional<bool> yamlBoolValue(const YAML::Node& node) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool) return std::nullopt;
+    const std::string& v = node.Scalar();
+    return v == "true" || v == "True" || v == "TRUE";
 }
 
 } // namespace purist

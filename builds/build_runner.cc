@@ -250,7 +250,7 @@ private:
         for (size_t node : wanted) {
             const BuildSpec& spec = graph_.nodes()[node].spec;
             if (!spec.noSandbox) continue;
-            const SpecPosition& at = spec.noSandboxPosition;
+            const SourceLocation& at = spec.noSandboxPosition;
             throw SandboxError(at.file + ":" + std::to_string(at.line) + ":" +
                                std::to_string(at.column) + ": '" + spec.name +
                                "' asks for no-sandbox: true, which sandbox mode strict " +

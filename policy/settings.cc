@@ -2,6 +2,7 @@
 
 #include "base/byte_size.h"
 #include "base/error.h"
+#include "base/yaml_document.h"
 #include "policy/yaml_file.h"
 
 #include <yaml-cpp/yaml.h>
@@ -431,9 +432,8 @@ void applySettingsFile(Settings& settings, const std::string& path, SettingOrigi
             throw yamlError(path, key, "unknown setting '" + name + "' (known: " + known + ")");
         }
         auto itemAt = [&](const YAML::Node& node, std::string text) {
-            YAML::Mark mark = node.Mark();
-            return RawSettingItem{std::move(text), path, mark.line + 1, mark.column + 1,
-                                  yamlPosition(path, node)};
+            SourceLocation at = yamlLocation(path, node);
+            return RawSettingItem{std::move(text), path, at.line, at.column, at.describe()};
         };
         RawSettingValue value;
         value.position = itemAt(valueNode, "");

@@ -52,9 +52,7 @@ const std::vector<std::string>& messagePlaceholders() {
 namespace {
 
 SourceLocation locationOf(const std::string& file, const YAML::Node& node) {
-    const YAML::Mark mark = node.Mark();
-    if (mark.line < 0) return {file, 0, 0};
-    return {file, mark.line + 1, mark.column + 1};
+    return yamlLocation(file, node);
 }
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& message) {
@@ -97,10 +95,9 @@ std::string expectString(const std::string& file, const YAML::Node& node, const 
 }
 
 bool expectBool(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool)
-        fail(file, node, what + " must be true or false, not " + describeType(node));
-    const std::string& v = node.Scalar();
-    return v == "true" || v == "True" || v == "TRUE";
+    std::optional<bool> value = yamlBoolValue(node);
+    if (!value) fail(file, node, what + " must be true or false, not " + describeType(node));
+    return *value;
 }
 
 uint64_t expectCount(const std::string& file, const YAML::Node& node, const std::string& what) {
@@ -544,7 +541,8 @@ Policy loadPolicyString(const std::string& text, const std::string& file) {
     try {
         return parsePolicyDocument(root, file);
     } catch (const YAML::Exception& e) {
-        throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg);
+        SourceLocation where = yamlLocation(file, e.mark);
+        throw ConfigError(file, where.line, where.column, "bad YAML: " + e.msg);
     }
 }
 
