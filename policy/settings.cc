@@ -272,9 +272,11 @@ const std::vector<SettingDescriptor> kSettings = {
      "Nix does. `false` collects them like any path no root names.",
      [](Settings& s, const RawSettingValue& v) {
          const RawSettingItem& item = scalarOf(v, "gc-runtime-roots");
-         if (item.text == "true")
+         // The core schema's booleans, as in specs and rules (yamlBoolValue), whether
+         // the text came from a file, the environment or a flag.
+         if (item.text == "true" || item.text == "True" || item.text == "TRUE")
              s.gcRuntimeRoots = true;
-         else if (item.text == "false")
+         else if (item.text == "false" || item.text == "False" || item.text == "FALSE")
              s.gcRuntimeRoots = false;
          else
              throw itemError(item,
