@@ -160,6 +160,23 @@ int64_t AuditHistory::previousRun(int64_t id) {
     return previous;
 }
 
+AuditRunChanges AuditHistory::changes(int64_t id) {
+    AuditRunChanges result;
+    result.findings = findings(id);
+    int64_t before = previousRun(id);
+    std::set<std::string> previous, current;
+    if (before > 0) {
+        previous = fingerprints(before);
+        for (const auto& f : result.findings)
+            current.insert(f.fingerprint);
+        for (auto& f : findings(before))
+            if (!current.count(f.fingerprint)) result.fixed.push_back(std::move(f));
+    }
+    for (const auto& f : result.findings)
+        result.isNew.push_back(!previous.count(f.fingerprint));
+    return result;
+}
+
 AuditScope auditScope(const RefGraph& graph, const StoreDir& storeDir,
                       const std::vector<uint32_t>& roots) {
     AuditScope scope;
