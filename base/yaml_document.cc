@@ -237,6 +237,33 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
     return root;
 }
 
+std::string describeYamlType(const YAML::Node& node) {
+    switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        break;
+    }
+    switch (resolveScalarType(node)) {
+    case ScalarType::Null:
+        return "null";
+    case ScalarType::Bool:
+        return "a boolean";
+    case ScalarType::Int:
+        return "an integer";
+    case ScalarType::Float:
+        return "a number";
+    case ScalarType::String:
+        return "a string";
+    }
+    return "a scalar";
+}
+
 SourceLocation yamlLocation(const std::string& file, const YAML::Mark& mark) {
     if (mark.is_null() || mark.line < 0) return {file, 0, 0};
     return {file, mark.line + 1, mark.column + 1};

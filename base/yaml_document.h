@@ -25,6 +25,11 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file);
 enum class ScalarType { Null, Bool, Int, Float, String };
 ScalarType resolveScalarType(const YAML::Node& scalar);
 
+/// What `node` is, for an error saying what was expected instead: "a list", "a mapping",
+/// "nothing" (missing or empty), or the scalar's core-schema type: "null", "a boolean",
+/// "an integer", "a number", "a string". One wording for settings, specs and rules.
+std::string describeYamlType(const YAML::Node& node);
+
 /// Where `node` (or `mark`) is in `file`, 1-based; line and column 0 when yaml-cpp knows no
 /// position (an undefined node, a null mark). The one conversion of yaml-cpp's 0-based
 /// marks: settings, specs and rules all locate their errors and entries with it.

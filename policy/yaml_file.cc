@@ -33,26 +33,10 @@ std::string yamlScalar(const std::string& file, const YAML::Node& node, const st
 std::string yamlString(const std::string& file, const YAML::Node& node, const std::string& what) {
     if (node.IsNull()) throw yamlError(file, node, what + " must be a string, not null");
     if (!node.IsScalar()) throw yamlError(file, node, what + " must be a string");
-    const char* type = nullptr;
-    switch (resolveScalarType(node)) {
-    case ScalarType::String:
-        return node.Scalar();
-    case ScalarType::Null:
-        type = "null";
-        break;
-    case ScalarType::Bool:
-        type = "a boolean";
-        break;
-    case ScalarType::Int:
-        type = "an integer";
-        break;
-    case ScalarType::Float:
-        type = "a number";
-        break;
-    }
+    if (resolveScalarType(node) == ScalarType::String) return node.Scalar();
     throw yamlError(file, node,
-                    what + " must be a string, not " + type + " (quote it: \"" + node.Scalar() +
-                        "\")");
+                    what + " must be a string, not " + describeYamlType(node) + " (quote it: \"" +
+                        node.Scalar() + "\")");
 }
 
 std::vector<std::string> yamlStringList(const std::string& file, const YAML::Node& node,

@@ -51,6 +51,15 @@ TEST(YamlLocation, OneBasedAndZeroWhereUnknown) {
     EXPECT_EQ(yamlLocation("f.yaml", YAML::Mark::null_mark()).line, 0);
 }
 
+TEST(DescribeYamlType, OneWordingForEveryReader) {
+    const std::pair<const char*, const char*> table[] = {
+        {"[1]", "a list"},    {"{a: 1}", "a mapping"}, {"", "nothing"},      {"true", "a boolean"},
+        {"12", "an integer"}, {"1.5", "a number"},     {"'12'", "a string"}, {"x", "a string"},
+    };
+    for (const auto& [yaml, expected] : table)
+        EXPECT_EQ(describeYamlType(parseYamlDocument(yaml, "t.yaml")), expected) << yaml;
+}
+
 TEST(YamlBoolValue, TheCoreSchemasBooleansOnly) {
     const std::pair<const char*, std::optional<bool>> table[] = {
         {"true", true},
