@@ -196,7 +196,9 @@ public:
         if (users_) jobs = std::min<unsigned>(jobs, static_cast<unsigned>(users_->size()));
         ScheduleHooks hooks;
         hooks.start = [this](size_t node) { return start(node); };
-        hooks.finish = [this](size_t node, std::exception_ptr error) { finish(node, error); };
+        hooks.finish = [this](size_t node, const std::exception_ptr& error) {
+            finish(node, error);
+        };
         ScheduleOutcome outcome = runSchedule(graph_, wanted, jobs, hooks);
         if (!outcome.failed.empty()) reportFailures(outcome);
 
@@ -650,7 +652,7 @@ private:
         if (failure) std::rethrow_exception(failure);
     }
 
-    void finish(size_t node, std::exception_ptr error) {
+    void finish(size_t node, const std::exception_ptr& error) {
         auto found = jobs_.find(node);
         if (found == jobs_.end()) {
             if (error) std::rethrow_exception(error);
