@@ -13,7 +13,8 @@ namespace {
 
 ConfigError errorAt(const std::string& file, const YAML::Mark& mark, const std::string& message) {
     if (mark.is_null()) return ConfigError(file, message);
-    return ConfigError(file, mark.line + 1, mark.column + 1, message);
+    SourceLocation at = yamlLocation(file, mark);
+    return ConfigError(file, at.line, at.column, message);
 }
 
 /// yaml-cpp's syntax messages ("unknown token", "end of map not found") name its grammar,
@@ -234,6 +235,48 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
         throw errorAt(file, e.mark, explainSyntaxError(text, e));
     }
     return root;
+}
+
+std::string describeYamlType(const YAML::Node& node) {
+    switch (node.Type()) {
+    case YAML::NodeType::Sequence:
+        return "a list";
+    case YAML::NodeType::Map:
+        return "a mapping";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+        return "nothing";
+    case YAML::NodeType::Scalar:
+        break;
+    }
+    switch (resolveScalarType(node)) {
+    case ScalarType::Null:
+        return "null";
+    case ScalarType::Bool:
+        return "a boolean";
+    case ScalarType::Int:
+        return "an integer";
+    case ScalarType::Float:
+        return "a number";
+    case ScalarType::String:
+        return "a string";
+    }
+    return "a scalar";
+}
+
+SourceLocation yamlLocation(const std::string& file, const YAML::Mark& mark) {
+    if (mark.is_null() || mark.line < 0) return {file, 0, 0};
+    return {file, mark.line + 1, mark.column + 1};
+}
+
+SourceLocation yamlLocation(const std::string& file, const YAML::Node& node) {
+    return yamlLocation(file, node.IsDefined() ? node.Mark() : YAML::Mark::null_mark());
+}
+
+std::optional<bool> yamlBoolValue(const YAML::Node& node) {
+    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool) return std::nullopt;
+    const std::string& v = node.Scalar();
+    return v == "true" || v == "True" || v == "TRUE";
 }
 
 } // namespace purist

@@ -85,7 +85,7 @@ void runPlain(const std::vector<std::string>& builder) {
 }
 
 // The base name of the bench's i-th store path: a valid hash part and a name.
-std::string storePathName(int i) {
+std::string storeBaseName(int i) {
     std::string hash(32, '0');
     std::string digits = std::to_string(i);
     hash.replace(32 - digits.size(), digits.size(), digits);
@@ -95,7 +95,7 @@ std::string storePathName(int i) {
 void makeStorePaths(const Options& options, const std::string& scratch) {
     std::filesystem::create_directories(scratch + "/real-store");
     for (int i = 0; i < options.storePaths; ++i)
-        std::filesystem::create_directories(scratch + "/real-store/" + storePathName(i) + "/bin");
+        std::filesystem::create_directories(scratch + "/real-store/" + storeBaseName(i) + "/bin");
 }
 
 void runSandboxed(const Options& options, const std::string& scratch, int index) {
@@ -120,7 +120,7 @@ void runSandboxed(const Options& options, const std::string& scratch, int index)
     config.realStoreDir = scratch + "/real-store";
     for (int i = 0; i < options.storePaths; ++i)
         config.mounts.push_back(
-            {storePathName(i), config.storeDir + "/" + storePathName(i), true, false, true});
+            {storeBaseName(i), config.storeDir + "/" + storeBaseName(i), true, false, true});
     // The limits purist build sets by default (policy/settings.cc): a cgroup for memory and
     // processes, and bounded tmpfs scratch space, /build included.
     config.maxMemory = 2ull << 30;

@@ -24,7 +24,7 @@
 
 #include "base/temp_dir.h"
 #include "store/base32.h"
-#include "store/closure.h"
+#include "store/ref_graph.h"
 #include "store/store_db.h"
 
 #include <benchmark/benchmark.h>

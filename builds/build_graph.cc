@@ -11,7 +11,7 @@
 namespace purist::builds {
 
 size_t BuildGraph::loadNode(const std::string& file,
-                            std::vector<std::pair<size_t, SpecPosition>>& stack) {
+                            std::vector<std::pair<size_t, SourceLocation>>& stack) {
     auto found = byFile_.find(file);
     if (found != byFile_.end()) return found->second;
 
@@ -35,7 +35,7 @@ size_t BuildGraph::loadNode(const std::string& file,
                 if (inCycle) chain += nodes_[node].spec.file + " -> ";
             }
             chain += nodes_[index].spec.file + " -> " + input.specFile;
-            const SpecPosition& at = input.position;
+            const SourceLocation& at = input.position;
             throw ConfigError(at.file, at.line, at.column, "dependency cycle: " + chain);
         }
         stack.emplace_back(index, input.position);
@@ -53,7 +53,7 @@ BuildGraph BuildGraph::load(const std::vector<std::string>& specFiles) {
     BuildGraph graph;
     char cwd[4096];
     if (!::getcwd(cwd, sizeof cwd)) throw SysError("getcwd");
-    std::vector<std::pair<size_t, SpecPosition>> stack;
+    std::vector<std::pair<size_t, SourceLocation>> stack;
     for (const auto& file : specFiles) {
         size_t index = graph.loadNode(normalisePath(file, cwd), stack);
         if (std::find(graph.targets_.begin(), graph.targets_.end(), index) == graph.targets_.end())
@@ -115,7 +115,7 @@ void BuildGraph::resolve(const StoreDir& storeDir,
                 try {
                     node.storeInputs.push_back(storeDir.parse(input.storePath));
                 } catch (const FormatError& e) {
-                    const SpecPosition& at = input.position;
+                    const SourceLocation& at = input.position;
                     throw ConfigError(at.file, at.line, at.column,
                                       "input " + input.storePath + " is not a store path in " +
                                           storeDir.dir() + ": " + e.what());

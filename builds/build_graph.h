@@ -62,7 +62,7 @@ public:
                                            const StoreDir& storeDir) const;
 
 private:
-    size_t loadNode(const std::string& file, std::vector<std::pair<size_t, SpecPosition>>& stack);
+    size_t loadNode(const std::string& file, std::vector<std::pair<size_t, SourceLocation>>& stack);
 
     std::vector<BuildNode> nodes_;
     std::map<std::string, size_t> byFile_;

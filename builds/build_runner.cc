@@ -196,7 +196,9 @@ public:
         if (users_) jobs = std::min<unsigned>(jobs, static_cast<unsigned>(users_->size()));
         ScheduleHooks hooks;
         hooks.start = [this](size_t node) { return start(node); };
-        hooks.finish = [this](size_t node, std::exception_ptr error) { finish(node, error); };
+        hooks.finish = [this](size_t node, const std::exception_ptr& error) {
+            finish(node, error);
+        };
         ScheduleOutcome outcome = runSchedule(graph_, wanted, jobs, hooks);
         if (!outcome.failed.empty()) reportFailures(outcome);
 
@@ -250,7 +252,7 @@ private:
         for (size_t node : wanted) {
             const BuildSpec& spec = graph_.nodes()[node].spec;
             if (!spec.noSandbox) continue;
-            const SpecPosition& at = spec.noSandboxPosition;
+            const SourceLocation& at = spec.noSandboxPosition;
             throw SandboxError(at.file + ":" + std::to_string(at.line) + ":" +
                                std::to_string(at.column) + ": '" + spec.name +
                                "' asks for no-sandbox: true, which sandbox mode strict " +
@@ -650,7 +652,7 @@ private:
         if (failure) std::rethrow_exception(failure);
     }
 
-    void finish(size_t node, std::exception_ptr error) {
+    void finish(size_t node, const std::exception_ptr& error) {
         auto found = jobs_.find(node);
         if (found == jobs_.end()) {
             if (error) std::rethrow_exception(error);

@@ -3,6 +3,7 @@
 #include "base/byte_size.h"
 
 #include "base/error.h"
+#include "base/yaml_document.h"
 #include "policy/yaml_file.h"
 
 #include <algorithm>
@@ -28,12 +29,6 @@ using policy::yamlStringList;
 const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",   "TMP",
                                          "TEMP",          "HOME",    "NIX_STORE", "PWD",
                                          "name",          "builder", "outputs",   "PURIST_INPUTS"};
-
-SpecPosition positionOf(const std::string& file, const YAML::Node& node) {
-    YAML::Mark mark = node.Mark();
-    if (mark.is_null()) return {file, 0, 0};
-    return {file, mark.line + 1, mark.column + 1};
-}
 
 bool exists(const std::string& path) {
     struct stat st {};
@@ -121,7 +116,7 @@ public:
         if (keys.count("fixed-output")) parseFixedOutput(spec, keys["fixed-output"]);
         if (keys.count("no-sandbox")) {
             spec.noSandbox = yamlBool(file_, keys["no-sandbox"], "no-sandbox");
-            spec.noSandboxPosition = positionOf(file_, keys["no-sandbox"]);
+            spec.noSandboxPosition = yamlLocation(file_, keys["no-sandbox"]);
         }
         return spec;
     }
@@ -182,7 +177,7 @@ private:
     SpecInput parseInput(const YAML::Node& node, std::string variable) {
         std::string written = yamlString(file_, node, "an input");
         SpecInput input;
-        input.position = positionOf(file_, node);
+        input.position = yamlLocation(file_, node);
         if (isSpecFileName(written)) {
             input.specFile = normalisePath(written, dir_);
             if (!exists(input.specFile))

@@ -3,6 +3,7 @@
 // Parsing checks everything that can be checked without a store; every error names the
 // spec file, line and column.
 
+#include "base/source_location.h"
 #include "store/hash.h"
 #include "store/store_path.h"
 
@@ -16,12 +17,6 @@
 namespace purist::builds {
 
 /// Where something was written: `file:line:column`.
-struct SpecPosition {
-    std::string file;
-    int line = 0;
-    int column = 0;
-};
-
 /// One entry of `inputs`: another spec file (an entry ending in `.yaml` or `.yml`, relative
 /// to the spec's directory) or an absolute store path.
 struct SpecInput {
@@ -32,7 +27,7 @@ struct SpecInput {
     std::string variable;
     std::string specFile;  ///< absolute, normalised; empty for a store path
     std::string storePath; ///< absolute, as written; empty for a spec file
-    SpecPosition position;
+    SourceLocation position;
 };
 
 /// `fixed-output: {hash, mode}`: the output's content is known in advance.
@@ -63,7 +58,7 @@ struct BuildSpec {
     std::map<std::string, std::string> checkSpecFiles;
     std::optional<FixedOutput> fixedOutput;
     bool noSandbox = false;
-    SpecPosition noSandboxPosition;
+    SourceLocation noSandboxPosition;
 };
 
 /// Reads and validates the spec at `file`. Throws ConfigError with file:line:column for an

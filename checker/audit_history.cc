@@ -1,7 +1,7 @@
 #include "checker/audit_history.h"
 
 #include "base/error.h"
-#include "store/closure.h"
+#include "store/ref_graph.h"
 
 #include <map>
 
@@ -158,6 +158,23 @@ int64_t AuditHistory::previousRun(int64_t id) {
         if (run.scope == scope) previous = run.id;
     }
     return previous;
+}
+
+AuditRunChanges AuditHistory::changes(int64_t id) {
+    AuditRunChanges result;
+    result.findings = findings(id);
+    int64_t before = previousRun(id);
+    std::set<std::string> previous, current;
+    if (before > 0) {
+        previous = fingerprints(before);
+        for (const auto& f : result.findings)
+            current.insert(f.fingerprint);
+        for (auto& f : findings(before))
+            if (!current.count(f.fingerprint)) result.fixed.push_back(std::move(f));
+    }
+    for (const auto& f : result.findings)
+        result.isNew.push_back(!previous.count(f.fingerprint));
+    return result;
 }
 
 AuditScope auditScope(const RefGraph& graph, const StoreDir& storeDir,

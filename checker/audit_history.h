@@ -51,6 +51,13 @@ struct AuditFinding {
     bool accepted = false; ///< waived or in the baseline
 };
 
+/// One run's findings against the run before of the same scope (`audit history --run N`).
+struct AuditRunChanges {
+    std::vector<AuditFinding> findings; ///< the run's findings, as findings() lists them
+    std::vector<bool> isNew;            ///< per finding: its fingerprint was not in the run before
+    std::vector<AuditFinding> fixed;    ///< the run before's findings this run no longer has
+};
+
 /// Reads and writes the history tables of one DB connection. Not thread-safe.
 class AuditHistory {
 public:
@@ -72,6 +79,9 @@ public:
     std::set<std::string> fingerprints(int64_t id);
     /// The findings recorded for run `id`, by rule, path and offender; none for an unknown id.
     std::vector<AuditFinding> findings(int64_t id);
+    /// Run `id`'s findings, each new or not against the run before of its scope, and that
+    /// run's findings it fixed; with no run before, every finding is new and none fixed.
+    AuditRunChanges changes(int64_t id);
 
 private:
     bool hasScopeColumn();

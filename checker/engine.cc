@@ -8,8 +8,8 @@
 #include "checker/evidence.h"
 #include "checker/path_walker.h"
 #include "checker/waivers.h"
-#include "store/closure.h"
 #include "store/hash.h"
+#include "store/ref_graph.h"
 
 #include <re2/set.h>
 
@@ -21,7 +21,9 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <map>
+#include <optional>
 #include <pwd.h>
+#include <span>
 #include <unistd.h>
 #include <unordered_map>
 
@@ -57,11 +59,6 @@ std::string todayUtc() {
 
 namespace {
 
-bool isNixBase32(char c) {
-    return (c >= '0' && c <= '9') ||
-           (c >= 'a' && c <= 'z' && c != 'e' && c != 'o' && c != 'u' && c != 't');
-}
-
 std::string baseNameOf(const std::string& path) {
     size_t slash = path.rfind('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
@@ -69,19 +66,11 @@ std::string baseNameOf(const std::string& path) {
 
 } // namespace
 
-std::string nameWithoutHash(const std::string& path) {
-    std::string base = baseNameOf(path);
-    if (base.size() > 33 && base[32] == '-' &&
-        std::all_of(base.begin(), base.begin() + 32, isNixBase32))
-        return base.substr(33);
-    return path;
-}
-
 namespace {
 
 /// A store path's name without its hash and version; other strings unchanged.
 std::string stableNameOf(const std::string& path) {
-    std::string name = nameWithoutHash(path);
+    std::string_view name = storePathName(path);
     return name == path ? path : nameWithoutVersion(name);
 }
 
@@ -105,7 +94,8 @@ std::string fingerprintOf(const std::string& ruleId, const std::string& path,
 
 std::string legacyFingerprintOf(const std::string& ruleId, const std::string& path,
                                 const std::string& offender) {
-    std::string key = ruleId + '\0' + nameWithoutHash(path) + '\0' + nameWithoutHash(offender);
+    std::string key = ruleId + '\0' + std::string(storePathName(path)) + '\0' +
+                      std::string(storePathName(offender));
     return hashString(HashAlgorithm::Sha256, key).toHex().substr(0, 32);
 }
 
@@ -275,19 +265,20 @@ struct Checker::Impl {
     bool membersComputed = false;
     std::vector<NodeBits> member;                   // rule → node is in the rule's path set
     std::vector<std::unique_ptr<NodeBits>> reaches; // rule → node reaches a violator
-    std::vector<uint32_t> revStart, revRefs;        // referrers, CSR
+    std::optional<ReferrerIndex> referrers;
 
-    // Per closure computation; stamps avoid clearing between paths.
-    std::vector<uint32_t> stamp, parent;
-    uint32_t generation = 0;
-    std::vector<uint32_t> closureOrder;
+    // The closure of the path being checked, breadth-first from it (with shortest chains
+    // back to it in `walk`), or the path alone when its closure is not needed.
+    BreadthFirstWalk walk;
+    std::vector<uint32_t> self{0};
+    std::span<const uint32_t> closureOrder;
 
     std::vector<int> scratch;
     std::map<uid_t, std::string> userNames;
     std::map<gid_t, std::string> groupNames;
 
     Impl(const rules::Policy& p, StoreView s)
-        : policy(p), store(std::move(s)), graph(*store.graph) {
+        : policy(p), store(std::move(s)), graph(*store.graph), walk(graph.size(), true) {
         const auto& rules = policy.rules;
         selectsAll.resize(rules.size());
         usesPathSet.resize(rules.size());
@@ -326,8 +317,6 @@ struct Checker::Impl {
         offenderNames.compile();
         if (!contentSources.empty()) content = std::make_unique<ContentScanner>(contentSources);
         reaches.resize(rules.size());
-        stamp.assign(graph.size(), 0);
-        parent.assign(graph.size(), 0);
     }
 
     std::string printPath(uint32_t node) const {
@@ -389,46 +378,30 @@ struct Checker::Impl {
         return std::holds_alternative<ForbidCheck>(policy.rules[r].check) ? in : !in;
     }
 
-    void buildReverse() {
-        if (!revStart.empty()) return;
-        revStart.assign(graph.size() + 1, 0);
-        for (uint32_t target : graph.refs)
-            ++revStart[target + 1];
-        for (size_t i = 0; i < graph.size(); ++i)
-            revStart[i + 1] += revStart[i];
-        revRefs.resize(graph.refs.size());
-        std::vector<uint32_t> fill(revStart.begin(), revStart.end() - 1);
-        for (uint32_t n = 0; n < graph.size(); ++n)
-            for (uint32_t i = graph.refStart[n]; i < graph.refStart[n + 1]; ++i)
-                revRefs[fill[graph.refs[i]]++] = n;
-    }
-
     /// Nodes with a path of one or more references to a node that violates rule `r`: one
     /// backward breadth-first pass from all violators at once, O(nodes + references).
     const NodeBits& reachesViolator(size_t r) {
         if (reaches[r]) return *reaches[r];
         computeMembers();
-        buildReverse();
-        auto bits = std::make_unique<NodeBits>(graph.size(), false);
-        NodeBits expanded(graph.size(), false);
-        std::vector<uint32_t> queue;
+        if (!referrers) referrers.emplace(graph);
+        std::vector<uint32_t> violators;
         for (uint32_t n = 0; n < graph.size(); ++n)
-            if (violates(r, n)) {
-                queue.push_back(n);
-                expanded[n] = true;
-            }
-        for (size_t head = 0; head < queue.size(); ++head) {
-            uint32_t x = queue[head];
-            for (uint32_t i = revStart[x]; i < revStart[x + 1]; ++i) {
-                uint32_t y = revRefs[i];
-                if (y == x) continue;
-                (*bits)[y] = true;
-                if (!expanded[y]) {
-                    expanded[y] = true;
-                    queue.push_back(y);
+            if (violates(r, n)) violators.push_back(n);
+        BreadthFirstWalk back(graph.size());
+        back.run(referrers->edges(), violators);
+        auto bits = std::make_unique<NodeBits>(graph.size(), false);
+        // Every node the walk reached from a violator refers to it through one or more
+        // references; a violator itself reaches one only if it refers to another node the
+        // walk reached (its reference to itself does not count).
+        const std::vector<uint32_t>& reached = back.order();
+        for (size_t k = violators.size(); k < reached.size(); ++k)
+            (*bits)[reached[k]] = true;
+        for (uint32_t v : violators)
+            for (uint32_t target : referencesOf(graph).of(v))
+                if (target != v && back.visited(target)) {
+                    (*bits)[v] = true;
+                    break;
                 }
-            }
-        }
         reaches[r] = std::move(bits);
         return *reaches[r];
     }
@@ -436,30 +409,21 @@ struct Checker::Impl {
     /// Breadth-first closure of `root` into closureOrder (root first), with parent links,
     /// so the chain to any member is a shortest one.
     void computeClosure(uint32_t root) {
-        if (++generation == 0) {
-            std::fill(stamp.begin(), stamp.end(), 0);
-            generation = 1;
-        }
-        closureOrder.clear();
-        closureOrder.push_back(root);
-        stamp[root] = generation;
-        parent[root] = root;
-        for (size_t head = 0; head < closureOrder.size(); ++head) {
-            uint32_t x = closureOrder[head];
-            for (uint32_t i = graph.refStart[x]; i < graph.refStart[x + 1]; ++i) {
-                uint32_t y = graph.refs[i];
-                if (stamp[y] == generation) continue;
-                stamp[y] = generation;
-                parent[y] = x;
-                closureOrder.push_back(y);
-            }
-        }
+        uint32_t roots[] = {root};
+        walk.run(referencesOf(graph), roots);
+        closureOrder = walk.order();
+    }
+
+    /// closureOrder is `node` alone.
+    void closureIsSelf(uint32_t node) {
+        self[0] = node;
+        closureOrder = self;
     }
 
     std::vector<ChainHop> chainTo(uint32_t root, uint32_t target) const {
         std::vector<ChainHop> chain;
-        for (uint32_t n = target; n != root; n = parent[n])
-            chain.push_back(ChainHop{printPath(parent[n]), printPath(n), "", 0, ""});
+        for (uint32_t n = target; n != root; n = walk.parent(n))
+            chain.push_back(ChainHop{printPath(walk.parent(n)), printPath(n), "", 0, ""});
         std::reverse(chain.begin(), chain.end());
         return chain;
     }
@@ -477,7 +441,7 @@ struct Checker::Impl {
         values.emplace_back("path", finding.path);
         values.emplace_back("name", std::string(graph.paths[node].name()));
         values.emplace_back("offender", offender);
-        values.emplace_back("offender_name", nameWithoutHash(offender));
+        values.emplace_back("offender_name", storePathName(offender));
         finding.message = formatMessage(rule.message, values);
         finding.fingerprint = fingerprintOf(rule.id, finding.path, offender);
         return finding;
@@ -804,7 +768,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
                 closureBytes += im.graph.narSizes[m];
             closurePaths = im.closureOrder.size();
         } else {
-            im.closureOrder.assign(1, node);
+            im.closureIsSelf(node);
             closureBytes = allSizes[node].narSize;
             closurePaths = allSizes[node].paths;
         }

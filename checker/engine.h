@@ -77,10 +77,6 @@ private:
 /// The rule id of findings about expired waivers.
 inline constexpr const char* kExpiredWaiverRule = "purist/expired-waiver";
 
-/// A store path's name without its hash part (`/s/<hash>-hello` → `hello`); other strings
-/// unchanged.
-std::string nameWithoutHash(const std::string& path);
-
 /// A package name without its version, as Nix's DrvName splits it (the version starts at
 /// the first '-' not followed by a letter): `hello-2.12` → `hello`, `bootstrap-tools` →
 /// `bootstrap-tools`; an output suffix Nix gives (`-dev`, `-lib`, ...) and `.drv` are kept:

@@ -1,5 +1,7 @@
 #include "checker/report_summary.h"
 
+#include "checker/engine.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
@@ -78,38 +80,9 @@ std::vector<RuleGroup> groupFindingsByRule(const Report& report) {
     return groups;
 }
 
-std::string_view storePathName(std::string_view storePath) {
-    size_t slash = storePath.rfind('/');
-    std::string_view base =
-        slash == std::string_view::npos ? storePath : storePath.substr(slash + 1);
-    constexpr size_t hashLength = 32;
-    if (base.size() <= hashLength + 1 || base[hashLength] != '-') return storePath;
-    constexpr std::string_view alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
-    for (size_t i = 0; i < hashLength; ++i)
-        if (alphabet.find(base[i]) == std::string_view::npos) return storePath;
-    return base.substr(hashLength + 1);
-}
-
 std::string findingFingerprint(const Finding& finding) {
     if (!finding.fingerprint.empty()) return finding.fingerprint;
-    uint64_t hash = 0xcbf29ce484222325ULL;
-    auto mixByte = [&](unsigned char c) {
-        hash ^= c;
-        hash *= 0x100000001b3ULL;
-    };
-    auto mix = [&](std::string_view part) {
-        // The length first, so that ("ab", "c") and ("a", "bc") differ.
-        for (size_t size = part.size(), i = 0; i < 8; ++i, size >>= 8)
-            mixByte(size & 0xff);
-        for (unsigned char c : part)
-            mixByte(c);
-    };
-    mix(finding.ruleId);
-    mix(storePathName(finding.path));
-    mix(storePathName(finding.offender));
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-    return hex;
+    return fingerprintOf(finding.ruleId, finding.path, finding.offender);
 }
 
 std::string formatSize(uint64_t bytes) {

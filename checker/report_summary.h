@@ -4,6 +4,7 @@
 // Internal to checker/; the public entry point is reporters.h.
 
 #include "checker/report.h"
+#include "store/store_path.h" // storePathName, which the reporters use
 
 #include <cstddef>
 #include <string>
@@ -46,12 +47,8 @@ struct RuleGroup {
 /// fingerprint, message. Every finding appears exactly once.
 std::vector<RuleGroup> groupFindingsByRule(const Report& report);
 
-/// `storePath` without its store dir and hash part ("/nix/store/<hash>-hello-2.12" →
-/// "hello-2.12"); anything that is not a store path is returned unchanged.
-std::string_view storePathName(std::string_view storePath);
-
-/// The finding's fingerprint, or, if the engine left it empty, a stable one derived from
-/// the rule id, the path's name and the offender's name (FNV-1a 64, hex).
+/// The finding's fingerprint, or, if it has none (a finding not made by the engine), the
+/// one the engine would give it: fingerprintOf (checker/engine.h), the only scheme.
 std::string findingFingerprint(const Finding& finding);
 
 /// "0 B", "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB".

@@ -126,8 +126,8 @@ void writeBaseline(const std::string& file, const Report& report) {
     std::set<std::string> seen;
     for (const auto& f : report.findings)
         if (seen.insert(f.fingerprint).second)
-            entries.push_back(
-                {f.ruleId, nameWithoutHash(f.path), nameWithoutHash(f.offender), f.fingerprint});
+            entries.push_back({f.ruleId, std::string(storePathName(f.path)),
+                               std::string(storePathName(f.offender)), f.fingerprint});
     std::sort(entries.begin(), entries.end(),
               [](const Entry& a, const Entry& b) { return a.key() < b.key(); });
     std::string text = "{\n  \"version\": 2,\n  \"findings\": [";

@@ -2,7 +2,7 @@
 
 #include "checker/evidence.h"
 #include "checker/path_walker.h"
-#include "store/closure.h"
+#include "store/ref_graph.h"
 
 #include <sys/stat.h>
 
@@ -112,40 +112,24 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
                 chain.push_back(ChainHop{result.root, result.root, "", 0, ""});
         result.chains.push_back(std::move(chain));
     } else if (!all) {
-        std::vector<int64_t> parent(graph.size(), -1);
-        std::vector<uint32_t> queue{from};
-        parent[from] = from;
-        for (size_t head = 0; head < queue.size() && parent[to] < 0; ++head) {
-            uint32_t x = queue[head];
-            for (uint32_t i = graph.refStart[x]; i < graph.refStart[x + 1]; ++i) {
-                uint32_t y = graph.refs[i];
-                if (parent[y] >= 0) continue;
-                parent[y] = x;
-                queue.push_back(y);
-            }
-        }
-        if (parent[to] < 0) return result;
+        BreadthFirstWalk walk(graph.size(), true);
+        uint32_t roots[] = {from};
+        walk.run(referencesOf(graph), roots, to);
+        if (!walk.visited(to)) return result;
         std::vector<ChainHop> chain;
-        for (uint32_t n = to; n != from; n = static_cast<uint32_t>(parent[n]))
-            chain.push_back(ChainHop{store.storeDir + "/" + graph.paths[parent[n]].baseName(),
+        for (uint32_t n = to; n != from; n = walk.parent(n))
+            chain.push_back(ChainHop{store.storeDir + "/" + graph.paths[walk.parent(n)].baseName(),
                                      store.storeDir + "/" + graph.paths[n].baseName(), "", 0, ""});
         std::reverse(chain.begin(), chain.end());
         result.chains.push_back(std::move(chain));
     } else {
         // Nodes from which `to` is reachable: a backward pass over the edges.
-        std::vector<std::vector<uint32_t>> referrers(graph.size());
-        for (uint32_t n = 0; n < graph.size(); ++n)
-            for (uint32_t i = graph.refStart[n]; i < graph.refStart[n + 1]; ++i)
-                if (graph.refs[i] != n) referrers[graph.refs[i]].push_back(n);
+        BreadthFirstWalk back(graph.size());
+        uint32_t roots[] = {to};
+        back.run(ReferrerIndex(graph).edges(), roots);
         std::vector<bool> canReach(graph.size(), false);
-        std::vector<uint32_t> queue{to};
-        canReach[to] = true;
-        for (size_t head = 0; head < queue.size(); ++head)
-            for (uint32_t y : referrers[queue[head]])
-                if (!canReach[y]) {
-                    canReach[y] = true;
-                    queue.push_back(y);
-                }
+        for (uint32_t n : back.order())
+            canReach[n] = true;
         if (!canReach[from]) return result;
         Walker walker{
             graph,  store, to, limit, std::move(canReach), std::vector<bool>(graph.size(), false),

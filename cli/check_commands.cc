@@ -423,25 +423,16 @@ ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t
                          (runs.empty() ? " (none recorded)"
                                        : " (runs " + std::to_string(runs.front().id) + " to " +
                                              std::to_string(runs.back().id) + ")"));
-    std::vector<checker::AuditFinding> findings = audits.findings(id);
-    int64_t before = audits.previousRun(id);
-    std::set<std::string> previous, current;
-    std::vector<checker::AuditFinding> fixed;
-    if (before > 0) {
-        previous = audits.fingerprints(before);
-        for (const auto& f : findings)
-            current.insert(f.fingerprint);
-        for (auto& f : audits.findings(before))
-            if (!current.count(f.fingerprint)) fixed.push_back(std::move(f));
-    }
-    auto isNew = [&](const checker::AuditFinding& f) { return !previous.count(f.fingerprint); };
+    checker::AuditRunChanges changes = audits.changes(id);
+    const std::vector<checker::AuditFinding>& findings = changes.findings;
+    const std::vector<checker::AuditFinding>& fixed = changes.fixed;
     if (json) {
         nlohmann::ordered_json out = {{"run", auditRunJson(*it)},
                                       {"findings", nlohmann::ordered_json::array()},
                                       {"fixed", nlohmann::ordered_json::array()}};
-        for (const auto& f : findings) {
-            nlohmann::ordered_json entry = auditFindingJson(f);
-            entry["new"] = isNew(f);
+        for (size_t i = 0; i < findings.size(); ++i) {
+            nlohmann::ordered_json entry = auditFindingJson(findings[i]);
+            entry["new"] = static_cast<bool>(changes.isNew[i]);
             out["findings"].push_back(std::move(entry));
         }
         for (const auto& f : fixed)
@@ -460,8 +451,8 @@ ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t
         if (f.accepted) std::cout << " [accepted]";
         std::cout << "\n";
     };
-    for (const auto& f : findings)
-        line(isNew(f) ? "new  " : "     ", f);
+    for (size_t i = 0; i < findings.size(); ++i)
+        line(changes.isNew[i] ? "new  " : "     ", findings[i]);
     for (const auto& f : fixed)
         line("fixed", f);
     return kExitOk;

@@ -2,6 +2,7 @@
 
 #include "base/byte_size.h"
 #include "base/error.h"
+#include "base/yaml_document.h"
 #include "policy/yaml_file.h"
 
 #include <yaml-cpp/yaml.h>
@@ -271,9 +272,11 @@ const std::vector<SettingDescriptor> kSettings = {
      "Nix does. `false` collects them like any path no root names.",
      [](Settings& s, const RawSettingValue& v) {
          const RawSettingItem& item = scalarOf(v, "gc-runtime-roots");
-         if (item.text == "true")
+         // The core schema's booleans, as in specs and rules (yamlBoolValue), whether
+         // the text came from a file, the environment or a flag.
+         if (item.text == "true" || item.text == "True" || item.text == "TRUE")
              s.gcRuntimeRoots = true;
-         else if (item.text == "false")
+         else if (item.text == "false" || item.text == "False" || item.text == "FALSE")
              s.gcRuntimeRoots = false;
          else
              throw itemError(item,
@@ -431,9 +434,8 @@ void applySettingsFile(Settings& settings, const std::string& path, SettingOrigi
             throw yamlError(path, key, "unknown setting '" + name + "' (known: " + known + ")");
         }
         auto itemAt = [&](const YAML::Node& node, std::string text) {
-            YAML::Mark mark = node.Mark();
-            return RawSettingItem{std::move(text), path, mark.line + 1, mark.column + 1,
-                                  yamlPosition(path, node)};
+            SourceLocation at = yamlLocation(path, node);
+            return RawSettingItem{std::move(text), path, at.line, at.column, at.describe()};
         };
         RawSettingValue value;
         value.position = itemAt(valueNode, "");

@@ -16,15 +16,13 @@ YAML::Node loadYamlFile(const std::string& path) {
 }
 
 ConfigError yamlError(const std::string& file, const YAML::Node& node, const std::string& message) {
-    YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
-    if (mark.is_null()) return ConfigError(file, message);
-    return ConfigError(file, mark.line + 1, mark.column + 1, message);
+    SourceLocation at = yamlLocation(file, node);
+    if (at.line == 0) return ConfigError(file, message);
+    return ConfigError(file, at.line, at.column, message);
 }
 
 std::string yamlPosition(const std::string& file, const YAML::Node& node) {
-    YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
-    if (mark.is_null()) return file;
-    return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    return yamlLocation(file, node).describe();
 }
 
 std::string yamlScalar(const std::string& file, const YAML::Node& node, const std::string& what) {
@@ -35,26 +33,10 @@ std::string yamlScalar(const std::string& file, const YAML::Node& node, const st
 std::string yamlString(const std::string& file, const YAML::Node& node, const std::string& what) {
     if (node.IsNull()) throw yamlError(file, node, what + " must be a string, not null");
     if (!node.IsScalar()) throw yamlError(file, node, what + " must be a string");
-    const char* type = nullptr;
-    switch (resolveScalarType(node)) {
-    case ScalarType::String:
-        return node.Scalar();
-    case ScalarType::Null:
-        type = "null";
-        break;
-    case ScalarType::Bool:
-        type = "a boolean";
-        break;
-    case ScalarType::Int:
-        type = "an integer";
-        break;
-    case ScalarType::Float:
-        type = "a number";
-        break;
-    }
+    if (resolveScalarType(node) == ScalarType::String) return node.Scalar();
     throw yamlError(file, node,
-                    what + " must be a string, not " + type + " (quote it: \"" + node.Scalar() +
-                        "\")");
+                    what + " must be a string, not " + describeYamlType(node) + " (quote it: \"" +
+                        node.Scalar() + "\")");
 }
 
 std::vector<std::string> yamlStringList(const std::string& file, const YAML::Node& node,
@@ -69,11 +51,7 @@ std::vector<std::string> yamlStringList(const std::string& file, const YAML::Nod
 }
 
 bool yamlBool(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (node.IsScalar()) {
-        const std::string& s = node.Scalar();
-        if (s == "true") return true;
-        if (s == "false") return false;
-    }
+    if (std::optional<bool> value = yamlBoolValue(node)) return *value;
     throw yamlError(file, node, what + " must be true or false");
 }
 

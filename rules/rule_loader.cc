@@ -52,9 +52,7 @@ const std::vector<std::string>& messagePlaceholders() {
 namespace {
 
 SourceLocation locationOf(const std::string& file, const YAML::Node& node) {
-    const YAML::Mark mark = node.Mark();
-    if (mark.line < 0) return {file, 0, 0};
-    return {file, mark.line + 1, mark.column + 1};
+    return yamlLocation(file, node);
 }
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& message) {
@@ -62,50 +60,21 @@ SourceLocation locationOf(const std::string& file, const YAML::Node& node) {
     throw ConfigError(file, loc.line, loc.column, message);
 }
 
-std::string describeType(const YAML::Node& node) {
-    switch (node.Type()) {
-    case YAML::NodeType::Sequence:
-        return "a list";
-    case YAML::NodeType::Map:
-        return "a mapping";
-    case YAML::NodeType::Null:
-        return "nothing";
-    case YAML::NodeType::Undefined:
-        return "nothing";
-    case YAML::NodeType::Scalar:
-        break;
-    }
-    switch (resolveScalarType(node)) {
-    case ScalarType::Null:
-        return "null";
-    case ScalarType::Bool:
-        return "a boolean";
-    case ScalarType::Int:
-        return "an integer";
-    case ScalarType::Float:
-        return "a number";
-    case ScalarType::String:
-        return "a string";
-    }
-    return "a scalar";
-}
-
 std::string expectString(const std::string& file, const YAML::Node& node, const std::string& what) {
     if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
-        fail(file, node, what + " must be a string, not " + describeType(node));
+        fail(file, node, what + " must be a string, not " + describeYamlType(node));
     return node.Scalar();
 }
 
 bool expectBool(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool)
-        fail(file, node, what + " must be true or false, not " + describeType(node));
-    const std::string& v = node.Scalar();
-    return v == "true" || v == "True" || v == "TRUE";
+    std::optional<bool> value = yamlBoolValue(node);
+    if (!value) fail(file, node, what + " must be true or false, not " + describeYamlType(node));
+    return *value;
 }
 
 uint64_t expectCount(const std::string& file, const YAML::Node& node, const std::string& what) {
     if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Int)
-        fail(file, node, what + " must be a non-negative integer, not " + describeType(node));
+        fail(file, node, what + " must be a non-negative integer, not " + describeYamlType(node));
     const std::string& v = node.Scalar();
     if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
         fail(file, node, what + " must be a non-negative decimal integer, not '" + v + "'");
@@ -118,11 +87,11 @@ uint64_t expectCount(const std::string& file, const YAML::Node& node, const std:
 uint64_t expectSize(const std::string& file, const YAML::Node& node, const std::string& what) {
     if (!node.IsScalar())
         fail(file, node,
-             what + " must be a size such as 50MiB or a byte count, not " + describeType(node));
+             what + " must be a size such as 50MiB or a byte count, not " + describeYamlType(node));
     ScalarType type = resolveScalarType(node);
     if (type != ScalarType::Int && type != ScalarType::String)
         fail(file, node,
-             what + " must be a size such as 50MiB or a byte count, not " + describeType(node));
+             what + " must be a size such as 50MiB or a byte count, not " + describeYamlType(node));
     std::string error;
     auto value = parseByteSize(node.Scalar(), error);
     if (!value) fail(file, node, what + ": " + error);
@@ -131,7 +100,8 @@ uint64_t expectSize(const std::string& file, const YAML::Node& node, const std::
 
 std::vector<YAML::Node> expectList(const std::string& file, const YAML::Node& node,
                                    const std::string& what, bool nonEmpty) {
-    if (!node.IsSequence()) fail(file, node, what + " must be a list, not " + describeType(node));
+    if (!node.IsSequence())
+        fail(file, node, what + " must be a list, not " + describeYamlType(node));
     std::vector<YAML::Node> items(node.begin(), node.end());
     if (nonEmpty && items.empty()) fail(file, node, what + " must not be empty");
     return items;
@@ -142,7 +112,7 @@ std::vector<std::pair<std::string, YAML::Node>> expectMap(const std::string& fil
                                                           const YAML::Node& node,
                                                           const std::string& what,
                                                           const std::vector<std::string>& allowed) {
-    if (!node.IsMap()) fail(file, node, what + " must be a mapping, not " + describeType(node));
+    if (!node.IsMap()) fail(file, node, what + " must be a mapping, not " + describeYamlType(node));
     std::vector<std::pair<std::string, YAML::Node>> entries;
     std::map<std::string, YAML::Node> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
@@ -237,7 +207,7 @@ CheckT parsePathSet(const std::string& file, const YAML::Node& node, const std::
 unsigned parseMode(const std::string& file, const YAML::Node& node) {
     if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
         fail(file, node,
-             "mode must be a quoted octal string such as \"1735\", not " + describeType(node));
+             "mode must be a quoted octal string such as \"1735\", not " + describeYamlType(node));
     const std::string& v = node.Scalar();
     if (v.size() < 3 || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
         fail(file, node, "mode '" + v + "' must be 3 or 4 octal digits, such as \"1735\"");
@@ -544,7 +514,8 @@ Policy loadPolicyString(const std::string& text, const std::string& file) {
     try {
         return parsePolicyDocument(root, file);
     } catch (const YAML::Exception& e) {
-        throw ConfigError(file, e.mark.line + 1, e.mark.column + 1, "bad YAML: " + e.msg);
+        SourceLocation where = yamlLocation(file, e.mark);
+        throw ConfigError(file, where.line, where.column, "bad YAML: " + e.msg);
     }
 }
 

@@ -3,6 +3,7 @@
 #include "base/byte_size.h"
 
 #include "base/error.h"
+#include "base/yaml_document.h"
 #include "rules/rule_loader.h"
 
 #include <set>
@@ -12,9 +13,7 @@ namespace purist::rules {
 namespace {
 
 SourceLocation at(const std::string& file, const YAML::Node& node) {
-    const YAML::Mark mark = node.Mark();
-    if (mark.line < 0) return {file, 0, 0};
-    return {file, mark.line + 1, mark.column + 1};
+    return yamlLocation(file, node);
 }
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& node,

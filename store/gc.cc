@@ -3,12 +3,12 @@
 #include "base/directory.h"
 #include "base/error.h"
 #include "base/temp_dir.h"
-#include "store/closure.h"
 #include "store/disk_space.h"
 #include "store/gc_roots.h"
 #include "store/gc_runtime_roots.h"
 #include "store/gc_temp_roots.h"
 #include "store/path_lock.h"
+#include "store/ref_graph.h"
 #include "store/scratch.h"
 
 #include <algorithm>
@@ -225,7 +225,9 @@ LiveSet computeLive(LocalStore& store, std::vector<GcRootRef>& roots) {
     set.graph = store.db().loadGraph();
     std::vector<uint32_t> rootIds = validRoots(set.graph, roots);
     set.live.assign(set.graph.size(), false);
-    for (uint32_t n : closureOf(set.graph, rootIds))
+    BreadthFirstWalk walk(set.graph.size());
+    walk.run(referencesOf(set.graph), rootIds);
+    for (uint32_t n : walk.order())
         set.live[n] = true;
     return set;
 }

@@ -377,17 +377,23 @@ std::vector<ScannedPath> LocalStore::registerNewPaths(const std::vector<NewPath>
     }
     if (gate) gate(scanned);
 
+    auto step = [&](RegistrationStep what, size_t index) {
+        if (registrationFault_) registrationFault_(what, index);
+    };
     std::vector<std::string> moved;
     try {
-        for (const NewPath& p : paths) {
-            std::string destination = realPath(p.path);
-            moveIntoPlace(p.location, destination);
+        for (size_t i = 0; i < paths.size(); ++i) {
+            std::string destination = realPath(paths[i].path);
+            step(RegistrationStep::Move, i);
+            moveIntoPlace(paths[i].location, destination);
             moved.push_back(destination);
+            step(RegistrationStep::Seal, i);
             sealRoot(destination);
         }
         std::vector<ValidPathInfo> infos;
         for (const ScannedPath& s : scanned)
             infos.push_back(s.info);
+        step(RegistrationStep::Commit, paths.size());
         db_.registerValidPaths(infos);
     } catch (...) {
         // None of the batch became valid: take every moved path out of the store again.
@@ -411,9 +417,7 @@ std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requ
     RefGraph graph = db_.loadGraph();
     const std::vector<StorePath>& paths = requested.empty() ? graph.paths : requested;
     std::vector<VerifyProblem> problems;
-    std::vector<uint32_t> stamp(graph.size(), 0);
-    uint32_t generation = 0;
-    std::vector<uint32_t> queue;
+    BreadthFirstWalk walk(graph.size());
     for (const StorePath& path : paths) {
         std::optional<ValidPathInfo> info = db_.tryQueryInfo(path);
         if (!info) {
@@ -439,20 +443,9 @@ std::vector<VerifyProblem> LocalStore::verify(const std::vector<StorePath>& requ
                 for (const StorePath& p : db_.queryClosure({path}))
                     candidates.emplace_back(p.hashPart());
             } else {
-                if (++generation == 0) {
-                    std::fill(stamp.begin(), stamp.end(), 0);
-                    generation = 1;
-                }
-                queue.assign(1, static_cast<uint32_t>(node));
-                stamp[node] = generation;
-                for (size_t head = 0; head < queue.size(); ++head)
-                    for (uint32_t i = graph.refStart[queue[head]];
-                         i < graph.refStart[queue[head] + 1]; ++i)
-                        if (stamp[graph.refs[i]] != generation) {
-                            stamp[graph.refs[i]] = generation;
-                            queue.push_back(graph.refs[i]);
-                        }
-                for (uint32_t m : queue)
+                uint32_t roots[] = {static_cast<uint32_t>(node)};
+                walk.run(referencesOf(graph), roots);
+                for (uint32_t m : walk.order())
                     candidates.emplace_back(graph.paths[m].hashPart());
             }
         }

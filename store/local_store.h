@@ -140,6 +140,17 @@ public:
                                               const StorePathSet& referenceCandidates,
                                               const RegistrationGate& gate = {});
 
+    /// The steps of registerNewPaths once the gate has passed: each path of the batch in
+    /// order is moved into the store (Move) and its top directory sealed (Seal); then the
+    /// batch is committed to the DB in one transaction (Commit).
+    enum class RegistrationStep { Move, Seal, Commit };
+    /// Called before each step with the index of its path in the batch (the batch's size
+    /// for Commit). Throwing makes the step fail as a failing system call or DB would.
+    using RegistrationFault = std::function<void(RegistrationStep step, size_t index)>;
+    /// The fault-injection seam of registration, for tests of its rollback: `fault` is
+    /// called before every later step of every registration by this object. Default: none.
+    void injectRegistrationFault(RegistrationFault fault) { registrationFault_ = std::move(fault); }
+
     /// Re-hashes the contents of `paths` (all valid paths if empty) and compares hash and
     /// size with the DB, as `nix-store --verify --check-contents` does. Where the recorded
     /// references came from a scan of the contents (referencesFromScanning), also rescans:
@@ -155,6 +166,7 @@ private:
     Database::Mode mode_;
     StoreDb db_;
     std::unique_ptr<TempRoots> tempRoots_; // null when read-only
+    RegistrationFault registrationFault_;
 };
 
 } // namespace purist

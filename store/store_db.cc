@@ -460,24 +460,16 @@ StorePathSet StoreDb::closureQuery(bool referrers, const StorePathSet& roots) {
         for (auto [from, to] : edges)
             targets[fill[from]++] = to;
     }
-    std::vector<bool> seen(maxId + 1, false);
-    std::vector<uint32_t> queue;
-    for (int64_t id : rootIds) {
-        seen[static_cast<size_t>(id)] = true;
-        queue.push_back(static_cast<uint32_t>(id));
-    }
-    for (size_t next = 0; next < queue.size(); ++next)
-        for (uint32_t e = start[queue[next]]; e < start[queue[next] + 1]; ++e)
-            if (!seen[targets[e]]) {
-                seen[targets[e]] = true;
-                queue.push_back(targets[e]);
-            }
+    std::vector<uint32_t> rootNodes(rootIds.begin(), rootIds.end());
+    BreadthFirstWalk walk(maxId + 1);
+    walk.run(Adjacency{start, targets}, rootNodes);
     StorePathSet result;
     Statement& scan = stmts_->scanPathsByName;
     scan.reset();
     while (scan.step()) {
         auto id = static_cast<size_t>(scan.columnInt(0));
-        if (id <= maxId && seen[id]) result.insert(result.end(), parseRow(scan.columnTextView(1)));
+        if (id <= maxId && walk.visited(static_cast<uint32_t>(id)))
+            result.insert(result.end(), parseRow(scan.columnTextView(1)));
     }
     return result;
 }
@@ -685,12 +677,6 @@ RefGraph StoreDb::loadGraph() {
     for (auto [from, to] : edges)
         graph.refs[fill[from]++] = to;
     return graph;
-}
-
-int64_t RefGraph::find(const StorePath& path) const {
-    auto it = std::lower_bound(paths.begin(), paths.end(), path);
-    if (it == paths.end() || *it != path) return -1;
-    return it - paths.begin();
 }
 
 void StoreDb::checkpoint() {

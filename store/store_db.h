@@ -3,6 +3,7 @@
 // indices), so the same queries run on purist's own store and, read-only, on a Nix store.
 
 #include "store/hash.h"
+#include "store/ref_graph.h"
 #include "store/sqlite.h"
 #include "store/store_path.h"
 
@@ -28,21 +29,6 @@ struct ValidPathInfo {
     std::string ca{};          ///< content address (`fixed:r:sha256:...`), or empty
     bool ultimate = false;     ///< built locally rather than substituted
     std::string sigs{};        ///< space-separated signatures, as Nix stores them
-};
-
-/// A compact in-memory copy of the reference graph, for whole-store work (closure sizes
-/// of every path, a policy over every path). Node ids are dense 0..size()-1.
-/// Immutable after construction; safe to read from several threads.
-struct RefGraph {
-    std::vector<StorePath> paths;
-    std::vector<uint64_t> narSizes;
-    /// CSR adjacency: references of node i are refs[refStart[i] .. refStart[i+1]).
-    std::vector<uint32_t> refStart;
-    std::vector<uint32_t> refs;
-
-    size_t size() const { return paths.size(); }
-    /// Node id of `path`, or -1.
-    int64_t find(const StorePath& path) const;
 };
 
 /// Owns one connection to a store DB. Not thread-safe: use one StoreDb per thread (several

@@ -103,4 +103,14 @@ StorePath StoreDir::makeOutputPath(std::string_view outputName, const Hash& buil
     return makeStorePath("output:" + std::string(outputName), buildHash, fullName);
 }
 
+std::string_view storePathName(std::string_view path) {
+    size_t slash = path.rfind('/');
+    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    if (base.size() <= kHashPartLength + 1 || base[kHashPartLength] != '-') return path;
+    constexpr std::string_view alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
+    for (size_t i = 0; i < kHashPartLength; ++i)
+        if (alphabet.find(base[i]) == std::string_view::npos) return path;
+    return base.substr(kHashPartLength + 1);
+}
+
 } // namespace purist

@@ -90,4 +90,9 @@ private:
     std::string dir_;
 };
 
+/// A printed store path's name (`/nix/store/<hash>-hello-2.12` or `<hash>-hello-2.12` →
+/// `hello-2.12`), whatever the store dir; anything that is not a store path (no 32-character
+/// base32 hash part and '-' before a name) is returned unchanged.
+std::string_view storePathName(std::string_view path);
+
 } // namespace purist

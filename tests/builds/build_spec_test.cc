@@ -60,6 +60,33 @@ no-sandbox: true
     EXPECT_FALSE(spec.fixedOutput);
 }
 
+// One rule for booleans in specs, rules and settings (YAML 1.2's core schema): `True` is
+// a boolean in a spec as in a rule (`no-setuid: True`); `yes` is a string in both.
+TEST_F(BuildSpecTest, BooleansFollowTheSameRulesAsInRuleFiles) {
+    for (const char* yes : {"true", "True", "TRUE"}) {
+        std::string file =
+            write("t.yaml", std::string("name: t\nbuilder: /bin/sh\nno-sandbox: ") + yes + "\n");
+        EXPECT_TRUE(parseBuildSpec(file).noSandbox) << yes;
+    }
+    for (const char* no : {"false", "False", "FALSE"}) {
+        std::string file =
+            write("f.yaml", std::string("name: f\nbuilder: /bin/sh\nno-sandbox: ") + no + "\n");
+        EXPECT_FALSE(parseBuildSpec(file).noSandbox) << no;
+    }
+    for (const char* bad : {"yes", "on", "'true'", "1"}) {
+        std::string file =
+            write("b.yaml", std::string("name: b\nbuilder: /bin/sh\nno-sandbox: ") + bad + "\n");
+        try {
+            parseBuildSpec(file);
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const ConfigError& e) {
+            EXPECT_NE(std::string(e.what()).find(":3:13: no-sandbox must be true or false"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}
+
 TEST_F(BuildSpecTest, DefaultsAndMappingInputs) {
     write("bootstrap-tools.yaml", "name: t\nbuilder: /bin/sh\n");
     std::string file = write(

@@ -68,6 +68,32 @@ TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
     EXPECT_TRUE(history.findings(99).empty());
 }
 
+TEST(AuditHistory, ARunsChangesAreAgainstTheRunBeforeOfItsScope) {
+    TempDir dir;
+    Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
+    AuditHistory history(db);
+    history.createTables();
+    int64_t first = history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Error}}), 1,
+                                   9, "/s/hello");
+    history.record(reportWith({{"x", Severity::Error}}), 2, 100); // another scope
+    int64_t third = history.record(reportWith({{"b", Severity::Error}, {"c", Severity::Warning}}),
+                                   3, 9, "/s/hello");
+
+    AuditRunChanges none = history.changes(first);
+    ASSERT_EQ(none.findings.size(), 2u);
+    EXPECT_EQ(none.isNew, (std::vector<bool>{true, true})) << "no run before: all new";
+    EXPECT_TRUE(none.fixed.empty());
+
+    AuditRunChanges changes = history.changes(third);
+    ASSERT_EQ(changes.findings.size(), 2u);
+    ASSERT_EQ(changes.isNew.size(), 2u);
+    for (size_t i = 0; i < changes.findings.size(); ++i)
+        EXPECT_EQ(changes.isNew[i], changes.findings[i].fingerprint == "c")
+            << changes.findings[i].fingerprint;
+    ASSERT_EQ(changes.fixed.size(), 1u);
+    EXPECT_EQ(changes.fixed[0].fingerprint, "a");
+}
+
 TEST(AuditHistory, RunsAreComparedWithThePreviousRunOfTheSameScope) {
     TempDir dir;
     Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);

@@ -419,8 +419,6 @@ TEST(Fingerprint, StableAcrossRebuildsAndDistinctAcrossRules) {
                                "/s/11111111111111111111111111111111-gcc"));
     EXPECT_NE(a, fingerprintOf("r", "/s/00000000000000000000000000000000-hello",
                                "/s/11111111111111111111111111111111-cc"));
-    EXPECT_EQ(nameWithoutHash("/s/00000000000000000000000000000000-hello-2.12"), "hello-2.12");
-    EXPECT_EQ(nameWithoutHash("/usr/bin/"), "/usr/bin/");
 }
 
 TEST(Fingerprint, IgnoresVersionsButNotOutputs) {

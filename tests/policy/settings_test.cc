@@ -205,6 +205,22 @@ TEST_F(SettingsTest, EveryDescriptorShowsWhatItApplied) {
     }
 }
 
+// Booleans follow the rule of specs and rules (the YAML core schema) from every source.
+TEST_F(SettingsTest, BooleansFollowTheSameRulesAsInSpecsAndRules) {
+    SettingsSources sources = noSources();
+    sources.configFile = file("config.yaml", "gc-runtime-roots: False\n");
+    EXPECT_FALSE(loadSettings(sources).gcRuntimeRoots);
+    sources.configFile = file("config.yaml", "gc-runtime-roots: TRUE\n");
+    EXPECT_TRUE(loadSettings(sources).gcRuntimeRoots);
+    sources.configFile.clear();
+    sources.environment = {{"PURIST_GC_RUNTIME_ROOTS", "False"}};
+    EXPECT_FALSE(loadSettings(sources).gcRuntimeRoots);
+    for (const char* bad : {"yes", "on", "1"}) {
+        sources.environment = {{"PURIST_GC_RUNTIME_ROOTS", bad}};
+        EXPECT_THROW(loadSettings(sources), ConfigError) << bad;
+    }
+}
+
 // Only the facilities the seccomp filter knows may be allowed; a typo is refused where it
 // was written, not silently ignored while the call stays refused.
 TEST_F(SettingsTest, SandboxAllowSyscallsTakesKnownNamesOnly) {

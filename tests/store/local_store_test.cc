@@ -93,6 +93,67 @@ TEST_F(LocalStoreTest, FailedRegistrationLeavesNothingInTheStore) {
     EXPECT_FALSE(fs::exists(store_.realPath(bad.path)));
 }
 
+// Registration fails at each of its steps in turn (the fault-injection seam), in a batch of
+// a directory and a single file: whatever was moved or sealed before the failure is taken
+// out of the store again, and nothing is registered.
+TEST_F(LocalStoreTest, RegistrationThatFailsAtAnyStepLeavesNothingInTheStore) {
+    using Step = LocalStore::RegistrationStep;
+    struct Case {
+        const char* name;
+        Step step;
+        size_t index;
+        size_t stepsBefore; ///< steps the registration took before the failing one
+    };
+    const Case cases[] = {
+        {"MoveFirst", Step::Move, 0, 0},  {"SealFirst", Step::Seal, 0, 1},
+        {"MoveSecond", Step::Move, 1, 2}, {"SealSecond", Step::Seal, 1, 3},
+        {"Commit", Step::Commit, 2, 4},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.name);
+        TempDir dir;
+        LocalStore store(StoreLayout::atRoot(dir.path() + "/root"));
+        auto output = [&](const std::string& name, bool directory) {
+            StorePath path = store.storeDir().makeOutputPath(
+                "out", hashString(HashAlgorithm::Sha256, name), name);
+            std::string location = store.layout().tmpDir() + "/" + path.baseName();
+            testing::makeFile(directory ? location + "/bin/tool" : location, "contents");
+            return NewPath{path, location, std::nullopt, ""};
+        };
+        std::vector<NewPath> batch = {output("dir", true), output("file", false)};
+        std::vector<std::pair<Step, size_t>> taken;
+        store.injectRegistrationFault([&](Step step, size_t index) {
+            if (step == c.step && index == c.index) throw SysError(EIO, "injected fault");
+            taken.emplace_back(step, index);
+        });
+        EXPECT_THROW(store.registerNewPaths(batch, {}), SysError);
+        EXPECT_EQ(taken.size(), c.stepsBefore) << "the fault was injected where the case says";
+        for (const NewPath& p : batch) {
+            EXPECT_FALSE(store.db().isValid(p.path)) << p.path.baseName();
+            EXPECT_FALSE(fs::exists(fs::symlink_status(store.realPath(p.path))))
+                << store.realPath(p.path) << " is left in the store";
+        }
+        EXPECT_TRUE(store.db().queryAllValidPaths().empty());
+    }
+}
+
+TEST_F(LocalStoreTest, RegistrationTakesItsStepsInOrder) {
+    using Step = LocalStore::RegistrationStep;
+    NewPath a = makeOutput("a", {{"file", "a"}});
+    NewPath b = makeOutput("b", {{"file", "b"}});
+    std::vector<std::pair<Step, size_t>> taken;
+    store_.injectRegistrationFault(
+        [&](Step step, size_t index) { taken.emplace_back(step, index); });
+    store_.registerNewPaths({a, b}, {});
+    EXPECT_EQ(taken, (std::vector<std::pair<Step, size_t>>{{Step::Move, 0},
+                                                           {Step::Seal, 0},
+                                                           {Step::Move, 1},
+                                                           {Step::Seal, 1},
+                                                           {Step::Commit, 2}}));
+    EXPECT_TRUE(store_.db().isValid(a.path));
+    EXPECT_TRUE(store_.db().isValid(b.path));
+}
+
 TEST_F(LocalStoreTest, VerifyReportsTamperingAndMissingPaths) {
     testing::makeFile(dir_.path() + "/a/file", "original");
     testing::makeFile(dir_.path() + "/b/file", "other");

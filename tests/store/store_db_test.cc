@@ -6,7 +6,7 @@
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "store/base32.h"
-#include "store/closure.h"
+#include "store/ref_graph.h"
 #include "tests/support/test_support.h"
 
 #include <gmock/gmock.h>

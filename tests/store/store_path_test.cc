@@ -97,5 +97,23 @@ TEST(StorePathTest, ParsesAndSplitsPaths) {
     EXPECT_THROW(StoreDir("relative/store"), FormatError);
 }
 
+TEST(StorePathTest, StorePathNameDropsStoreDirAndHashPartOnly) {
+    const std::pair<std::string, std::string> table[] = {
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello-2.12", "hello-2.12"},
+        {"7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello", "hello"},
+        {"/nix/store", "/nix/store"},
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39i-short",
+         "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39i-short"},
+        {"/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39ie-e-not-base32",
+         "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39ie-e-not-base32"},
+        {"/build/source", "/build/source"},
+        {"", ""},
+        {"/usr/bin/", "/usr/bin/"},
+        {"/s/00000000000000000000000000000000-hello-2.12", "hello-2.12"},
+    };
+    for (const auto& [input, expected] : table)
+        EXPECT_EQ(storePathName(input), expected) << input;
+}
+
 } // namespace
 } // namespace purist

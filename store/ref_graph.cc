@@ -1,4 +1,4 @@
-#include "store/closure.h"
+#include "store/ref_graph.h"
 
 #include "base/error.h"
 
@@ -13,33 +13,11 @@ namespace purist {
 
 namespace {
 
-void checkRoots(const RefGraph& graph, std::span<const uint32_t> roots) {
+void checkRoots(size_t nodes, std::span<const uint32_t> roots) {
     for (uint32_t root : roots)
-        if (root >= graph.size())
+        if (root >= nodes)
             throw StoreError("closure root " + std::to_string(root) + " is not a node of a " +
-                             std::to_string(graph.size()) + "-node reference graph");
-}
-
-// Breadth-first walk over a CSR adjacency (start, targets).
-std::vector<uint32_t> walk(size_t nodes, const std::vector<uint32_t>& start,
-                           const std::vector<uint32_t>& targets, std::span<const uint32_t> roots) {
-    std::vector<bool> seen(nodes, false);
-    std::vector<uint32_t> result;
-    for (uint32_t root : roots) {
-        if (seen[root]) continue;
-        seen[root] = true;
-        result.push_back(root);
-    }
-    for (size_t next = 0; next < result.size(); ++next) {
-        uint32_t node = result[next];
-        for (uint32_t i = start[node]; i < start[node + 1]; ++i) {
-            uint32_t target = targets[i];
-            if (seen[target]) continue;
-            seen[target] = true;
-            result.push_back(target);
-        }
-    }
-    return result;
+                             std::to_string(nodes) + "-node reference graph");
 }
 
 std::vector<uint32_t> sorted(std::vector<uint32_t> nodes) {
@@ -223,13 +201,61 @@ void sweepBlock(const Condensed& c, size_t lo, std::vector<Row>& rows,
 
 } // namespace
 
+int64_t RefGraph::find(const StorePath& path) const {
+    auto it = std::lower_bound(paths.begin(), paths.end(), path);
+    if (it == paths.end() || *it != path) return -1;
+    return it - paths.begin();
+}
+
+Adjacency referencesOf(const RefGraph& graph) {
+    return {graph.refStart, graph.refs};
+}
+
+BreadthFirstWalk::BreadthFirstWalk(size_t nodes, bool withParents) : seen_(nodes, false) {
+    // Not value-initialised: a parent is written when its node is visited, and the pages of
+    // a large graph's array are only touched where a walk goes.
+    if (withParents) parent_.reset(new uint32_t[nodes]);
+}
+
+void BreadthFirstWalk::run(Adjacency edges, std::span<const uint32_t> roots, int64_t stopAt) {
+    checkRoots(edges.size(), roots);
+    if (orderTaken_)
+        std::fill(seen_.begin(), seen_.end(), false);
+    else
+        for (uint32_t node : order_)
+            seen_[node] = false;
+    orderTaken_ = false;
+    order_.clear();
+    uint32_t* parent = parent_.get();
+    for (uint32_t root : roots) {
+        if (seen_[root]) continue;
+        seen_[root] = true;
+        if (parent) parent[root] = root;
+        order_.push_back(root);
+    }
+    const uint32_t* start = edges.start.data();
+    const uint32_t* targets = edges.targets.data();
+    for (size_t head = 0; head < order_.size(); ++head) {
+        if (stopAt >= 0 && seen_[static_cast<size_t>(stopAt)]) break;
+        uint32_t node = order_[head];
+        for (uint32_t e = start[node]; e < start[node + 1]; ++e) {
+            uint32_t target = targets[e];
+            if (seen_[target]) continue;
+            seen_[target] = true;
+            if (parent) parent[target] = node;
+            order_.push_back(target);
+        }
+    }
+}
+
 std::vector<uint32_t> closureOf(const RefGraph& graph, std::span<const uint32_t> roots) {
     return sorted(breadthFirstClosure(graph, roots));
 }
 
 std::vector<uint32_t> breadthFirstClosure(const RefGraph& graph, std::span<const uint32_t> roots) {
-    checkRoots(graph, roots);
-    return walk(graph.size(), graph.refStart, graph.refs, roots);
+    BreadthFirstWalk walk(graph.size());
+    walk.run(referencesOf(graph), roots);
+    return walk.takeOrder();
 }
 
 ReferrerIndex::ReferrerIndex(const RefGraph& graph) {
@@ -248,8 +274,9 @@ ReferrerIndex::ReferrerIndex(const RefGraph& graph) {
 
 std::vector<uint32_t> referrersClosureOf(const RefGraph& graph, const ReferrerIndex& index,
                                          std::span<const uint32_t> roots) {
-    checkRoots(graph, roots);
-    return sorted(walk(graph.size(), index.start, index.referrers, roots));
+    BreadthFirstWalk walk(graph.size());
+    walk.run(index.edges(), roots);
+    return sorted(walk.takeOrder());
 }
 
 std::vector<ClosureSize> closureSizes(const RefGraph& graph, unsigned threads) {

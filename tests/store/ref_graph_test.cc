@@ -1,8 +1,8 @@
-// Tests for store/closure.cc: closures, referrers-closures and every path's closure size,
+// Tests for store/ref_graph.cc: walks, closures, referrers-closures and every path's closure size,
 // checked against a brute-force walk on random graphs (cycles, self-references, several
 // sweep blocks).
 
-#include "store/closure.h"
+#include "store/ref_graph.h"
 
 #include "base/error.h"
 #include "store/base32.h"
@@ -166,6 +166,33 @@ TEST(ClosureWalks, BreadthFirstVisitsRootsThenReferencesInListedOrder) {
     EXPECT_EQ(breadthFirstClosure(graph, repeated), (std::vector<uint32_t>{3, 4, 0, 2, 1}));
     uint32_t bad[] = {5};
     EXPECT_THROW(breadthFirstClosure(graph, bad), StoreError);
+}
+
+TEST(ClosureWalks, AWalkGivesShortestChainsStopsWhenAskedAndCanBeReused) {
+    // 0 -> {1, 2}, 1 -> {3}, 2 -> {4}, 3 -> {4}, 4 -> {}.
+    RefGraph graph = graphFrom({{1, 2}, {3}, {4}, {4}, {}}, {1, 1, 1, 1, 1});
+    BreadthFirstWalk walk(graph.size(), true);
+    uint32_t zero[] = {0};
+    walk.run(referencesOf(graph), zero);
+    EXPECT_EQ(walk.order(), (std::vector<uint32_t>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(walk.parent(0), 0u);
+    EXPECT_EQ(walk.parent(4), 2u) << "reached first, so on a shortest chain, through 2";
+    EXPECT_EQ(walk.parent(3), 1u);
+
+    // Stopping at 2: nothing beyond the level that reached it is expanded.
+    walk.run(referencesOf(graph), zero, 2);
+    EXPECT_EQ(walk.order(), (std::vector<uint32_t>{0, 1, 2}));
+    EXPECT_FALSE(walk.visited(3));
+
+    // The same object, another walk, against the references: what reaches 4.
+    ReferrerIndex referrers(graph);
+    uint32_t four[] = {4};
+    walk.run(referrers.edges(), four);
+    EXPECT_EQ(walk.order(), (std::vector<uint32_t>{4, 2, 3, 0, 1}));
+    EXPECT_TRUE(walk.visited(0));
+    EXPECT_EQ(walk.parent(0), 2u);
+    uint32_t bad[] = {9};
+    EXPECT_THROW(walk.run(referencesOf(graph), bad), StoreError);
 }
 
 TEST(ClosureWalks, RejectsUnknownRoots) {
