@@ -8,6 +8,7 @@
 #include "checker/reporters.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/report_outputs.h"
 #include "cli/settings_flags.h"
 #include "sandbox/sandbox.h"
 #include "store/gc.h"
@@ -19,7 +20,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 
 namespace purist::cli {
 namespace {
@@ -33,25 +33,6 @@ struct BuildFlags {
     /// FORMAT=FILE: the checks of every checked build, one report per format.
     std::vector<std::string> outputs;
 };
-
-/// `--output FORMAT=FILE` values as formats and files; a usage error, before anything is
-/// built, for a format purist does not write or a file named twice.
-std::vector<std::pair<checker::ReportFormat, std::string>> planOutputs(const BuildFlags& flags) {
-    std::vector<std::pair<checker::ReportFormat, std::string>> plan;
-    std::set<std::string> files;
-    for (const std::string& value : flags.outputs) {
-        size_t equals = value.find('=');
-        if (equals == std::string::npos || equals + 1 == value.size())
-            throw UsageError("--output " + value + ": write FORMAT=FILE (e.g. sarif=checks.sarif)");
-        checker::ReportFormat format = checker::parseReportFormat(value.substr(0, equals));
-        std::string file = value.substr(equals + 1);
-        if (!files.insert(file).second)
-            throw UsageError("--output " + value + ": the file '" + file +
-                             "' is already the destination of another report");
-        plan.emplace_back(format, file);
-    }
-    return plan;
-}
 
 /// The checks of a run's builds as one report, as `purist check SPEC` would write them:
 /// each finding at its check in its spec, relative to the repository.
@@ -89,7 +70,12 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
     if (!options.store.empty())
         throw UsageError("purist build registers its outputs in purist's own store; --store "
                          "opens a Nix store read-only");
-    const auto plan = planOutputs(flags);
+    // stdout carries the output paths, so every report names its format and file.
+    const OutputPlan outputs = planOutputs(flags.outputs);
+    if (!outputs.file.empty())
+        throw UsageError("--output " + outputs.file +
+                         ": write FORMAT=FILE (e.g. sarif=checks.sarif)");
+    const auto& plan = outputs.extra;
     builds::BuildOptions buildOptions;
     buildOptions.settings = loadEffectiveSettings(flags.settings, options);
     buildOptions.keepFailed = flags.keepFailed;

@@ -11,6 +11,7 @@
 #include "checker/why.h"
 #include "cli/exit_codes.h"
 #include "cli/global_options.h"
+#include "cli/report_outputs.h"
 #include "cli/rule_packs.h"
 #include "cli/value_format.h"
 #include "rules/rule_loader.h"
@@ -28,7 +29,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <set>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,50 +107,6 @@ checker::CheckOptions checkOptions(const CheckFlags& flags) {
     options.failOn = parseSeverity(flags.failOn);
     if (!flags.baseline.empty()) options.baseline = checker::readBaseline(flags.baseline);
     return options;
-}
-
-/// Where each report of a run goes: the --format report to `file` (stdout if empty), and
-/// one report per FORMAT=FILE `--output`.
-struct OutputPlan {
-    std::string file;
-    std::vector<std::pair<checker::ReportFormat, std::string>> extra;
-};
-
-/// Reads the `--output` values; a usage error for two bare files, a file named twice, or
-/// FORMAT=FILE with an empty file. Checked before anything is loaded, so a typo costs no run.
-OutputPlan planOutputs(const CheckFlags& flags) {
-    OutputPlan plan;
-    std::set<std::string> files;
-    auto claim = [&](const std::string& file, const std::string& value) {
-        if (!files.insert(file).second)
-            throw UsageError("--output " + value + ": the file '" + file +
-                             "' is already the destination of another report");
-    };
-    for (const std::string& value : flags.outputs) {
-        size_t equals = value.find('=');
-        std::optional<checker::ReportFormat> format;
-        if (equals != std::string::npos) {
-            try {
-                format = checker::parseReportFormat(value.substr(0, equals));
-            } catch (const UsageError&) {
-                // Not FORMAT=FILE: a file whose name has an '='.
-            }
-        }
-        if (!format) {
-            if (!plan.file.empty())
-                throw UsageError("--output given two files ('" + plan.file + "' and '" + value +
-                                 "'); to write several formats, give each as FORMAT=FILE");
-            claim(value, value);
-            plan.file = value;
-            continue;
-        }
-        std::string file = value.substr(equals + 1);
-        if (file.empty())
-            throw UsageError("--output " + value + ": no file after '='; write FORMAT=FILE");
-        claim(file, value);
-        plan.extra.emplace_back(*format, file);
-    }
-    return plan;
 }
 
 bool wantsColor(const CheckFlags& flags, const OutputPlan& plan) {
@@ -237,7 +193,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
     cmd->callback([&options, paths, flags] {
         options.action = [&options, paths, flags] {
             // The whole policy loads before anything is checked: no half-loaded policy runs.
-            OutputPlan plan = planOutputs(*flags);
+            OutputPlan plan = planOutputs(flags->outputs);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             LocalStore store = openStore(options, Database::Mode::ReadOnly);
@@ -519,7 +475,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
         if (history->parsed()) return;
         options.action = [&options, flags, closureOf] {
             if (flags->policies.empty()) throw UsageError("purist audit needs --policy FILE");
-            OutputPlan plan = planOutputs(*flags);
+            OutputPlan plan = planOutputs(flags->outputs);
             rules::Policy policy = loadFullPolicy(*flags);
             checker::CheckOptions checkOpts = checkOptions(*flags);
             checkOpts.closures = false;
