@@ -2,6 +2,7 @@
 
 #include "base/error.h"
 #include "base/file_descriptor.h"
+#include "base/sanitizers.h"
 #include "sandbox/mounts.h"
 #include "sandbox/seccomp_filter.h"
 
@@ -27,19 +28,6 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-// Compile-time: g++ defines __SANITIZE_ADDRESS__ under -fsanitize=address, clang++ answers
-// __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define PURIST_ADDRESS_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PURIST_ADDRESS_SANITIZER 1
-#endif
-#endif
-#ifndef PURIST_ADDRESS_SANITIZER
-#define PURIST_ADDRESS_SANITIZER 0
-#endif
 
 namespace purist::sandbox {
 namespace {

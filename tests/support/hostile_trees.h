@@ -4,6 +4,8 @@
 // to name. Every tree walk (removal, canonicalisation, dump and restore, reference and
 // content scans) is tested against the same table.
 
+#include "base/sanitizers.h"
+
 #include <functional>
 #include <string>
 #include <sys/resource.h>
@@ -67,19 +69,8 @@ void withDescriptorLimit(rlim_t limit, const std::function<void()>& body);
 /// threw: the test then fails on `failed`).
 long peakKibInChild(const std::function<void()>& body, bool& failed);
 
-/// Whether this build runs under AddressSanitizer (`./dev.sh sanitize`), known at compile
-/// time as child_process.cc knows it.
-#if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-inline constexpr bool kAddressSanitizer = true;
-#else
-inline constexpr bool kAddressSanitizer = false;
-#endif
-#else
-inline constexpr bool kAddressSanitizer = false;
-#endif
+/// Whether this build runs under AddressSanitizer (`./dev.sh sanitize`).
+inline constexpr bool kAddressSanitizer = PURIST_ADDRESS_SANITIZER;
 
 /// A bound on peak memory, given for the release build, as it applies to this build. The
 /// bounds catch walks whose memory grows with the square of a tree's depth (hundreds of
