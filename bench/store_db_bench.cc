@@ -418,6 +418,21 @@ BENCHMARK(BM_ReferrersClosureInMemory)
     ->Repetitions(5)
     ->ReportAggregatesOnly();
 
+// Building the referrer index of the loaded graph (what `purist why` and the garbage
+// collector do once per run before walking against the references).
+void BM_ReferrerIndex(benchmark::State& state) {
+    RegisteredStore& store = registeredStore();
+    RefGraph graph = StoreDb(store.dbPath, kStoreDir, Database::Mode::ReadOnly).loadGraph();
+    size_t edges = 0;
+    for (auto _ : state) {
+        ReferrerIndex index(graph);
+        edges = index.referrers.size();
+        benchmark::DoNotOptimize(index.start.data());
+    }
+    state.counters["edges"] = static_cast<double>(edges);
+}
+BENCHMARK(BM_ReferrerIndex)->Unit(benchmark::kMillisecond)->Repetitions(5)->ReportAggregatesOnly();
+
 // Closure size of every path, on the loaded graph, with range(0) threads.
 void BM_ClosureSizes(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
