@@ -99,16 +99,12 @@ Condensed condense(const RefGraph& graph) {
     // Component edges: group the nodes by component, then collect each component's
     // distinct targets with a stamp array.
     const size_t k = c.size();
-    std::vector<uint32_t> memberStart(k + 1, 0), members(n);
-    for (uint32_t v = 0; v < n; ++v)
-        ++memberStart[c.componentOf[v] + 1];
-    for (size_t i = 0; i < k; ++i)
-        memberStart[i + 1] += memberStart[i];
-    {
-        std::vector<uint32_t> fill(memberStart.begin(), memberStart.end() - 1);
+    const CompressedRows byComponent = compressedRows(k, [&c, n](auto&& add) {
         for (uint32_t v = 0; v < n; ++v)
-            members[fill[c.componentOf[v]]++] = v;
-    }
+            add(c.componentOf[v], v);
+    });
+    const std::vector<uint32_t>& memberStart = byComponent.start;
+    const std::vector<uint32_t>& members = byComponent.targets;
     std::vector<uint32_t> stamp(k, kUnvisited);
     c.start.reserve(k + 1);
     c.start.push_back(0);
@@ -259,17 +255,14 @@ std::vector<uint32_t> breadthFirstClosure(const RefGraph& graph, std::span<const
 }
 
 ReferrerIndex::ReferrerIndex(const RefGraph& graph) {
-    const size_t n = graph.size();
-    start.assign(n + 1, 0);
-    for (uint32_t target : graph.refs)
-        ++start[target + 1];
-    for (size_t i = 0; i < n; ++i)
-        start[i + 1] += start[i];
-    referrers.resize(graph.refs.size());
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (uint32_t v = 0; v < n; ++v)
-        for (uint32_t e = graph.refStart[v]; e < graph.refStart[v + 1]; ++e)
-            referrers[fill[graph.refs[e]]++] = v;
+    // Listed by referrer, ascending, so that each node's referrers come out ascending.
+    CompressedRows rows = compressedRows(graph.size(), [&graph](auto&& add) {
+        for (uint32_t v = 0; v < graph.size(); ++v)
+            for (uint32_t e = graph.refStart[v]; e < graph.refStart[v + 1]; ++e)
+                add(graph.refs[e], v);
+    });
+    start = std::move(rows.start);
+    referrers = std::move(rows.targets);
 }
 
 std::vector<uint32_t> referrersClosureOf(const RefGraph& graph, const ReferrerIndex& index,

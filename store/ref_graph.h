@@ -40,6 +40,34 @@ struct Adjacency {
     }
 };
 
+/// Edges in compressed sparse rows, owning their arrays (see Adjacency).
+struct CompressedRows {
+    std::vector<uint32_t> start;   ///< one entry per node, plus one
+    std::vector<uint32_t> targets; ///< every edge's target, grouped by source
+
+    Adjacency view() const { return {start, targets}; }
+};
+
+/// The rows of the edges that `forEachEdge` lists over `nodes` nodes: the one construction
+/// of every adjacency in memory (the references loaded from the DB, the referrers, a
+/// component's members). `forEachEdge(add)` is called twice, to count and then to place,
+/// and must call `add(uint32_t from, uint32_t to)` for the same edges in the same order
+/// both times; every `from` is below `nodes`. The edges of node i keep the order they were
+/// listed in (a counting sort by source: stable, O(nodes + edges), no comparison).
+/// A template, so that listing an edge is an inlined call, not one through a pointer.
+template <typename ForEachEdge>
+CompressedRows compressedRows(size_t nodes, ForEachEdge&& forEachEdge) {
+    CompressedRows rows;
+    rows.start.assign(nodes + 1, 0);
+    forEachEdge([&rows](uint32_t from, uint32_t) { ++rows.start[from + 1]; });
+    for (size_t i = 0; i < nodes; ++i)
+        rows.start[i + 1] += rows.start[i];
+    rows.targets.resize(rows.start[nodes]);
+    std::vector<uint32_t> fill(rows.start.begin(), rows.start.end() - 1);
+    forEachEdge([&rows, &fill](uint32_t from, uint32_t to) { rows.targets[fill[from]++] = to; });
+    return rows;
+}
+
 /// The references of every node of `graph`.
 Adjacency referencesOf(const RefGraph& graph);
 

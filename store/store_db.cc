@@ -221,6 +221,14 @@ void enableWal(Database& db) {
     }
 }
 
+// The edges of a Refs scan, kept in memory (a statement is read once), for compressedRows.
+auto listing(const std::vector<std::pair<uint32_t, uint32_t>>& edges) {
+    return [&edges](auto&& add) {
+        for (auto [from, to] : edges)
+            add(from, to);
+    };
+}
+
 } // namespace
 
 StoreDb::StoreDb(const std::string& dbPath, StoreDir storeDir, Database::Mode mode)
@@ -437,7 +445,6 @@ StorePathSet StoreDb::closureQuery(bool referrers, const StorePathSet& roots) {
     const auto maxId = static_cast<size_t>(maxIdQuery.columnInt(0));
     maxIdQuery.reset();
     std::vector<std::pair<uint32_t, uint32_t>> edges;
-    std::vector<uint32_t> start(maxId + 2, 0);
     Statement& refs = stmts_->scanRefs;
     refs.reset();
     while (refs.step()) {
@@ -450,19 +457,11 @@ StorePathSet StoreDb::closureQuery(bool referrers, const StorePathSet& roots) {
         auto from = static_cast<uint32_t>(referrers ? reference : referrer);
         auto to = static_cast<uint32_t>(referrers ? referrer : reference);
         edges.emplace_back(from, to);
-        ++start[from + 1];
     }
-    for (size_t i = 0; i <= maxId; ++i)
-        start[i + 1] += start[i];
-    std::vector<uint32_t> targets(edges.size());
-    {
-        std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-        for (auto [from, to] : edges)
-            targets[fill[from]++] = to;
-    }
+    const CompressedRows rows = compressedRows(maxId + 1, listing(edges));
     std::vector<uint32_t> rootNodes(rootIds.begin(), rootIds.end());
     BreadthFirstWalk walk(maxId + 1);
-    walk.run(Adjacency{start, targets}, rootNodes);
+    walk.run(rows.view(), rootNodes);
     StorePathSet result;
     Statement& scan = stmts_->scanPathsByName;
     scan.reset();
@@ -657,7 +656,6 @@ RefGraph StoreDb::loadGraph() {
     }
 
     std::vector<std::pair<uint32_t, uint32_t>> edges;
-    graph.refStart.assign(graph.size() + 1, 0);
     Statement& refs = stmts_->scanRefs;
     refs.reset();
     while (refs.step()) {
@@ -668,14 +666,10 @@ RefGraph StoreDb::loadGraph() {
                               std::to_string(from) + ", " + std::to_string(to) +
                               ") names a path that is not in ValidPaths");
         edges.emplace_back(nodeOf[from], nodeOf[to]);
-        ++graph.refStart[nodeOf[from] + 1];
     }
-    for (size_t i = 0; i < graph.size(); ++i)
-        graph.refStart[i + 1] += graph.refStart[i];
-    graph.refs.resize(edges.size());
-    std::vector<uint32_t> fill(graph.refStart.begin(), graph.refStart.end() - 1);
-    for (auto [from, to] : edges)
-        graph.refs[fill[from]++] = to;
+    CompressedRows rows = compressedRows(graph.size(), listing(edges));
+    graph.refStart = std::move(rows.start);
+    graph.refs = std::move(rows.targets);
     return graph;
 }
 

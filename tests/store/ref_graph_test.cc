@@ -202,5 +202,50 @@ TEST(ClosureWalks, RejectsUnknownRoots) {
     EXPECT_THROW(referrersClosureOf(graph, ReferrerIndex(graph), bad), StoreError);
 }
 
+// compressedRows, as a table: edges listed in this order over `nodes` nodes, and the rows
+// they make. Each row keeps the order its edges were listed in, whatever the sources'.
+TEST(CompressedRows, GroupEdgesBySourceKeepingTheirListedOrder) {
+    struct Case {
+        size_t nodes;
+        std::vector<std::pair<uint32_t, uint32_t>> edges;
+        std::vector<uint32_t> start, targets;
+    };
+    const Case cases[] = {
+        {0, {}, {0}, {}},
+        {3, {}, {0, 0, 0, 0}, {}},
+        {3, {{2, 0}, {0, 2}, {2, 1}, {0, 0}}, {0, 2, 2, 4}, {2, 0, 0, 1}},
+        {4, {{3, 1}, {1, 3}, {3, 0}, {1, 1}, {3, 2}}, {0, 0, 2, 2, 5}, {3, 1, 1, 0, 2}},
+        {2, {{1, 0}, {1, 0}, {1, 0}}, {0, 0, 3}, {0, 0, 0}},
+    };
+    for (const Case& c : cases) {
+        int listings = 0;
+        CompressedRows rows = compressedRows(c.nodes, [&](auto&& add) {
+            ++listings;
+            for (auto [from, to] : c.edges)
+                add(from, to);
+        });
+        EXPECT_EQ(listings, 2);
+        EXPECT_EQ(rows.start, c.start) << c.nodes << " nodes, " << c.edges.size() << " edges";
+        EXPECT_EQ(rows.targets, c.targets) << c.nodes << " nodes, " << c.edges.size() << " edges";
+        EXPECT_EQ(rows.view().size(), c.nodes);
+    }
+}
+
+// The referrer index is the references' rows reversed, each node's referrers ascending.
+TEST(CompressedRows, ReferrerIndexReversesTheReferences) {
+    std::mt19937_64 rng(11);
+    RefGraph graph = randomGraph(rng, 400, 4, 0.1);
+    ReferrerIndex index(graph);
+    ASSERT_EQ(index.edges().size(), graph.size());
+    std::vector<std::vector<uint32_t>> expected(graph.size());
+    for (uint32_t v = 0; v < graph.size(); ++v)
+        for (uint32_t target : referencesOf(graph).of(v))
+            expected[target].push_back(v);
+    for (uint32_t v = 0; v < graph.size(); ++v) {
+        auto got = index.edges().of(v);
+        EXPECT_EQ(std::vector<uint32_t>(got.begin(), got.end()), expected[v]) << "node " << v;
+    }
+}
+
 } // namespace
 } // namespace purist
