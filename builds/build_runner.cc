@@ -1,30 +1,25 @@
 #include "builds/build_runner.h"
 
 #include "base/error.h"
-#include "base/file_descriptor.h"
 #include "base/temp_dir.h"
+#include "builds/build_dirs.h"
+#include "builds/build_environment.h"
 #include "builds/build_scheduler.h"
+#include "builds/fixed_output.h"
 #include "builds/output_checks.h"
-#include "builds/output_copy.h"
+#include "builds/output_locks.h"
+#include "builds/output_sealing.h"
 #include "builds/spec_check_rules.h"
 #include "checker/report.h"
 #include "policy/build_users.h"
-#include "store/canonicalise.h"
-#include "store/nar.h"
-#include "store/path_lock.h"
-#include "store/ref_scanner.h"
-#include "store/scratch.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utility>
@@ -39,24 +34,6 @@ bool pathExists(const std::string& path) {
     if (::lstat(path.c_str(), &st) == 0) return true;
     if (errno == ENOENT) return false;
     throw SysError("examining '" + path + "'");
-}
-
-void makeDirectory(const std::string& path, mode_t mode) {
-    if (::mkdir(path.c_str(), mode) == -1) throw SysError("creating directory '" + path + "'");
-}
-
-// A build user owns what it wrote and could make a registered path writable again: every
-// output is given to purist's own user before it is canonicalised and registered. The
-// canonicalisation that does it walks without following symlinks, in bounded descriptors,
-// and copies, never changes, an inode the build user did not write or that has other
-// links (a host file hard-linked into the output).
-void takeOwnership(const std::string& path, std::optional<uid_t> buildUid) {
-    CanonicaliseOptions options;
-    options.owner = ::geteuid();
-    options.group = ::getegid();
-    options.writer = buildUid;
-    options.keepRootWritable = true;
-    canonicalisePath(path, options);
 }
 
 std::string describeFailure(const sandbox::SandboxResult& result,
@@ -91,40 +68,6 @@ std::string describeFailure(const sandbox::SandboxResult& result,
            policy::formatSize(settings.buildDirSize.bytes) + ") and " + failed;
 }
 
-Hash hashOfOutput(const std::string& location, const FixedOutput& fixed, const std::string& name) {
-    HashSink sink(fixed.hash.algorithm());
-    if (fixed.mode == FileIngestionMethod::Recursive) {
-        dumpPath(location, sink);
-        return sink.finish();
-    }
-    struct stat st {};
-    if (::lstat(location.c_str(), &st) == -1) throw SysError("examining '" + location + "'");
-    if (!S_ISREG(st.st_mode))
-        throw BuildError("fixed-output build '" + name +
-                         "' has mode flat, so its output must be one regular file, but " +
-                         location + " is not");
-    FileDescriptor fd = openFile(location, O_RDONLY | O_NOFOLLOW);
-    char buffer[65536];
-    while (size_t n = readSome(fd.get(), buffer, sizeof buffer, location))
-        sink.write(std::string_view(buffer, n));
-    return sink.finish();
-}
-
-// One lock scheme for builders and adders: store/path_lock.h.
-using OutputLock = PathLock;
-
-/// A build's private directories under the store root's tmp/, on the store's file system
-/// so that outputs move into the store with rename(): `build` (its /build) and `out` (the
-/// store dir it writes its outputs to, when sandboxed). A finished build's are emptied and
-/// given to the next: creating and removing three directories per build cost 0.3 ms here.
-struct BuildDirs {
-    ScratchDir top; // reclaimed by the next process if this one is killed
-    std::string build() const { return top.path() + "/build"; }
-    std::string out() const { return top.path() + "/out"; }
-    /// Where outputs are copied to before registration (sealOutputs).
-    std::string sealed() const { return top.path() + "/sealed"; }
-};
-
 /// One build between start and finish. Owned by the orchestrator on the calling thread;
 /// the job's closure (on a worker, or on the calling thread with -j1) takes `user`, sets
 /// `config`'s build uid and gid from it, and writes `builtElsewhere` and `result`; the
@@ -137,26 +80,17 @@ struct Job {
     std::vector<NewPath> newPaths;
     StorePathSet closure;
     sandbox::SandboxResult result;
-    /// One per output, held until the outputs are registered or discarded, so two purist
-    /// processes never build one output at once.
-    std::vector<OutputLock> outputLocks;
-    /// Another process held a lock when the build was started: the worker waits for it.
-    bool mustWait = false;
+    /// Held until the outputs are registered or discarded. When another process held one
+    /// as the build was started (mustWait()), the worker waits for them.
+    std::optional<OutputLocks> outputLocks;
     /// The worker found the outputs valid after waiting: nothing was run.
     bool builtElsewhere = false;
     /// A sandbox-paths entry outside the store is mounted: a host directory, which may hold
-    /// a unix socket to a host process (see mustCopyOutputs).
+    /// a unix socket to a host process (see mustSealOutputs).
     bool hostPathMounted = false;
     /// The outputs were built but break the spec's checks: --keep-failed keeps them.
     bool failedChecks = false;
 };
-
-// Takes each output lock, blocking, in base-name order (the order every process uses, so
-// two never wait on each other). Runs on a worker thread.
-void waitForLocks(Job& job) {
-    for (OutputLock& lock : job.outputLocks)
-        lock.lock();
-}
 
 // Removes invalid leftovers at the real store locations an unsandboxed build writes to (a
 // build interrupted before registration). The caller holds the output locks.
@@ -169,7 +103,8 @@ void removeLeftovers(const Job& job) {
 class Orchestrator {
 public:
     Orchestrator(LocalStore& store, const BuildOptions& options)
-        : store_(store), options_(options), storeDir_(store.storeDir()) {}
+        : store_(store), options_(options), storeDir_(store.storeDir()),
+          outputLockFile_(store.layout().tmpDir()), dirs_(store.layout().tmpDir()) {}
 
     std::vector<BuildResult> run(const std::vector<std::string>& specFiles) {
         graph_ = BuildGraph::load(specFiles);
@@ -363,172 +298,67 @@ private:
         }
     }
 
-    // Opens and tries the output locks. Returns true if they were all free and the outputs
-    // turned out valid (another process built them between our check and the lock); sets
-    // job.mustWait if a lock is held elsewhere, so the worker waits for it.
-    bool lockOutputs(size_t node, Job& job) {
-        std::vector<std::string> baseNames;
-        for (const auto& [output, path] : graph_.nodes()[node].outputs)
-            baseNames.push_back(path.baseName());
-        std::sort(baseNames.begin(), baseNames.end());
-        for (const std::string& baseName : baseNames) {
-            OutputLock lock(outputLockFile(), baseName);
-            if (!job.mustWait && !lock.tryLock()) job.mustWait = true;
-            job.outputLocks.push_back(std::move(lock));
-        }
-        return !job.mustWait && allOutputsValid(node);
-    }
-
-    // The file whose bytes stand for output paths (OutputLock), opened once per run.
-    int outputLockFile() {
-        if (!outputLockFile_) outputLockFile_ = openPathLockFile(store_.layout().tmpDir());
-        return outputLockFile_.get();
-    }
-
     std::function<void()> start(size_t node) {
         const BuildNode& n = graph_.nodes()[node];
         // Outputs and inputs are rooted before their validity is checked and the inputs'
         // closure read, so no collection removes what the build is about to use or has
         // just registered (docs/store.md, "Garbage collection").
-        StorePathSet rooted(n.storeInputs.begin(), n.storeInputs.end());
+        const StorePathSet inputs = inputPaths(graph_, node);
+        StorePathSet rooted = inputs;
         for (const auto& [output, path] : n.outputs)
             rooted.insert(path);
-        for (size_t input : n.inputNodes)
-            for (const auto& [output, path] : graph_.nodes()[input].outputs)
-                rooted.insert(path);
         store_.addTempRoots(rooted);
         if (allOutputsValid(node)) return {};
         const BuildSpec& spec = n.spec;
-        const StoreLayout& layout = store_.layout();
         auto job = std::make_unique<Job>();
         job->isolate = isolates(spec);
-        if (lockOutputs(node, *job)) return {}; // built by another process meanwhile
+        std::vector<StorePath> outputs;
+        for (const auto& [output, path] : n.outputs)
+            outputs.push_back(path);
+        job->outputLocks.emplace(outputLockFile_.descriptor(), outputs);
+        // All free, and valid: another process built them between our check and the lock.
+        if (!job->outputLocks->mustWait() && allOutputsValid(node)) return {};
 
         // The input closure: outputs of input specs, input store paths, sources.
-        StorePathSet roots;
-        std::string allInputs;
-        for (size_t input : n.inputNodes)
-            for (const auto& [output, path] : graph_.nodes()[input].outputs)
-                roots.insert(path);
-        for (const StorePath& path : n.storeInputs) {
+        for (const StorePath& path : n.storeInputs)
             if (!store_.db().isValid(path))
                 throw BuildError("input " + storeDir_.print(path) + " of '" + spec.name +
                                  "' is not a valid path in the store");
-            roots.insert(path);
-        }
-        for (const StorePath& path : roots)
-            allInputs += (allInputs.empty() ? "" : " ") + storeDir_.print(path);
+        StorePathSet roots = inputs;
         for (const auto& [var, path] : n.sourcePaths)
             roots.insert(path);
         job->closure = store_.db().queryClosure(roots);
 
-        sandbox::SandboxConfig& config = job->config;
-        config.isolate = job->isolate;
-        config.builder = spec.builder;
-        config.args = spec.args;
-        config.storeDir = storeDir_.dir();
-        config.hostNetwork = spec.fixedOutput.has_value();
-        config.allowedSyscalls = options_.settings.sandboxAllowSyscalls;
-        config.timeout = std::chrono::seconds(options_.settings.timeout);
-        config.maxSilentTime = std::chrono::seconds(options_.settings.maxSilentTime);
-        config.maxMemory = options_.settings.maxMemory.bytes;
-        config.maxProcesses = options_.settings.maxProcesses;
-        config.maxLogSize = options_.settings.maxLogSize;
-        config.buildDirSize = options_.settings.buildDirSize.bytes;
-        // --keep-failed keeps /build, so it must be on the host (and is then unbounded).
-        config.buildDirOnHost = options_.keepFailed;
-
-        // sandbox-paths, with the closure of any store path among them. Store paths are
-        // mounted by name relative to the real store dir (sandbox::BindMount::fromStore), so no
-        // symlink a build left in the store is followed on the host.
-        config.realStoreDir = layout.realStoreDir;
-        StorePathSet mounted = job->closure;
-        for (const auto& entry : options_.settings.sandboxPaths) {
-            sandbox::BindMount mount{entry.source, entry.target, true, entry.optional};
-            bool inAStore = false, valid = false;
-            for (const std::string& dir : {layout.storeDir, layout.realStoreDir}) {
-                StoreDir inStore(dir);
-                if (!inStore.isInStore(entry.source)) continue;
-                inAStore = true;
-                auto [path, subpath] = inStore.parseWithSubpath(entry.source);
-                store_.addTempRoots({path});
-                valid = store_.db().isValid(path);
-                if (!valid) break;
-                StorePathSet closure = store_.db().queryClosure({path});
-                mounted.insert(closure.begin(), closure.end());
-                mount.source = path.baseName() + (subpath.empty() ? "" : "/" + subpath);
-                mount.fromStore = true;
-                break;
-            }
-            // An invalid store path may be a half-written leftover: never mounted.
-            if (inAStore && !valid) {
-                if (entry.optional) continue;
-                throw BuildError("sandbox-paths entry " + entry.source +
-                                 " names a store path that is not valid");
-            }
-            if (!mount.fromStore) job->hostPathMounted = true;
-            config.mounts.push_back(std::move(mount));
-        }
-        for (const StorePath& path : mounted)
-            config.mounts.push_back({path.baseName(), storeDir_.print(path), true, false, true});
-
+        BuildMounts mounts = buildMounts(store_, options_.settings.sandboxPaths, job->closure);
+        job->hostPathMounted = mounts.hostPathMounted;
         // The build's private directories sit under the store root's tmp/, on the store's
         // file system, so outputs move into the store with rename().
-        job->dirs = takeBuildDirs();
-        config.buildDir = job->dirs->build();
-        // Unsandboxed, the builder reaches its build directory by its host path: let the
-        // build user through (but not list) the private directory above it.
-        const std::string& top = job->dirs->top.path();
-        if (::chmod(top.c_str(), job->isolate ? 0700 : 0711) == -1)
-            throw SysError("setting the mode of '" + top + "'");
+        job->dirs = dirs_.take(job->isolate);
+        BuildPlacement placement;
+        placement.isolated = job->isolate;
+        placement.buildDir = job->dirs->build();
         if (job->isolate) {
-            config.sandboxRoot = sandboxRoot();
-            config.outputDir = job->dirs->out();
+            placement.sandboxRoot = dirs_.sandboxRoot();
+            placement.outputDir = job->dirs->out();
         }
+        placement.buildDirOnHost = options_.keepFailed;
+        job->config = sandboxConfig(store_, graph_, node, placement, options_.settings,
+                                    std::move(mounts.mounts));
+        sandbox::SandboxConfig& config = job->config;
 
-        std::string buildTop = job->isolate ? "/build" : config.buildDir;
-        config.env = spec.env;
-        if (!config.env.count("PATH")) config.env["PATH"] = "/path-not-set";
-        for (const char* var : {"NIX_BUILD_TOP", "TMPDIR", "TEMPDIR", "TMP", "TEMP", "PWD"})
-            config.env[var] = buildTop;
-        config.env["HOME"] = "/homeless-shelter";
-        config.env["NIX_STORE"] = storeDir_.dir();
-        config.env["name"] = spec.name;
-        config.env["builder"] = spec.builder;
-        config.env["PURIST_INPUTS"] = allInputs;
-        std::string outputNames;
+        // Where each output is written (sandboxed, in the build's own store dir), and the
+        // content address it is registered with.
         for (const auto& [output, path] : n.outputs) {
-            config.env[output] = storeDir_.print(path);
-            outputNames += (outputNames.empty() ? "" : " ") + output;
             std::string location =
                 job->isolate ? config.outputDir + "/" + path.baseName() : store_.realPath(path);
             if (!job->isolate && store_.db().isValid(path))
                 throw BuildError("cannot rebuild '" + spec.name + "' unsandboxed: its output " +
                                  storeDir_.print(path) + " is valid while others are not");
             NewPath newPath{path, location, std::nullopt, ""};
-            if (spec.fixedOutput)
-                newPath.ca =
-                    std::string("fixed:") +
-                    (spec.fixedOutput->mode == FileIngestionMethod::Recursive ? "r:" : "") +
-                    spec.fixedOutput->hash.toNixString();
+            if (spec.fixedOutput) newPath.ca = fixedOutputContentAddress(*spec.fixedOutput);
             job->newPaths.push_back(std::move(newPath));
         }
-        config.env["outputs"] = outputNames;
-        for (const auto& [var, path] : n.sourcePaths)
-            config.env[var] = storeDir_.print(path);
-        size_t specInput = 0;
-        for (const auto& input : spec.inputs) {
-            if (!input.specFile.empty()) {
-                const BuildNode& dep = graph_.nodes()[n.inputNodes.at(specInput++)];
-                for (const auto& [output, path] : dep.outputs)
-                    config.env[output == "out" ? input.variable : input.variable + "_" + output] =
-                        storeDir_.print(path);
-            } else if (!input.variable.empty()) {
-                config.env[input.variable] = input.storePath;
-            }
-        }
 
-        config.logPath = layout.logsDir() + "/" + n.outputs.front().second.baseName() + ".log";
         std::string prefix = spec.name + "> ";
         config.onLogLine = [this, prefix](std::string_view line) {
             print(prefix + std::string(line));
@@ -541,7 +371,7 @@ private:
         Job* running = job.get();
         jobs_[node] = std::move(job);
         auto run = options_.run;
-        std::string dbPath = layout.dbPath;
+        std::string dbPath = store_.layout().dbPath;
         std::string storeDirText = storeDir_.dir();
         // As root, the build's user is taken when the job runs, on its worker: while other
         // purist processes hold every user it waits there, and this process's finished
@@ -552,8 +382,8 @@ private:
                   std::to_string(users->size()) + " are busy in other purist processes");
         };
         return [running, run, dbPath, storeDirText, users, waiting] {
-            if (running->mustWait) {
-                waitForLocks(*running);
+            if (running->outputLocks->mustWait()) {
+                running->outputLocks->wait();
                 // The other process may have registered the outputs; this thread needs its
                 // own connection to ask (StoreDb is one per thread).
                 StoreDb db(dbPath, StoreDir(storeDirText), Database::Mode::ReadOnly);
@@ -572,50 +402,12 @@ private:
         };
     }
 
-    // Build directories for a new build: a finished build's, or new ones.
-    std::unique_ptr<BuildDirs> takeBuildDirs() {
-        if (!spareDirs_.empty()) {
-            std::unique_ptr<BuildDirs> dirs = std::move(spareDirs_.back());
-            spareDirs_.pop_back();
-            return dirs;
-        }
-        auto dirs =
-            std::make_unique<BuildDirs>(BuildDirs{ScratchDir(store_.layout().tmpDir(), "build")});
-        makeDirectory(dirs->build(), 0700);
-        makeDirectory(dirs->out(), 0755);
-        makeDirectory(dirs->sealed(), 0700);
-        return dirs;
-    }
-
-    // Ends a job: its build directories, emptied, go to the next build (if emptying fails,
-    // they are removed instead, as far as possible), and its locks are released.
+    // Ends a job: its build directories go to the next build, and its locks are released.
     void releaseJob(size_t node) {
         auto found = jobs_.find(node);
         if (found == jobs_.end()) return;
-        if (std::unique_ptr<BuildDirs> dirs = std::move(found->second->dirs)) {
-            try {
-                removeContents(dirs->build());
-                removeContents(dirs->out());
-                removeContents(dirs->sealed());
-                spareDirs_.push_back(std::move(dirs));
-            } catch (const Error&) {
-                // Not reused; ~TempDir removes what it can.
-            }
-        }
+        dirs_.giveBack(std::move(found->second->dirs));
         jobs_.erase(found);
-    }
-
-    // The mount point of every strict build's root: the root is a tmpfs mounted in the
-    // build's own mount namespace, so one empty directory serves them all, and a build
-    // creates and removes no directory for it.
-    const std::string& sandboxRoot() {
-        if (sandboxRoot_.empty()) {
-            std::string dir = store_.layout().tmpDir() + "/sandbox-root";
-            if (::mkdir(dir.c_str(), 0755) == -1 && errno != EEXIST)
-                throw SysError("creating directory '" + dir + "'");
-            sandboxRoot_ = dir;
-        }
-        return sandboxRoot_;
     }
 
     // Takes a failed build's traces away: its outputs never stay in the store, and its
@@ -677,13 +469,13 @@ private:
                 if (!pathExists(path.location))
                     throw BuildError("builder for '" + spec.name + "' did not produce its output " +
                                      storeDir_.print(path.path));
-            if (mustSealOutputs(spec, job)) {
-                sealOutputs(job);
+            if (mustSealOutputs(spec.fixedOutput.has_value(), job.isolate, job.hostPathMounted)) {
+                sealOutputs(job.newPaths, job.dirs->sealed());
             } else if (options_.asRoot) {
                 for (const NewPath& path : job.newPaths)
                     takeOwnership(path.location, job.config.buildUid);
             }
-            if (spec.fixedOutput) checkFixedOutput(spec, job);
+            if (spec.fixedOutput) checkFixedOutput(spec, job.newPaths.front(), job.closure);
             store_.registerNewPaths(
                 job.newPaths, job.closure,
                 [&](const std::vector<ScannedPath>& scanned) { gateOnChecks(node, job, scanned); });
@@ -692,38 +484,6 @@ private:
             throw;
         }
         releaseJob(node);
-    }
-
-    // Whether a process outside the build may hold a descriptor of an output (a builder
-    // can pass one over a unix socket), and could change it after registration
-    // (CVE-2024-27297): then the outputs are copied first (sealOutputs). That is:
-    // - a fixed-output build: it shares the host's network namespace, with its abstract
-    //   unix sockets (Landlock scoping closes those only on Linux 6.12 and later);
-    // - an unsandboxed build: it runs on the host;
-    // - a build with a sandbox-paths entry outside the store: a host directory may hold a
-    //   socket that a host process listens on.
-    // Any other build sees only store paths (which hold no sockets: a NAR cannot), its own
-    // directories, and its own network namespace, /proc, /dev and IPC namespace; every
-    // process it started is gone when it returns (PID namespace). No descriptor can leave
-    // it, so its outputs are registered in place, saving a copy
-    // (store_link_escape_test's BuildWithoutHostPathsHasNoDescriptorChannel tries both
-    // kinds of socket).
-    static bool mustSealOutputs(const BuildSpec& spec, const Job& job) {
-        return spec.fixedOutput.has_value() || !job.isolate || job.hostPathMounted;
-    }
-
-    // Replaces each output by a copy made now, after every process of the build is gone:
-    // new inodes that no process of the build ever held open, owned by purist. What is
-    // checked, hashed and registered is the copy. The original goes at once (unsandboxed:
-    // from the real store location it was built at), not with the job's directories: its
-    // pages not yet written back to disk are then dropped instead of written.
-    void sealOutputs(Job& job) {
-        for (NewPath& path : job.newPaths) {
-            std::string sealed = job.dirs->sealed() + "/" + path.path.baseName();
-            copyOutputTree(path.location, sealed);
-            removeTree(path.location);
-            path.location = sealed;
-        }
     }
 
     // Nix's checkOutputs: outputs that break their spec's checks are not registered, none of
@@ -738,32 +498,16 @@ private:
             std::map<std::string, SourceLocation> locations;
             for (const rules::Rule& rule : found->second.rules)
                 locations.emplace(rule.id, rule.location);
-            options_.onChecked(fails ? report : std::move(report), locations);
+            // A passing report is not needed afterwards: handed over, not copied.
+            if (!fails) {
+                options_.onChecked(std::move(report), locations);
+                return;
+            }
+            options_.onChecked(report, locations);
         }
         if (!fails) return;
         job.failedChecks = true;
         throw BuildError(describeFailedChecks(graph_.nodes()[node].spec.name, report, "    "));
-    }
-
-    void checkFixedOutput(const BuildSpec& spec, Job& job) {
-        const NewPath& out = job.newPaths.front();
-        Hash actual = hashOfOutput(out.location, *spec.fixedOutput, spec.name);
-        if (!(actual == spec.fixedOutput->hash))
-            throw BuildError("hash mismatch in fixed-output build '" + spec.name + "' (" +
-                             spec.file + "):\n  declared: " + spec.fixedOutput->hash.toSri() +
-                             "\n  got:      " + actual.toSri());
-        std::vector<std::string> hashParts;
-        for (const StorePath& path : job.closure)
-            hashParts.emplace_back(path.hashPart());
-        auto found = scanForReferences(out.location, hashParts);
-        if (!found.empty()) {
-            std::string which;
-            for (const auto& [hashPart, site] : found)
-                which += " " + std::string(hashPart) + " (in " +
-                         (site.file.empty() ? std::string("the output itself") : site.file) + ")";
-            throw BuildError("fixed-output build '" + spec.name +
-                             "' must not refer to other store paths, but refers to" + which);
-        }
     }
 
     [[noreturn]] void reportFailures(const ScheduleOutcome& outcome) {
@@ -798,15 +542,14 @@ private:
     std::mutex printMutex_;
     std::optional<policy::BuildUserPool> users_;
     // Before jobs_, so that it is closed after the jobs have released their OutputLocks.
-    FileDescriptor outputLockFile_;
+    OutputLockFile outputLockFile_;
     std::map<size_t, std::unique_ptr<Job>> jobs_;
-    std::vector<std::unique_ptr<BuildDirs>> spareDirs_;
+    BuildDirPool dirs_;
     std::set<size_t> builtElsewhere_;
     /// The rules from the `checks:` of each build to run that has any.
     std::map<size_t, rules::Policy> checks_;
     /// Every node's outputs when checks_ was made (empty if no wanted spec has checks).
     std::vector<std::vector<std::pair<std::string, StorePath>>> checkedOutputs_;
-    std::string sandboxRoot_;
 };
 
 } // namespace
