@@ -8,7 +8,6 @@
 #include "builds/output_copy.h"
 #include "builds/spec_check_rules.h"
 #include "policy/build_users.h"
-#include "reports/report.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
 #include "store/path_lock.h"
