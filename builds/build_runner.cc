@@ -7,7 +7,6 @@
 #include "builds/output_checks.h"
 #include "builds/output_copy.h"
 #include "builds/spec_check_rules.h"
-#include "checker/report.h"
 #include "policy/build_users.h"
 #include "store/canonicalise.h"
 #include "store/nar.h"
