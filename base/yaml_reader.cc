@@ -53,6 +53,8 @@ std::vector<YamlEntry> readMapping(const std::string& file, const YAML::Node& no
                                    const std::string& what, ReadKey readKey) {
     if (!node.IsMap()) refuse(file, node, what, "a mapping");
     std::vector<YamlEntry> entries;
+    // Reserved: a YAML::Node has no move constructor, so growing the vector copies them.
+    entries.reserve(node.size());
     std::unordered_map<std::string, size_t> index;
     for (auto it = node.begin(); it != node.end(); ++it) {
         entries.push_back(YamlEntry{readKey(it->first), it->first, it->second});
