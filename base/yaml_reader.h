@@ -51,7 +51,7 @@ bool yamlBool(const std::string& file, const YAML::Node& node, const std::string
 
 /// A whole number written in decimal digits, 0 or more: "<what> must be a whole number
 /// (0, 1, 2, ...), not <found>" for anything else (a negative or hexadecimal integer, a
-/// quoted "5"); "<what>: <reason>" when it does not fit in 64 bits.
+/// quoted "5"); "<what>: <digits> is too large" when it does not fit in 64 bits.
 uint64_t yamlCount(const std::string& file, const YAML::Node& node, const std::string& what);
 
 /// The text of a size as written (an integer, or a string such as `50MiB`), its type

@@ -36,8 +36,8 @@ uint64_t parseUnsigned(const RawSettingValue& value, std::string_view name) {
     for (char c : item.text)
         digits = digits && c >= '0' && c <= '9';
     if (!digits)
-        throw itemError(item,
-                        std::string(name) + " must be a whole number, not '" + item.text + "'");
+        throw itemError(item, std::string(name) + " must be a whole number (0, 1, 2, ...), not '" +
+                                  item.text + "'");
     return std::stoull(item.text);
 }
 
