@@ -11,12 +11,6 @@
 namespace purist {
 namespace {
 
-ConfigError errorAt(const std::string& file, const YAML::Mark& mark, const std::string& message) {
-    if (mark.is_null()) return ConfigError(file, message);
-    SourceLocation at = yamlLocation(file, mark);
-    return ConfigError(file, at.line, at.column, message);
-}
-
 /// yaml-cpp's syntax messages ("unknown token", "end of map not found") name its grammar,
 /// not what the user wrote. Says what is wrong in a user's words, with the character found
 /// at the mark, and keeps yaml-cpp's words in parentheses for a search.
@@ -106,10 +100,11 @@ ConfigError nestingError(const std::string& text, const std::string& file,
     } catch (const YAML::Exception&) {
     }
     if (tracker.innermost.is_null())
-        return errorAt(file, e.mark, "bad YAML: lists and mappings nested too deeply");
-    return errorAt(file, tracker.innermost,
-                   "bad YAML: lists and mappings nested " + std::to_string(tracker.innermostDepth) +
-                       " levels deep here, more than yaml-cpp parses; purist's files need a few");
+        return yamlError(file, e.mark, "bad YAML: lists and mappings nested too deeply");
+    return yamlError(file, tracker.innermost,
+                     "bad YAML: lists and mappings nested " +
+                         std::to_string(tracker.innermostDepth) +
+                         " levels deep here, more than yaml-cpp parses; purist's files need a few");
 }
 
 bool isDigit(char c, int base) {
@@ -217,7 +212,7 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
     } catch (const YAML::DeepRecursion& e) {
         throw nestingError(text, file, e);
     } catch (const YAML::Exception& e) {
-        throw errorAt(file, e.mark, explainSyntaxError(text, e));
+        throw yamlError(file, e.mark, explainSyntaxError(text, e));
     }
     // YAML::Load reads the first document and ignores the rest. Only a line starting with
     // a document marker can begin another, so most files are parsed once. Not LoadAll: on
@@ -229,39 +224,12 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file) {
     try {
         YAML::Parser parser(in);
         if (parser.HandleNextDocument(starts) && parser.HandleNextDocument(starts))
-            throw errorAt(file, starts.last,
-                          "a second YAML document starts here; the file must hold one");
+            throw yamlError(file, starts.last,
+                            "a second YAML document starts here; the file must hold one");
     } catch (const YAML::Exception& e) {
-        throw errorAt(file, e.mark, explainSyntaxError(text, e));
+        throw yamlError(file, e.mark, explainSyntaxError(text, e));
     }
     return root;
-}
-
-std::string describeYamlType(const YAML::Node& node) {
-    switch (node.Type()) {
-    case YAML::NodeType::Sequence:
-        return "a list";
-    case YAML::NodeType::Map:
-        return "a mapping";
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-        return "nothing";
-    case YAML::NodeType::Scalar:
-        break;
-    }
-    switch (resolveScalarType(node)) {
-    case ScalarType::Null:
-        return "null";
-    case ScalarType::Bool:
-        return "a boolean";
-    case ScalarType::Int:
-        return "an integer";
-    case ScalarType::Float:
-        return "a number";
-    case ScalarType::String:
-        return "a string";
-    }
-    return "a scalar";
 }
 
 SourceLocation yamlLocation(const std::string& file, const YAML::Mark& mark) {
@@ -273,10 +241,10 @@ SourceLocation yamlLocation(const std::string& file, const YAML::Node& node) {
     return yamlLocation(file, node.IsDefined() ? node.Mark() : YAML::Mark::null_mark());
 }
 
-std::optional<bool> yamlBoolValue(const YAML::Node& node) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Bool) return std::nullopt;
-    const std::string& v = node.Scalar();
-    return v == "true" || v == "True" || v == "TRUE";
+ConfigError yamlError(const std::string& file, const YAML::Mark& mark, const std::string& message) {
+    SourceLocation at = yamlLocation(file, mark);
+    if (at.line == 0) return ConfigError(file, message);
+    return ConfigError(file, at.line, at.column, message);
 }
 
 } // namespace purist

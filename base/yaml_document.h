@@ -1,14 +1,14 @@
 #pragma once
 // Parsing YAML text so that every defect of the text itself is a ConfigError naming the
 // file, line and column: the one place where yaml-cpp's 0-based marks and its exceptions
-// become purist's errors. Settings, specs (policy/) and rule files (rules/) all read YAML
-// through it; what each expects inside the document is checked by its own reader.
+// become purist's errors. Settings (policy/), specs (builds/) and rule files (rules/) all
+// read YAML through it, and read what the document holds with base/yaml_reader.h.
 
+#include "base/error.h"
 #include "base/source_location.h"
 
 #include <yaml-cpp/yaml.h>
 
-#include <optional>
 #include <string>
 
 namespace purist {
@@ -25,20 +25,14 @@ YAML::Node parseYamlDocument(const std::string& text, const std::string& file);
 enum class ScalarType { Null, Bool, Int, Float, String };
 ScalarType resolveScalarType(const YAML::Node& scalar);
 
-/// What `node` is, for an error saying what was expected instead: "a list", "a mapping",
-/// "nothing" (missing or empty), or the scalar's core-schema type: "null", "a boolean",
-/// "an integer", "a number", "a string". One wording for settings, specs and rules.
-std::string describeYamlType(const YAML::Node& node);
-
 /// Where `node` (or `mark`) is in `file`, 1-based; line and column 0 when yaml-cpp knows no
 /// position (an undefined node, a null mark). The one conversion of yaml-cpp's 0-based
 /// marks: settings, specs and rules all locate their errors and entries with it.
 SourceLocation yamlLocation(const std::string& file, const YAML::Mark& mark);
 SourceLocation yamlLocation(const std::string& file, const YAML::Node& node);
 
-/// A boolean under the core schema's rules (resolveScalarType: true, True, TRUE, false,
-/// False, FALSE), or nullopt for anything else: the one rule for booleans in settings,
-/// specs and rules.
-std::optional<bool> yamlBoolValue(const YAML::Node& node);
+/// A ConfigError at `mark` in `file`, positioned by yamlLocation (only the file when the
+/// mark is null).
+ConfigError yamlError(const std::string& file, const YAML::Mark& mark, const std::string& message);
 
 } // namespace purist

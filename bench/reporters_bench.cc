@@ -5,7 +5,7 @@
 // without closures checked against 3 rules each, and findings of every kind (3-hop chains
 // with excerpts, content sites, waived, baseline).
 
-#include "checker/reporters.h"
+#include "reports/reporters.h"
 
 #include <benchmark/benchmark.h>
 #include <nlohmann/json.hpp>

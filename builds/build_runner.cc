@@ -10,7 +10,6 @@
 #include "builds/output_locks.h"
 #include "builds/output_sealing.h"
 #include "builds/spec_check_rules.h"
-#include "checker/report.h"
 #include "policy/build_users.h"
 
 #include <algorithm>

@@ -5,8 +5,8 @@
 
 #include "base/source_location.h"
 #include "builds/build_graph.h"
-#include "checker/report.h"
 #include "policy/settings.h"
+#include "reports/report.h"
 #include "sandbox/sandbox.h"
 #include "store/local_store.h"
 

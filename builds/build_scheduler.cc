@@ -84,7 +84,7 @@ ScheduleOutcome runSchedule(const BuildGraph& graph, const std::vector<size_t>& 
     };
     auto complete = [&](size_t node, std::exception_ptr error) {
         try {
-            hooks.finish(node, error);
+            hooks.finish(node, std::move(error));
         } catch (...) {
             outcome.failed[node] = std::current_exception();
             skipDependants(node);

@@ -1,10 +1,8 @@
 #include "builds/build_spec.h"
 
-#include "base/byte_size.h"
-
 #include "base/error.h"
-#include "base/yaml_document.h"
-#include "policy/yaml_file.h"
+#include "base/yaml_reader.h"
+#include "rules/spec_checks.h"
 
 #include <algorithm>
 #include <set>
@@ -13,18 +11,7 @@
 
 namespace purist::builds {
 
-const std::vector<std::string> kBuildCheckNames = {
-    "allowedReferences",    "allowedRequisites", "disallowedReferences",
-    "disallowedRequisites", "maxSize",           "maxClosureSize",
-};
-
 namespace {
-
-using policy::yamlBool;
-using policy::yamlError;
-using policy::yamlScalar;
-using policy::yamlString;
-using policy::yamlStringList;
 
 const std::set<std::string> kReserved = {"NIX_BUILD_TOP", "TMPDIR",  "TEMPDIR",   "TMP",
                                          "TEMP",          "HOME",    "NIX_STORE", "PWD",
@@ -67,34 +54,20 @@ public:
 
     BuildSpec parse() {
         if (!exists(file_)) throw ConfigError(file_, "spec file does not exist");
-        YAML::Node root = policy::loadYamlFile(file_);
-        if (!root.IsMap()) throw yamlError(file_, root, "a build spec must be a mapping");
-        BuildSpec spec;
-        spec.file = file_;
-        std::map<std::string, YAML::Node> keys;
-        for (const auto& entry : root) {
-            std::string key = yamlString(file_, entry.first, "a key");
-            if (keys.count(key)) throw yamlError(file_, entry.first, "duplicate key '" + key + "'");
-            keys[key] = entry.second;
-            keyNodes_[key] = entry.first;
-        }
+        YAML::Node root = loadYamlFile(file_);
         static const std::vector<std::string> known = {
             "name",    "builder", "args",   "env",          "inputs",
             "sources", "outputs", "checks", "fixed-output", "no-sandbox"};
-        for (const auto& [key, node] : keys) {
-            if (std::find(known.begin(), known.end(), key) == known.end()) {
-                std::string list;
-                for (const auto& k : known)
-                    list += (list.empty() ? "" : ", ") + k;
-                throw yamlError(file_, keyNodes_[key],
-                                "unknown key '" + key + "' (known: " + list + ")");
-            }
-        }
+        std::map<std::string, YAML::Node> keys;
+        for (const YamlEntry& entry : yamlMapping(file_, root, "build spec", known))
+            keys.emplace(entry.key, entry.value);
         for (const char* required : {"name", "builder"})
             if (!keys.count(required))
                 throw yamlError(file_, root,
                                 std::string("missing required key '") + required + "'");
 
+        BuildSpec spec;
+        spec.file = file_;
         spec.name = yamlString(file_, keys["name"], "name");
         try {
             validateStorePathName(spec.name);
@@ -136,8 +109,7 @@ private:
     }
 
     void parseOutputs(BuildSpec& spec, const YAML::Node& node) {
-        spec.outputs = yamlStringList(file_, node, "outputs");
-        if (spec.outputs.empty()) throw yamlError(file_, node, "outputs must not be empty");
+        spec.outputs = yamlStringList(file_, node, "outputs", true);
         size_t i = 0;
         for (const auto& item : node) {
             const std::string& output = spec.outputs[i++];
@@ -151,24 +123,21 @@ private:
     }
 
     void parseEnv(BuildSpec& spec, const YAML::Node& node) {
-        if (!node.IsMap()) throw yamlError(file_, node, "env must be a mapping of strings");
-        for (const auto& entry : node) {
-            std::string key = yamlString(file_, entry.first, "an env name");
-            claimVariable(key, entry.first, "env variable");
-            spec.env[key] = yamlString(file_, entry.second, "env value '" + key + "'");
+        for (const YamlEntry& entry : yamlOpenMapping(file_, node, "env")) {
+            claimVariable(entry.key, entry.keyNode, "env variable");
+            spec.env[entry.key] = yamlString(file_, entry.value, "env value '" + entry.key + "'");
         }
     }
 
     void parseSources(BuildSpec& spec, const YAML::Node& node) {
-        if (!node.IsMap()) throw yamlError(file_, node, "sources must be a mapping {var: path}");
-        for (const auto& entry : node) {
-            std::string var = yamlString(file_, entry.first, "a source variable");
-            claimVariable(var, entry.first, "source");
-            std::string written = yamlString(file_, entry.second, "source '" + var + "'");
-            if (written.empty()) throw yamlError(file_, entry.second, "source path is empty");
+        for (const YamlEntry& entry : yamlOpenMapping(file_, node, "sources")) {
+            const std::string& var = entry.key;
+            claimVariable(var, entry.keyNode, "source");
+            std::string written = yamlString(file_, entry.value, "source '" + var + "'");
+            if (written.empty()) throw yamlError(file_, entry.value, "source path is empty");
             std::string path = normalisePath(written, dir_);
             if (!exists(path))
-                throw yamlError(file_, entry.second,
+                throw yamlError(file_, entry.value,
                                 "source '" + var + "': " + path + " does not exist");
             spec.sources[var] = path;
         }
@@ -196,115 +165,92 @@ private:
     }
 
     void parseInputs(BuildSpec& spec, const YAML::Node& node) {
-        if (node.IsSequence()) {
-            for (const auto& item : node)
-                spec.inputs.push_back(parseInput(item, ""));
-        } else if (node.IsMap()) {
-            for (const auto& entry : node) {
-                std::string var = yamlString(file_, entry.first, "an input variable");
-                if (!isVariableName(var))
-                    throw yamlError(file_, entry.first,
-                                    "input '" + var + "' is not a valid environment variable name");
-                spec.inputs.push_back(parseInput(entry.second, var));
+        if (node.IsMap()) {
+            for (const YamlEntry& entry : yamlOpenMapping(file_, node, "inputs")) {
+                if (!isVariableName(entry.key))
+                    throw yamlError(file_, entry.keyNode,
+                                    "input '" + entry.key +
+                                        "' is not a valid environment variable name");
+                spec.inputs.push_back(parseInput(entry.value, entry.key));
             }
-        } else {
-            throw yamlError(file_, node, "inputs must be a list, or a mapping {var: input}");
+            return;
         }
+        if (!node.IsSequence())
+            throw yamlError(file_, node,
+                            "inputs must be a list or a mapping {var: input}, not " +
+                                describeYamlValue(node));
+        for (const auto& item : node)
+            spec.inputs.push_back(parseInput(item, ""));
     }
 
     void parseChecks(BuildSpec& spec, const YAML::Node& node) {
-        if (!node.IsMap()) throw yamlError(file_, node, "checks must be a mapping");
-        for (const auto& entry : node) {
-            std::string key = yamlString(file_, entry.first, "a check name");
-            if (key == "outputChecks") {
-                parseOutputChecks(spec, entry.second);
-                continue;
-            }
-            parseCheck(spec, key, entry.first, entry.second, "outputChecks");
+        for (const YamlEntry& entry : yamlMapping(file_, node, "checks", rules::specChecksKeys())) {
+            if (entry.key == "outputChecks")
+                parseOutputChecks(spec, entry.value);
+            else
+                parseCheck(spec, entry.key, entry.value, "checks." + entry.key);
         }
-        // The node itself, not a clone: a clone loses the marks errors are positioned by.
-        spec.checks = node;
+        spec.checks.node = std::make_shared<const YAML::Node>(node);
     }
 
     // `outputChecks: {dev: {allowedReferences: [...], ignoreSelfRefs: true}}`, Nix's
     // per-output checks.
     void parseOutputChecks(BuildSpec& spec, const YAML::Node& node) {
-        if (!node.IsMap())
-            throw yamlError(file_, node, "outputChecks must be a mapping {output: {check: value}}");
-        for (const auto& entry : node) {
-            std::string output = yamlString(file_, entry.first, "an output name");
-            if (std::find(spec.outputs.begin(), spec.outputs.end(), output) == spec.outputs.end())
-                throw yamlError(file_, entry.first,
-                                "outputChecks names '" + output +
+        for (const YamlEntry& output : yamlOpenMapping(file_, node, "outputChecks")) {
+            if (std::find(spec.outputs.begin(), spec.outputs.end(), output.key) ==
+                spec.outputs.end())
+                throw yamlError(file_, output.keyNode,
+                                "outputChecks names '" + output.key +
                                     "', which is not an output of this spec");
-            if (!entry.second.IsMap())
-                throw yamlError(file_, entry.second,
-                                "outputChecks." + output + " must be a mapping of checks");
-            for (const auto& check : entry.second) {
-                std::string key = yamlString(file_, check.first, "a check name");
-                if (key == "ignoreSelfRefs") {
-                    yamlBool(file_, check.second, key);
-                    continue;
-                }
-                parseCheck(spec, key, check.first, check.second, "ignoreSelfRefs");
+            std::string where = "outputChecks." + output.key;
+            for (const YamlEntry& check :
+                 yamlMapping(file_, output.value, where, rules::outputChecksKeys())) {
+                if (check.key == "ignoreSelfRefs")
+                    yamlBool(file_, check.value, where + "." + check.key);
+                else
+                    parseCheck(spec, check.key, check.value, where + "." + check.key);
             }
         }
     }
 
-    void parseCheck(BuildSpec& spec, const std::string& key, const YAML::Node& keyNode,
-                    const YAML::Node& value, const std::string& alsoKnown) {
-        if (std::find(kBuildCheckNames.begin(), kBuildCheckNames.end(), key) ==
-            kBuildCheckNames.end()) {
-            std::string list;
-            for (const auto& k : kBuildCheckNames)
-                list += (list.empty() ? "" : ", ") + k;
-            throw yamlError(file_, keyNode,
-                            "unknown check '" + key + "' (known: " + list + ", " + alsoKnown + ")");
-        }
+    void parseCheck(BuildSpec& spec, const std::string& key, const YAML::Node& value,
+                    const std::string& what) {
         if (key == "maxSize" || key == "maxClosureSize") {
-            std::string size = yamlScalar(file_, value, key);
-            std::string error;
-            if (!parseByteSize(size, error)) throw yamlError(file_, value, key + ": " + error);
+            yamlByteSize(file_, value, what);
             return;
         }
-        std::vector<std::string> items = yamlStringList(file_, value, key);
+        std::vector<std::string> items = yamlStringList(file_, value, what);
         size_t i = 0;
         for (const auto& item : value) {
             const std::string& written = items[i++];
             if (!isSpecFileName(written)) continue;
             std::string path = normalisePath(written, dir_);
             if (!exists(path))
-                throw yamlError(file_, item, key + ": spec " + path + " does not exist");
+                throw yamlError(file_, item, what + ": spec " + path + " does not exist");
             spec.checkSpecFiles[written] = path;
         }
     }
 
     void parseFixedOutput(BuildSpec& spec, const YAML::Node& node) {
-        if (!node.IsMap())
-            throw yamlError(file_, node, "fixed-output must be a mapping {hash, mode}");
         FixedOutput fixed;
         bool haveHash = false;
-        for (const auto& entry : node) {
-            std::string key = yamlString(file_, entry.first, "a fixed-output key");
-            if (key == "hash") {
-                std::string text = yamlString(file_, entry.second, "hash");
+        for (const YamlEntry& entry : yamlMapping(file_, node, "fixed-output", {"hash", "mode"})) {
+            if (entry.key == "hash") {
+                std::string text = yamlString(file_, entry.value, "hash");
                 try {
                     fixed.hash = Hash::parse(text);
                 } catch (const FormatError& e) {
-                    throw yamlError(file_, entry.second, e.what());
+                    throw yamlError(file_, entry.value, e.what());
                 }
                 haveHash = true;
-            } else if (key == "mode") {
-                std::string mode = yamlString(file_, entry.second, "mode");
+            } else {
+                std::string mode = yamlString(file_, entry.value, "mode");
                 if (mode == "flat")
                     fixed.mode = FileIngestionMethod::Flat;
                 else if (mode == "recursive")
                     fixed.mode = FileIngestionMethod::Recursive;
                 else
-                    throw yamlError(file_, entry.second, "mode must be flat or recursive");
-            } else {
-                throw yamlError(file_, entry.first,
-                                "unknown fixed-output key '" + key + "' (known: hash, mode)");
+                    throw yamlError(file_, entry.value, "mode must be flat or recursive");
             }
         }
         if (!haveHash) throw yamlError(file_, node, "fixed-output needs a hash");
@@ -315,7 +261,6 @@ private:
 
     std::string file_;
     std::string dir_;
-    std::map<std::string, YAML::Node> keyNodes_;
     std::map<std::string, std::string> variables_; // variable name -> what claimed it
 };
 

@@ -10,13 +10,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace purist::builds {
 
-/// Where something was written: `file:line:column`.
 /// One entry of `inputs`: another spec file (an entry ending in `.yaml` or `.yml`, relative
 /// to the spec's directory) or an absolute store path.
 struct SpecInput {
@@ -36,8 +36,16 @@ struct FixedOutput {
     FileIngestionMethod mode = FileIngestionMethod::Flat;
 };
 
-/// The names of the per-build checks a spec may declare (Nix's names).
-extern const std::vector<std::string> kBuildCheckNames;
+/// A spec's `checks:` as written (key names and value types validated), for the checker.
+/// Shared and read-only rather than a YAML::Node member: assigning one YAML::Node to another
+/// rewrites the node both share with the document (yaml-cpp's reference semantics) and may
+/// throw, which a plain-data BuildSpec must not do when it is copied or moved.
+struct SpecChecks {
+    std::shared_ptr<const YAML::Node> node; ///< null when the spec has no `checks:`
+    explicit operator bool() const noexcept { return node != nullptr; }
+    /// How many entries `checks:` has.
+    size_t size() const { return node ? node->size() : 0; }
+};
 
 /// A parsed spec. Plain data; copy freely.
 struct BuildSpec {
@@ -51,8 +59,7 @@ struct BuildSpec {
     /// from the spec's directory) that are added to the store and exposed as `$var`.
     std::map<std::string, std::string> sources;
     std::vector<std::string> outputs{"out"};
-    /// `checks:` as written (validated key names and value types), for the checker.
-    YAML::Node checks;
+    SpecChecks checks;
     /// Spec files named in `checks:` lists (relative to this spec), resolved to absolute
     /// paths, by the string as written.
     std::map<std::string, std::string> checkSpecFiles;

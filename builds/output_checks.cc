@@ -2,7 +2,7 @@
 
 #include "base/error.h"
 #include "checker/engine.h"
-#include "checker/reporters.h"
+#include "reports/reporters.h"
 
 #include <map>
 #include <sstream>

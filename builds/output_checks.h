@@ -3,7 +3,7 @@
 // registered, judged by the rules of its spec's `checks:` with the engine and evidence of
 // `purist check`.
 
-#include "checker/report.h"
+#include "reports/report.h"
 #include "rules/rule.h"
 #include "store/local_store.h"
 

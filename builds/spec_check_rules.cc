@@ -78,7 +78,7 @@ std::vector<rules::Rule> specCheckRules(const BuildGraph& graph, size_t node, St
     Dependable dependable(graph, db);
     dependable.addInputsOf(node);
     context.dependable = dependable.paths();
-    return rules::rulesFromSpecChecks(n.spec.checks, context);
+    return rules::rulesFromSpecChecks(*n.spec.checks.node, context);
 }
 
 BuiltSpecChecks builtSpecChecks(const std::vector<std::string>& specFiles, LocalStore& store) {

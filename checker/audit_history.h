@@ -3,7 +3,7 @@
 // the store DB (PuristAudits, PuristAuditFindings), so `purist audit history` can show
 // how findings changed between runs.
 
-#include "checker/report.h"
+#include "reports/report.h"
 #include "store/sqlite.h"
 #include "store/store_db.h"
 

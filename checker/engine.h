@@ -3,7 +3,7 @@
 // whose every finding carries its evidence (reference chains with file and offset, the
 // file and offset of a content hit, the entries with wrong metadata).
 
-#include "checker/report.h"
+#include "reports/report.h"
 #include "rules/rule.h"
 #include "store/store_db.h"
 

@@ -4,7 +4,7 @@
 // scanning resolves the same name on every checkout.
 
 #include "base/source_location.h"
-#include "checker/report.h"
+#include "reports/report.h"
 
 #include <filesystem>
 #include <map>

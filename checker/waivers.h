@@ -2,7 +2,7 @@
 // Adopting a policy gradually: waivers (a rule, a path pattern, a reason and an expiry
 // date) and baselines (the fingerprints of findings accepted when the policy was adopted).
 
-#include "checker/report.h"
+#include "reports/report.h"
 #include "rules/rule.h"
 
 #include <set>

@@ -3,7 +3,7 @@
 // and byte offset of every hop, like `nix why-depends --precise`.
 
 #include "checker/engine.h"
-#include "checker/report.h"
+#include "reports/report.h"
 
 #include <cstdint>
 #include <map>

@@ -10,11 +10,14 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv) {
+namespace {
+
+int runPurist(int argc, char** argv) {
     using namespace purist::cli;
     CLI::App app{"purist: build in a sandbox, store content-addressed, check against policy.\n"
                  "Run 'purist COMMAND --help' for a command's options.",
@@ -52,4 +55,20 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         return reportError(e);
     }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    // What throws outside a command (building the command line, printing an error, running
+    // out of memory) still ends in one line and the operational-failure code, not in
+    // std::terminate's abort and a core dump.
+    try {
+        return runPurist(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "purist: error: %s\n", e.what());
+    } catch (...) {
+        std::fputs("purist: error: unknown exception\n", stderr);
+    }
+    return purist::cli::kExitUsage;
 }

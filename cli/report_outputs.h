@@ -2,7 +2,7 @@
 // `--output` of the commands that write reports (check, audit, build): where each report
 // of a run goes.
 
-#include "checker/reporters.h"
+#include "reports/reporters.h"
 
 #include <string>
 #include <utility>

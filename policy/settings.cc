@@ -2,14 +2,14 @@
 
 #include "base/byte_size.h"
 #include "base/error.h"
-#include "base/yaml_document.h"
-#include "policy/yaml_file.h"
+#include "base/yaml_reader.h"
 
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <sstream>
 #include <thread>
 #include <unistd.h>
@@ -36,8 +36,8 @@ uint64_t parseUnsigned(const RawSettingValue& value, std::string_view name) {
     for (char c : item.text)
         digits = digits && c >= '0' && c <= '9';
     if (!digits)
-        throw itemError(item,
-                        std::string(name) + " must be a whole number, not '" + item.text + "'");
+        throw itemError(item, std::string(name) + " must be a whole number (0, 1, 2, ...), not '" +
+                                  item.text + "'");
     return std::stoull(item.text);
 }
 
@@ -103,7 +103,8 @@ std::string joinSandboxPaths(const std::vector<SandboxPath>& paths) {
 }
 
 const std::vector<SettingDescriptor> kSettings = {
-    {"sandbox", "PURIST_SANDBOX", "--sandbox", "strict | relaxed | off", "strict",
+    {"sandbox", "PURIST_SANDBOX", "--sandbox", "strict | relaxed | off", SettingYamlType::String,
+     "strict",
      "How builds are isolated. `strict`: every build runs in a sandbox (fixed-output builds "
      "too, with the host network) and a spec with `no-sandbox: true` is refused. `relaxed`: "
      "as strict, but `no-sandbox: true` specs run unsandboxed. `off`: no namespaces; a clean "
@@ -121,7 +122,8 @@ const std::vector<SettingDescriptor> kSettings = {
              throw itemError(item, "sandbox must be strict, relaxed or off, not '" + text + "'");
      },
      [](const Settings& s) { return std::string(sandboxModeName(s.sandbox)); }},
-    {"sandbox-paths", "PURIST_SANDBOX_PATHS", "", "list of paths", "(empty)",
+    {"sandbox-paths", "PURIST_SANDBOX_PATHS", "", "list of paths", SettingYamlType::StringList,
+     "(empty)",
      "Host paths visible in every sandboxed build, read-only: `target=source` mounts source "
      "at target, `path` mounts a path at itself, and a trailing `?` makes the entry optional "
      "(skipped when the source is missing). The closure of a store path named here is "
@@ -141,7 +143,8 @@ const std::vector<SettingDescriptor> kSettings = {
      [](const Settings& s) { return joinSandboxPaths(s.sandboxPaths); }},
     // One list of names rather than a boolean per call: one setting to learn, named as the
     // kernel and docs/sandbox.md name the calls, and a typo is an error, not a new key.
-    {"sandbox-allow-syscalls", "PURIST_SANDBOX_ALLOW_SYSCALLS", "", "list of names", "(empty)",
+    {"sandbox-allow-syscalls", "PURIST_SANDBOX_ALLOW_SYSCALLS", "", "list of names",
+     SettingYamlType::StringList, "(empty)",
      "Kernel facilities that sandboxed builds are refused by default, allowed again for "
      "builds that need one: `perf_event_open` (profilers, perf), `userfaultfd` (some "
      "garbage collectors and checkpointing tools), `io_uring` (io_uring_setup, "
@@ -174,7 +177,8 @@ const std::vector<SettingDescriptor> kSettings = {
              out += (out.empty() ? "" : " ") + name;
          return out;
      }},
-    {"build-users-group", "PURIST_BUILD_USERS_GROUP", "", "group name", "purist-build",
+    {"build-users-group", "PURIST_BUILD_USERS_GROUP", "", "group name", SettingYamlType::String,
+     "purist-build",
      "When purist runs as root, every build runs as a member of this group, one member "
      "per concurrent build, never as root. purist refuses to build as root when the group "
      "is missing or has no members, and prints the commands that create it "
@@ -183,12 +187,13 @@ const std::vector<SettingDescriptor> kSettings = {
          s.buildUsersGroup = requireNonEmpty(v, "build-users-group");
      },
      [](const Settings& s) { return s.buildUsersGroup; }},
-    {"timeout", "PURIST_TIMEOUT", "--timeout", "seconds", "0",
+    {"timeout", "PURIST_TIMEOUT", "--timeout", "seconds", SettingYamlType::Count, "0",
      "A build running longer than this is killed, with every process it started, and "
      "fails. 0: no limit.",
      [](Settings& s, const RawSettingValue& v) { s.timeout = parseUnsigned(v, "timeout"); },
      [](const Settings& s) { return std::to_string(s.timeout); }},
-    {"max-silent-time", "PURIST_MAX_SILENT_TIME", "--max-silent-time", "seconds", "3600",
+    {"max-silent-time", "PURIST_MAX_SILENT_TIME", "--max-silent-time", "seconds",
+     SettingYamlType::Count, "3600",
      "A build that writes nothing to its log for this long is killed and fails. 0: no limit. "
      "Finite by default, so a build that hangs does not hold its share of a shared machine "
      "for ever.",
@@ -196,7 +201,8 @@ const std::vector<SettingDescriptor> kSettings = {
          s.maxSilentTime = parseUnsigned(v, "max-silent-time");
      },
      [](const Settings& s) { return std::to_string(s.maxSilentTime); }},
-    {"max-memory", "PURIST_MAX_MEMORY", "", "size | percent of RAM | 0", "50%",
+    {"max-memory", "PURIST_MAX_MEMORY", "", "size | percent of RAM | 0", SettingYamlType::Size,
+     "50%",
      "Memory one build may use, all its processes and the files it writes to /tmp, /dev/shm "
      "and /build together, swap included. A build that exceeds it is killed and fails with "
      "`exceeded max-memory`. Enforced by a cgroup per build, created below purist's own "
@@ -205,7 +211,7 @@ const std::vector<SettingDescriptor> kSettings = {
      "hold. 0: no limit.",
      [](Settings& s, const RawSettingValue& v) { s.maxMemory = parseSize(v, "max-memory", true); },
      [](const Settings& s) { return showSize(s.maxMemory); }},
-    {"max-processes", "PURIST_MAX_PROCESSES", "", "number | 0", "4096",
+    {"max-processes", "PURIST_MAX_PROCESSES", "", "number | 0", SettingYamlType::Count, "4096",
      "Processes (and threads) one build may hold at once, so that a fork bomb cannot exhaust "
      "the machine's: the `pids.max` of the build's cgroup; a build that reaches it is killed "
      "and fails with `exceeded max-processes`. Without a cgroup (said once), the builder's "
@@ -215,7 +221,7 @@ const std::vector<SettingDescriptor> kSettings = {
          s.maxProcesses = parseUnsigned(v, "max-processes");
      },
      [](const Settings& s) { return std::to_string(s.maxProcesses); }},
-    {"max-log-size", "PURIST_MAX_LOG_SIZE", "", "size | 0", "64MiB",
+    {"max-log-size", "PURIST_MAX_LOG_SIZE", "", "size | 0", SettingYamlType::Size, "64MiB",
      "Bytes of output one build may write (Nix's max-build-log-size). Past it the build is "
      "killed and fails with `exceeded max-log-size`, and its log (stored and echoed) ends with "
      "a line saying why. 0: no limit.",
@@ -225,7 +231,8 @@ const std::vector<SettingDescriptor> kSettings = {
      [](const Settings& s) {
          return showSize(SizeSetting{s.maxLogSize, 0});
      }},
-    {"build-dir-size", "PURIST_BUILD_DIR_SIZE", "", "size | percent of RAM | 0", "50%",
+    {"build-dir-size", "PURIST_BUILD_DIR_SIZE", "", "size | percent of RAM | 0",
+     SettingYamlType::Size, "50%",
      "Size of the file system a sandboxed build writes its scratch files to: /build, /tmp "
      "and /dev/shm share one tmpfs of this size, so a build cannot fill the host's disk or "
      "memory through them (a full one gives ENOSPC; its pages count against max-memory "
@@ -237,7 +244,7 @@ const std::vector<SettingDescriptor> kSettings = {
          s.buildDirSize = parseSize(v, "build-dir-size", true);
      },
      [](const Settings& s) { return showSize(s.buildDirSize); }},
-    {"max-jobs", "PURIST_MAX_JOBS", "-j, --max-jobs", "number | auto", "1",
+    {"max-jobs", "PURIST_MAX_JOBS", "-j, --max-jobs", "number | auto", SettingYamlType::Scalar, "1",
      "How many independent builds run at once. `auto`: the number of CPUs.",
      [](Settings& s, const RawSettingValue& v) {
          const RawSettingItem& item = scalarOf(v, "max-jobs");
@@ -253,27 +260,29 @@ const std::vector<SettingDescriptor> kSettings = {
          s.maxJobs = static_cast<unsigned>(jobs);
      },
      [](const Settings& s) { return std::to_string(s.maxJobs); }},
-    {"store-root", "PURIST_ROOT", "--root", "absolute path",
+    {"store-root", "PURIST_ROOT", "--root", "absolute path", SettingYamlType::String,
      "$XDG_DATA_HOME/purist, else ~/.local/share/purist",
      "The store root, holding store/, db/, gcroots/, logs/ and tmp/.",
      [](Settings& s, const RawSettingValue& v) {
          s.storeRoot = absolutePathValue(v, "store-root");
      },
      [](const Settings& s) { return s.storeRoot; }},
-    {"store-dir", "PURIST_STORE_DIR", "--store-dir", "absolute path", "<store-root>/store",
+    {"store-dir", "PURIST_STORE_DIR", "--store-dir", "absolute path", SettingYamlType::String,
+     "<store-root>/store",
      "The logical store dir that store paths name (what builders see, and what path hashes "
      "cover), e.g. /nix/store to compute the paths Nix would. The files stay under the "
      "store root.",
      [](Settings& s, const RawSettingValue& v) { s.storeDir = absolutePathValue(v, "store-dir"); },
      [](const Settings& s) { return s.storeDir; }},
-    {"gc-runtime-roots", "PURIST_GC_RUNTIME_ROOTS", "", "true | false", "true",
+    {"gc-runtime-roots", "PURIST_GC_RUNTIME_ROOTS", "", "true | false", SettingYamlType::Boolean,
+     "true",
      "Whether the garbage collector keeps alive the store paths that running processes use "
      "(their program, cwd, open files, memory maps and environment, read from /proc), as "
      "Nix does. `false` collects them like any path no root names.",
      [](Settings& s, const RawSettingValue& v) {
          const RawSettingItem& item = scalarOf(v, "gc-runtime-roots");
-         // The core schema's booleans, as in specs and rules (yamlBoolValue), whether
-         // the text came from a file, the environment or a flag.
+         // The core schema's booleans, as yamlBool reads them in files, for the
+         // environment and flags too.
          if (item.text == "true" || item.text == "True" || item.text == "TRUE")
              s.gcRuntimeRoots = true;
          else if (item.text == "false" || item.text == "False" || item.text == "FALSE")
@@ -283,7 +292,7 @@ const std::vector<SettingDescriptor> kSettings = {
                              "gc-runtime-roots must be true or false, not '" + item.text + "'");
      },
      [](const Settings& s) { return std::string(s.gcRuntimeRoots ? "true" : "false"); }},
-    {"min-free", "PURIST_MIN_FREE", "", "size | 0", "0",
+    {"min-free", "PURIST_MIN_FREE", "", "size | 0", SettingYamlType::Size, "0",
      "When `purist build` starts with less free space than this on the store's file system, "
      "it first collects garbage (`purist store gc`) until `max-free` is free. 0: never.",
      [](Settings& s, const RawSettingValue& v) {
@@ -292,7 +301,7 @@ const std::vector<SettingDescriptor> kSettings = {
      [](const Settings& s) {
          return showSize(SizeSetting{s.minFree, 0});
      }},
-    {"max-free", "PURIST_MAX_FREE", "", "size | 0", "0",
+    {"max-free", "PURIST_MAX_FREE", "", "size | 0", SettingYamlType::Size, "0",
      "How much free space an automatic collection (see `min-free`) aims for: it stops once "
      "the paths it deleted add up to the difference. 0: it deletes every dead path.",
      [](Settings& s, const RawSettingValue& v) {
@@ -302,6 +311,49 @@ const std::vector<SettingDescriptor> kSettings = {
          return showSize(SizeSetting{s.maxFree, 0});
      }},
 };
+
+RawSettingItem itemAt(const std::string& file, const YAML::Node& node, std::string text) {
+    SourceLocation at = yamlLocation(file, node);
+    return RawSettingItem{std::move(text), file, at.line, at.column, at.describe()};
+}
+
+/// A config file's value for `descriptor`, read with the YAML reader of its type, as text
+/// for `apply`, which parses environment variables and flags the same way.
+RawSettingValue readSettingValue(const std::string& file, const SettingDescriptor& descriptor,
+                                 const YamlEntry& entry) {
+    const std::string& name = entry.key;
+    const YAML::Node& node = entry.value;
+    RawSettingValue value;
+    value.position = itemAt(file, node, "");
+    std::string text;
+    switch (descriptor.yamlType) {
+    case SettingYamlType::StringList: {
+        value.isList = true;
+        std::vector<std::string> items = yamlStringList(file, node, name);
+        size_t i = 0;
+        for (const auto& item : node)
+            value.items.push_back(itemAt(file, item, std::move(items[i++])));
+        return value;
+    }
+    case SettingYamlType::String:
+        text = yamlString(file, node, name);
+        break;
+    case SettingYamlType::Boolean:
+        text = yamlBool(file, node, name) ? "true" : "false";
+        break;
+    case SettingYamlType::Count:
+        text = std::to_string(yamlCount(file, node, name));
+        break;
+    case SettingYamlType::Size:
+        text = yamlSizeText(file, node, name);
+        break;
+    case SettingYamlType::Scalar:
+        text = yamlScalar(file, node, name);
+        break;
+    }
+    value.items = {itemAt(file, node, std::move(text))};
+    return value;
+}
 
 std::string originName(SettingOrigin::Kind kind) {
     switch (kind) {
@@ -333,9 +385,9 @@ SizeSetting SizeSetting::ofRam(unsigned percent) {
 std::string formatSize(uint64_t bytes) {
     static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
     if (bytes < 1024) return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
-    double value = double(bytes);
-    int unit = -1;
-    while (value >= 1024 && unit < 3) {
+    double value = double(bytes) / 1024;
+    size_t unit = 0;
+    while (value >= 1024 && unit + 1 < std::size(kUnits)) {
         value /= 1024;
         ++unit;
     }
@@ -420,41 +472,16 @@ SettingsSources defaultSettingsSources() {
 void applySettingsFile(Settings& settings, const std::string& path, SettingOrigin::Kind kind) {
     YAML::Node root = loadYamlFile(path);
     if (root.IsNull()) return; // an empty file sets nothing
-    if (!root.IsMap())
-        throw yamlError(path, root, "a purist config file must be a mapping of setting names");
-    for (const auto& entry : root) {
-        const YAML::Node& key = entry.first;
-        const YAML::Node& valueNode = entry.second;
-        std::string name = yamlScalar(path, key, "a setting name");
-        const SettingDescriptor* descriptor = findSetting(name);
-        if (!descriptor) {
-            std::string known;
-            for (const auto& d : kSettings)
-                known += (known.empty() ? "" : ", ") + std::string(d.name);
-            throw yamlError(path, key, "unknown setting '" + name + "' (known: " + known + ")");
-        }
-        auto itemAt = [&](const YAML::Node& node, std::string text) {
-            SourceLocation at = yamlLocation(path, node);
-            return RawSettingItem{std::move(text), path, at.line, at.column, at.describe()};
-        };
-        RawSettingValue value;
-        value.position = itemAt(valueNode, "");
-        if (valueNode.IsSequence()) {
-            value.isList = true;
-            for (const auto& item : valueNode) {
-                if (!item.IsScalar())
-                    throw yamlError(path, item, name + " must be a list of strings");
-                value.items.push_back(itemAt(item, item.Scalar()));
-            }
-        } else if (valueNode.IsScalar()) {
-            value.items = {itemAt(valueNode, valueNode.Scalar())};
-        } else if (valueNode.IsNull()) {
-            throw yamlError(path, key, name + " has no value");
-        } else {
-            throw yamlError(path, valueNode, name + " must be a string or a list, not a mapping");
-        }
-        descriptor->apply(settings, value);
-        settings.origins[std::string(descriptor->name)] = {kind, value.position.where};
+    std::vector<std::string> names;
+    for (const auto& d : kSettings)
+        names.emplace_back(d.name);
+    for (const YamlEntry& entry : yamlMapping(path, root, "config file", names)) {
+        const SettingDescriptor& descriptor = *findSetting(entry.key);
+        // yaml-cpp places an empty value at the next line's start: name the key instead.
+        if (entry.value.IsNull()) throw yamlError(path, entry.keyNode, entry.key + " has no value");
+        RawSettingValue value = readSettingValue(path, descriptor, entry);
+        descriptor.apply(settings, value);
+        settings.origins[entry.key] = {kind, value.position.where};
     }
 }
 
@@ -529,7 +556,10 @@ std::string renderSettingsMarkdown() {
         "An unknown setting, a value of the wrong type or a bad value is an error naming the\n"
         "file, line and column (or the variable or flag) that holds it; purist then does\n"
         "nothing (exit code 2). `purist config show` prints every effective value and where it\n"
-        "came from.\n\n"
+        "came from. Types follow the YAML 1.2 core schema, as in build specs and rule files,\n"
+        "with the same messages: `build-users-group: 5` is refused with `build-users-group\n"
+        "must be a string, not the integer 5 (quote it: \"5\")`, and a setting written twice\n"
+        "in one file is refused.\n\n"
         "## Settings\n";
     for (const auto& d : kSettings) {
         out += "\n### `" + std::string(d.name) + "`\n\n";

@@ -105,12 +105,26 @@ struct RawSettingValue {
     RawSettingItem position; ///< the value as a whole (its text is unused)
 };
 
+/// How a config file writes a setting's value, that is which reader of base/yaml_reader.h
+/// reads it, so that a config file follows the type rules of specs and rule files (`5` is
+/// not a group name, `yes` is not a boolean). The environment and flags give text, which
+/// `apply` parses either way.
+enum class SettingYamlType {
+    String,     ///< yamlString
+    StringList, ///< yamlStringList
+    Boolean,    ///< yamlBool
+    Count,      ///< yamlCount
+    Size,       ///< yamlSizeText: `512MiB`, `0`, and for some settings `50%`
+    Scalar,     ///< yamlScalar: a value of more than one type, such as `4` or `auto`
+};
+
 /// The declaration of one setting. The table is immutable; safe to read from any thread.
 struct SettingDescriptor {
-    std::string_view name;   ///< key in purist.yaml, and `--option` name
-    std::string_view envVar; ///< environment variable that sets it
-    std::string_view flag;   ///< dedicated command-line flag, or empty
-    std::string_view type;   ///< for people: "strict | relaxed | off", "list of paths", ...
+    std::string_view name;    ///< key in purist.yaml, and `--option` name
+    std::string_view envVar;  ///< environment variable that sets it
+    std::string_view flag;    ///< dedicated command-line flag, or empty
+    std::string_view type;    ///< for people: "strict | relaxed | off", "list of paths", ...
+    SettingYamlType yamlType; ///< how a config file writes it
     std::string_view defaultText;
     std::string_view help;
     /// Parses `value` into `settings`; throws ConfigError naming value's position.

@@ -1,17 +1,10 @@
 #include "rules/rule_loader.h"
 
-#include "base/byte_size.h"
-
 #include "base/error.h"
-#include "base/yaml_document.h"
+#include "base/yaml_reader.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <set>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -51,92 +44,8 @@ const std::vector<std::string>& messagePlaceholders() {
 
 namespace {
 
-SourceLocation locationOf(const std::string& file, const YAML::Node& node) {
-    return yamlLocation(file, node);
-}
-
-[[noreturn]] void fail(const std::string& file, const YAML::Node& at, const std::string& message) {
-    SourceLocation loc = locationOf(file, at);
-    throw ConfigError(file, loc.line, loc.column, message);
-}
-
-std::string expectString(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
-        fail(file, node, what + " must be a string, not " + describeYamlType(node));
-    return node.Scalar();
-}
-
-bool expectBool(const std::string& file, const YAML::Node& node, const std::string& what) {
-    std::optional<bool> value = yamlBoolValue(node);
-    if (!value) fail(file, node, what + " must be true or false, not " + describeYamlType(node));
-    return *value;
-}
-
-uint64_t expectCount(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::Int)
-        fail(file, node, what + " must be a non-negative integer, not " + describeYamlType(node));
-    const std::string& v = node.Scalar();
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
-        fail(file, node, what + " must be a non-negative decimal integer, not '" + v + "'");
-    std::string error;
-    auto value = parseByteSize(v, error);
-    if (!value) fail(file, node, what + ": " + error);
-    return *value;
-}
-
-uint64_t expectSize(const std::string& file, const YAML::Node& node, const std::string& what) {
-    if (!node.IsScalar())
-        fail(file, node,
-             what + " must be a size such as 50MiB or a byte count, not " + describeYamlType(node));
-    ScalarType type = resolveScalarType(node);
-    if (type != ScalarType::Int && type != ScalarType::String)
-        fail(file, node,
-             what + " must be a size such as 50MiB or a byte count, not " + describeYamlType(node));
-    std::string error;
-    auto value = parseByteSize(node.Scalar(), error);
-    if (!value) fail(file, node, what + ": " + error);
-    return *value;
-}
-
-std::vector<YAML::Node> expectList(const std::string& file, const YAML::Node& node,
-                                   const std::string& what, bool nonEmpty) {
-    if (!node.IsSequence())
-        fail(file, node, what + " must be a list, not " + describeYamlType(node));
-    std::vector<YAML::Node> items(node.begin(), node.end());
-    if (nonEmpty && items.empty()) fail(file, node, what + " must not be empty");
-    return items;
-}
-
-/// The entries of a mapping, in order, refusing keys not in `allowed` and duplicates.
-std::vector<std::pair<std::string, YAML::Node>> expectMap(const std::string& file,
-                                                          const YAML::Node& node,
-                                                          const std::string& what,
-                                                          const std::vector<std::string>& allowed) {
-    if (!node.IsMap()) fail(file, node, what + " must be a mapping, not " + describeYamlType(node));
-    std::vector<std::pair<std::string, YAML::Node>> entries;
-    std::map<std::string, YAML::Node> seen;
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node key = it->first;
-        if (!key.IsScalar()) fail(file, key, "keys in " + what + " must be strings");
-        const std::string& name = key.Scalar();
-        if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
-            std::string list;
-            for (const auto& a : allowed)
-                list += (list.empty() ? "" : ", ") + a;
-            fail(file, key, "unknown key '" + name + "' in " + what + "; expected one of: " + list);
-        }
-        if (auto prev = seen.find(name); prev != seen.end())
-            fail(file, key,
-                 "duplicate key '" + name + "' in " + what + " (first at " +
-                     locationOf(file, prev->second).describe() + ")");
-        seen.emplace(name, key);
-        entries.emplace_back(name, it->second);
-    }
-    return entries;
-}
-
 Pattern patternFrom(const std::string& file, const YAML::Node& node, const std::string& what) {
-    return compilePattern(expectString(file, node, what), locationOf(file, node));
+    return compilePattern(yamlString(file, node, what), yamlLocation(file, node));
 }
 
 std::vector<Pattern> patternList(const std::string& file, const YAML::Node& node,
@@ -146,28 +55,22 @@ std::vector<Pattern> patternList(const std::string& file, const YAML::Node& node
     // stderr with RE2's internal log lines instead of loading.
     std::vector<Pattern> patterns;
     std::unordered_set<std::string> seen;
-    for (const auto& item : expectList(file, node, what, nonEmpty)) {
-        std::string source = expectString(file, item, what + " entry");
+    std::vector<std::string> sources = yamlStringList(file, node, what, nonEmpty);
+    size_t i = 0;
+    for (const auto& item : node) {
+        std::string& source = sources[i++];
         if (!seen.insert(source).second) continue;
-        patterns.push_back(compilePattern(source, locationOf(file, item)));
+        patterns.push_back(compilePattern(source, yamlLocation(file, item)));
     }
     return patterns;
 }
 
-std::vector<std::string> stringList(const std::string& file, const YAML::Node& node,
-                                    const std::string& what, bool nonEmpty) {
-    std::vector<std::string> values;
-    for (const auto& item : expectList(file, node, what, nonEmpty))
-        values.push_back(expectString(file, item, what + " entry"));
-    return values;
-}
-
 Severity parseSeverity(const std::string& file, const YAML::Node& node) {
-    std::string value = expectString(file, node, "severity");
+    std::string value = yamlString(file, node, "severity");
     if (value == "error") return Severity::Error;
     if (value == "warning") return Severity::Warning;
     if (value == "info") return Severity::Info;
-    fail(file, node, "severity '" + value + "' is not one of: error, warning, info");
+    throw yamlError(file, node, "severity '" + value + "' is not one of: error, warning, info");
 }
 
 // The set of a forbid-* or allow-only-* rule, and whether the checked path itself is a
@@ -188,51 +91,55 @@ CheckT parsePathSet(const std::string& file, const YAML::Node& node, const std::
             return check.forbidden;
     }();
     if (allowOnly && node.IsSequence() && node.size() == 0) return check;
-    for (auto& [key, value] : expectMap(file, node, what, {"names", "paths", "ignore-self-refs"})) {
+    for (const auto& [key, keyNode, value] :
+         yamlMapping(file, node, what, {"names", "paths", "ignore-self-refs"})) {
         if (key == "names") set.names = patternList(file, value, what + " names", false);
         if (key == "paths") {
-            for (const auto& item : expectList(file, value, what + " paths", false)) {
-                std::string p = expectString(file, item, what + " paths entry");
-                if (p.empty()) fail(file, item, what + " paths entry must not be empty");
-                set.paths.push_back(p);
+            std::vector<std::string> paths = yamlStringList(file, value, what + " paths");
+            size_t i = 0;
+            for (const auto& item : value) {
+                std::string& p = paths[i++];
+                if (p.empty()) throw yamlError(file, item, what + " paths entry must not be empty");
+                set.paths.push_back(std::move(p));
             }
         }
-        if (key == "ignore-self-refs") check.includeSelf = !expectBool(file, value, key);
+        if (key == "ignore-self-refs") check.includeSelf = !yamlBool(file, value, key);
     }
     if (!allowOnly && set.names.empty() && set.paths.empty())
-        fail(file, node, what + " needs at least one entry in 'names' or 'paths'");
+        throw yamlError(file, node, what + " needs at least one entry in 'names' or 'paths'");
     return check;
 }
 
 unsigned parseMode(const std::string& file, const YAML::Node& node) {
-    if (!node.IsScalar() || resolveScalarType(node) != ScalarType::String)
-        fail(file, node,
-             "mode must be a quoted octal string such as \"1735\", not " + describeYamlType(node));
-    const std::string& v = node.Scalar();
+    // Quoted, so that 1735 is not read as the decimal integer it would be in YAML.
+    std::string v = yamlString(file, node, "mode");
     if (v.size() < 3 || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos)
-        fail(file, node, "mode '" + v + "' must be 3 or 4 octal digits, such as \"1735\"");
+        throw yamlError(file, node,
+                        "mode '" + v + "' must be 3 or 4 octal digits, such as \"1735\"");
     return static_cast<unsigned>(std::stoul(v, nullptr, 8));
 }
 
 PermissionsCheck parsePermissions(const std::string& file, const YAML::Node& node) {
     PermissionsCheck check;
     if (node.IsNull()) return check;
-    for (auto& [key, value] : expectMap(file, node, "store-permissions",
-                                        {"store-dir", "no-world-writable", "no-setuid",
-                                         "canonical-mtime", "canonical-modes", "owner", "group"})) {
+    for (const auto& [key, keyNode, value] :
+         yamlMapping(file, node, "store-permissions",
+                     {"store-dir", "no-world-writable", "no-setuid", "canonical-mtime",
+                      "canonical-modes", "owner", "group"})) {
         if (key == "store-dir") {
-            for (auto& [k, v] : expectMap(file, value, "store-dir", {"mode", "owner", "group"})) {
+            for (const auto& [k, kNode, v] :
+                 yamlMapping(file, value, "store-dir", {"mode", "owner", "group"})) {
                 if (k == "mode") check.storeDirMode = parseMode(file, v);
-                if (k == "owner") check.storeDirOwner = expectString(file, v, "store-dir owner");
-                if (k == "group") check.storeDirGroup = expectString(file, v, "store-dir group");
+                if (k == "owner") check.storeDirOwner = yamlString(file, v, "store-dir owner");
+                if (k == "group") check.storeDirGroup = yamlString(file, v, "store-dir group");
             }
         }
-        if (key == "no-world-writable") check.noWorldWritable = expectBool(file, value, key);
-        if (key == "no-setuid") check.noSetuid = expectBool(file, value, key);
-        if (key == "canonical-mtime") check.canonicalMtime = expectBool(file, value, key);
-        if (key == "canonical-modes") check.canonicalModes = expectBool(file, value, key);
-        if (key == "owner") check.owner = expectString(file, value, key);
-        if (key == "group") check.group = expectString(file, value, key);
+        if (key == "no-world-writable") check.noWorldWritable = yamlBool(file, value, key);
+        if (key == "no-setuid") check.noSetuid = yamlBool(file, value, key);
+        if (key == "canonical-mtime") check.canonicalMtime = yamlBool(file, value, key);
+        if (key == "canonical-modes") check.canonicalModes = yamlBool(file, value, key);
+        if (key == "owner") check.owner = yamlString(file, value, key);
+        if (key == "group") check.group = yamlString(file, value, key);
     }
     return check;
 }
@@ -257,21 +164,23 @@ Check parseCheck(const std::string& file, const std::string& key, const YAML::No
     if (key == "allow-only-references")
         return parsePathSet<AllowOnlyCheck>(file, value, key, false);
     if (key == "max-closure-size")
-        return LimitCheck{LimitCheck::Kind::ClosureSize, expectSize(file, value, key)};
-    if (key == "max-size") return LimitCheck{LimitCheck::Kind::Size, expectSize(file, value, key)};
+        return LimitCheck{LimitCheck::Kind::ClosureSize, yamlByteSize(file, value, key)};
+    if (key == "max-size")
+        return LimitCheck{LimitCheck::Kind::Size, yamlByteSize(file, value, key)};
     if (key == "max-closure-paths")
-        return LimitCheck{LimitCheck::Kind::ClosurePaths, expectCount(file, value, key)};
+        return LimitCheck{LimitCheck::Kind::ClosurePaths, yamlCount(file, value, key)};
     if (key == "forbid-content") {
         ContentCheck check;
         bool havePatterns = false;
-        for (auto& [k, v] : expectMap(file, value, key, {"patterns", "skip-files"})) {
+        for (const auto& [k, kNode, v] :
+             yamlMapping(file, value, key, {"patterns", "skip-files"})) {
             if (k == "patterns") {
                 check.patterns = patternList(file, v, "forbid-content patterns", true);
                 havePatterns = true;
             }
             if (k == "skip-files") check.skipFiles = patternList(file, v, "skip-files", false);
         }
-        if (!havePatterns) fail(file, value, "forbid-content needs 'patterns'");
+        if (!havePatterns) throw yamlError(file, value, "forbid-content needs 'patterns'");
         return check;
     }
     return parsePermissions(file, value);
@@ -316,7 +225,8 @@ void validateMessage(const std::string& file, const YAML::Node& node, const std:
             std::string list;
             for (const auto& k : known)
                 list += (list.empty() ? "{" : ", {") + k + "}";
-            fail(file, node, "unknown placeholder {" + name + "} in message; known: " + list);
+            throw yamlError(file, node,
+                            "unknown placeholder {" + name + "} in message; known: " + list);
         }
     }
 }
@@ -329,19 +239,20 @@ const std::vector<std::string>& selectorKeys() {
 
 Selector parseSelector(const std::string& file, const YAML::Node& node) {
     Selector selector;
-    for (auto& [key, value] : expectMap(file, node, "match", selectorKeys())) {
+    for (const auto& [key, keyNode, value] : yamlMapping(file, node, "match", selectorKeys())) {
         if (key == "names") selector.names = patternList(file, value, "match names", false);
         if (key == "paths") selector.paths = patternList(file, value, "match paths", false);
         if (key == "exclude") selector.exclude = patternList(file, value, "match exclude", false);
         if (key == "outputs") {
-            selector.outputs = stringList(file, value, "match outputs", false);
+            selector.outputs = yamlStringList(file, value, "match outputs");
             static const re2::RE2 outputName("[A-Za-z0-9_+.-]+");
             for (size_t i = 0; i < selector.outputs.size(); ++i)
                 if (!re2::RE2::FullMatch(selector.outputs[i], outputName))
-                    fail(file, value[i], "output name '" + selector.outputs[i] + "' is not valid");
+                    throw yamlError(file, value[i],
+                                    "output name '" + selector.outputs[i] + "' is not valid");
         }
         if (key == "derivations") {
-            std::string which = expectString(file, value, "match derivations");
+            std::string which = yamlString(file, value, "match derivations");
             if (which == "exclude")
                 selector.derivations = DerivationSelection::Exclude;
             else if (which == "include")
@@ -349,8 +260,9 @@ Selector parseSelector(const std::string& file, const YAML::Node& node) {
             else if (which == "only")
                 selector.derivations = DerivationSelection::Only;
             else
-                fail(file, value,
-                     "match derivations '" + which + "' is not one of: exclude, include, only");
+                throw yamlError(file, value,
+                                "match derivations '" + which +
+                                    "' is not one of: exclude, include, only");
         }
     }
     return selector;
@@ -361,22 +273,22 @@ void validateDate(const std::string& file, const YAML::Node& node, const std::st
     static const re2::RE2 dateRe("(\\d{4})-(\\d{2})-(\\d{2})");
     int y = 0, m = 0, d = 0;
     if (!re2::RE2::FullMatch(date, dateRe, &y, &m, &d))
-        fail(file, node, "expires '" + date + "' must be a date written YYYY-MM-DD");
+        throw yamlError(file, node, "expires '" + date + "' must be a date written YYYY-MM-DD");
     static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (m < 1 || m > 12 || d < 1 || d > days[m - 1] || (m == 2 && d == 29 && !leap))
-        fail(file, node, "expires '" + date + "' is not a day of the calendar");
+        throw yamlError(file, node, "expires '" + date + "' is not a day of the calendar");
 }
 
 Waiver parseWaiver(const std::string& file, const YAML::Node& node) {
     Waiver waiver;
-    waiver.location = locationOf(file, node);
+    waiver.location = yamlLocation(file, node);
     bool haveRule = false, havePath = false, haveReason = false, haveExpires = false;
-    for (auto& [key, value] :
-         expectMap(file, node, "waiver", {"rule", "path", "reason", "expires"})) {
+    for (const auto& [key, keyNode, value] :
+         yamlMapping(file, node, "waiver", {"rule", "path", "reason", "expires"})) {
         if (key == "rule") {
-            waiver.ruleId = expectString(file, value, "waiver rule");
-            waiver.location = locationOf(file, value);
+            waiver.ruleId = yamlString(file, value, "waiver rule");
+            waiver.location = yamlLocation(file, value);
             haveRule = true;
         }
         if (key == "path") {
@@ -384,40 +296,42 @@ Waiver parseWaiver(const std::string& file, const YAML::Node& node) {
             havePath = true;
         }
         if (key == "reason") {
-            waiver.reason = expectString(file, value, "waiver reason");
-            if (waiver.reason.empty()) fail(file, value, "waiver reason must not be empty");
+            waiver.reason = yamlString(file, value, "waiver reason");
+            if (waiver.reason.empty())
+                throw yamlError(file, value, "waiver reason must not be empty");
             haveReason = true;
         }
         if (key == "expires") {
             // A plain 2026-12-31 is a string under the YAML 1.2 core schema.
-            waiver.expires = expectString(file, value, "waiver expires");
+            waiver.expires = yamlString(file, value, "waiver expires");
             validateDate(file, value, waiver.expires);
             haveExpires = true;
         }
     }
-    if (!haveRule) fail(file, node, "waiver needs 'rule'");
-    if (!havePath) fail(file, node, "waiver needs 'path'");
-    if (!haveReason) fail(file, node, "waiver needs 'reason'");
-    if (!haveExpires) fail(file, node, "waiver needs 'expires' (YYYY-MM-DD)");
+    if (!haveRule) throw yamlError(file, node, "waiver needs 'rule'");
+    if (!havePath) throw yamlError(file, node, "waiver needs 'path'");
+    if (!haveReason) throw yamlError(file, node, "waiver needs 'reason'");
+    if (!haveExpires) throw yamlError(file, node, "waiver needs 'expires' (YYYY-MM-DD)");
     return waiver;
 }
 
-Policy parsePolicyDocument(const YAML::Node& root, const std::string& file) {
+Policy parsePolicyEntries(const YAML::Node& root, const std::string& file) {
     Policy policy;
     policy.files.push_back(file);
     if (!root.IsDefined() || root.IsNull())
         throw ConfigError(file, "policy file is empty; it needs 'rules:' or 'waivers:'");
     bool any = false;
-    for (auto& [key, value] :
-         expectMap(file, root, "policy file", {"version", "rules", "waivers"})) {
+    for (const auto& [key, keyNode, value] :
+         yamlMapping(file, root, "policy file", {"version", "rules", "waivers"})) {
         any = true;
         if (key == "version") {
-            if (expectCount(file, value, "version") != 1)
-                fail(file, value, "version " + value.Scalar() + " is not supported; use 1");
+            if (yamlCount(file, value, "version") != 1)
+                throw yamlError(file, value,
+                                "version " + value.Scalar() + " is not supported; use 1");
         }
         if (key == "rules") {
             std::map<std::string, SourceLocation> ids;
-            for (const auto& item : expectList(file, value, "rules", false)) {
+            for (const auto& item : yamlList(file, value, "rules")) {
                 Rule rule = parseRule(item, file);
                 if (auto prev = ids.find(rule.id); prev != ids.end())
                     throw ConfigError(file, rule.location.line, rule.location.column,
@@ -428,11 +342,20 @@ Policy parsePolicyDocument(const YAML::Node& root, const std::string& file) {
             }
         }
         if (key == "waivers")
-            for (const auto& item : expectList(file, value, "waivers", false))
+            for (const auto& item : yamlList(file, value, "waivers"))
                 policy.waivers.push_back(parseWaiver(file, item));
     }
-    if (!any) fail(file, root, "policy file needs 'rules:' or 'waivers:'");
+    if (!any) throw yamlError(file, root, "policy file needs 'rules:' or 'waivers:'");
     return policy;
+}
+
+/// A conversion yaml-cpp refuses while the document is read is reported where it happened.
+Policy parsePolicyDocument(const YAML::Node& root, const std::string& file) {
+    try {
+        return parsePolicyEntries(root, file);
+    } catch (const YAML::Exception& e) {
+        throw yamlError(file, e.mark, "bad YAML: " + e.msg);
+    }
 }
 
 } // namespace
@@ -458,47 +381,45 @@ Rule parseRule(const YAML::Node& node, const std::string& file) {
     bool haveId = false, haveMessage = false;
     std::optional<std::pair<std::string, YAML::Node>> checkEntry;
     YAML::Node messageNode;
-    for (auto& [key, value] : expectMap(file, node, "rule", allowed)) {
+    for (const auto& [key, keyNode, value] : yamlMapping(file, node, "rule", allowed)) {
         if (key == "id") {
-            rule.id = expectString(file, value, "id");
-            rule.location = locationOf(file, value);
+            rule.id = yamlString(file, value, "id");
+            rule.location = yamlLocation(file, value);
             static const re2::RE2 idRe("[A-Za-z0-9][A-Za-z0-9._/-]*");
             if (!re2::RE2::FullMatch(rule.id, idRe))
-                fail(file, value,
-                     "rule id '" + rule.id +
-                         "' must start with a letter or digit and hold only "
-                         "letters, digits and . _ / -");
+                throw yamlError(file, value,
+                                "rule id '" + rule.id +
+                                    "' must start with a letter or digit and hold only "
+                                    "letters, digits and . _ / -");
             if (rule.id.rfind("purist/", 0) == 0)
-                fail(file, value, "rule ids starting with 'purist/' are reserved for purist");
+                throw yamlError(file, value,
+                                "rule ids starting with 'purist/' are reserved for purist");
             haveId = true;
         } else if (key == "severity") {
             rule.severity = parseSeverity(file, value);
         } else if (key == "message") {
-            rule.message = expectString(file, value, "message");
+            rule.message = yamlString(file, value, "message");
             messageNode = value;
             haveMessage = true;
         } else if (key == "help") {
-            rule.help = expectString(file, value, "help");
+            rule.help = yamlString(file, value, "help");
         } else if (key == "match") {
             rule.match = parseSelector(file, value);
         } else {
             if (checkEntry) {
-                YAML::Node keyNode;
-                for (auto it = node.begin(); it != node.end(); ++it)
-                    if (it->first.Scalar() == key) keyNode = it->first;
-                fail(file, keyNode,
-                     "a rule has exactly one check, but this one has both '" + checkEntry->first +
-                         "' and '" + key + "'");
+                throw yamlError(file, keyNode,
+                                "a rule has exactly one check, but this one has both '" +
+                                    checkEntry->first + "' and '" + key + "'");
             }
             checkEntry.emplace(key, value);
         }
     }
-    if (!haveId) fail(file, node, "rule needs an 'id'");
+    if (!haveId) throw yamlError(file, node, "rule needs an 'id'");
     if (!checkEntry) {
         std::string list;
         for (const auto& k : checkKeys())
             list += (list.empty() ? "" : ", ") + k;
-        fail(file, node, "rule '" + rule.id + "' has no check; add one of: " + list);
+        throw yamlError(file, node, "rule '" + rule.id + "' has no check; add one of: " + list);
     }
     rule.check = parseCheck(file, checkEntry->first, checkEntry->second);
     if (haveMessage) {
@@ -510,23 +431,11 @@ Rule parseRule(const YAML::Node& node, const std::string& file) {
 }
 
 Policy loadPolicyString(const std::string& text, const std::string& file) {
-    YAML::Node root = parseYamlDocument(text, file);
-    try {
-        return parsePolicyDocument(root, file);
-    } catch (const YAML::Exception& e) {
-        SourceLocation where = yamlLocation(file, e.mark);
-        throw ConfigError(file, where.line, where.column, "bad YAML: " + e.msg);
-    }
+    return parsePolicyDocument(parseYamlDocument(text, file), file);
 }
 
 Policy loadPolicyFile(const std::string& file) {
-    std::ifstream in(file, std::ios::binary);
-    if (!in)
-        throw ConfigError(file, "cannot read policy file: " + std::string(std::strerror(errno)));
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) throw ConfigError(file, "cannot read policy file");
-    return loadPolicyString(text.str(), file);
+    return parsePolicyDocument(loadYamlFile(file), file);
 }
 
 void mergePolicy(Policy& policy, Policy more) {

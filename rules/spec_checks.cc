@@ -1,9 +1,7 @@
 #include "rules/spec_checks.h"
 
-#include "base/byte_size.h"
-
 #include "base/error.h"
-#include "base/yaml_document.h"
+#include "base/yaml_reader.h"
 #include "rules/rule_loader.h"
 
 #include <set>
@@ -11,16 +9,6 @@
 namespace purist::rules {
 
 namespace {
-
-SourceLocation at(const std::string& file, const YAML::Node& node) {
-    return yamlLocation(file, node);
-}
-
-[[noreturn]] void fail(const std::string& file, const YAML::Node& node,
-                       const std::string& message) {
-    SourceLocation loc = at(file, node);
-    throw ConfigError(file, loc.line, loc.column, message);
-}
 
 bool endsWith(const std::string& s, const std::string& suffix) {
     return s.size() >= suffix.size() &&
@@ -32,9 +20,6 @@ std::string nameOf(const std::string& path) {
     std::string base = path.substr(path.rfind('/') + 1);
     return base.size() > 33 ? base.substr(33) : base;
 }
-
-const char* const kCheckList = "allowedReferences, allowedRequisites, disallowedReferences, "
-                               "disallowedRequisites, maxSize, maxClosureSize";
 
 class Translator {
 public:
@@ -60,7 +45,7 @@ public:
         Rule rule;
         rule.id = "spec/" + c_.specName + "/" + (outputName.empty() ? "" : where) + key;
         rule.severity = Severity::Error;
-        rule.location = at(file, keyNode);
+        rule.location = yamlLocation(file, keyNode);
         for (const auto& [name, path] : c_.outputs)
             if (outputName.empty() || name == outputName)
                 rule.match.paths.push_back(
@@ -83,24 +68,14 @@ public:
                 rule.check = AllowOnlyCheck{transitive, std::move(set), includeSelf};
                 rule.message = verb + key + " does not list";
             }
-        } else if (key == "maxSize" || key == "maxClosureSize") {
-            if (!value.IsScalar()) fail(file, value, where + key + " must be a size");
-            ScalarType type = resolveScalarType(value);
-            if (type != ScalarType::Int && type != ScalarType::String)
-                fail(file, value, where + key + " must be a size such as 50MiB");
-            std::string error;
-            auto size = parseByteSize(value.Scalar(), error);
-            if (!size) fail(file, value, where + key + ": " + error);
+        } else {
             bool closure = key == "maxClosureSize";
             rule.check =
-                LimitCheck{closure ? LimitCheck::Kind::ClosureSize : LimitCheck::Kind::Size, *size};
+                LimitCheck{closure ? LimitCheck::Kind::ClosureSize : LimitCheck::Kind::Size,
+                           yamlByteSize(file, value, where + key)};
             rule.message =
                 closure ? "{path} has a closure of {size} bytes, above maxClosureSize {limit}"
                         : "{path} is {size} bytes, above maxSize {limit}";
-        } else {
-            fail(file, keyNode,
-                 "unknown check '" + key + "'; expected one of: " + kCheckList +
-                     (outputName.empty() ? ", outputChecks" : ", ignoreSelfRefs"));
         }
         return rule;
     }
@@ -108,46 +83,48 @@ public:
 private:
     PathSet referenceList(const YAML::Node& node, const std::string& what) {
         const std::string& file = c_.sourceFile;
-        if (!node.IsSequence()) fail(file, node, what + " must be a list");
+        std::vector<std::string> entries = yamlStringList(file, node, what);
         PathSet set;
+        size_t i = 0;
         for (const auto& item : node) {
-            if (!item.IsScalar() || resolveScalarType(item) != ScalarType::String)
-                fail(file, item, what + " entries must be strings");
-            const std::string& entry = item.Scalar();
-            if (entry.empty()) fail(file, item, what + " entry must not be empty");
+            const std::string& entry = entries[i++];
+            if (entry.empty()) throw yamlError(file, item, what + " entry must not be empty");
             if (const std::string* output = outputPath(entry)) {
                 set.paths.push_back(*output);
             } else if (entry.front() == '/') {
                 if (c_.dependable && !reachablePaths_.count(entry))
-                    fail(file, item,
-                         what + " entry '" + entry +
-                             "' is neither an output of this spec nor in its input closure, so "
-                             "it can match nothing");
+                    throw yamlError(
+                        file, item,
+                        what + " entry '" + entry +
+                            "' is neither an output of this spec nor in its input closure, so "
+                            "it can match nothing");
                 set.paths.push_back(entry);
             } else if (endsWith(entry, ".yaml") || endsWith(entry, ".yml")) {
                 if (!c_.resolve)
-                    fail(file, item,
-                         what + " names spec '" + entry +
-                             "', but no build graph is available to resolve it");
+                    throw yamlError(file, item,
+                                    what + " names spec '" + entry +
+                                        "', but no build graph is available to resolve it");
                 bool any = false;
-                for (auto& p : c_.resolve(entry, at(file, item))) {
+                for (auto& p : c_.resolve(entry, yamlLocation(file, item))) {
                     any |= reachablePaths_.count(p) > 0;
                     set.paths.push_back(std::move(p));
                 }
                 if (c_.dependable && !any)
-                    fail(file, item,
-                         what + " entry '" + entry +
-                             "': no output of that spec is in this spec's input closure, so it "
-                             "can match nothing");
+                    throw yamlError(
+                        file, item,
+                        what + " entry '" + entry +
+                            "': no output of that spec is in this spec's input closure, so it "
+                            "can match nothing");
             } else {
                 if (c_.dependable && !reachableNames_.count(entry))
-                    fail(file, item,
-                         what + " entry '" + entry + "' is not an output of this spec (" +
-                             outputNames_ +
-                             "), a store path, a spec file, nor the name of any path in its "
-                             "input closure, so it can match nothing");
-                set.names.push_back(
-                    compilePattern("^" + re2::RE2::QuoteMeta(entry) + "$", at(file, item)));
+                    throw yamlError(
+                        file, item,
+                        what + " entry '" + entry + "' is not an output of this spec (" +
+                            outputNames_ +
+                            "), a store path, a spec file, nor the name of any path in its "
+                            "input closure, so it can match nothing");
+                set.names.push_back(compilePattern("^" + re2::RE2::QuoteMeta(entry) + "$",
+                                                   yamlLocation(file, item)));
             }
         }
         return set;
@@ -164,26 +141,46 @@ private:
     std::set<std::string> reachablePaths_, reachableNames_;
 };
 
+/// specCheckNames() and `key`: the keys of a mapping that holds checks and one more.
+std::vector<std::string> checkNamesAnd(const std::string& key) {
+    std::vector<std::string> keys = specCheckNames();
+    keys.push_back(key);
+    return keys;
+}
+
 } // namespace
+
+const std::vector<std::string>& specCheckNames() {
+    static const std::vector<std::string> names = {
+        "allowedReferences",    "allowedRequisites", "disallowedReferences",
+        "disallowedRequisites", "maxSize",           "maxClosureSize",
+    };
+    return names;
+}
+
+const std::vector<std::string>& specChecksKeys() {
+    static const std::vector<std::string> keys = checkNamesAnd("outputChecks");
+    return keys;
+}
+
+const std::vector<std::string>& outputChecksKeys() {
+    static const std::vector<std::string> keys = checkNamesAnd("ignoreSelfRefs");
+    return keys;
+}
 
 std::vector<Rule> rulesFromSpecChecks(const YAML::Node& checks, const SpecCheckContext& context) {
     std::vector<Rule> rules;
     if (!checks.IsDefined() || checks.IsNull()) return rules;
     const std::string& file = context.sourceFile;
-    if (!checks.IsMap()) fail(file, checks, "checks must be a mapping");
     Translator translator(context);
-    for (auto it = checks.begin(); it != checks.end(); ++it) {
-        const std::string key = it->first.Scalar();
-        if (key != "outputChecks") {
+    for (const YamlEntry& check : yamlMapping(file, checks, "checks", specChecksKeys())) {
+        if (check.key != "outputChecks") {
             // Nix's derivation-wide checks ignore the path itself among its requisites.
-            rules.push_back(translator.translate(key, it->first, it->second, "", true));
+            rules.push_back(translator.translate(check.key, check.keyNode, check.value, "", true));
             continue;
         }
-        const YAML::Node perOutput = it->second;
-        if (!perOutput.IsMap())
-            fail(file, perOutput, "outputChecks must be a mapping {output: {check: value}}");
-        for (auto out = perOutput.begin(); out != perOutput.end(); ++out) {
-            const std::string name = out->first.Scalar();
+        for (const YamlEntry& output : yamlOpenMapping(file, check.value, "outputChecks")) {
+            const std::string& name = output.key;
             bool known = false;
             std::string names;
             for (const auto& [outputName, path] : context.outputs) {
@@ -191,25 +188,21 @@ std::vector<Rule> rulesFromSpecChecks(const YAML::Node& checks, const SpecCheckC
                 names += (names.empty() ? "" : ", ") + outputName;
             }
             if (!known)
-                fail(file, out->first,
-                     "outputChecks names '" + name + "', which is not an output of this spec (" +
-                         names + ")");
-            const YAML::Node body = out->second;
-            if (!body.IsMap())
-                fail(file, body, "outputChecks." + name + " must be a mapping of checks");
+                throw yamlError(file, output.keyNode,
+                                "outputChecks names '" + name +
+                                    "', which is not an output of this spec (" + names + ")");
+            std::string where = "outputChecks." + name;
+            std::vector<YamlEntry> body =
+                yamlMapping(file, output.value, where, outputChecksKeys());
             // Nix's outputChecks count the path among its own requisites unless told not to.
             bool ignoreSelfRefs = false;
-            if (YAML::Node flag = body["ignoreSelfRefs"]) {
-                if (!flag.IsScalar() || resolveScalarType(flag) != ScalarType::Bool)
-                    fail(file, flag,
-                         "outputChecks." + name + ".ignoreSelfRefs must be true or false");
-                ignoreSelfRefs = flag.as<bool>();
-            }
-            for (auto check = body.begin(); check != body.end(); ++check) {
-                if (check->first.Scalar() == "ignoreSelfRefs") continue;
-                rules.push_back(translator.translate(check->first.Scalar(), check->first,
-                                                     check->second, name, ignoreSelfRefs));
-            }
+            for (const YamlEntry& entry : body)
+                if (entry.key == "ignoreSelfRefs")
+                    ignoreSelfRefs = yamlBool(file, entry.value, where + ".ignoreSelfRefs");
+            for (const YamlEntry& entry : body)
+                if (entry.key != "ignoreSelfRefs")
+                    rules.push_back(translator.translate(entry.key, entry.keyNode, entry.value,
+                                                         name, ignoreSelfRefs));
         }
     }
     return rules;

@@ -36,6 +36,14 @@ struct SpecCheckContext {
     std::optional<std::vector<std::string>> dependable;
 };
 
+/// Nix's names of the checks a spec may declare: allowedReferences, allowedRequisites,
+/// disallowedReferences, disallowedRequisites, maxSize, maxClosureSize.
+const std::vector<std::string>& specCheckNames();
+/// The keys `checks:` takes: specCheckNames() and `outputChecks`.
+const std::vector<std::string>& specChecksKeys();
+/// The keys `outputChecks.NAME` takes: specCheckNames() and `ignoreSelfRefs`.
+const std::vector<std::string>& outputChecksKeys();
+
 /// Rules for the `checks:` mapping of a spec. Top-level checks apply to every output, as
 /// Nix applies a derivation's checks; `outputChecks: {NAME: {...}}` to output NAME only
 /// (ids `spec/<specName>/outputChecks.NAME.<check>`). Entries of the reference lists are,

@@ -27,10 +27,12 @@ void* allocateChildMemory(size_t size, size_t alignment) {
     // A zero-size allocation still gets a byte: its own address, inside the region (one
     // at the region's end would be handed to free()).
     size = std::max<size_t>(size, 1);
-    auto address = reinterpret_cast<uintptr_t>(g_next);
-    address = (address + alignment - 1) & ~(uintptr_t(alignment) - 1);
-    char* start = reinterpret_cast<char*>(address);
-    if (start > g_end || size > static_cast<size_t>(g_end - start)) return nullptr;
+    // Padding counted in bytes, never by forming a pointer past the region's end.
+    const size_t misalignment = reinterpret_cast<uintptr_t>(g_next) & (alignment - 1);
+    const size_t padding = misalignment == 0 ? 0 : alignment - misalignment;
+    const auto left = static_cast<size_t>(g_end - g_next);
+    if (padding > left || size > left - padding) return nullptr;
+    char* start = g_next + padding;
     g_next = start + size;
     return start;
 }

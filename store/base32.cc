@@ -7,20 +7,23 @@
 namespace purist::base32 {
 namespace {
 
-constexpr std::array<int8_t, 256> makeDigitTable() {
-    std::array<int8_t, 256> table{};
-    table.fill(-1);
+// The digit each character stands for, or kNotADigit.
+constexpr uint8_t kNotADigit = 0xff;
+
+constexpr std::array<uint8_t, 256> makeDigitTable() {
+    std::array<uint8_t, 256> table{};
+    table.fill(kNotADigit);
     for (size_t i = 0; i < kAlphabet.size(); ++i)
-        table[static_cast<uint8_t>(kAlphabet[i])] = static_cast<int8_t>(i);
+        table[static_cast<uint8_t>(kAlphabet[i])] = static_cast<uint8_t>(i);
     return table;
 }
 
-constexpr std::array<int8_t, 256> kDigitOf = makeDigitTable();
+constexpr std::array<uint8_t, 256> kDigitOf = makeDigitTable();
 
 } // namespace
 
 bool isDigit(char c) {
-    return kDigitOf[static_cast<uint8_t>(c)] >= 0;
+    return kDigitOf[static_cast<uint8_t>(c)] != kNotADigit;
 }
 
 std::string encode(std::span<const uint8_t> bytes) {
@@ -47,15 +50,15 @@ std::vector<uint8_t> decode(std::string_view text, size_t byteCount) {
     std::vector<uint8_t> out(byteCount, 0);
     for (size_t n = 0; n < text.size(); ++n) {
         char c = text[text.size() - n - 1];
-        int digit = kDigitOf[static_cast<uint8_t>(c)];
-        if (digit < 0)
+        const unsigned digit = kDigitOf[static_cast<uint8_t>(c)];
+        if (digit == kNotADigit)
             throw FormatError("invalid character '" + std::string(1, c) + "' in base32 string '" +
                               std::string(text) + "'");
         size_t bit = n * 5;
         size_t i = bit / 8;
         size_t j = bit % 8;
         out[i] |= static_cast<uint8_t>(digit << j);
-        unsigned carry = static_cast<unsigned>(digit) >> (8 - j);
+        unsigned carry = digit >> (8 - j);
         if (i + 1 < byteCount)
             out[i + 1] |= static_cast<uint8_t>(carry);
         else if (carry)

@@ -15,7 +15,7 @@
 namespace purist {
 namespace {
 
-std::vector<std::string> sortedNames(std::vector<DirectoryEntry> entries) {
+std::vector<std::string> sortedNames(const std::vector<DirectoryEntry>& entries) {
     std::vector<std::string> names;
     for (auto& e : entries)
         names.push_back(e.name);

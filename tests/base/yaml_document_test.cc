@@ -51,35 +51,6 @@ TEST(YamlLocation, OneBasedAndZeroWhereUnknown) {
     EXPECT_EQ(yamlLocation("f.yaml", YAML::Mark::null_mark()).line, 0);
 }
 
-TEST(DescribeYamlType, OneWordingForEveryReader) {
-    const std::pair<const char*, const char*> table[] = {
-        {"[1]", "a list"},    {"{a: 1}", "a mapping"}, {"", "nothing"},      {"true", "a boolean"},
-        {"12", "an integer"}, {"1.5", "a number"},     {"'12'", "a string"}, {"x", "a string"},
-    };
-    for (const auto& [yaml, expected] : table)
-        EXPECT_EQ(describeYamlType(parseYamlDocument(yaml, "t.yaml")), expected) << yaml;
-}
-
-TEST(YamlBoolValue, TheCoreSchemasBooleansOnly) {
-    const std::pair<const char*, std::optional<bool>> table[] = {
-        {"true", true},
-        {"True", true},
-        {"TRUE", true},
-        {"false", false},
-        {"False", false},
-        {"FALSE", false},
-        {"yes", std::nullopt},
-        {"on", std::nullopt},
-        {"'true'", std::nullopt},
-        {"1", std::nullopt},
-        {"~", std::nullopt},
-        {"[true]", std::nullopt},
-        {"!!str true", std::nullopt},
-    };
-    for (const auto& [yaml, expected] : table)
-        EXPECT_EQ(yamlBoolValue(parseYamlDocument(yaml, "t.yaml")), expected) << yaml;
-}
-
 TEST(ParseYamlDocument, SyntaxErrorNamesFileLineAndColumn) {
     try {
         parseYamlDocument("a: [1, 2\nb: 3\n", "f.yaml");

@@ -83,7 +83,7 @@ TEST_F(BuildSchedulerTest, InputsFinishBeforeDependantsStart) {
             events.push_back("run " + name);
         };
     };
-    hooks.finish = [&](size_t node, std::exception_ptr) {
+    hooks.finish = [&](size_t node, const std::exception_ptr&) {
         std::lock_guard lock(m);
         events.push_back("done " + nameOf(g, node));
     };
@@ -146,7 +146,7 @@ TEST_F(BuildSchedulerTest, StartAndFinishCanFailAndNothingToDoIsDone) {
         if (name == "refused") throw SandboxError("no sandbox for you");
         return [] {};
     };
-    hooks.finish = [&](size_t node, std::exception_ptr) {
+    hooks.finish = [&](size_t node, const std::exception_ptr&) {
         if (nameOf(g, node) == "badoutput") throw BuildError("output missing");
     };
     ScheduleOutcome out = runSchedule(g, all(g), 2, hooks);

@@ -52,8 +52,9 @@ no-sandbox: true
     EXPECT_EQ(spec.inputs[1].variable, "");
     EXPECT_EQ(spec.sources.at("src"), dir_.path() + "/src");
     EXPECT_EQ(spec.outputs, (std::vector<std::string>{"out", "dev"}));
-    EXPECT_TRUE(spec.checks["maxClosureSize"].IsScalar());
-    EXPECT_EQ(spec.checks["disallowedRequisites"].size(), 2u);
+    ASSERT_TRUE(spec.checks);
+    EXPECT_TRUE((*spec.checks.node)["maxClosureSize"].IsScalar());
+    EXPECT_EQ((*spec.checks.node)["disallowedRequisites"].size(), 2u);
     EXPECT_EQ(spec.checkSpecFiles.at("tools.yaml"), dir_.path() + "/tools.yaml");
     EXPECT_EQ(spec.checkSpecFiles.count("/bin/sh"), 0u);
     EXPECT_TRUE(spec.noSandbox);
@@ -141,26 +142,26 @@ INSTANTIATE_TEST_SUITE_P(
         // Scalars that YAML resolves to something other than a string are refused, as the
         // rule files refuse them (issue 10): `name: 5` is an integer, not a name.
         BadSpec{"NameInteger", "name: 5\nbuilder: /bin/sh\n", 1, 7,
-                "name must be a string, not an integer (quote it: \"5\")"},
+                "name must be a string, not the integer 5 (quote it: \"5\")"},
         BadSpec{"BuilderNull", "name: a\nbuilder: ~\n", 2, 10,
-                "builder must be a string, not null"},
+                "builder must be a string, not an empty value"},
         BadSpec{"EnvValueInteger", "name: a\nbuilder: /bin/sh\nenv: {A: 1}\n", 3, 10,
-                "env value 'A' must be a string, not an integer"},
+                "env value 'A' must be a string, not the integer 1"},
         BadSpec{"EnvValueBoolean", "name: a\nbuilder: /bin/sh\nenv: {A: true}\n", 3, 10,
-                "env value 'A' must be a string, not a boolean"},
+                "env value 'A' must be a string, not the boolean true"},
         BadSpec{"ArgNumber", "name: a\nbuilder: /bin/sh\nargs: [-c, 1.5]\n", 3, 12,
-                "args entry must be a string, not a number"},
+                "args entry must be a string, not the number 1.5"},
         BadSpec{"OutputInteger", "name: a\nbuilder: /bin/sh\noutputs: [out, 2]\n", 3, 16,
-                "outputs entry must be a string, not an integer"},
+                "outputs entry must be a string, not the integer 2"},
         BadSpec{"FixedOutputModeBoolean",
                 "name: a\nbuilder: /bin/sh\nfixed-output: {hash: "
                 "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', mode: false}\n",
-                3, 83, "mode must be a string, not a boolean"},
+                3, 83, "mode must be a string, not the boolean false"},
         BadSpec{"BadName", "name: a/b\nbuilder: /bin/sh\n", 1, 7, "a/b"},
         BadSpec{"RelativeBuilder", "name: a\nbuilder: sh\n", 2, 10, "absolute"},
         BadSpec{"ArgsNotList", "name: a\nbuilder: /bin/sh\nargs: -c\n", 3, 7, "list of strings"},
         BadSpec{"ArgsNested", "name: a\nbuilder: /bin/sh\nargs: [-c, [x]]\n", 3, 12,
-                "list of strings"},
+                "args entry must be a string, not a list"},
         BadSpec{"EnvNotMap", "name: a\nbuilder: /bin/sh\nenv: [A]\n", 3, 6, "mapping"},
         BadSpec{"EnvValueNotString", "name: a\nbuilder: /bin/sh\nenv: {A: [1]}\n", 3, 10,
                 "must be a string"},
@@ -185,7 +186,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"OutputDuplicate", "name: a\nbuilder: /bin/sh\noutputs: [out, out]\n", 3, 16,
                 "clashes"},
         BadSpec{"UnknownCheck", "name: a\nbuilder: /bin/sh\nchecks: {maxSizes: 1}\n", 3, 10,
-                "unknown check 'maxSizes'"},
+                "unknown key 'maxSizes' in checks"},
         BadSpec{"CheckWrongType", "name: a\nbuilder: /bin/sh\nchecks: {allowedReferences: x}\n", 3,
                 29, "list of strings"},
         BadSpec{"CheckBadSize", "name: a\nbuilder: /bin/sh\nchecks: {maxSize: big}\n", 3, 19,

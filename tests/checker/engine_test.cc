@@ -419,6 +419,9 @@ TEST(Fingerprint, StableAcrossRebuildsAndDistinctAcrossRules) {
                                "/s/11111111111111111111111111111111-gcc"));
     EXPECT_NE(a, fingerprintOf("r", "/s/00000000000000000000000000000000-hello",
                                "/s/11111111111111111111111111111111-cc"));
+    // Moving a byte from one field to the next changes the fingerprint.
+    EXPECT_NE(fingerprintOf("no-bootstra", "phello-2.12", "bootstrap-tools"),
+              fingerprintOf("no-bootstrap", "hello-2.12", "bootstrap-tools"));
 }
 
 TEST(Fingerprint, IgnoresVersionsButNotOutputs) {

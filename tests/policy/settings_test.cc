@@ -142,20 +142,22 @@ TEST_P(BadSettingsFileTest, NamesFileLineAndColumn) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, BadSettingsFileTest,
-    ::testing::Values(BadFile{"sandbox: strict\nsandbx: off\n", 2, 1, "unknown setting 'sandbx'"},
-                      BadFile{"sandbox: lax\n", 1, 10, "strict, relaxed or off"},
-                      BadFile{"timeout: ten\n", 1, 10, "whole number"},
-                      BadFile{"timeout: -1\n", 1, 10, "whole number"},
-                      BadFile{"max-jobs: 0\n", 1, 11, "between 1 and 1024"},
-                      BadFile{"max-jobs: [1, 2]\n", 1, 11, "single value"},
-                      BadFile{"sandbox-paths: /bin\n", 1, 16, "list of paths"},
-                      BadFile{"sandbox-paths:\n  - /bin\n  - relative/path\n", 3, 5, "absolute"},
-                      BadFile{"sandbox-paths:\n  - [/bin]\n", 2, 5, "list of strings"},
-                      BadFile{"store-root: var/purist\n", 1, 13, "absolute path"},
-                      BadFile{"build-users-group: {a: b}\n", 1, 20, "not a mapping"},
-                      BadFile{"timeout:\n", 1, 1, "no value"},
-                      BadFile{"- sandbox\n", 1, 1, "mapping of setting names"},
-                      BadFile{"sandbox: [strict\n", 2, 1, ""}));
+    ::testing::Values(
+        BadFile{"sandbox: strict\nsandbx: off\n", 2, 1, "unknown key 'sandbx' in config file"},
+        BadFile{"sandbox: lax\n", 1, 10, "strict, relaxed or off"},
+        BadFile{"timeout: ten\n", 1, 10, "whole number"},
+        BadFile{"timeout: -1\n", 1, 10, "whole number"},
+        BadFile{"max-jobs: 0\n", 1, 11, "between 1 and 1024"},
+        BadFile{"max-jobs: [1, 2]\n", 1, 11, "single value"},
+        BadFile{"sandbox-paths: /bin\n", 1, 16, "sandbox-paths must be a list of strings"},
+        BadFile{"sandbox-paths:\n  - /bin\n  - relative/path\n", 3, 5, "absolute"},
+        BadFile{"sandbox-paths:\n  - [/bin]\n", 2, 5,
+                "sandbox-paths entry must be a string, not a list"},
+        BadFile{"store-root: var/purist\n", 1, 13, "absolute path"},
+        BadFile{"build-users-group: {a: b}\n", 1, 20, "not a mapping"},
+        BadFile{"timeout:\n", 1, 1, "no value"},
+        BadFile{"- sandbox\n", 1, 1, "config file must be a mapping, not a list"},
+        BadFile{"sandbox: [strict\n", 2, 1, ""}));
 
 TEST_F(SettingsTest, BadEnvironmentValueNamesTheVariable) {
     SettingsSources sources = noSources();

@@ -127,7 +127,7 @@ TEST(SpecChecks, ErrorsNamePosition) {
         {"checks:\n  maxClosureSize: 1.5GiB\n", 2, 19,
          "fractions are refused; write a whole number of a smaller unit (1536MiB)"},
         {"checks:\n  disallowedRequisites: x\n", 2, 25, "must be a list"},
-        {"checks:\n  maxsize: 1\n", 2, 3, "unknown check 'maxsize'"},
+        {"checks:\n  maxsize: 1\n", 2, 3, "unknown key 'maxsize' in checks"},
         {"checks:\n  disallowedRequisites: [other.yaml]\n", 2, 26, "no build graph"},
         {"checks: [a]\n", 1, 9, "checks must be a mapping"},
     };

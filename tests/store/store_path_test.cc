@@ -69,11 +69,11 @@ TEST(StorePathTest, TrailingSlashesNameTheSamePath) {
 }
 
 TEST(StorePathTest, NameRules) {
-    for (std::string good :
+    for (const std::string& good :
          {std::string("a"), std::string("hello-2.12"), std::string("foo_bar+baz?x=1"),
           std::string("A.B"), std::string(211, 'n')})
         EXPECT_NO_THROW(validateStorePathName(good)) << good;
-    for (std::string bad :
+    for (const std::string& bad :
          {std::string(""), std::string(".hidden"), std::string("a b"), std::string("a/b"),
           std::string("caf\xc3\xa9"), std::string(212, 'n'), std::string("x\0y", 3)})
         EXPECT_THROW(validateStorePathName(bad), FormatError) << bad;

@@ -3,9 +3,9 @@
 // finding is about one of the repository's files), as conftest and semgrep offer.
 // docs/report-formats.md documents this.
 
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/report_writers.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/report_writers.h"
 
 namespace purist::checker {
 

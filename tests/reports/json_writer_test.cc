@@ -1,7 +1,7 @@
-// Tests for checker/json_writer.cc: string escaping as a table, layout, and that what it
+// Tests for reports/json_writer.cc: string escaping as a table, layout, and that what it
 // writes parses back to the same values.
 
-#include "checker/json_writer.h"
+#include "reports/json_writer.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>

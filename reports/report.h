@@ -59,6 +59,8 @@ struct Finding {
     bool inBaseline = false;                 ///< present in the --baseline file
     /// Stable across runs: derived from rule id, the path's name without its hash, and
     /// the offender's name, so SARIF alerts and baselines track a finding across rebuilds.
+    /// Set by whoever makes the finding, with checker::fingerprintOf (checker/engine.h), the
+    /// one scheme; the writers print it as it is and never derive one.
     std::string fingerprint;
 };
 

@@ -2,7 +2,7 @@
 // Rendering a Report in the formats `--format` names. Every renderer is a pure function of
 // the Report: no store, no rules, no clock, so the same Report always renders the same bytes.
 
-#include "checker/report.h"
+#include "reports/report.h"
 
 #include <ostream>
 #include <string>

@@ -1,6 +1,6 @@
 #pragma once
 // Making untrusted strings (store paths, file names inside outputs, excerpts of their
-// contents) safe for the markup the reporters write. Internal to checker/.
+// contents) safe for the markup the reporters write. Internal to reports/.
 
 #include <cstddef>
 #include <string>

@@ -1,6 +1,6 @@
-// Tests for checker/escaping.cc: UTF-8 sequence validation and markup escaping, as tables.
+// Tests for reports/escaping.cc: UTF-8 sequence validation and markup escaping, as tables.
 
-#include "checker/escaping.h"
+#include "reports/escaping.h"
 
 #include <gtest/gtest.h>
 

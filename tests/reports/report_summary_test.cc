@@ -1,9 +1,7 @@
-// Tests for checker/report_summary.cc: sizes, counts, fingerprints and
-// the grouping every reporter shares.
+// Tests for reports/report_summary.cc and reports/report.cc: sizes, counts, the grouping
+// every reporter shares, and merging reports.
 
-#include "checker/report_summary.h"
-
-#include "checker/engine.h"
+#include "reports/report_summary.h"
 
 #include <gtest/gtest.h>
 
@@ -39,27 +37,6 @@ Finding finding(std::string rule, Severity severity, std::string path, std::stri
     f.path = std::move(path);
     f.offender = std::move(offender);
     return f;
-}
-
-TEST(ReportSummaryTest, FallbackFingerprintIgnoresHashesButNotNames) {
-    Finding a = finding("no-bootstrap", Severity::Error,
-                        "/nix/store/7m5pb1rkgddgkr1bp5m7vi93zxxz39iv-hello-2.12",
-                        "/nix/store/wasc0nf842248fn0csawh6yqljjlqy6h-bootstrap-tools");
-    Finding rebuilt = a;
-    rebuilt.path = "/nix/store/00000000000000000000000000000000-hello-2.12";
-    rebuilt.offender = "/nix/store/11111111111111111111111111111111-bootstrap-tools";
-    EXPECT_EQ(findingFingerprint(a), findingFingerprint(rebuilt));
-    // The one scheme: as the engine fingerprints the findings it makes.
-    EXPECT_EQ(findingFingerprint(a), fingerprintOf(a.ruleId, a.path, a.offender));
-    Finding otherRule = a;
-    otherRule.ruleId = "no-bootstrap2";
-    EXPECT_NE(findingFingerprint(a), findingFingerprint(otherRule));
-    // Moving a byte between fields changes the fingerprint.
-    Finding shifted = finding("no-bootstra", Severity::Error, "phello-2.12", "bootstrap-tools");
-    Finding unshifted = finding("no-bootstrap", Severity::Error, "hello-2.12", "bootstrap-tools");
-    EXPECT_NE(findingFingerprint(shifted), findingFingerprint(unshifted));
-    a.fingerprint = "engine-made";
-    EXPECT_EQ(findingFingerprint(a), "engine-made");
 }
 
 TEST(ReportSummaryTest, CountsAndFailing) {

@@ -4,9 +4,9 @@
 // when its findings are all waived; other findings (below failOn, or in the baseline) are
 // listed in <system-out> and the case passes. docs/report-formats.md documents this.
 
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/report_writers.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/report_writers.h"
 
 #include <algorithm>
 #include <optional>

@@ -1,7 +1,7 @@
 #pragma once
 // One renderer per format, each in its own file; reporters.cc dispatches to them.
 
-#include "checker/reporters.h"
+#include "reports/reporters.h"
 
 #include <ostream>
 #include <string>

@@ -1,4 +1,4 @@
-#include "checker/escaping.h"
+#include "reports/escaping.h"
 
 #include <cstdio>
 

@@ -3,9 +3,9 @@
 // code flow, waivers as external suppressions and the baseline as baselineState.
 // docs/report-formats.md says how each Report field maps.
 
-#include "checker/json_writer.h"
-#include "checker/report_summary.h"
-#include "checker/report_writers.h"
+#include "reports/json_writer.h"
+#include "reports/report_summary.h"
+#include "reports/report_writers.h"
 
 #include <optional>
 
@@ -188,7 +188,7 @@ void writeResult(JsonWriter& json, const Report& report, const Finding& finding,
     json.endArray();
     json.key("partialFingerprints");
     json.beginObject();
-    json.member(kFingerprintKey, findingFingerprint(finding));
+    json.member(kFingerprintKey, finding.fingerprint);
     json.endObject();
 
     if (!finding.chain.empty()) {

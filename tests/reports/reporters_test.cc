@@ -1,16 +1,16 @@
-// Tests for checker/reporters.cc and the five renderers: golden files for each format, the
+// Tests for reports/reporters.cc and the five renderers: golden files for each format, the
 // official SARIF schema, well-formed XML, escaping of hostile strings, fail-on semantics,
 // deterministic order, and the HTML treemap's geometry.
 
 #include "checker/engine.h"
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/reporters.h"
 #include "checker/waivers.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/reporters.h"
 
 #include "base/error.h"
 #include "base/temp_dir.h"
-#include "tests/checker/report_test_support.h"
+#include "tests/reports/report_test_support.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest-spi.h>
@@ -134,7 +134,9 @@ Report fixtureReport() {
     buildDirTool.path = kToolX;
     buildDirTool.offender = "/build/tool-x";
     buildDirTool.sites = {{"share/tool-x/paths.txt", 3, "src=/build/tool-x/src"}};
-    // No fingerprint: the reporters derive a stable one.
+    // The fingerprint the engine gives every finding it makes; the writers print it as it is.
+    buildDirTool.fingerprint =
+        fingerprintOf(buildDirTool.ruleId, buildDirTool.path, buildDirTool.offender);
 
     Finding closureSize;
     closureSize.ruleId = "closure-size-limit";
@@ -175,7 +177,7 @@ std::string render(const Report& report, ReportFormat format, bool color = false
     return out.str();
 }
 
-/// Compares `actual` to tests/checker/data/`name`; PURIST_TEST_ACCEPT=1 rewrites it.
+/// Compares `actual` to tests/reports/data/`name`; PURIST_TEST_ACCEPT=1 rewrites it.
 void expectGolden(const std::string& name, const std::string& actual) {
     testing::expectGoldenFile(std::string(PURIST_TEST_DATA_DIR) + "/" + name, actual);
 }
@@ -840,7 +842,7 @@ TEST(ReportersTest, HostileStringsCannotEscapeAnyFormat) {
                   std::string::npos);
         EXPECT_EQ(markup.find('\x1b'), std::string::npos);
         EXPECT_EQ(markup.find('\x01'), std::string::npos);
-        EXPECT_EQ(markup.find("\xff"), std::string::npos);
+        EXPECT_EQ(markup.find('\xff'), std::string::npos);
         EXPECT_EQ(markup.find("]]>"), std::string::npos);
     }
     std::string html = render(report, ReportFormat::Html);

@@ -1,4 +1,4 @@
-#include "checker/report.h"
+#include "reports/report.h"
 
 #include "base/error.h"
 

@@ -8,9 +8,10 @@
 // there (<details> open natively); the script adds the search, the filters, the counts of
 // what is shown and sortable tables.
 
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/report_writers.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/report_writers.h"
+#include "store/store_path.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,17 +1,17 @@
-// Tests for checker/html_reporter.cc at audit scale: findings grouped by rule and offender
+// Tests for reports/html_reporter.cc at audit scale: findings grouped by rule and offender
 // with their counts, the summaries, paths by name, "not computed" closures, bounded size
 // and rows; and the report as a reader gets it, in headless Chromium: the script runs, the
 // search and the filters hide what they should and count what they show, links open what
 // they point at, nothing is fetched, and the page stays a few screens tall.
 
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/reporters.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/reporters.h"
 
 #include "base/error.h"
 #include "base/temp_dir.h"
 #include "tests/checker/checker_fixture.h"
-#include "tests/checker/report_test_support.h"
+#include "tests/reports/report_test_support.h"
 #include "tests/support/test_support.h"
 
 #include <gtest/gtest.h>

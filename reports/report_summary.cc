@@ -1,6 +1,4 @@
-#include "checker/report_summary.h"
-
-#include "checker/engine.h"
+#include "reports/report_summary.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -78,11 +76,6 @@ std::vector<RuleGroup> groupFindingsByRule(const Report& report) {
         });
     }
     return groups;
-}
-
-std::string findingFingerprint(const Finding& finding) {
-    if (!finding.fingerprint.empty()) return finding.fingerprint;
-    return fingerprintOf(finding.ruleId, finding.path, finding.offender);
 }
 
 std::string formatSize(uint64_t bytes) {

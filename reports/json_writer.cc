@@ -1,6 +1,6 @@
-#include "checker/json_writer.h"
+#include "reports/json_writer.h"
 
-#include "checker/escaping.h"
+#include "reports/escaping.h"
 
 #include <cassert>
 

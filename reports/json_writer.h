@@ -2,7 +2,7 @@
 // A streaming JSON writer for the JSON and SARIF reporters: appends pretty-printed JSON
 // (2-space indent) straight to a string, with no document tree in between, so 10,000
 // findings render in milliseconds rather than the most of a second a DOM takes.
-// Internal to checker/.
+// Internal to reports/.
 
 #include <concepts>
 #include <cstdint>

@@ -1,10 +1,9 @@
 #pragma once
 // What every reporter derives from a Report the same way: the order findings are shown in,
-// the counts in the summary line, which rule a finding belongs to, and its fingerprint.
-// Internal to checker/; the public entry point is reporters.h.
+// the counts in the summary line, and which rule a finding belongs to.
+// Internal to reports/; the public entry point is reporters.h.
 
-#include "checker/report.h"
-#include "store/store_path.h" // storePathName, which the reporters use
+#include "reports/report.h"
 
 #include <cstddef>
 #include <string>
@@ -46,10 +45,6 @@ struct RuleGroup {
 /// rules without findings are included (they passed). Within a group: path, offender,
 /// fingerprint, message. Every finding appears exactly once.
 std::vector<RuleGroup> groupFindingsByRule(const Report& report);
-
-/// The finding's fingerprint, or, if it has none (a finding not made by the engine), the
-/// one the engine would give it: fingerprintOf (checker/engine.h), the only scheme.
-std::string findingFingerprint(const Finding& finding);
 
 /// "0 B", "512 B", "1.5 KiB", "12.0 MiB", "3.2 GiB".
 std::string formatSize(uint64_t bytes);

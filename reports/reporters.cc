@@ -1,7 +1,7 @@
-#include "checker/reporters.h"
+#include "reports/reporters.h"
 
 #include "base/error.h"
-#include "checker/report_writers.h"
+#include "reports/report_writers.h"
 
 #include <array>
 #include <fstream>

@@ -1,9 +1,9 @@
 // The text format: what a maintainer reads on a terminal. Grouped by rule, most severe
 // first; chains drawn as trees like `nix why-depends --precise`; one summary line last.
 
-#include "checker/escaping.h"
-#include "checker/report_summary.h"
-#include "checker/report_writers.h"
+#include "reports/escaping.h"
+#include "reports/report_summary.h"
+#include "reports/report_writers.h"
 
 #include <cstdio>
 
