@@ -163,7 +163,7 @@ void BM_FiftyRulesOverSyntheticStore(benchmark::State& state) {
         static_cast<double>(closureTotal) / static_cast<double>(graph.size() / 100);
     for (auto _ : state) {
         Checker checker(policy, StoreView{"/s/store", "/nonexistent", &graph});
-        Report report = checker.check(nodes, options);
+        reports::Report report = checker.check(nodes, options);
         findings = report.findings.size();
         benchmark::DoNotOptimize(report);
     }

@@ -16,7 +16,7 @@
 
 namespace {
 
-using namespace purist::checker;
+using namespace purist::reports;
 
 std::string storePath(const std::string& name, unsigned seed) {
     static const std::string alphabet = "0123456789abcdfghijklmnpqrsvwxyz";

@@ -490,9 +490,9 @@ private:
     void gateOnChecks(size_t node, Job& job, const std::vector<ScannedPath>& scanned) {
         auto found = checks_.find(node);
         if (found == checks_.end()) return;
-        checker::Report report =
+        reports::Report report =
             checkNewPaths(store_, found->second, job.newPaths, scanned, job.closure);
-        bool fails = checker::reportFails(report);
+        bool fails = reports::reportFails(report);
         if (options_.onChecked) {
             std::map<std::string, SourceLocation> locations;
             for (const rules::Rule& rule : found->second.rules)

@@ -41,7 +41,7 @@ struct BuildOptions {
     /// checked, passed or refused (before a refusal fails the build), with where each of
     /// the spec's checks is written (rule id → file:line:col). May be called from several
     /// build threads at once. Default: nothing.
-    std::function<void(checker::Report report,
+    std::function<void(reports::Report report,
                        const std::map<std::string, SourceLocation>& checkLocations)>
         onChecked;
     /// Runs one builder; the seam tests use to stand in for the namespace code.

@@ -49,7 +49,7 @@ RefGraph closureGraph(LocalStore& store, const std::vector<ScannedPath>& scanned
 
 } // namespace
 
-checker::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
+reports::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
                               const std::vector<NewPath>& paths,
                               const std::vector<ScannedPath>& scanned,
                               const StorePathSet& inputClosure) {
@@ -66,10 +66,10 @@ checker::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
     return checker.check(nodes, options);
 }
 
-std::string describeFailedChecks(const std::string& specName, const checker::Report& report,
+std::string describeFailedChecks(const std::string& specName, const reports::Report& report,
                                  const std::string& indent) {
     std::ostringstream text;
-    checker::writeReport(report, checker::ReportFormat::Text, text);
+    reports::writeReport(report, reports::ReportFormat::Text, text);
     std::string message =
         "outputs of '" + specName + "' fail their checks, so none is registered (as Nix does):";
     std::string body = text.str();

@@ -18,14 +18,14 @@ namespace purist::builds {
 /// Evidence (file and byte offset of each reference) is read from each new path's
 /// `location`, other paths' from the store. Throws StoreError if a path of `inputClosure`
 /// is not valid, or a reference leads outside the batch and `inputClosure`.
-checker::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
+reports::Report checkNewPaths(LocalStore& store, const rules::Policy& policy,
                               const std::vector<NewPath>& paths,
                               const std::vector<ScannedPath>& scanned,
                               const StorePathSet& inputClosure);
 
 /// The message of a build refused by its checks: which build, that nothing was registered,
 /// and the report as `purist check` prints it in text, indented by `indent`.
-std::string describeFailedChecks(const std::string& specName, const checker::Report& report,
+std::string describeFailedChecks(const std::string& specName, const reports::Report& report,
                                  const std::string& indent);
 
 } // namespace purist::builds

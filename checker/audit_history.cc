@@ -46,7 +46,7 @@ bool AuditHistory::exists() {
     return query.step() && query.columnInt(0) > 0;
 }
 
-int64_t AuditHistory::record(const Report& report, int64_t time, int64_t paths,
+int64_t AuditHistory::record(const reports::Report& report, int64_t time, int64_t paths,
                              const std::string& scope) {
     int64_t counts[3] = {0, 0, 0};
     for (const auto& f : report.findings)
@@ -104,9 +104,9 @@ std::vector<AuditFinding> AuditHistory::findings(int64_t id) {
         f.fingerprint = query.columnText(0);
         f.rule = query.columnText(1);
         int64_t severity = query.columnInt(2);
-        f.severity = severity >= 2   ? Severity::Error
-                     : severity == 1 ? Severity::Warning
-                                     : Severity::Info;
+        f.severity = severity >= 2   ? reports::Severity::Error
+                     : severity == 1 ? reports::Severity::Warning
+                                     : reports::Severity::Info;
         f.path = query.columnText(3);
         f.offender = query.columnText(4);
         f.accepted = query.columnInt(5) != 0;

@@ -45,7 +45,7 @@ AuditScope auditScope(const RefGraph& graph, const StoreDir& storeDir,
 struct AuditFinding {
     std::string fingerprint;
     std::string rule;
-    Severity severity = Severity::Error;
+    reports::Severity severity = reports::Severity::Error;
     std::string path;      ///< the checked store path, as printed in that run
     std::string offender;  ///< may be empty
     bool accepted = false; ///< waived or in the baseline
@@ -69,7 +69,7 @@ public:
     bool exists();
     /// Records `report` as one run of `scope` (see AuditRun::scope) in one transaction;
     /// returns its id.
-    int64_t record(const Report& report, int64_t time, int64_t paths,
+    int64_t record(const reports::Report& report, int64_t time, int64_t paths,
                    const std::string& scope = "");
     /// Every run, oldest first, with what changed since the run before of the same scope.
     std::vector<AuditRun> runs();

@@ -36,16 +36,16 @@ using rules::LimitCheck;
 using rules::PermissionsCheck;
 using rules::Rule;
 
-Severity reportSeverity(rules::Severity severity) {
+reports::Severity reportSeverity(rules::Severity severity) {
     switch (severity) {
     case rules::Severity::Info:
-        return Severity::Info;
+        return reports::Severity::Info;
     case rules::Severity::Warning:
-        return Severity::Warning;
+        return reports::Severity::Warning;
     case rules::Severity::Error:
-        return Severity::Error;
+        return reports::Severity::Error;
     }
-    return Severity::Error;
+    return reports::Severity::Error;
 }
 
 std::string todayUtc() {
@@ -420,18 +420,18 @@ struct Checker::Impl {
         closureOrder = self;
     }
 
-    std::vector<ChainHop> chainTo(uint32_t root, uint32_t target) const {
-        std::vector<ChainHop> chain;
+    std::vector<reports::ChainHop> chainTo(uint32_t root, uint32_t target) const {
+        std::vector<reports::ChainHop> chain;
         for (uint32_t n = target; n != root; n = walk.parent(n))
-            chain.push_back(ChainHop{printPath(walk.parent(n)), printPath(n), "", 0, ""});
+            chain.push_back(reports::ChainHop{printPath(walk.parent(n)), printPath(n), "", 0, ""});
         std::reverse(chain.begin(), chain.end());
         return chain;
     }
 
-    Finding makeFinding(size_t r, uint32_t node, const std::string& offender,
-                        std::vector<std::pair<std::string, std::string>> values) const {
+    reports::Finding makeFinding(size_t r, uint32_t node, const std::string& offender,
+                                 std::vector<std::pair<std::string, std::string>> values) const {
         const Rule& rule = policy.rules[r];
-        Finding finding;
+        reports::Finding finding;
         finding.ruleId = rule.id;
         finding.severity = reportSeverity(rule.severity);
         finding.help = rule.help;
@@ -451,24 +451,25 @@ struct Checker::Impl {
     // requisites (its closure) include the path itself. `includeSelf` false drops the path
     // from either set (Nix's ignoreSelfRefs, which it applies to requisites only).
     void checkPathSet(size_t r, uint32_t node, bool transitive, bool includeSelf,
-                      std::vector<Finding>& out) {
+                      std::vector<reports::Finding>& out) {
         computeMembers();
         if (!transitive) {
             for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i) {
                 uint32_t target = graph.refs[i];
                 if ((target == node && !includeSelf) || !violates(r, target)) continue;
-                Finding f = makeFinding(r, node, printPath(target), {});
-                f.chain.push_back(ChainHop{printPath(node), printPath(target), "", 0, ""});
+                reports::Finding f = makeFinding(r, node, printPath(target), {});
+                f.chain.push_back(reports::ChainHop{printPath(node), printPath(target), "", 0, ""});
                 out.push_back(std::move(f));
             }
             return;
         }
         if (includeSelf && violates(r, node)) {
             // The path is its own requisite: no chain, or its reference to itself as one.
-            Finding f = makeFinding(r, node, printPath(node), {});
+            reports::Finding f = makeFinding(r, node, printPath(node), {});
             for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i)
                 if (graph.refs[i] == node)
-                    f.chain.push_back(ChainHop{printPath(node), printPath(node), "", 0, ""});
+                    f.chain.push_back(
+                        reports::ChainHop{printPath(node), printPath(node), "", 0, ""});
             out.push_back(std::move(f));
         }
         if (!reachesViolator(r)[node]) return;
@@ -476,14 +477,14 @@ struct Checker::Impl {
         for (size_t k = 1; k < closureOrder.size(); ++k) {
             uint32_t target = closureOrder[k];
             if (target == node || !violates(r, target)) continue;
-            Finding f = makeFinding(r, node, printPath(target), {});
+            reports::Finding f = makeFinding(r, node, printPath(target), {});
             f.chain = chainTo(node, target);
             out.push_back(std::move(f));
         }
     }
 
     void checkLimit(size_t r, uint32_t node, const LimitCheck& check, uint64_t closureBytes,
-                    std::vector<Finding>& out) {
+                    std::vector<reports::Finding>& out) {
         uint64_t value = 0;
         switch (check.kind) {
         case LimitCheck::Kind::ClosureSize:
@@ -499,10 +500,10 @@ struct Checker::Impl {
         if (value <= check.limit) return;
         std::string size = std::to_string(
             check.kind == LimitCheck::Kind::Size ? graph.narSizes[node] : closureBytes);
-        Finding f = makeFinding(r, node, "",
-                                {{"size", size},
-                                 {"count", std::to_string(closureOrder.size())},
-                                 {"limit", std::to_string(check.limit)}});
+        reports::Finding f = makeFinding(r, node, "",
+                                         {{"size", size},
+                                          {"count", std::to_string(closureOrder.size())},
+                                          {"limit", std::to_string(check.limit)}});
         if (check.kind != LimitCheck::Kind::Size) {
             // The largest members are where a maintainer starts cutting.
             // A linear pass keeping the five largest: no copy of the closure.
@@ -523,16 +524,17 @@ struct Checker::Impl {
             }
             std::sort_heap(top.begin(), top.begin() + shown, larger);
             for (size_t i = 0; i < shown; ++i)
-                f.largest.push_back(SizedMember{printPath(top[i]), graph.narSizes[top[i]]});
+                f.largest.push_back(
+                    reports::SizedMember{printPath(top[i]), graph.narSizes[top[i]]});
         }
         out.push_back(std::move(f));
     }
 
     void checkContent(const std::vector<size_t>& contentRules, uint32_t node, size_t maxSites,
-                      std::vector<Finding>& out) {
+                      std::vector<reports::Finding>& out) {
         std::string root = realPath(node);
         // One finding per (rule, pattern), with the first hit in each file as a site.
-        std::map<size_t, Finding> byPattern;
+        std::map<size_t, reports::Finding> byPattern;
         std::map<size_t, size_t> extraSites;
         std::vector<bool> active(content->size(), false);
         walkPath(root, [&](const WalkEntry& entry) {
@@ -555,7 +557,7 @@ struct Checker::Impl {
                 size_t r = patternRule[hit.pattern];
                 auto it = byPattern.find(hit.pattern);
                 if (it == byPattern.end()) {
-                    Finding f =
+                    reports::Finding f =
                         makeFinding(r, node, content->source(hit.pattern),
                                     {{"file", file.empty() ? graph.paths[node].baseName() : file},
                                      {"offset", std::to_string(hit.offset)},
@@ -563,7 +565,7 @@ struct Checker::Impl {
                     it = byPattern.emplace(hit.pattern, std::move(f)).first;
                 }
                 if (it->second.sites.size() < maxSites)
-                    it->second.sites.push_back(ContentSite{file, hit.offset, hit.excerpt});
+                    it->second.sites.push_back(reports::ContentSite{file, hit.offset, hit.excerpt});
                 else
                     ++extraSites[hit.pattern];
             };
@@ -609,19 +611,20 @@ struct Checker::Impl {
         return buffer;
     }
 
-    void checkPermissions(size_t r, uint32_t node, size_t maxSites, std::vector<Finding>& out) {
+    void checkPermissions(size_t r, uint32_t node, size_t maxSites,
+                          std::vector<reports::Finding>& out) {
         const auto& check = std::get<PermissionsCheck>(policy.rules[r].check);
         bool entries = check.noWorldWritable || check.noSetuid || check.canonicalMtime ||
                        check.canonicalModes || check.owner || check.group;
         if (!entries) return;
         // problem → sites, in a fixed order so reports are stable.
-        std::map<std::string, std::vector<ContentSite>> problems;
+        std::map<std::string, std::vector<reports::ContentSite>> problems;
         std::map<std::string, size_t> extra;
         auto note = [&](const std::string& problem, const std::string& file,
                         const std::string& what) {
             auto& sites = problems[problem];
             if (sites.size() < maxSites)
-                sites.push_back(ContentSite{file, 0, what});
+                sites.push_back(reports::ContentSite{file, 0, what});
             else
                 ++extra[problem];
         };
@@ -648,9 +651,10 @@ struct Checker::Impl {
                 note("entries not in group " + *check.group, file, "group " + groupName(st.st_gid));
         });
         for (auto& [problem, sites] : problems) {
-            Finding f = makeFinding(r, node, problem,
-                                    {{"file", sites.front().file},
-                                     {"count", std::to_string(sites.size() + extra[problem])}});
+            reports::Finding f =
+                makeFinding(r, node, problem,
+                            {{"file", sites.front().file},
+                             {"count", std::to_string(sites.size() + extra[problem])}});
             if (extra[problem])
                 f.message += " (and " + std::to_string(extra[problem]) + " more entries)";
             f.sites = std::move(sites);
@@ -658,7 +662,7 @@ struct Checker::Impl {
         }
     }
 
-    void checkStoreDir(size_t r, std::vector<Finding>& out) {
+    void checkStoreDir(size_t r, std::vector<reports::Finding>& out) {
         const auto& check = std::get<PermissionsCheck>(policy.rules[r].check);
         if (!check.storeDirMode && !check.storeDirOwner && !check.storeDirGroup) return;
         struct stat st;
@@ -666,7 +670,7 @@ struct Checker::Impl {
             throw SysError("reading the metadata of the store dir '" + store.realStoreDir + "'");
         const Rule& rule = policy.rules[r];
         auto add = [&](const std::string& problem, const std::string& actual) {
-            Finding f;
+            reports::Finding f;
             f.ruleId = rule.id;
             f.severity = reportSeverity(rule.severity);
             f.help = rule.help;
@@ -677,7 +681,7 @@ struct Checker::Impl {
                                                      {"name", baseNameOf(store.storeDir)},
                                                      {"offender", problem},
                                                      {"offender_name", problem}});
-            f.sites.push_back(ContentSite{"", 0, actual});
+            f.sites.push_back(reports::ContentSite{"", 0, actual});
             f.fingerprint = fingerprintOf(rule.id, store.storeDir, problem);
             out.push_back(std::move(f));
         };
@@ -695,7 +699,7 @@ struct Checker::Impl {
 
     /// Fills file, offset and excerpt of every hop, scanning each referrer once for all
     /// the hash parts asked of it.
-    void addEvidence(std::vector<Finding>& findings) {
+    void addEvidence(std::vector<reports::Finding>& findings) {
         std::map<std::string, std::set<std::string>> wanted; // referrer → hash parts
         for (const auto& f : findings)
             for (const auto& hop : f.chain)
@@ -723,20 +727,21 @@ Checker::Checker(const rules::Policy& policy, StoreView store)
 
 Checker::~Checker() = default;
 
-Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& options) {
+reports::Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& options) {
     Impl& im = *impl_;
     const auto& rules = im.policy.rules;
-    Report report;
+    reports::Report report;
     report.toolVersion = kVersion;
-    report.startedAt = nowRfc3339();
+    report.startedAt = reports::nowRfc3339();
     report.storeDir = im.store.storeDir;
     report.policyFiles = im.policy.files;
     report.failOn = options.failOn;
     for (const auto& rule : rules)
-        report.rules.push_back(RuleInfo{rule.id, reportSeverity(rule.severity), rule.message,
-                                        rule.help, rule.location.file, rule.location.line});
+        report.rules.push_back(reports::RuleInfo{rule.id, reportSeverity(rule.severity),
+                                                 rule.message, rule.help, rule.location.file,
+                                                 rule.location.line});
 
-    std::vector<Finding> findings;
+    std::vector<reports::Finding> findings;
     std::vector<bool> storeDirChecked(rules.size(), false);
     report.checked.reserve(nodes.size());
     // Every checked path's closure size is reported, whether or not a rule needed it. When
@@ -791,7 +796,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         }
         if (!contentRules.empty()) im.checkContent(contentRules, node, options.maxSites, findings);
 
-        CheckedPath checked;
+        reports::CheckedPath checked;
         checked.path = im.printPath(node);
         checked.narSize = im.graph.narSizes[node];
         checked.closureSize = closureBytes;
@@ -799,7 +804,7 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         checked.rules.assign(selected.begin(), selected.end());
         if (options.closures) {
             for (uint32_t m : im.closureOrder) {
-                ClosureMember member{im.printPath(m), im.graph.narSizes[m], {}};
+                reports::ClosureMember member{im.printPath(m), im.graph.narSizes[m], {}};
                 for (uint32_t i = im.graph.refStart[m]; i < im.graph.refStart[m + 1]; ++i)
                     member.references.push_back(im.printPath(im.graph.refs[i]));
                 checked.closure.push_back(std::move(member));
@@ -826,12 +831,12 @@ Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOptions& op
         order.emplace_back(ruleOrder.at(findings[i].ruleId), i);
     std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
         if (a.first != b.first) return a.first < b.first;
-        const Finding& fa = findings[a.second];
-        const Finding& fb = findings[b.second];
+        const reports::Finding& fa = findings[a.second];
+        const reports::Finding& fb = findings[b.second];
         if (fa.path != fb.path) return fa.path < fb.path;
         return fa.offender < fb.offender;
     });
-    std::vector<Finding> sorted;
+    std::vector<reports::Finding> sorted;
     sorted.reserve(findings.size());
     for (const auto& [rule, index] : order)
         sorted.push_back(std::move(findings[index]));

@@ -36,7 +36,7 @@ struct StoreView {
 };
 
 struct CheckOptions {
-    Severity failOn = Severity::Error;
+    reports::Severity failOn = reports::Severity::Error;
     /// The day waivers are compared with (YYYY-MM-DD, UTC); empty means today.
     std::string today;
     /// Fingerprints of accepted findings (--baseline, as readBaseline returns them): marked,
@@ -67,7 +67,7 @@ public:
     /// waivers (an expired one is itself a `purist/expired-waiver` finding) and the
     /// baseline. Findings are ordered by rule (policy order), path and offender. Throws
     /// SysError if a path's files cannot be read for a content or permission rule.
-    Report check(const std::vector<uint32_t>& nodes, const CheckOptions& options);
+    reports::Report check(const std::vector<uint32_t>& nodes, const CheckOptions& options);
 
 private:
     struct Impl;
@@ -100,7 +100,7 @@ std::string formatMessage(const std::string& templ,
                           const std::vector<std::pair<std::string, std::string>>& values);
 
 /// The report's severity for a rule's.
-Severity reportSeverity(rules::Severity severity);
+reports::Severity reportSeverity(rules::Severity severity);
 
 /// Today's date, UTC, YYYY-MM-DD.
 std::string todayUtc();

@@ -15,9 +15,10 @@ std::filesystem::path repositoryTop(const std::filesystem::path& start) {
 
 } // namespace
 
-void locateInSources(Report& report, const std::map<std::string, SourceLocation>& checkLocations,
+void locateInSources(reports::Report& report,
+                     const std::map<std::string, SourceLocation>& checkLocations,
                      const std::filesystem::path& cwd) {
-    for (Finding& finding : report.findings)
+    for (reports::Finding& finding : report.findings)
         if (auto it = checkLocations.find(finding.ruleId);
             it != checkLocations.end() && !finding.source)
             finding.source = it->second;
@@ -25,7 +26,7 @@ void locateInSources(Report& report, const std::map<std::string, SourceLocation>
     if (top.empty()) top = cwd;
     std::string root = top.string();
     if (!root.ends_with('/')) root += '/';
-    for (Finding& finding : report.findings) {
+    for (reports::Finding& finding : report.findings) {
         if (!finding.source) continue;
         std::string file =
             std::filesystem::weakly_canonical(std::filesystem::absolute(finding.source->file))

@@ -17,7 +17,8 @@ namespace purist::checker {
 /// holds `cwd` (else under `cwd`) is named relative to it, and that directory, with a
 /// trailing slash, becomes `report.sourceRoot`; files elsewhere keep their names. `cwd` is
 /// absolute; relative locations are read relative to the process's working directory.
-void locateInSources(Report& report, const std::map<std::string, SourceLocation>& checkLocations,
+void locateInSources(reports::Report& report,
+                     const std::map<std::string, SourceLocation>& checkLocations,
                      const std::filesystem::path& cwd);
 
 } // namespace purist::checker

@@ -12,8 +12,8 @@
 namespace purist::checker {
 
 bool applyWaivers(const std::vector<rules::Waiver>& waivers, const std::string& today,
-                  std::vector<Finding>& findings) {
-    std::vector<Finding> expired;
+                  std::vector<reports::Finding>& findings) {
+    std::vector<reports::Finding> expired;
     for (const auto& waiver : waivers) {
         // Dates are YYYY-MM-DD, so string order is date order.
         if (waiver.expires >= today) {
@@ -23,9 +23,9 @@ bool applyWaivers(const std::vector<rules::Waiver>& waivers, const std::string& 
                     f.waiverReason = waiver.reason;
             continue;
         }
-        Finding f;
+        reports::Finding f;
         f.ruleId = kExpiredWaiverRule;
-        f.severity = Severity::Warning;
+        f.severity = reports::Severity::Warning;
         f.path = waiver.location.file;
         f.offender = waiver.ruleId + " " + waiver.path.source;
         f.message = "the waiver of rule '" + waiver.ruleId + "' for paths matching '" +
@@ -44,13 +44,14 @@ bool applyWaivers(const std::vector<rules::Waiver>& waivers, const std::string& 
     return any;
 }
 
-RuleInfo expiredWaiverRuleInfo() {
-    return RuleInfo{kExpiredWaiverRule,
-                    Severity::Warning,
-                    "the waiver of rule '{rule}' for paths matching '{path}' expired",
-                    "Waivers are temporary by design: each names the day it stops applying.",
-                    "",
-                    0};
+reports::RuleInfo expiredWaiverRuleInfo() {
+    return reports::RuleInfo{
+        kExpiredWaiverRule,
+        reports::Severity::Warning,
+        "the waiver of rule '{rule}' for paths matching '{path}' expired",
+        "Waivers are temporary by design: each names the day it stops applying.",
+        "",
+        0};
 }
 
 namespace {
@@ -105,7 +106,7 @@ std::set<std::string> readBaseline(const std::string& file) {
     return fingerprints;
 }
 
-bool baselineCovers(const std::set<std::string>& baseline, const Finding& finding) {
+bool baselineCovers(const std::set<std::string>& baseline, const reports::Finding& finding) {
     if (baseline.count(finding.fingerprint)) return true;
     // Version-1 entries sort together after every hex fingerprint ('v' > 'f').
     auto legacy = baseline.lower_bound(kLegacyBaselinePrefix);
@@ -117,7 +118,7 @@ bool baselineCovers(const std::set<std::string>& baseline, const Finding& findin
                           legacyFingerprintOf(finding.ruleId, finding.path, finding.offender));
 }
 
-void writeBaseline(const std::string& file, const Report& report) {
+void writeBaseline(const std::string& file, const reports::Report& report) {
     struct Entry {
         std::string rule, path, offender, fingerprint;
         auto key() const { return std::tie(rule, path, offender, fingerprint); }

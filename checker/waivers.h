@@ -16,10 +16,10 @@ namespace purist::checker {
 /// policy order wins. Appends one `purist/expired-waiver` warning per expired waiver,
 /// located at the waiver. Returns true if it appended any.
 bool applyWaivers(const std::vector<rules::Waiver>& waivers, const std::string& today,
-                  std::vector<Finding>& findings);
+                  std::vector<reports::Finding>& findings);
 
 /// The RuleInfo describing `purist/expired-waiver` findings.
-RuleInfo expiredWaiverRuleInfo();
+reports::RuleInfo expiredWaiverRuleInfo();
 
 /// The prefix of baseline entries read from a version-1 file, whose fingerprints kept the
 /// versions of names (legacyFingerprintOf); baselineCovers compares them as such.
@@ -33,12 +33,12 @@ std::set<std::string> readBaseline(const std::string& file);
 
 /// True if `baseline` (from readBaseline) lists `finding`, by its fingerprint or, for a
 /// version-1 baseline, by the fingerprint purist 0.1 gave it.
-bool baselineCovers(const std::set<std::string>& baseline, const Finding& finding);
+bool baselineCovers(const std::set<std::string>& baseline, const reports::Finding& finding);
 
 /// Writes every finding of `report` (waived or not) as a version-2 baseline, one entry a
 /// line so diffs review well: the fingerprint, and for the reviewer the rule, the checked
 /// path's name and the offender's (store paths without their hash part). Sorted by rule,
 /// path and offender; one entry per fingerprint.
-void writeBaseline(const std::string& file, const Report& report);
+void writeBaseline(const std::string& file, const reports::Report& report);
 
 } // namespace purist::checker

@@ -38,9 +38,9 @@ struct Walker {
                 result.truncated = true;
                 return;
             }
-            std::vector<ChainHop> chain;
+            std::vector<reports::ChainHop> chain;
             for (size_t i = 0; i + 1 < stack.size(); ++i)
-                chain.push_back(ChainHop{print(stack[i]), print(stack[i + 1]), "", 0, ""});
+                chain.push_back(reports::ChainHop{print(stack[i]), print(stack[i + 1]), "", 0, ""});
             result.chains.push_back(std::move(chain));
             return;
         }
@@ -87,8 +87,8 @@ void addMoreSites(const StoreView& store, const std::string& referrer,
                     open.erase(part);
                     continue;
                 }
-                more.push_back(
-                    ChainHop{referrer, key.second, file, evidence.offset, evidence.excerpt});
+                more.push_back(reports::ChainHop{referrer, key.second, file, evidence.offset,
+                                                 evidence.excerpt});
             }
             if (open.empty()) throw Done{};
         });
@@ -106,20 +106,21 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
     if (from == to) {
         // Nix counts a path in its own closure: the answer is its reference to itself
         // (with the file that holds it), or the path alone.
-        std::vector<ChainHop> chain;
+        std::vector<reports::ChainHop> chain;
         for (uint32_t i = graph.refStart[from]; i < graph.refStart[from + 1]; ++i)
             if (graph.refs[i] == from)
-                chain.push_back(ChainHop{result.root, result.root, "", 0, ""});
+                chain.push_back(reports::ChainHop{result.root, result.root, "", 0, ""});
         result.chains.push_back(std::move(chain));
     } else if (!all) {
         BreadthFirstWalk walk(graph.size(), true);
         uint32_t roots[] = {from};
         walk.run(referencesOf(graph), roots, to);
         if (!walk.visited(to)) return result;
-        std::vector<ChainHop> chain;
+        std::vector<reports::ChainHop> chain;
         for (uint32_t n = to; n != from; n = walk.parent(n))
-            chain.push_back(ChainHop{store.storeDir + "/" + graph.paths[walk.parent(n)].baseName(),
-                                     store.storeDir + "/" + graph.paths[n].baseName(), "", 0, ""});
+            chain.push_back(
+                reports::ChainHop{store.storeDir + "/" + graph.paths[walk.parent(n)].baseName(),
+                                  store.storeDir + "/" + graph.paths[n].baseName(), "", 0, ""});
         std::reverse(chain.begin(), chain.end());
         result.chains.push_back(std::move(chain));
     } else {
@@ -168,7 +169,7 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
 namespace {
 
 struct TreeNode {
-    const ChainHop* hop = nullptr; // the hop that leads here
+    const reports::ChainHop* hop = nullptr; // the hop that leads here
     std::vector<std::pair<std::string, std::unique_ptr<TreeNode>>> children; // by target path
 };
 
@@ -177,7 +178,7 @@ void draw(const TreeNode& node, const std::string& indent, const WhyResult& resu
     for (size_t i = 0; i < node.children.size(); ++i) {
         bool last = i + 1 == node.children.size();
         const TreeNode& child = *node.children[i].second;
-        const ChainHop& hop = *child.hop;
+        const reports::ChainHop& hop = *child.hop;
         out += indent + (last ? "└───" : "├───");
         if (hop.file.empty() && hop.excerpt.empty())
             out += "(reference recorded in the store DB; not found in the files)";
@@ -189,7 +190,7 @@ void draw(const TreeNode& node, const std::string& indent, const WhyResult& resu
         auto key = std::make_pair(hop.from, hop.to);
         auto more = result.moreSites.find(key);
         if (more != result.moreSites.end())
-            for (const ChainHop& site : more->second)
+            for (const reports::ChainHop& site : more->second)
                 out += next + "also " + site.file + " at byte " + std::to_string(site.offset) +
                        ": …" + site.excerpt + "…\n";
         if (result.sitesTruncated.count(key))

@@ -18,11 +18,11 @@ struct WhyResult {
     std::string root; ///< the depending path, printed
     /// Each chain runs from the first path to the dependency; shortest first. A path
     /// depends on itself, as in Nix: its chain is its reference to itself, or no hop at all.
-    std::vector<std::vector<ChainHop>> chains;
+    std::vector<std::vector<reports::ChainHop>> chains;
     bool truncated = false; ///< more chains exist than `limit`
     /// With `maxSites` above 1: for a hop (from, to), the files after the first that also
     /// hold the reference, up to maxSites - 1 (as `nix why-depends --precise` lists them).
-    std::map<std::pair<std::string, std::string>, std::vector<ChainHop>> moreSites;
+    std::map<std::pair<std::string, std::string>, std::vector<reports::ChainHop>> moreSites;
     /// Hops whose further sites were cut at maxSites.
     std::set<std::pair<std::string, std::string>> sitesTruncated;
 };

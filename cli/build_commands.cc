@@ -38,27 +38,27 @@ struct BuildFlags {
 /// each finding at its check in its spec, relative to the repository.
 class CheckedBuilds {
 public:
-    void add(checker::Report report, const std::map<std::string, SourceLocation>& locations) {
+    void add(reports::Report report, const std::map<std::string, SourceLocation>& locations) {
         std::lock_guard<std::mutex> lock(mutex_);
         checkLocations_.insert(locations.begin(), locations.end());
-        checker::appendReport(report_, std::move(report));
+        reports::appendReport(report_, std::move(report));
     }
-    void write(const std::vector<std::pair<checker::ReportFormat, std::string>>& plan,
+    void write(const std::vector<std::pair<reports::ReportFormat, std::string>>& plan,
                const std::string& storeDir) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (report_.toolVersion.empty()) { // no build with checks ran: an empty, passing run
             report_.toolVersion = kVersion;
-            report_.startedAt = checker::nowRfc3339();
+            report_.startedAt = reports::nowRfc3339();
             report_.storeDir = storeDir;
         }
         checker::locateInSources(report_, checkLocations_, std::filesystem::current_path());
         for (const auto& [format, file] : plan)
-            checker::writeReportFile(report_, format, file);
+            reports::writeReportFile(report_, format, file);
     }
 
 private:
     std::mutex mutex_;
-    checker::Report report_;
+    reports::Report report_;
     std::map<std::string, SourceLocation> checkLocations_;
 };
 
@@ -95,7 +95,7 @@ int runBuild(const BuildFlags& flags, GlobalOptions& options) {
         results = builds::buildSpecs(store, flags.specs, buildOptions);
     } else {
         auto checked = std::make_shared<CheckedBuilds>();
-        buildOptions.onChecked = [checked](checker::Report report,
+        buildOptions.onChecked = [checked](reports::Report report,
                                            const std::map<std::string, SourceLocation>& where) {
             checked->add(std::move(report), where);
         };

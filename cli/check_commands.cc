@@ -86,10 +86,10 @@ void addCheckFlags(CLI::App& cmd, CheckFlags& flags) {
                    "Write the fingerprints of this run's findings to FILE as a baseline");
 }
 
-checker::Severity parseSeverity(const std::string& name) {
-    if (name == "info") return checker::Severity::Info;
-    if (name == "warning") return checker::Severity::Warning;
-    return checker::Severity::Error;
+reports::Severity parseSeverity(const std::string& name) {
+    if (name == "info") return reports::Severity::Info;
+    if (name == "warning") return reports::Severity::Warning;
+    return reports::Severity::Error;
 }
 
 rules::Policy loadFullPolicy(const CheckFlags& flags) {
@@ -118,25 +118,25 @@ bool wantsColor(const CheckFlags& flags, const OutputPlan& plan) {
 /// Writes the reports where the flags say, and the baseline if asked; returns the exit code.
 /// Writing a baseline is the run's purpose, so it exits 0 once the file is written, findings
 /// or not (they are now the baseline).
-int emit(const checker::Report& report, const CheckFlags& flags, const OutputPlan& plan) {
-    checker::ReportOptions reportOptions;
+int emit(const reports::Report& report, const CheckFlags& flags, const OutputPlan& plan) {
+    reports::ReportOptions reportOptions;
     reportOptions.color = wantsColor(flags, plan);
-    checker::ReportFormat format = checker::parseReportFormat(flags.format);
-    std::vector<checker::ReportFormat> formats{format};
+    reports::ReportFormat format = reports::parseReportFormat(flags.format);
+    std::vector<reports::ReportFormat> formats{format};
     for (const auto& [extraFormat, file] : plan.extra)
         formats.push_back(extraFormat);
-    std::set<checker::ReportFormat> warned;
-    for (checker::ReportFormat f : formats)
+    std::set<reports::ReportFormat> warned;
+    for (reports::ReportFormat f : formats)
         if (warned.insert(f).second)
-            for (const std::string& warning : checker::reportFormatWarnings(report, f))
+            for (const std::string& warning : reports::reportFormatWarnings(report, f))
                 std::cerr << "purist: warning: " << warning << "\n";
     for (const auto& [extraFormat, file] : plan.extra)
-        checker::writeReportFile(report, extraFormat, file);
+        reports::writeReportFile(report, extraFormat, file);
     if (plan.file.empty()) {
-        checker::writeReport(report, format, std::cout, reportOptions);
+        reports::writeReport(report, format, std::cout, reportOptions);
         std::cout.flush();
     } else {
-        checker::writeReportFile(report, format, plan.file);
+        reports::writeReportFile(report, format, plan.file);
     }
     if (!flags.writeBaseline.empty()) {
         checker::writeBaseline(flags.writeBaseline, report);
@@ -145,7 +145,7 @@ int emit(const checker::Report& report, const CheckFlags& flags, const OutputPla
                   << (report.findings.size() == 1 ? "" : "s") << ")\n";
         return kExitOk;
     }
-    return checker::reportFails(report) ? kExitViolations : kExitOk;
+    return reports::reportFails(report) ? kExitViolations : kExitOk;
 }
 
 bool isSpecFile(const std::string& argument) {
@@ -221,7 +221,7 @@ void addCheck(CLI::App& app, GlobalOptions& options) {
             for (const auto& argument : arguments)
                 nodes.push_back(nodeOf(store, graph, argument));
             checker::Checker checker(policy, viewOf(store, graph));
-            checker::Report report = checker.check(nodes, checkOpts);
+            reports::Report report = checker.check(nodes, checkOpts);
             checker::locateInSources(report, checkLocations, std::filesystem::current_path());
             return emit(report, *flags, plan);
         };
@@ -252,7 +252,7 @@ uint32_t dependencyNode(LocalStore& store, const RefGraph& graph, uint32_t from,
 /// `purist why --json`: every chain as a list of hops; a hop's further files (--all-sites)
 /// as its `moreSites`.
 nlohmann::ordered_json whyJson(const checker::WhyResult& result, const std::string& dependency) {
-    auto hopJson = [](const checker::ChainHop& hop) {
+    auto hopJson = [](const reports::ChainHop& hop) {
         return nlohmann::ordered_json{{"from", hop.from},
                                       {"to", hop.to},
                                       {"file", hop.file},
@@ -262,11 +262,11 @@ nlohmann::ordered_json whyJson(const checker::WhyResult& result, const std::stri
     nlohmann::ordered_json chains = nlohmann::ordered_json::array();
     for (const auto& chain : result.chains) {
         nlohmann::ordered_json hops = nlohmann::ordered_json::array();
-        for (const checker::ChainHop& hop : chain) {
+        for (const reports::ChainHop& hop : chain) {
             nlohmann::ordered_json entry = hopJson(hop);
             nlohmann::ordered_json more = nlohmann::ordered_json::array();
             if (auto it = result.moreSites.find({hop.from, hop.to}); it != result.moreSites.end())
-                for (const checker::ChainHop& site : it->second)
+                for (const reports::ChainHop& site : it->second)
                     more.push_back(hopJson(site));
             entry["moreSites"] = std::move(more);
             entry["moreSitesTruncated"] = result.sitesTruncated.count({hop.from, hop.to}) > 0;
@@ -362,7 +362,7 @@ nlohmann::ordered_json auditRunJson(const checker::AuditRun& run) {
 nlohmann::ordered_json auditFindingJson(const checker::AuditFinding& f) {
     return {{"fingerprint", f.fingerprint},
             {"rule", f.rule},
-            {"severity", checker::severityName(f.severity)},
+            {"severity", reports::severityName(f.severity)},
             {"path", f.path},
             {"offender", f.offender},
             {"accepted", f.accepted}};
@@ -401,7 +401,7 @@ ExitCode printAuditRun(LocalStore& store, checker::AuditHistory& audits, int64_t
               << " finding" << (findings.size() == 1 ? "" : "s") << ", " << it->added << " new, "
               << fixed.size() << " fixed\n";
     auto line = [](const char* mark, const checker::AuditFinding& f) {
-        std::cout << mark << " " << checker::severityName(f.severity) << " " << f.rule << " "
+        std::cout << mark << " " << reports::severityName(f.severity) << " " << f.rule << " "
                   << f.path;
         if (!f.offender.empty()) std::cout << " -> " << f.offender;
         if (f.accepted) std::cout << " [accepted]";
@@ -492,7 +492,7 @@ void addAudit(CLI::App& app, GlobalOptions& options) {
             if (::isatty(STDERR_FILENO) == 1)
                 checkOpts.progress = [&bar](size_t done, size_t total) { bar.update(done, total); };
             checker::Checker checker(policy, viewOf(store, graph));
-            checker::Report report = checker.check(nodes, checkOpts);
+            reports::Report report = checker.check(nodes, checkOpts);
             checker::locateInSources(report, {}, std::filesystem::current_path());
             if (readOnly) {
                 std::cerr << "purist: note: the store is opened read-only (--store), so this audit "

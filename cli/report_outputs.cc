@@ -17,10 +17,10 @@ OutputPlan planOutputs(const std::vector<std::string>& outputs) {
     };
     for (const std::string& value : outputs) {
         size_t equals = value.find('=');
-        std::optional<checker::ReportFormat> format;
+        std::optional<reports::ReportFormat> format;
         if (equals != std::string::npos) {
             try {
-                format = checker::parseReportFormat(value.substr(0, equals));
+                format = reports::parseReportFormat(value.substr(0, equals));
             } catch (const UsageError&) {
                 // Not FORMAT=FILE: a file whose name has an '='.
             }

@@ -14,7 +14,7 @@ namespace purist::cli {
 /// one report per FORMAT=FILE `--output`.
 struct OutputPlan {
     std::string file;
-    std::vector<std::pair<checker::ReportFormat, std::string>> extra;
+    std::vector<std::pair<reports::ReportFormat, std::string>> extra;
 };
 
 /// Reads the `--output` values; a usage error for two bare files, a file named twice, or

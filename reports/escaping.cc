@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-namespace purist::checker {
+namespace purist::reports {
 
 size_t utf8SequenceLength(std::string_view text, size_t at) {
     auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
@@ -111,4 +111,4 @@ void appendTerminalSafe(std::string& out, std::string_view text) {
     }
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

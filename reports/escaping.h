@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// The length (1-4) of the well-formed UTF-8 sequence starting at `text[at]`, or 0 if the
 /// bytes there are not one (overlong forms, surrogates and values past U+10FFFF included).
@@ -27,4 +27,4 @@ void appendTerminalSafe(std::string& out, std::string_view text);
 /// appendMarkupEscaped into a new string.
 std::string markupEscaped(std::string_view text);
 
-} // namespace purist::checker
+} // namespace purist::reports

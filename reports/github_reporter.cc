@@ -7,7 +7,7 @@
 #include "reports/report_summary.h"
 #include "reports/report_writers.h"
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -123,4 +123,4 @@ void renderGithubReport(const Report& report, ReportBuffer& buffer) {
            " in baseline (fail-on: " + severityName(report.failOn) + ")\n";
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -1121,4 +1121,4 @@ void renderHtmlReport(const Report& report, ReportBuffer& out) {
     HtmlWriter(report, out).write();
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

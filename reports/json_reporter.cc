@@ -5,7 +5,7 @@
 #include "reports/report_summary.h"
 #include "reports/report_writers.h"
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -172,4 +172,4 @@ void renderJsonReport(const Report& report, ReportBuffer& buffer) {
     buffer.text() += '\n';
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

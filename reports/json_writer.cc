@@ -4,7 +4,7 @@
 
 #include <cassert>
 
-namespace purist::checker {
+namespace purist::reports {
 
 void appendJsonString(std::string& out, std::string_view text) {
     static constexpr char hex[] = "0123456789abcdef";
@@ -138,4 +138,4 @@ void JsonWriter::null() {
     out_ += "null";
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

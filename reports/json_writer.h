@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// Writes one JSON value to `out`. Calls must nest properly (every begin has its end; a
 /// key only directly inside an object, followed by exactly one value); a misuse is a
@@ -65,4 +65,4 @@ private:
 /// Appends `text` as a quoted JSON string (see JsonWriter::string).
 void appendJsonString(std::string& out, std::string_view text);
 
-} // namespace purist::checker
+} // namespace purist::reports

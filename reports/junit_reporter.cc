@@ -12,7 +12,7 @@
 #include <optional>
 #include <unordered_map>
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -208,4 +208,4 @@ void renderJunitReport(const Report& report, ReportBuffer& buffer) {
     out += "</testsuites>\n";
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <ctime>
 
-namespace purist::checker {
+namespace purist::reports {
 
 const char* severityName(Severity severity) {
     switch (severity) {
@@ -62,4 +62,4 @@ void appendReport(Report& into, Report from) {
         into.findings.push_back(std::move(finding));
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace purist::checker {
+namespace purist::reports {
 
 enum class Severity { Info = 0, Warning = 1, Error = 2 };
 
@@ -120,4 +120,4 @@ bool reportFails(const Report& report);
 /// Report), when it becomes `from`.
 void appendReport(Report& into, Report from);
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -6,7 +6,7 @@
 #include <tuple>
 #include <unordered_map>
 
-namespace purist::checker {
+namespace purist::reports {
 
 bool isActive(const Finding& finding) {
     return !finding.waiverReason && !finding.inBaseline;
@@ -104,4 +104,4 @@ std::string countNoun(size_t count, std::string_view singular, std::string_view 
     return result;
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

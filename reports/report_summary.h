@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// Counts for the summary: active findings (neither waived nor in the baseline) by
 /// severity, plus waived and baseline findings, which never fail a run.
@@ -56,4 +56,4 @@ std::string describeSize(uint64_t bytes);
 /// `count` and the noun, plural unless count is 1: "1 error", "3 errors".
 std::string countNoun(size_t count, std::string_view singular, std::string_view plural);
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// Where a renderer appends its output: a string that is handed to the stream whenever
 /// it grows past a chunk, so memory stays bounded and no multi-megabyte buffer is built
@@ -40,4 +40,4 @@ void renderJunitReport(const Report& report, ReportBuffer& out);
 void renderHtmlReport(const Report& report, ReportBuffer& out);
 void renderGithubReport(const Report& report, ReportBuffer& out);
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <string>
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -107,4 +107,4 @@ void writeReportFile(const Report& report, ReportFormat format, const std::strin
     if (!out) throw SysError("writing report file '" + file + "'");
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// The output formats of `purist check` and `purist audit`.
 enum class ReportFormat { Text, Json, Sarif, Junit, Html, Github };
@@ -46,4 +46,4 @@ void writeReport(const Report& report, ReportFormat format, std::ostream& out,
 /// the file if it cannot be written.
 void writeReportFile(const Report& report, ReportFormat format, const std::string& file);
 
-} // namespace purist::checker
+} // namespace purist::reports

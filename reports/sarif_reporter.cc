@@ -9,7 +9,7 @@
 
 #include <optional>
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -342,4 +342,4 @@ void renderSarifReport(const Report& report, ReportBuffer& buffer) {
     buffer.text() += '\n';
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -7,7 +7,7 @@
 
 #include <cstdio>
 
-namespace purist::checker {
+namespace purist::reports {
 
 namespace {
 
@@ -247,4 +247,4 @@ void renderTextReport(const Report& report, const ReportOptions& options, Report
     TextWriter(report, options.color, out).write();
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

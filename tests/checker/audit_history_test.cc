@@ -12,11 +12,11 @@
 namespace purist::checker {
 namespace {
 
-Report reportWith(const std::vector<std::pair<std::string, Severity>>& findings) {
-    Report report;
+reports::Report reportWith(const std::vector<std::pair<std::string, reports::Severity>>& findings) {
+    reports::Report report;
     report.policyFiles = {"p.yaml"};
     for (const auto& [fp, severity] : findings) {
-        Finding f;
+        reports::Finding f;
         f.ruleId = "r";
         f.severity = severity;
         f.path = "/s/x";
@@ -34,9 +34,11 @@ TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
     EXPECT_TRUE(history.runs().empty());
     history.createTables();
     EXPECT_TRUE(history.exists());
-    history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Warning}}), 100, 10);
-    Report second =
-        reportWith({{"b", Severity::Warning}, {"c", Severity::Error}, {"d", Severity::Info}});
+    history.record(reportWith({{"a", reports::Severity::Error}, {"b", reports::Severity::Warning}}),
+                   100, 10);
+    reports::Report second = reportWith({{"b", reports::Severity::Warning},
+                                         {"c", reports::Severity::Error},
+                                         {"d", reports::Severity::Info}});
     second.findings[1].waiverReason = "ok";
     history.record(second, 200, 12);
     auto runs = history.runs();
@@ -59,9 +61,9 @@ TEST(AuditHistory, RecordsRunsAndDiffsConsecutiveOnes) {
     std::map<std::string, AuditFinding> byFingerprint;
     for (const auto& f : findings)
         byFingerprint[f.fingerprint] = f;
-    EXPECT_EQ(byFingerprint["c"].severity, Severity::Error);
+    EXPECT_EQ(byFingerprint["c"].severity, reports::Severity::Error);
     EXPECT_TRUE(byFingerprint["c"].accepted) << "waived";
-    EXPECT_EQ(byFingerprint["d"].severity, Severity::Info);
+    EXPECT_EQ(byFingerprint["d"].severity, reports::Severity::Info);
     EXPECT_FALSE(byFingerprint["d"].accepted);
     EXPECT_EQ(byFingerprint["b"].rule, "r");
     EXPECT_EQ(byFingerprint["b"].path, "/s/x");
@@ -73,11 +75,13 @@ TEST(AuditHistory, ARunsChangesAreAgainstTheRunBeforeOfItsScope) {
     Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
     AuditHistory history(db);
     history.createTables();
-    int64_t first = history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Error}}), 1,
-                                   9, "/s/hello");
-    history.record(reportWith({{"x", Severity::Error}}), 2, 100); // another scope
-    int64_t third = history.record(reportWith({{"b", Severity::Error}, {"c", Severity::Warning}}),
-                                   3, 9, "/s/hello");
+    int64_t first = history.record(
+        reportWith({{"a", reports::Severity::Error}, {"b", reports::Severity::Error}}), 1, 9,
+        "/s/hello");
+    history.record(reportWith({{"x", reports::Severity::Error}}), 2, 100); // another scope
+    int64_t third = history.record(
+        reportWith({{"b", reports::Severity::Error}, {"c", reports::Severity::Warning}}), 3, 9,
+        "/s/hello");
 
     AuditRunChanges none = history.changes(first);
     ASSERT_EQ(none.findings.size(), 2u);
@@ -99,9 +103,10 @@ TEST(AuditHistory, RunsAreComparedWithThePreviousRunOfTheSameScope) {
     Database db(dir.path() + "/db.sqlite", Database::Mode::ReadWrite);
     AuditHistory history(db);
     history.createTables();
-    history.record(reportWith({{"a", Severity::Error}, {"b", Severity::Error}}), 1, 9, "/s/hello");
-    history.record(reportWith({{"x", Severity::Error}}), 2, 100); // the whole store
-    history.record(reportWith({{"b", Severity::Error}}), 3, 9, "/s/hello");
+    history.record(reportWith({{"a", reports::Severity::Error}, {"b", reports::Severity::Error}}),
+                   1, 9, "/s/hello");
+    history.record(reportWith({{"x", reports::Severity::Error}}), 2, 100); // the whole store
+    history.record(reportWith({{"b", reports::Severity::Error}}), 3, 9, "/s/hello");
     auto runs = history.runs();
     ASSERT_EQ(runs.size(), 3u);
     EXPECT_EQ(runs[1].scope, "");
@@ -133,7 +138,7 @@ insert into PuristAuditFindings values (1, 'a', 'r', 2, '/s/x', '', 0);
     ASSERT_EQ(old.size(), 1u);
     EXPECT_EQ(old[0].scope, "");
     history.createTables();
-    history.record(reportWith({{"a", Severity::Error}}), 6, 1);
+    history.record(reportWith({{"a", reports::Severity::Error}}), 6, 1);
     auto runs = history.runs();
     ASSERT_EQ(runs.size(), 2u);
     EXPECT_EQ(runs[1].added, 0u) << "compared with the old run, of the same (whole-store) scope";

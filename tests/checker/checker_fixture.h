@@ -40,8 +40,8 @@ public:
     }
 
     /// Checks `paths` against the policy in `yaml`.
-    Report check(const std::string& yaml, const std::vector<StorePath>& paths,
-                 const CheckOptions& options = {}) {
+    reports::Report check(const std::string& yaml, const std::vector<StorePath>& paths,
+                          const CheckOptions& options = {}) {
         policy_ = rules::loadPolicyString(yaml, "policy.yaml");
         rules::validateWaivers(policy_);
         graph_ = store_->db().loadGraph();

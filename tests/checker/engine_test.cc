@@ -55,9 +55,9 @@ const char* kBootstrapPolicy = R"(rules:
 )";
 
 TEST_F(LeakStore, ForbidRequisitesGivesShortestChainWithFileAndOffset) {
-    Report report = s.check(kBootstrapPolicy, {hello, libgreet, clean});
+    reports::Report report = s.check(kBootstrapPolicy, {hello, libgreet, clean});
     ASSERT_EQ(report.findings.size(), 2u);
-    const Finding& f =
+    const reports::Finding& f =
         report.findings[1].path == s.print(hello) ? report.findings[1] : report.findings[0];
     EXPECT_EQ(f.ruleId, "no-bootstrap");
     EXPECT_EQ(f.path, s.print(hello));
@@ -80,11 +80,11 @@ TEST_F(LeakStore, ForbidRequisitesGivesShortestChainWithFileAndOffset) {
     EXPECT_EQ(f.chain[1].offset, libPrefix.size() + s.store().layout().storeDir.size() + 1);
     EXPECT_EQ(f.chain[1].excerpt, makeExcerpt(libPrefix + s.print(tools) + "/lib\n",
                                               f.chain[1].offset, 32, kReferenceExcerptContext));
-    const Finding& g =
+    const reports::Finding& g =
         report.findings[1].path == s.print(hello) ? report.findings[0] : report.findings[1];
     EXPECT_EQ(g.path, s.print(libgreet));
     ASSERT_EQ(g.chain.size(), 1u);
-    EXPECT_TRUE(reportFails(report));
+    EXPECT_TRUE(reports::reportFails(report));
     ASSERT_EQ(report.checked.size(), 3u);
     EXPECT_EQ(report.checked[0].closure.size(), 3u);
 }
@@ -100,7 +100,7 @@ TEST_F(LeakStore, FortyThousandNamePatternsCompileQuietlyAndAllMatch) {
         policy += "'n" + std::to_string(i) + "-a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q.r.s.t', ";
     policy += "'^bootstrap-tools$']\n";
     ::testing::internal::CaptureStderr();
-    Report report = s.check(policy, {hello, clean});
+    reports::Report report = s.check(policy, {hello, clean});
     EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
     ASSERT_EQ(report.findings.size(), 1u);
     EXPECT_EQ(report.findings[0].path, s.print(hello));
@@ -108,13 +108,13 @@ TEST_F(LeakStore, FortyThousandNamePatternsCompileQuietlyAndAllMatch) {
 }
 
 TEST_F(LeakStore, ForbidRequisitesPassesWhenNothingLeaks) {
-    Report report = s.check(kBootstrapPolicy, {clean});
+    reports::Report report = s.check(kBootstrapPolicy, {clean});
     EXPECT_TRUE(report.findings.empty());
-    EXPECT_FALSE(reportFails(report));
+    EXPECT_FALSE(reports::reportFails(report));
 }
 
 TEST_F(LeakStore, ForbidRequisitesByExplicitPath) {
-    Report report =
+    reports::Report report =
         s.check("rules:\n  - id: r\n    forbid-requisites: { paths: ['" + s.print(tools) + "'] }\n",
                 {hello, clean});
     ASSERT_EQ(report.findings.size(), 1u);
@@ -125,14 +125,14 @@ TEST_F(LeakStore, ForbidReferencesSeesDirectReferencesOnly) {
     const std::string policy =
         "rules:\n  - id: r\n    forbid-references: { names: [bootstrap-tools] }\n";
     EXPECT_TRUE(s.check(policy, {hello}).findings.empty());
-    Report report = s.check(policy, {libgreet});
+    reports::Report report = s.check(policy, {libgreet});
     ASSERT_EQ(report.findings.size(), 1u);
     ASSERT_EQ(report.findings[0].chain.size(), 1u);
     EXPECT_EQ(report.findings[0].chain[0].file, "lib/libgreet.so");
 }
 
 TEST_F(LeakStore, AllowOnlyRequisites) {
-    Report report = s.check(
+    reports::Report report = s.check(
         "rules:\n  - id: r\n    allow-only-requisites: { names: ['^libgreet$'] }\n", {hello});
     ASSERT_EQ(report.findings.size(), 1u);
     EXPECT_EQ(report.findings[0].offender, s.print(tools));
@@ -144,7 +144,7 @@ TEST_F(LeakStore, AllowOnlyRequisites) {
 }
 
 TEST_F(LeakStore, AllowOnlyReferences) {
-    Report report =
+    reports::Report report =
         s.check("rules:\n  - id: r\n    allow-only-references: { names: [glibc] }\n", {hello});
     ASSERT_EQ(report.findings.size(), 1u);
     EXPECT_EQ(report.findings[0].offender, s.print(libgreet));
@@ -161,15 +161,16 @@ TEST_F(LeakStore, ClosureSizePathsAndSize) {
     };
     EXPECT_TRUE(s.check(limitPolicy("max-closure-size: " + std::to_string(closure)), {hello})
                     .findings.empty());
-    Report over = s.check(limitPolicy("max-closure-size: " + std::to_string(closure - 1)), {hello});
+    reports::Report over =
+        s.check(limitPolicy("max-closure-size: " + std::to_string(closure - 1)), {hello});
     ASSERT_EQ(over.findings.size(), 1u);
     EXPECT_THAT(over.findings[0].message, HasSubstr(std::to_string(closure) + " bytes"));
     // The largest members, as sizes: largest first, none as a content site.
-    const Finding& finding = over.findings[0];
+    const reports::Finding& finding = over.findings[0];
     EXPECT_TRUE(finding.sites.empty());
     ASSERT_EQ(finding.largest.size(), 3u);
     std::vector<std::pair<std::string, uint64_t>> largest, expected;
-    for (const SizedMember& member : finding.largest)
+    for (const reports::SizedMember& member : finding.largest)
         largest.emplace_back(member.path, member.bytes);
     for (const StorePath& p : {hello, libgreet, tools})
         expected.emplace_back(s.print(p), narSize(p));
@@ -177,7 +178,7 @@ TEST_F(LeakStore, ClosureSizePathsAndSize) {
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     EXPECT_EQ(largest, expected);
     EXPECT_TRUE(s.check(limitPolicy("max-closure-paths: 3"), {hello}).findings.empty());
-    Report paths = s.check(limitPolicy("max-closure-paths: 2"), {hello});
+    reports::Report paths = s.check(limitPolicy("max-closure-paths: 2"), {hello});
     ASSERT_EQ(paths.findings.size(), 1u);
     EXPECT_THAT(paths.findings[0].message, HasSubstr("has 3 paths"));
     EXPECT_TRUE(s.check(limitPolicy("max-size: " + std::to_string(narSize(hello))), {hello})
@@ -188,13 +189,13 @@ TEST_F(LeakStore, ClosureSizePathsAndSize) {
 }
 
 TEST_F(LeakStore, ForbidContentReportsFileOffsetAndExcerpt) {
-    Report report = s.check(R"(rules:
+    reports::Report report = s.check(R"(rules:
   - id: usr
     forbid-content: { patterns: ['/usr/(bin|lib)/'] }
 )",
-                            {hello, libgreet});
+                                     {hello, libgreet});
     ASSERT_EQ(report.findings.size(), 1u);
-    const Finding& f = report.findings[0];
+    const reports::Finding& f = report.findings[0];
     EXPECT_EQ(f.path, s.print(hello));
     EXPECT_EQ(f.offender, "/usr/(bin|lib)/");
     ASSERT_EQ(f.sites.size(), 1u);
@@ -214,7 +215,7 @@ TEST_F(LeakStore, StorePermissionsPassOnCanonicalPathsAndFailOnDamage) {
     EXPECT_TRUE(s.check(policy, {hello, libgreet}).findings.empty());
     std::string file = s.store().realPath(libgreet) + "/include/greet.h";
     ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
-    Report report = s.check(policy, {libgreet});
+    reports::Report report = s.check(policy, {libgreet});
     std::vector<std::string> offenders;
     for (const auto& f : report.findings) {
         offenders.push_back(f.offender);
@@ -238,9 +239,10 @@ TEST_F(LeakStore, StoreDirModeIsCheckedOncePerRun) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
     const std::string want = std::string(mode) == "1735" ? "1775" : "1735";
-    Report report = s.check("rules:\n  - id: dir\n    store-permissions: { store-dir: { mode: '" +
-                                want + "' }, canonical-mtime: false }\n",
-                            {hello, libgreet});
+    reports::Report report =
+        s.check("rules:\n  - id: dir\n    store-permissions: { store-dir: { mode: '" + want +
+                    "' }, canonical-mtime: false }\n",
+                {hello, libgreet});
     ASSERT_EQ(report.findings.size(), 1u);
     EXPECT_EQ(report.findings[0].path, s.store().layout().storeDir);
     EXPECT_EQ(report.findings[0].offender,
@@ -274,7 +276,7 @@ TEST_F(LeakStore, DerivationsOnlyWhereARuleAsksForThem) {
                          s.print(tools) + "\",[\"out\"])])"}});
     auto paths = [&](const std::string& match) {
         std::set<std::string> found;
-        for (const Finding& f :
+        for (const reports::Finding& f :
              s.check("rules:\n  - id: r\n    match: " + match +
                          "\n    forbid-requisites: { names: [bootstrap-tools] }\n",
                      {hello, libgreet, clean, drv})
@@ -292,34 +294,34 @@ TEST_F(LeakStore, DerivationsOnlyWhereARuleAsksForThem) {
 }
 
 TEST_F(LeakStore, LiveWaiverMarksFindingsAndTheRunPasses) {
-    Report report = s.check(std::string(kBootstrapPolicy) + R"(waivers:
+    reports::Report report = s.check(std::string(kBootstrapPolicy) + R"(waivers:
   - rule: no-bootstrap
     path: 'hello|libgreet'
     reason: upstream fix pending
     expires: 2999-12-31
 )",
-                            {hello, libgreet});
+                                     {hello, libgreet});
     ASSERT_EQ(report.findings.size(), 2u);
     for (const auto& f : report.findings)
         EXPECT_EQ(f.waiverReason, "upstream fix pending");
-    EXPECT_FALSE(reportFails(report));
+    EXPECT_FALSE(reports::reportFails(report));
 }
 
 TEST_F(LeakStore, ExpiredWaiverIsAFindingAndWaivesNothing) {
     CheckOptions options;
     options.today = "2026-11-23";
-    Report report = s.check(std::string(kBootstrapPolicy) + R"(waivers:
+    reports::Report report = s.check(std::string(kBootstrapPolicy) + R"(waivers:
   - rule: no-bootstrap
     path: hello
     reason: was temporary
     expires: 2026-11-22
 )",
-                            {hello}, options);
+                                     {hello}, options);
     ASSERT_EQ(report.findings.size(), 2u);
     EXPECT_EQ(report.findings[0].ruleId, "no-bootstrap");
     EXPECT_FALSE(report.findings[0].waiverReason);
     EXPECT_EQ(report.findings[1].ruleId, kExpiredWaiverRule);
-    EXPECT_EQ(report.findings[1].severity, Severity::Warning);
+    EXPECT_EQ(report.findings[1].severity, reports::Severity::Warning);
     EXPECT_THAT(report.findings[1].message, HasSubstr("expired on 2026-11-22"));
     // It points at the waiver's own line, not at a store path.
     EXPECT_TRUE(report.findings[1].sites.empty());
@@ -327,10 +329,10 @@ TEST_F(LeakStore, ExpiredWaiverIsAFindingAndWaivesNothing) {
     EXPECT_EQ(report.findings[1].source->line, 7);
     EXPECT_GT(report.findings[1].source->column, 0);
     EXPECT_EQ(report.rules.back().id, kExpiredWaiverRule);
-    EXPECT_TRUE(reportFails(report));
+    EXPECT_TRUE(reports::reportFails(report));
     // The last day of a waiver still counts.
     options.today = "2026-11-22";
-    Report lastDay = s.check(
+    reports::Report lastDay = s.check(
         std::string(kBootstrapPolicy) +
             "waivers:\n  - { rule: no-bootstrap, path: hello, reason: r, expires: 2026-11-22 }\n",
         {hello}, options);
@@ -339,31 +341,31 @@ TEST_F(LeakStore, ExpiredWaiverIsAFindingAndWaivesNothing) {
 }
 
 TEST_F(LeakStore, BaselineAcceptsKnownFindingsOnly) {
-    Report first = s.check(kBootstrapPolicy, {hello});
+    reports::Report first = s.check(kBootstrapPolicy, {hello});
     ASSERT_EQ(first.findings.size(), 1u);
     TempDir dir;
     writeBaseline(dir.path() + "/baseline.json", first);
     CheckOptions options;
     options.baseline = readBaseline(dir.path() + "/baseline.json");
     EXPECT_EQ(options.baseline, (std::set<std::string>{first.findings[0].fingerprint}));
-    Report second = s.check(kBootstrapPolicy, {hello, libgreet}, options);
+    reports::Report second = s.check(kBootstrapPolicy, {hello, libgreet}, options);
     ASSERT_EQ(second.findings.size(), 2u);
     for (const auto& f : second.findings)
         EXPECT_EQ(f.inBaseline, f.path == s.print(hello)) << f.path;
-    EXPECT_TRUE(reportFails(second)); // libgreet's finding is new
-    Report third = s.check(kBootstrapPolicy, {hello}, options);
-    EXPECT_FALSE(reportFails(third));
+    EXPECT_TRUE(reports::reportFails(second)); // libgreet's finding is new
+    reports::Report third = s.check(kBootstrapPolicy, {hello}, options);
+    EXPECT_FALSE(reports::reportFails(third));
 }
 
 TEST_F(LeakStore, FailOnSeverity) {
     const std::string policy = "rules:\n  - id: r\n    severity: warning\n    max-size: 0\n";
     CheckOptions options;
-    options.failOn = Severity::Error;
-    EXPECT_FALSE(reportFails(s.check(policy, {hello}, options)));
-    options.failOn = Severity::Warning;
-    EXPECT_TRUE(reportFails(s.check(policy, {hello}, options)));
-    options.failOn = Severity::Info;
-    EXPECT_TRUE(reportFails(s.check(policy, {hello}, options)));
+    options.failOn = reports::Severity::Error;
+    EXPECT_FALSE(reports::reportFails(s.check(policy, {hello}, options)));
+    options.failOn = reports::Severity::Warning;
+    EXPECT_TRUE(reports::reportFails(s.check(policy, {hello}, options)));
+    options.failOn = reports::Severity::Info;
+    EXPECT_TRUE(reports::reportFails(s.check(policy, {hello}, options)));
 }
 
 TEST_F(LeakStore, SpecChecksRunThroughTheSameEngine) {
@@ -380,9 +382,9 @@ TEST_F(LeakStore, SpecChecksRunThroughTheSameEngine) {
                          {}});
     s.loadGraph();
     Checker checker(policy, s.view());
-    Report report = checker.check({static_cast<uint32_t>(s.graph().find(hello)),
-                                   static_cast<uint32_t>(s.graph().find(libgreet))},
-                                  {});
+    reports::Report report = checker.check({static_cast<uint32_t>(s.graph().find(hello)),
+                                            static_cast<uint32_t>(s.graph().find(libgreet))},
+                                           {});
     ASSERT_EQ(report.findings.size(), 1u);
     EXPECT_EQ(report.findings[0].ruleId, "spec/hello/disallowedRequisites");
     EXPECT_EQ(report.findings[0].chain.size(), 2u);

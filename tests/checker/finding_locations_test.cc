@@ -15,8 +15,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Finding findingOf(const std::string& ruleId, std::optional<SourceLocation> source = {}) {
-    Finding finding;
+reports::Finding findingOf(const std::string& ruleId, std::optional<SourceLocation> source = {}) {
+    reports::Finding finding;
     finding.ruleId = ruleId;
     finding.source = std::move(source);
     return finding;
@@ -29,7 +29,7 @@ TEST(FindingLocationsTest, SpecCheckFindingsAreLocatedRelativeToTheRepository) {
     fs::create_directories(dir + "/repo/pkgs/sub");
     testing::makeFile(dir + "/repo/pkgs/app.yaml", "name: app\n");
     testing::makeFile(dir + "/outside.yaml", "");
-    Report report;
+    reports::Report report;
     report.findings.push_back(findingOf("spec-check"));
     report.findings.push_back(findingOf("waiver", SourceLocation{dir + "/outside.yaml", 2, 1}));
     report.findings.push_back(findingOf("other"));
@@ -53,9 +53,9 @@ TEST(FindingLocationsTest, OutsideARepositoryTheWorkingDirectoryIsTheRoot) {
     TempDir dir;
     std::string cwd = fs::canonical(dir.path()).string();
     testing::makeFile(cwd + "/spec.yaml", "");
-    Report report;
+    reports::Report report;
     report.findings.push_back(findingOf("waiver", SourceLocation{cwd + "/spec.yaml", 1, 1}));
-    Finding located = findingOf("spec-check", SourceLocation{cwd + "/spec.yaml", 9, 9});
+    reports::Finding located = findingOf("spec-check", SourceLocation{cwd + "/spec.yaml", 9, 9});
     report.findings.push_back(located);
 
     // A finding that has a source keeps it: the check's location does not replace it.
@@ -69,7 +69,7 @@ TEST(FindingLocationsTest, OutsideARepositoryTheWorkingDirectoryIsTheRoot) {
 
 TEST(FindingLocationsTest, NothingLocatedLeavesTheSourceRootUnset) {
     TempDir dir;
-    Report report;
+    reports::Report report;
     report.findings.push_back(findingOf("rule"));
     locateInSources(report, {}, dir.path());
     EXPECT_TRUE(report.sourceRoot.empty());

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-namespace purist::checker {
+namespace purist::reports {
 namespace {
 
 TEST(EscapingTest, Utf8SequenceLength) {
@@ -48,4 +48,4 @@ TEST(EscapingTest, MarkupEscaped) {
 }
 
 } // namespace
-} // namespace purist::checker
+} // namespace purist::reports

@@ -26,7 +26,7 @@
 #include <set>
 #include <sstream>
 
-namespace purist::checker {
+namespace purist::reports {
 namespace {
 
 using nlohmann::json;
@@ -583,4 +583,4 @@ TEST(HtmlReportChromiumTest, SearchFiltersAndLinksWorkOnTwentyThousandFindings) 
 }
 
 } // namespace
-} // namespace purist::checker
+} // namespace purist::reports

@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-namespace purist::checker {
+namespace purist::reports {
 namespace {
 
 TEST(JsonWriterTest, EscapesStrings) {
@@ -90,4 +90,4 @@ TEST(JsonWriterTest, TopLevelScalarsAndArrays) {
 }
 
 } // namespace
-} // namespace purist::checker
+} // namespace purist::reports

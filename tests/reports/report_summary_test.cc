@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-namespace purist::checker {
+namespace purist::reports {
 namespace {
 
 TEST(ReportSummaryTest, FormatSize) {
@@ -137,4 +137,4 @@ TEST(AppendReport, RenumbersRuleIndicesAndKeepsOneRulePerId) {
 }
 
 } // namespace
-} // namespace purist::checker
+} // namespace purist::reports

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <string>
 
-namespace purist::checker {
+namespace purist::reports {
 
 /// A store path with a valid 32-character hash part derived from `seed` (seeds that differ
 /// modulo 32 give different first characters, so hash order is not seed order).
@@ -34,4 +34,4 @@ inline void writeFile(const std::string& path, const std::string& content) {
     if (!out.flush()) throw SysError("writing " + path);
 }
 
-} // namespace purist::checker
+} // namespace purist::reports

@@ -26,7 +26,7 @@
 #include <set>
 #include <sstream>
 
-namespace purist::checker {
+namespace purist::reports {
 namespace {
 
 using nlohmann::json;
@@ -136,7 +136,7 @@ Report fixtureReport() {
     buildDirTool.sites = {{"share/tool-x/paths.txt", 3, "src=/build/tool-x/src"}};
     // The fingerprint the engine gives every finding it makes; the writers print it as it is.
     buildDirTool.fingerprint =
-        fingerprintOf(buildDirTool.ruleId, buildDirTool.path, buildDirTool.offender);
+        checker::fingerprintOf(buildDirTool.ruleId, buildDirTool.path, buildDirTool.offender);
 
     Finding closureSize;
     closureSize.ruleId = "closure-size-limit";
@@ -162,9 +162,9 @@ Report fixtureReport() {
                          "2026-10-01",
                          SourceLocation{"ci/waivers.yaml", 7, 5}};
     std::vector<Finding> lapsedFindings;
-    EXPECT_TRUE(applyWaivers({lapsed}, "2026-11-23", lapsedFindings));
+    EXPECT_TRUE(checker::applyWaivers({lapsed}, "2026-11-23", lapsedFindings));
     Finding expired = lapsedFindings.at(0);
-    report.rules.push_back(expiredWaiverRuleInfo());
+    report.rules.push_back(checker::expiredWaiverRuleInfo());
 
     // Deliberately not in display order: the reporters sort.
     report.findings = {closureSize, buildDirTool, expired, leak, permissions, buildDir, waived};
@@ -558,8 +558,9 @@ TEST(ReportersTest, SarifHasWhatGithubCodeScanningNeeds) {
         ASSERT_EQ(result["locations"].size(), 1u);
         std::string uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
         // A finding about a configuration file points at the file as the user named it.
-        EXPECT_TRUE(uri.starts_with(result["ruleId"] == kExpiredWaiverRule ? "ci/waivers.yaml"
-                                                                           : "file:///nix/store"))
+        EXPECT_TRUE(uri.starts_with(result["ruleId"] == checker::kExpiredWaiverRule
+                                        ? "ci/waivers.yaml"
+                                        : "file:///nix/store"))
             << uri;
         fingerprints.insert(result["partialFingerprints"]["puristFingerprint/v2"]);
         EXPECT_TRUE(result["baselineState"] == "new" || result["baselineState"] == "unchanged");
@@ -626,7 +627,7 @@ TEST(ReportersTest, SizesAreSaidAsSizesAndConfigFindingsPointAtTheirLine) {
             EXPECT_LE(std::count(uri.begin(), uri.end(), ':'), 1) << uri;
             EXPECT_EQ(uri.find("/nix/store/", 1), uri.rfind("/nix/store/")) << uri;
         }
-        if (result["ruleId"] == kExpiredWaiverRule) {
+        if (result["ruleId"] == checker::kExpiredWaiverRule) {
             const json& physical = result["locations"][0]["physicalLocation"];
             EXPECT_EQ(physical["artifactLocation"]["uri"], "ci/waivers.yaml");
             EXPECT_EQ(physical["region"]["startLine"], 7);
@@ -714,7 +715,7 @@ TEST(ReportersTest, GithubAnnotationsAreOnePerActiveFindingAndDecodeToIt) {
             // Nothing a build wrote reaches the log as a control byte or a line of its own.
             for (char ch : command.message)
                 EXPECT_TRUE(ch == '\n' || static_cast<unsigned char>(ch) >= 0x20) << int(ch);
-            if (finding->ruleId == kExpiredWaiverRule) {
+            if (finding->ruleId == checker::kExpiredWaiverRule) {
                 EXPECT_EQ(command.properties.at("file"), "ci/waivers.yaml");
                 EXPECT_EQ(command.properties.at("line"), "7");
                 EXPECT_EQ(command.properties.at("col"), "5");
@@ -989,4 +990,4 @@ TEST(ReportersTest, AFailedStreamIsAnError) {
 }
 
 } // namespace
-} // namespace purist::checker
+} // namespace purist::reports
