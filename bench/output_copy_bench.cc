@@ -56,7 +56,7 @@ void registerOutput(benchmark::State& state, bool seal) {
     LocalStore store(StoreLayout::atRoot(root.path() + "/root"));
     uint64_t bytes = 0;
     int round = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         state.PauseTiming();
         StorePath path = store.storeDir().makeOutputPath(
             "out", hashString(HashAlgorithm::Sha256, std::to_string(round++)), "bench-output");
@@ -94,7 +94,7 @@ void BM_Seal(benchmark::State& state) {
     const std::string& built = builtOutput();
     TempDir scratch("purist-seal-bench-copy-", std::filesystem::temp_directory_path().string());
     uint64_t round = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         std::string to = scratch.path() + "/" + std::to_string(round++);
         builds::copyOutputTree(built, to);
         state.PauseTiming();

@@ -106,7 +106,7 @@ protected:
 void renderFormat(benchmark::State& state, ReportFormat format) {
     static const Report report = largeReport(kFindings);
     size_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         CountingBuffer sink;
         std::ostream out(&sink);
         writeReport(report, format, out);
@@ -124,7 +124,7 @@ void renderFormat(benchmark::State& state, ReportFormat format) {
 void htmlAtScale(benchmark::State& state) {
     const Report report = largeReport(static_cast<size_t>(state.range(0)));
     size_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         CountingBuffer sink;
         std::ostream out(&sink);
         writeReport(report, ReportFormat::Html, out);
@@ -142,7 +142,7 @@ void nlohmannDomFindings(benchmark::State& state) {
     static const Report report = largeReport(kFindings);
     using Json = nlohmann::ordered_json;
     size_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         Json findings = Json::array();
         for (const Finding& finding : report.findings) {
             Json chain = Json::array();

@@ -53,7 +53,7 @@ const std::string& sample(bool text) {
 
 void BM_Sha256(benchmark::State& state) {
     const std::string& data = sample(false);
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         HashSink sink;
         for (size_t i = 0; i < data.size(); i += kChunk)
             sink.write(std::string_view(data).substr(i, kChunk));
@@ -67,7 +67,7 @@ void BM_Scan(benchmark::State& state) {
     bool text = state.range(0) == 1;
     const std::string& data = sample(text);
     std::vector<std::string> hashParts = candidates(static_cast<size_t>(state.range(1)));
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         RefScanner scanner(hashParts);
         for (size_t i = 0; i < data.size(); i += kChunk)
             scanner.write(std::string_view(data).substr(i, kChunk));
@@ -102,7 +102,7 @@ const std::string& tree() {
 void BM_NarHash(benchmark::State& state) {
     const std::string& path = tree();
     uint64_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         HashSink sink;
         dumpPath(path, sink);
         bytes = sink.bytesWritten();
@@ -116,7 +116,7 @@ void BM_NarHashAndScan(benchmark::State& state) {
     const std::string& path = tree();
     std::vector<std::string> hashParts = candidates(1000);
     uint64_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         HashSink hash;
         RefScanner scanner(hashParts);
         TeeSink tee(hash, scanner);
@@ -135,7 +135,7 @@ void BM_NarHashAndScanPipelined(benchmark::State& state) {
     const std::string& path = tree();
     std::vector<std::string> hashParts = candidates(1000);
     uint64_t bytes = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         HashSink hash;
         RefScanner scanner(hashParts);
         {
@@ -165,7 +165,7 @@ void BM_RegisterOutput(benchmark::State& state) {
         candidates.insert(StorePath::fromBaseName(hashPart + "-candidate"));
     uint64_t bytes = 0;
     int round = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         state.PauseTiming();
         StorePath path = store.storeDir().makeOutputPath(
             "out", hashString(HashAlgorithm::Sha256, std::to_string(round++)), "bench-output");
@@ -200,7 +200,7 @@ void BM_VerifyStore(benchmark::State& state) {
                                StorePathSet(paths.begin(), paths.end()));
         paths.push_back(path);
     }
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         if (!store.verify({}).empty()) state.SkipWithError("verify found problems");
     }
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * paths.size()));
@@ -224,7 +224,7 @@ void BM_FindGcRoots(benchmark::State& state) {
         else
             writeFile(roots + "/" + base, "");
     }
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         GcRootScan scan = findGcRoots(roots, storeDir, "/nix/store");
         if (scan.roots.size() != 100000) state.SkipWithError("wrong number of roots");
     }

@@ -156,7 +156,7 @@ RegisteredStore& registeredStore() {
 // opening it, creating the schema and the checkpoint that follows the batch.
 void BM_RegisterFresh(benchmark::State& state) {
     const auto& infos = syntheticStore();
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         state.PauseTiming();
         auto dir = std::make_unique<TempDir>("purist-store-db-bench-");
         state.ResumeTiming();
@@ -178,7 +178,7 @@ BENCHMARK(BM_RegisterFresh)->Unit(benchmark::kMillisecond)->Iterations(1)->Repet
 void BM_RegisterBatches(benchmark::State& state) {
     const auto& infos = syntheticStore();
     const size_t batch = static_cast<size_t>(state.range(0));
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         state.PauseTiming();
         auto dir = std::make_unique<TempDir>("purist-store-db-bench-");
         state.ResumeTiming();
@@ -207,7 +207,7 @@ void BM_QueryClosure(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = db.queryClosure({store.biggest}).size();
     state.counters["closure_paths"] = static_cast<double>(n);
     reportPeakMemory(state);
@@ -218,7 +218,7 @@ void BM_QueryReferrersClosure(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = db.queryReferrersClosure({store.glibc}).size();
     state.counters["closure_paths"] = static_cast<double>(n);
     reportPeakMemory(state);
@@ -232,7 +232,7 @@ void BM_QueryClosureSmall(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = db.queryClosure({store.small}).size();
     state.counters["closure_paths"] = static_cast<double>(n);
 }
@@ -261,7 +261,7 @@ void BM_ClosureCte(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = cteWalk(db.database(), kStoreDir.print(store.biggest),
                     "select Refs.reference from Refs join closure on Refs.referrer = closure.id");
     state.counters["closure_paths"] = static_cast<double>(n);
@@ -272,7 +272,7 @@ void BM_ReferrersClosureCte(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = cteWalk(db.database(), kStoreDir.print(store.glibc),
                     "select Refs.referrer from Refs join closure on Refs.reference = closure.id");
     state.counters["closure_paths"] = static_cast<double>(n);
@@ -286,7 +286,7 @@ void BM_ClosureCteSmall(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = cteWalk(db.database(), kStoreDir.print(store.small),
                     "select Refs.reference from Refs join closure on Refs.referrer = closure.id");
     state.counters["closure_paths"] = static_cast<double>(n);
@@ -335,7 +335,7 @@ void BM_ClosureStatementWalk(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = statementWalk(db.database(), kStoreDir.print(store.biggest),
                           "select reference from Refs where referrer = ?");
     state.counters["closure_paths"] = static_cast<double>(n);
@@ -349,7 +349,7 @@ void BM_ReferrersClosureStatementWalk(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = statementWalk(db.database(), kStoreDir.print(store.glibc),
                           "select referrer from Refs where reference = ?");
     state.counters["closure_paths"] = static_cast<double>(n);
@@ -364,7 +364,7 @@ void BM_ClosureLoadGraphWalk(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
     size_t n = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         RefGraph graph = db.loadGraph();
         uint32_t root[] = {static_cast<uint32_t>(graph.find(store.biggest))};
         StorePathSet result;
@@ -382,7 +382,7 @@ BENCHMARK(BM_ClosureLoadGraphWalk)
 void BM_LoadGraph(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     StoreDb db(store.dbPath, kStoreDir, Database::Mode::ReadOnly);
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         benchmark::DoNotOptimize(db.loadGraph());
     reportPeakMemory(state);
 }
@@ -394,7 +394,7 @@ void BM_ClosureInMemory(benchmark::State& state) {
     RefGraph graph = StoreDb(store.dbPath, kStoreDir, Database::Mode::ReadOnly).loadGraph();
     uint32_t root[] = {static_cast<uint32_t>(graph.find(store.biggest))};
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = closureOf(graph, root).size();
     state.counters["closure_paths"] = static_cast<double>(n);
 }
@@ -409,7 +409,7 @@ void BM_ReferrersClosureInMemory(benchmark::State& state) {
     ReferrerIndex index(graph);
     uint32_t root[] = {static_cast<uint32_t>(graph.find(store.glibc))};
     size_t n = 0;
-    for (auto _ : state)
+    for ([[maybe_unused]] auto _ : state)
         n = referrersClosureOf(graph, index, root).size();
     state.counters["closure_paths"] = static_cast<double>(n);
 }
@@ -424,7 +424,7 @@ void BM_ReferrerIndex(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     RefGraph graph = StoreDb(store.dbPath, kStoreDir, Database::Mode::ReadOnly).loadGraph();
     size_t edges = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         ReferrerIndex index(graph);
         edges = index.referrers.size();
         benchmark::DoNotOptimize(index.start.data());
@@ -438,7 +438,7 @@ void BM_ClosureSizes(benchmark::State& state) {
     RegisteredStore& store = registeredStore();
     RefGraph graph = StoreDb(store.dbPath, kStoreDir, Database::Mode::ReadOnly).loadGraph();
     uint64_t total = 0;
-    for (auto _ : state) {
+    for ([[maybe_unused]] auto _ : state) {
         std::vector<ClosureSize> sizes = closureSizes(graph, static_cast<unsigned>(state.range(0)));
         total = 0;
         for (const ClosureSize& s : sizes)

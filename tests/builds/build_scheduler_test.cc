@@ -56,7 +56,7 @@ TEST_F(BuildSchedulerTest, RunsIndependentJobsInParallelUpToTheLimit) {
                 --now;
             };
         };
-        hooks.finish = [](size_t, std::exception_ptr e) {
+        hooks.finish = [](size_t, const std::exception_ptr& e) {
             if (e) std::rethrow_exception(e);
         };
         auto begin = std::chrono::steady_clock::now();
@@ -114,7 +114,7 @@ TEST_F(BuildSchedulerTest, AFailureSkipsItsDependantsOnly) {
             if (name == "broken") throw BuildError("builder for broken failed");
         };
     };
-    hooks.finish = [](size_t, std::exception_ptr e) {
+    hooks.finish = [](size_t, const std::exception_ptr& e) {
         if (e) std::rethrow_exception(e);
     };
     ScheduleOutcome out = runSchedule(g, all(g), 2, hooks);

@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <dirent.h>
 #include <filesystem>
 #include <fstream>
@@ -72,10 +73,17 @@ public:
             moved_.emplace_back(parent, dir);
         }
     }
+    // Not throwing (a destructor), but failing the test: a cgroup left here stays on the host.
     ~IsolatedCgroups() {
         for (const auto& [parent, dir] : moved_) {
-            moveSelfTo(parent);
-            ::rmdir(dir.c_str());
+            try {
+                moveSelfTo(parent);
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << e.what();
+                continue;
+            }
+            if (::rmdir(dir.c_str()) == -1)
+                ADD_FAILURE() << "cannot remove " << dir << ": " << std::strerror(errno);
         }
     }
     // Build cgroups left below this test's own.
