@@ -454,8 +454,7 @@ struct Checker::Impl {
                       std::vector<reports::Finding>& out) {
         computeMembers();
         if (!transitive) {
-            for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i) {
-                uint32_t target = graph.refs[i];
+            for (uint32_t target : referencesOf(graph).of(node)) {
                 if ((target == node && !includeSelf) || !violates(r, target)) continue;
                 reports::Finding f = makeFinding(r, node, printPath(target), {});
                 f.chain.push_back(reports::ChainHop{printPath(node), printPath(target), "", 0, ""});
@@ -466,8 +465,8 @@ struct Checker::Impl {
         if (includeSelf && violates(r, node)) {
             // The path is its own requisite: no chain, or its reference to itself as one.
             reports::Finding f = makeFinding(r, node, printPath(node), {});
-            for (uint32_t i = graph.refStart[node]; i < graph.refStart[node + 1]; ++i)
-                if (graph.refs[i] == node)
+            for (uint32_t target : referencesOf(graph).of(node))
+                if (target == node)
                     f.chain.push_back(
                         reports::ChainHop{printPath(node), printPath(node), "", 0, ""});
             out.push_back(std::move(f));
@@ -805,8 +804,8 @@ reports::Report Checker::check(const std::vector<uint32_t>& nodes, const CheckOp
         if (options.closures) {
             for (uint32_t m : im.closureOrder) {
                 reports::ClosureMember member{im.printPath(m), im.graph.narSizes[m], {}};
-                for (uint32_t i = im.graph.refStart[m]; i < im.graph.refStart[m + 1]; ++i)
-                    member.references.push_back(im.printPath(im.graph.refs[i]));
+                for (uint32_t target : referencesOf(im.graph).of(m))
+                    member.references.push_back(im.printPath(target));
                 checked.closure.push_back(std::move(member));
             }
         }

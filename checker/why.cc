@@ -44,8 +44,7 @@ struct Walker {
             result.chains.push_back(std::move(chain));
             return;
         }
-        for (uint32_t i = graph.refStart[n]; i < graph.refStart[n + 1]; ++i) {
-            uint32_t m = graph.refs[i];
+        for (uint32_t m : referencesOf(graph).of(n)) {
             if (m == n || !canReach[m] || onStack[m]) continue;
             onStack[m] = true;
             stack.push_back(m);
@@ -107,8 +106,8 @@ WhyResult whyDepends(const StoreView& store, uint32_t from, uint32_t to, bool al
         // Nix counts a path in its own closure: the answer is its reference to itself
         // (with the file that holds it), or the path alone.
         std::vector<reports::ChainHop> chain;
-        for (uint32_t i = graph.refStart[from]; i < graph.refStart[from + 1]; ++i)
-            if (graph.refs[i] == from)
+        for (uint32_t target : referencesOf(graph).of(from))
+            if (target == from)
                 chain.push_back(reports::ChainHop{result.root, result.root, "", 0, ""});
         result.chains.push_back(std::move(chain));
     } else if (!all) {

@@ -93,8 +93,7 @@ std::vector<uint32_t> referrersFirst(const RefGraph& graph, const ReferrerIndex&
         if (pending[n] == 0) order.push_back(n);
     for (size_t next = 0; next < order.size(); ++next) {
         uint32_t n = order[next];
-        for (uint32_t e = graph.refStart[n]; e < graph.refStart[n + 1]; ++e) {
-            uint32_t ref = graph.refs[e];
+        for (uint32_t ref : referencesOf(graph).of(n)) {
             if (ref != n && member[ref] && --pending[ref] == 0) order.push_back(ref);
         }
     }
